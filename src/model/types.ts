@@ -1,0 +1,132 @@
+// The records that flow from the store to every consumer (API, change feed,
+// DNS replica, agent). One declared shape, shared by all of them.
+
+export type MachineState = 'created' | 'started' | 'stopped' | 'destroyed' | 'failed';
+export const MACHINE_STATES: readonly MachineState[] = ['created', 'started', 'stopped', 'destroyed', 'failed'];
+
+export interface Region {
+  code: string;
+  name: string;
+  latitude: number;
+  longitude: number;
+}
+
+export interface Org {
+  name: string;
+  /** network id of the org's default network */
+  network_id: number;
+  created_at: string;
+}
+
+export interface Network {
+  /** 32-bit network id; fdaa:N:N::/48 */
+  id: number;
+  org: string;
+  /** 'default' for the org's own network, else the custom network's name */
+  name: string;
+  created_at: string;
+}
+
+export interface App {
+  name: string;
+  org: string;
+  network_id: number;
+  created_at: string;
+}
+
+export interface Host {
+  /** 32-bit host id */
+  id: number;
+  region: string;
+  /** HOST:PORT where other hosts and peers reach its WireGuard port */
+  endpoint: string;
+  public_key: string;
+  gateway: boolean;
+  created_at: string;
+}
+
+export interface Machine {
+  /** 14 lowercase hex chars */
+  id: string;
+  app: string;
+  org: string;
+  network_id: number;
+  host_id: number;
+  region: string;
+  address: string;
+  state: MachineState;
+  /** why the host could not realize the machine (state failed) */
+  reason: string | null;
+  group: string;
+  metadata: Record<string, string>;
+  /** argv for `machines run`; the host's agent runs it inside the machine */
+  command: string[] | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Peer {
+  org: string;
+  name: string;
+  network_id: number;
+  /** gateway host carrying the peer */
+  host_id: number;
+  region: string;
+  /** peer index under its gateway host (machine field 0:<index>) */
+  index: number;
+  address: string;
+  public_key: string;
+  /** when set, the peer is also an instance of this app (external node) */
+  app: string | null;
+  created_at: string;
+}
+
+/** The whole replicated state: what a snapshot carries. Tokens never leave the store. */
+export interface State {
+  regions: Region[];
+  orgs: Org[];
+  networks: Network[];
+  apps: App[];
+  hosts: Host[];
+  machines: Machine[];
+  peers: Peer[];
+}
+
+export type EntityKind = 'org' | 'network' | 'app' | 'host' | 'machine' | 'peer';
+
+/** One entity changed. `upsert` carries the full new record; `delete` the key only. */
+export type ChangeOp =
+  | { entity: 'org'; op: 'upsert'; data: Org }
+  | { entity: 'network'; op: 'upsert'; data: Network }
+  | { entity: 'app'; op: 'upsert'; data: App }
+  | { entity: 'host'; op: 'upsert'; data: Host }
+  | { entity: 'machine'; op: 'upsert'; data: Machine }
+  | { entity: 'peer'; op: 'upsert'; data: Peer }
+  | { entity: EntityKind; op: 'delete'; key: string };
+
+/** One write = one revision = one change record with one or more ops. */
+export interface ChangeRecord {
+  rev: number;
+  at: string;
+  ops: ChangeOp[];
+}
+
+/** Lines of the `GET /v1/watch` NDJSON stream. */
+export type FeedMessage =
+  | { type: 'snapshot'; rev: number; state: State }
+  | { type: 'change'; rev: number; at: string; ops: ChangeOp[] }
+  | { type: 'heartbeat'; rev: number }
+  | { type: 'error'; code: string; message: string }
+  | { type: 'bye'; rev: number; reason: string };
+
+/** Key of an entity as used by `delete` ops and replica maps. */
+export function entityKey(kind: EntityKind, data: Org | Network | App | Host | Machine | Peer): string {
+  switch (kind) {
+    case 'org': return (data as Org).name;
+    case 'network': return String((data as Network).id);
+    case 'app': return (data as App).name;
+    case 'host': return String((data as Host).id);
+    case 'machine': return (data as Machine).id;
+    case 'peer': { const p = data as Peer; return `${p.org}/${p.name}`; }
+  }
+}
