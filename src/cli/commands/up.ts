@@ -1,0 +1,129 @@
+// `sixpn up`: coordinator on an embedded SQLite, the default org `personal`,
+// a host record for this machine, the DNS server, and (as root) a local agent.
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import { join, resolve } from 'node:path';
+import { startCoordinator, type RunningCoordinator } from '../../coordinator/run.js';
+import { generateKeyPair } from '../../crypto/x25519.js';
+import { createLogger, type Logger } from '../../log.js';
+import { parseEndpoint } from '../../validate.js';
+import { hostPort, label, parse, str } from '../args.js';
+import { userConfigPath, writeConfig } from '../config.js';
+import { UsageError } from '../errors.js';
+import { onShutdown } from '../shutdown.js';
+
+const USAGE = 'sixpn up [--data DIR] [--api HOST:PORT] [--dns HOST:PORT] [--region CODE] [--endpoint HOST:PORT] [--no-agent] [--log-level L]';
+export const DEFAULT_ORG = 'personal';
+
+/** What `up` keeps about its own host (private key included: mode 0600). */
+export interface LocalHostIdentity {
+  host_id: number;
+  public_key: string;
+  private_key: string;
+  credential: string;
+  region: string;
+  endpoint: string;
+}
+
+function defaultEndpoint(): string {
+  for (const addrs of Object.values(networkInterfaces())) {
+    for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return `${a.address}:51820`;
+  }
+  return '127.0.0.1:51820';
+}
+
+/** Enroll this machine once; later starts reuse the identity in <data>/host.json. */
+async function ensureLocalHost(c: RunningCoordinator, dataDir: string, region: string, endpoint: string | undefined): Promise<LocalHostIdentity> {
+  const file = join(dataDir, 'host.json');
+  if (existsSync(file)) {
+    const id = JSON.parse(readFileSync(file, 'utf8')) as LocalHostIdentity;
+    if (id.region !== region) throw new UsageError(`this data dir's host is in region ${id.region}; start with --region ${id.region} or use another --data`);
+    if (endpoint && endpoint !== id.endpoint) {
+      await c.store.updateHost(id.host_id, { endpoint });
+      id.endpoint = endpoint;
+      writeFileSync(file, JSON.stringify(id, null, 2), { mode: 0o600 });
+    }
+    return id;
+  }
+  const keys = generateKeyPair();
+  const ep = endpoint ?? defaultEndpoint();
+  const host = await c.store.enrollHost({ region, endpoint: ep, public_key: keys.publicKey, gateway: true });
+  const { token } = await c.store.createToken({ scope: 'host', host_id: host.id });
+  const id: LocalHostIdentity = { host_id: host.id, public_key: keys.publicKey, private_key: keys.privateKey, credential: token, region, endpoint: ep };
+  writeFileSync(file, JSON.stringify(id, null, 2), { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return id;
+}
+
+interface Closer { close(): Promise<void> }
+
+async function startDns(c: RunningCoordinator, listen: { host: string; port: number }, networkId: number, logger: Logger): Promise<Closer | null> {
+  // Wired once the DNS server lands (src/dns).
+  const spec = '../../dns/up.js';
+  const mod = (await import(spec).catch(() => null)) as { startUpDns(o: unknown): Promise<Closer> } | null;
+  if (!mod) return null;
+  return mod.startUpDns({ coordinatorUrl: c.url, token: c.adminToken!, listen, loopbackNetworkId: networkId, logger });
+}
+
+export async function upCommand(argv: string[]): Promise<number> {
+  const p = parse(argv, {
+    data: { type: 'string' }, dns: { type: 'string' }, region: { type: 'string' }, endpoint: { type: 'string' },
+    'no-agent': { type: 'boolean' }, 'log-level': { type: 'string' },
+  }, USAGE, { min: 0, max: 0 });
+  const dataDir = resolve(str(p, 'data') ?? 'data');
+  const apiAddr = hostPort(str(p, 'api') ?? '127.0.0.1:4280', 'api');
+  const dnsAddr = hostPort(str(p, 'dns') ?? '127.0.0.1:5353', 'dns');
+  const region = label(str(p, 'region') ?? 'local', 'region');
+  const endpoint = str(p, 'endpoint');
+  if (endpoint && !parseEndpoint(endpoint)) throw new UsageError(`--endpoint ${JSON.stringify(endpoint)} is not HOST:PORT`);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const logger = createLogger('up', str(p, 'log-level'));
+
+  const c = await startCoordinator({ dataDir, host: apiAddr.host, port: apiAddr.port, logger: logger.child({ component: 'coordinator' }) });
+  const closers: Closer[] = [c];
+  try {
+    if (!c.adminToken) throw new UsageError(`${join(dataDir, 'admin.token')} is missing: the CLI cannot be configured without it`);
+    const org = await c.store.ensureOrg(DEFAULT_ORG);
+    const host = await ensureLocalHost(c, dataDir, region, endpoint);
+    const config = { api: c.url, token: c.adminToken };
+    writeConfig(join(dataDir, 'cli.json'), config);
+    writeConfig(userConfigPath(), config);
+
+    const dns = await startDns(c, dnsAddr, org.network_id, logger.child({ component: 'dns' }));
+    if (dns) closers.unshift(dns);
+
+    let agentLine = '';
+    if (str(p, 'no-agent') === undefined && !p.values['no-agent']) {
+      if (process.getuid?.() !== 0) agentLine = 'data plane: off (not root: creating WireGuard interfaces, namespaces and nftables rules needs root; run `sudo sixpn up`)';
+      else {
+        const spec = '../../agent/up.js'; // wired once the agent lands (src/agent)
+        const mod = (await import(spec).catch(() => null)) as { startUpAgent(o: unknown): Promise<Closer & { iface?: string }> } | null;
+        if (mod) {
+          const agent = await mod.startUpAgent({ coordinatorUrl: c.url, identity: host, dataDir, logger: logger.child({ component: 'agent' }) });
+          closers.unshift(agent);
+          agentLine = `data plane: on (WireGuard ${agent.iface ?? 'sixpn0'}, gateway endpoint ${host.endpoint})`;
+        } else agentLine = 'data plane: off (the host agent is not built into this version yet)';
+      }
+    } else agentLine = 'data plane: off (--no-agent)';
+
+    process.stdout.write([
+      '',
+      `sixpn is up (data in ${dataDir})`,
+      `  API         ${c.url}   (CLI config written to ${join(dataDir, 'cli.json')} and ${userConfigPath()})`,
+      `  DNS         ${dns ? `${dnsAddr.host}:${dnsAddr.port}  (try: dig @${dnsAddr.host} -p ${dnsAddr.port} _apps.internal TXT)` : 'off'}`,
+      `  org         ${org.name}, host ${host.host_id} in region ${region}`,
+      `  ${agentLine}`,
+      '',
+      'next:',
+      `  sixpn apps create web --org ${org.name}`,
+      `  sixpn machines create --app web --region ${region}`,
+      `  curl -N -H "authorization: Bearer $(cat ${join(dataDir, 'admin.token')})" ${c.url}/v1/watch?since=0`,
+      '',
+    ].join('\n'));
+  } catch (err) {
+    for (const x of closers) await x.close().catch(() => undefined);
+    throw err;
+  }
+  await onShutdown(logger, async () => { for (const x of closers) await x.close().catch((err: unknown) => logger.error({ err }, 'close failed')); });
+  return 0;
+}

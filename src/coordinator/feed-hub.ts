@@ -1,0 +1,166 @@
+// Serves `GET /v1/watch?since=REV`: NDJSON, a snapshot first when REV is 0
+// or older than the kept changes, then every change in revision order, with
+// heartbeats. One tail reader fills a ring of recent changes that every
+// watcher reads from, so a commit costs one query however many watchers there are.
+import type { ServerResponse } from 'node:http';
+import type { Logger } from '../log.js';
+import type { ChangeRecord, FeedMessage } from '../model/types.js';
+import type { Store } from '../store/store.js';
+
+export interface FeedHubOptions {
+  heartbeatMs?: number;
+  /** how many recent changes stay in memory */
+  ringSize?: number;
+  /** a watcher whose socket does not drain within this is cut (it resumes from its revision) */
+  drainTimeoutMs?: number;
+  logger: Logger;
+}
+
+interface Watcher {
+  res: ServerResponse;
+  last: number;
+  wake: (() => void) | null;
+  closed: boolean;
+}
+
+export class FeedHub {
+  private ring: ChangeRecord[] = [];
+  private head = 0;
+  private readonly watchers = new Set<Watcher>();
+  private tailing: Promise<void> | null = null;
+  private tailAgain = false;
+  private readonly heartbeatMs: number;
+  private readonly ringSize: number;
+  private readonly drainTimeoutMs: number;
+  private readonly log: Logger;
+  private unsubscribe: (() => void) | null = null;
+  private closing = false;
+
+  constructor(private readonly store: Store, opts: FeedHubOptions) {
+    this.heartbeatMs = opts.heartbeatMs ?? 10_000;
+    this.ringSize = opts.ringSize ?? 20_000;
+    this.drainTimeoutMs = opts.drainTimeoutMs ?? 30_000;
+    this.log = opts.logger;
+  }
+
+  async start(): Promise<void> {
+    this.head = await this.store.rev();
+    this.unsubscribe = this.store.onCommit(() => this.tail());
+  }
+
+  get watcherCount(): number {
+    return this.watchers.size;
+  }
+
+  get revision(): number {
+    return this.head;
+  }
+
+  /** Pull new changes into the ring once per burst of commits. */
+  private tail(): void {
+    if (this.tailing) { this.tailAgain = true; return; }
+    this.tailing = (async () => {
+      do {
+        this.tailAgain = false;
+        for (;;) {
+          const recs = await this.store.changesSince(this.head, 1000);
+          if (recs.length === 0) break;
+          for (const r of recs) this.ring.push(r);
+          this.head = recs[recs.length - 1]!.rev;
+          if (this.ring.length > this.ringSize) this.ring = this.ring.slice(this.ring.length - this.ringSize);
+        }
+        for (const w of this.watchers) w.wake?.();
+      } while (this.tailAgain);
+    })().catch((err: unknown) => this.log.error({ err }, 'feed tail failed')).finally(() => { this.tailing = null; });
+  }
+
+  /** Changes after `rev`, from the ring when it covers them, else from the store. */
+  private async changesAfter(rev: number): Promise<ChangeRecord[]> {
+    const first = this.ring[0];
+    if (first && first.rev <= rev + 1) {
+      const start = rev + 1 - first.rev;
+      return this.ring.slice(start, start + 1000);
+    }
+    return this.store.changesSince(rev, 1000);
+  }
+
+  /** Stream to `res` until the client goes away or the hub closes. */
+  async serve(res: ServerResponse, since: number): Promise<void> {
+    const w: Watcher = { res, last: since, wake: null, closed: false };
+    this.watchers.add(w);
+    const onClose = (): void => { w.closed = true; w.wake?.(); };
+    res.on('close', onClose);
+    // connection: close — a finished stream must not leave a keep-alive socket behind (it would hold up shutdown).
+    res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store', 'x-accel-buffering': 'no', connection: 'close' });
+    try {
+      const oldest = await this.store.oldestResumableRev();
+      if (since === 0 || since < oldest || since > Math.max(this.head, await this.store.rev())) {
+        const snap = await this.store.snapshot();
+        await this.write(w, { type: 'snapshot', rev: snap.rev, state: snap.state });
+        w.last = snap.rev;
+      }
+      let lastWrite = Date.now();
+      while (!w.closed && !this.closing) {
+        const recs = await this.changesAfter(w.last);
+        if (recs.length > 0) {
+          for (const r of recs) {
+            if (r.rev !== w.last + 1) throw new Error(`feed gap at ${w.last} -> ${r.rev}`);
+            await this.write(w, { type: 'change', rev: r.rev, at: r.at, ops: r.ops });
+            w.last = r.rev;
+            if (w.closed) break;
+          }
+          lastWrite = Date.now();
+          continue;
+        }
+        const wait = this.heartbeatMs - (Date.now() - lastWrite);
+        if (wait <= 0) {
+          await this.write(w, { type: 'heartbeat', rev: w.last });
+          lastWrite = Date.now();
+          continue;
+        }
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, wait);
+          w.wake = () => { clearTimeout(t); resolve(); };
+        });
+        w.wake = null;
+      }
+      if (this.closing && !w.closed) res.write(line({ type: 'bye', rev: w.last, reason: 'coordinator shutting down' }));
+    } catch (err) {
+      if (!w.closed) this.log.warn({ err: String(err), last: w.last }, 'watch stream cut');
+    } finally {
+      this.watchers.delete(w);
+      res.off('close', onClose);
+      if (!res.destroyed) res.end();
+    }
+  }
+
+  /** Write one line; wait for the socket to drain, cutting readers that stay stuck. */
+  private async write(w: Watcher, msg: FeedMessage): Promise<void> {
+    if (w.closed) return;
+    if (w.res.write(line(msg))) return;
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => {
+        w.res.destroy();
+        reject(new Error('watcher too slow: not drained in time'));
+      }, this.drainTimeoutMs);
+      const done = (): void => { clearTimeout(t); w.res.off('drain', done); w.res.off('close', done); resolve(); };
+      w.res.on('drain', done);
+      w.res.on('close', done);
+    });
+  }
+
+  /** Graceful: every stream gets a final `bye` line. */
+  async close(): Promise<void> {
+    this.closing = true;
+    this.unsubscribe?.();
+    for (const w of this.watchers) w.wake?.();
+    const deadline = Date.now() + 2000;
+    while (this.watchers.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    for (const w of this.watchers) w.res.destroy();
+    await this.tailing;
+  }
+}
+
+function line(msg: FeedMessage): string {
+  return `${JSON.stringify(msg)}\n`;
+}

@@ -1,0 +1,53 @@
+import type { FastifyInstance } from 'fastify';
+import { AppError } from '../../errors.js';
+import type { Store } from '../../store/store.js';
+import { parseEndpoint } from '../../validate.js';
+import { caller, requireScope } from '../auth.js';
+import { body, endpoint, label, params, wgKey } from '../schemas.js';
+
+interface PeerStatusBody { peers: { org: string; name: string; latest_handshake: number; rx_bytes: number; tx_bytes: number; endpoint: string | null }[] }
+
+export function hostRoutes(app: FastifyInstance, store: Store): void {
+  app.post<{ Body: { region: string; endpoint: string; public_key: string; gateway?: boolean } }>('/v1/hosts', {
+    schema: { body: body({ region: label, endpoint, public_key: wgKey, gateway: { type: 'boolean' } }, ['region', 'endpoint', 'public_key']) },
+  }, async (req, reply) => {
+    requireScope(req, 'admin', 'host-enroll');
+    if (!parseEndpoint(req.body.endpoint)) throw new AppError('invalid', `endpoint ${JSON.stringify(req.body.endpoint)} is not HOST:PORT`);
+    const host = await store.enrollHost({ ...req.body, gateway: req.body.gateway ?? false });
+    const { token } = await store.createToken({ scope: 'host', host_id: host.id });
+    return reply.code(201).send({ host, credential: token });
+  });
+
+  app.get('/v1/hosts', async (req) => {
+    requireScope(req, 'admin');
+    return { hosts: await store.listHosts() };
+  });
+
+  app.get<{ Params: { id: number } }>('/v1/hosts/:id', { schema: { params: params({ id: { type: 'integer', minimum: 1 } }) } }, async (req) => {
+    const t = requireScope(req, 'admin', 'host');
+    if (t.scope === 'host' && t.host_id !== req.params.id) throw new AppError('forbidden', 'a host credential reads only its own host');
+    return { host: await store.getHost(req.params.id) };
+  });
+
+  app.put<{ Params: { id: number }; Body: PeerStatusBody }>('/v1/hosts/:id/peer-status', {
+    schema: {
+      params: params({ id: { type: 'integer', minimum: 1 } }),
+      body: body({
+        peers: {
+          type: 'array', maxItems: 2000,
+          items: body({
+            org: label, name: label, latest_handshake: { type: 'integer', minimum: 0 },
+            rx_bytes: { type: 'integer', minimum: 0 }, tx_bytes: { type: 'integer', minimum: 0 },
+            endpoint: { type: ['string', 'null'], maxLength: 100 },
+          }, ['org', 'name', 'latest_handshake', 'rx_bytes', 'tx_bytes', 'endpoint']),
+        },
+      }, ['peers']),
+    },
+    bodyLimit: 1024 * 1024,
+  }, async (req, reply) => {
+    const t = caller(req);
+    if (t.scope !== 'host' || t.host_id !== req.params.id) throw new AppError('forbidden', 'only the host itself reports its peers');
+    await store.setPeerStatus(req.params.id, req.body.peers);
+    return reply.code(204).send();
+  });
+}

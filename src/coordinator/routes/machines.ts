@@ -1,0 +1,96 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { AppError } from '../../errors.js';
+import type { Machine } from '../../model/types.js';
+import type { Store } from '../../store/store.js';
+import { caller, requireOrg } from '../auth.js';
+import { body, label, machineId, metadataObject, metaKey, metaValue, params } from '../schemas.js';
+
+interface CreateBody { app: string; region: string; group?: string; metadata?: Record<string, string>; stopped?: boolean; command?: string[] }
+
+const idParams = params({ id: machineId });
+const keyParams = params({ id: machineId, key: metaKey });
+
+/** The machine, if the caller may see it: its org's token, admin, or the host carrying it. */
+async function visibleMachine(req: FastifyRequest, store: Store, id: string, hostMay: boolean): Promise<Machine> {
+  const t = caller(req);
+  const m = await store.getMachine(id);
+  if (t.scope === 'host') {
+    if (!hostMay || t.host_id !== m.host_id) throw new AppError('forbidden', `machine ${id} is not on this host`);
+    return m;
+  }
+  requireOrg(req, m.org);
+  return m;
+}
+
+export function machineRoutes(app: FastifyInstance, store: Store): void {
+  app.post<{ Body: CreateBody }>('/v1/machines', {
+    schema: {
+      body: body({
+        app: label, region: label, group: label, metadata: metadataObject, stopped: { type: 'boolean' },
+        command: { type: 'array', minItems: 1, maxItems: 256, items: { type: 'string', maxLength: 4096 } },
+      }, ['app', 'region']),
+    },
+  }, async (req, reply) => {
+    caller(req);
+    const a = await store.getApp(req.body.app);
+    requireOrg(req, a.org);
+    return reply.code(201).send({ machine: await store.createMachine(req.body) });
+  });
+
+  app.get<{ Querystring: { app?: string; all?: boolean } }>('/v1/machines', {
+    schema: { querystring: { type: 'object', properties: { app: label, all: { type: 'boolean' } }, additionalProperties: false } },
+  }, async (req) => {
+    const t = caller(req);
+    if (t.scope === 'host') return { machines: await store.listMachines({ host_id: t.host_id!, all: req.query.all }) };
+    if (!req.query.app) throw new AppError('invalid', 'querystring must have property app');
+    const a = await store.getApp(req.query.app);
+    requireOrg(req, a.org);
+    return { machines: await store.listMachines({ app: a.name, all: req.query.all }) };
+  });
+
+  app.get<{ Params: { id: string } }>('/v1/machines/:id', { schema: { params: idParams } }, async (req) => {
+    return { machine: await visibleMachine(req, store, req.params.id, true) };
+  });
+
+  for (const [verb, state] of [['start', 'started'], ['stop', 'stopped']] as const) {
+    app.post<{ Params: { id: string } }>(`/v1/machines/:id/${verb}`, { schema: { params: idParams } }, async (req) => {
+      await visibleMachine(req, store, req.params.id, false);
+      return { machine: await store.setMachineState(req.params.id, state) };
+    });
+  }
+
+  app.delete<{ Params: { id: string } }>('/v1/machines/:id', { schema: { params: idParams } }, async (req) => {
+    await visibleMachine(req, store, req.params.id, false);
+    return { machine: await store.setMachineState(req.params.id, 'destroyed') };
+  });
+
+  app.put<{ Params: { id: string }; Body: { state: 'started' | 'stopped' | 'failed'; reason?: string } }>('/v1/machines/:id/status', {
+    schema: {
+      params: idParams,
+      body: body({ state: { type: 'string', enum: ['started', 'stopped', 'failed'] }, reason: { type: 'string', maxLength: 1000 } }, ['state']),
+    },
+  }, async (req) => {
+    const t = caller(req);
+    const m = await store.getMachine(req.params.id);
+    if (t.scope !== 'admin' && !(t.scope === 'host' && t.host_id === m.host_id)) {
+      throw new AppError('forbidden', 'only the host carrying the machine reports its status');
+    }
+    return { machine: await store.reportMachineState(m.host_id, m.id, req.body.state, req.body.reason ?? null) };
+  });
+
+  app.get<{ Params: { id: string } }>('/v1/machines/:id/metadata', { schema: { params: idParams } }, async (req) => {
+    return { metadata: (await visibleMachine(req, store, req.params.id, true)).metadata };
+  });
+
+  app.put<{ Params: { id: string; key: string }; Body: { value: string } }>('/v1/machines/:id/metadata/:key', {
+    schema: { params: keyParams, body: body({ value: metaValue }, ['value']) },
+  }, async (req) => {
+    await visibleMachine(req, store, req.params.id, true);
+    return { machine: await store.setMachineMetadata(req.params.id, req.params.key, req.body.value) };
+  });
+
+  app.delete<{ Params: { id: string; key: string } }>('/v1/machines/:id/metadata/:key', { schema: { params: keyParams } }, async (req) => {
+    await visibleMachine(req, store, req.params.id, true);
+    return { machine: await store.setMachineMetadata(req.params.id, req.params.key, null) };
+  });
+}

@@ -1,0 +1,34 @@
+import type { FastifyInstance } from 'fastify';
+import { AppError } from '../../errors.js';
+import { SCOPES, type Scope, type Store } from '../../store/store.js';
+import { requireOrg, requireScope } from '../auth.js';
+import { body, label, params } from '../schemas.js';
+
+const ORG_BOUND: readonly Scope[] = ['org', 'wireguard'];
+
+export function tokenRoutes(app: FastifyInstance, store: Store, onRevoke: () => void): void {
+  app.post<{ Body: { scope: Scope; org?: string } }>('/v1/tokens', {
+    schema: { body: body({ scope: { type: 'string', enum: SCOPES.filter((s) => s !== 'host') }, org: label }, ['scope']) },
+  }, async (req, reply) => {
+    const { scope, org } = req.body;
+    if (ORG_BOUND.includes(scope)) {
+      if (!org) throw new AppError('invalid', `a ${scope} token needs --org`);
+      requireOrg(req, org); // an org token may mint org/wireguard tokens of its own org
+      await store.getOrg(org);
+    } else {
+      requireScope(req, 'admin');
+      if (org) throw new AppError('invalid', `a ${scope} token is not bound to an org`);
+    }
+    const { id, token } = await store.createToken({ scope, org: org ?? null });
+    return reply.code(201).send({ id, token, scope, org: org ?? null });
+  });
+
+  app.delete<{ Params: { id: string } }>('/v1/tokens/:id', {
+    schema: { params: params({ id: { type: 'string', pattern: '^[0-9a-f]{12}$' } }) },
+  }, async (req) => {
+    requireScope(req, 'admin');
+    await store.revokeToken(req.params.id);
+    onRevoke();
+    return { revoked: req.params.id };
+  });
+}

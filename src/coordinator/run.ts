@@ -1,0 +1,75 @@
+// Open the store, make sure an admin token exists, serve the API.
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from '../log.js';
+import { SqliteBackend } from '../store/sqlite.js';
+import { Store } from '../store/store.js';
+import { buildCoordinator } from './app.js';
+import type { FeedHub } from './feed-hub.js';
+
+export interface CoordinatorOptions {
+  /** data dir for the embedded SQLite (and admin.token) */
+  dataDir?: string;
+  /** postgres://… for several coordinators on one database */
+  dbUrl?: string;
+  host: string;
+  port: number;
+  logger: Logger;
+  tls?: { certFile: string; keyFile: string };
+  heartbeatMs?: number;
+  /** print the bootstrap admin token on stdout (once, when it is made) */
+  announce?: (line: string) => void;
+}
+
+export interface RunningCoordinator {
+  app: FastifyInstance;
+  store: Store;
+  hub: FeedHub;
+  url: string;
+  adminToken: string | null;
+  close(): Promise<void>;
+}
+
+export async function openStore(opts: { dataDir?: string; dbUrl?: string }): Promise<Store> {
+  if (opts.dbUrl) {
+    const { PostgresBackend } = await import('../store/postgres.js');
+    return Store.open(await PostgresBackend.connect(opts.dbUrl));
+  }
+  if (!opts.dataDir) throw new Error('either a data dir or a database URL is needed');
+  return Store.open(new SqliteBackend(join(opts.dataDir, 'sixpn.db')));
+}
+
+/** The bootstrap admin token: made at first start, written to <data>/admin.token (0600). */
+async function ensureAdminToken(store: Store, dataDir: string | undefined, announce: (l: string) => void): Promise<string | null> {
+  const file = dataDir ? join(dataDir, 'admin.token') : null;
+  if (await store.hasAdminToken()) {
+    return file && existsSync(file) ? readFileSync(file, 'utf8').trim() : null;
+  }
+  const { token } = await store.createToken({ scope: 'admin' });
+  if (file) {
+    writeFileSync(file, `${token}\n`, { mode: 0o600 });
+    chmodSync(file, 0o600);
+  }
+  announce(`admin token (shown once${file ? `, saved to ${file}` : ''}): ${token}`);
+  return token;
+}
+
+export async function startCoordinator(opts: CoordinatorOptions): Promise<RunningCoordinator> {
+  const store = await openStore(opts);
+  const adminToken = await ensureAdminToken(store, opts.dataDir, opts.announce ?? ((l) => process.stdout.write(`${l}\n`)));
+  const https = opts.tls ? { cert: readFileSync(opts.tls.certFile), key: readFileSync(opts.tls.keyFile) } : undefined;
+  const { app, hub } = await buildCoordinator({ store, logger: opts.logger, https, heartbeatMs: opts.heartbeatMs });
+  await app.listen({ host: opts.host, port: opts.port });
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : opts.port;
+  const hostPart = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  const url = `${https ? 'https' : 'http'}://${hostPart === '0.0.0.0' ? '127.0.0.1' : hostPart === '[::]' ? '[::1]' : hostPart}:${port}`;
+  return {
+    app, store, hub, url, adminToken,
+    async close() {
+      await app.close();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,39 @@
+// Versioned schema, portable between SQLite and PostgreSQL (BIGINT, TEXT, DOUBLE PRECISION).
+import type { Migration } from './sql.js';
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    statements: [
+      `CREATE TABLE revision (id INTEGER PRIMARY KEY CHECK (id = 1), rev BIGINT NOT NULL)`,
+      `INSERT INTO revision (id, rev) VALUES (1, 0)`,
+      `CREATE TABLE sequences (name TEXT PRIMARY KEY, last BIGINT NOT NULL)`,
+      `INSERT INTO sequences (name, last) VALUES ('network', 0), ('host', 0)`,
+      `CREATE TABLE changes (rev BIGINT PRIMARY KEY, at TEXT NOT NULL, ops TEXT NOT NULL)`,
+      `CREATE TABLE regions (code TEXT PRIMARY KEY, name TEXT NOT NULL, latitude DOUBLE PRECISION NOT NULL, longitude DOUBLE PRECISION NOT NULL)`,
+      `CREATE TABLE orgs (name TEXT PRIMARY KEY, network_id BIGINT NOT NULL, created_at TEXT NOT NULL)`,
+      `CREATE TABLE networks (id BIGINT PRIMARY KEY, org TEXT NOT NULL REFERENCES orgs(name), name TEXT NOT NULL, created_at TEXT NOT NULL, UNIQUE (org, name))`,
+      `CREATE TABLE apps (name TEXT PRIMARY KEY, org TEXT NOT NULL REFERENCES orgs(name), network_id BIGINT NOT NULL REFERENCES networks(id), created_at TEXT NOT NULL)`,
+      `CREATE INDEX apps_org ON apps (org)`,
+      `CREATE TABLE hosts (id BIGINT PRIMARY KEY, region TEXT NOT NULL REFERENCES regions(code), endpoint TEXT NOT NULL, public_key TEXT NOT NULL UNIQUE, gateway INTEGER NOT NULL, created_at TEXT NOT NULL)`,
+      `CREATE INDEX hosts_region ON hosts (region)`,
+      `CREATE TABLE machines (
+        id TEXT PRIMARY KEY, app TEXT NOT NULL REFERENCES apps(name), org TEXT NOT NULL, network_id BIGINT NOT NULL,
+        host_id BIGINT NOT NULL REFERENCES hosts(id), machine_field BIGINT NOT NULL, region TEXT NOT NULL, address TEXT NOT NULL,
+        state TEXT NOT NULL, reason TEXT, grp TEXT NOT NULL, metadata TEXT NOT NULL, command TEXT,
+        created_at TEXT NOT NULL, updated_at TEXT NOT NULL, UNIQUE (host_id, machine_field))`,
+      `CREATE INDEX machines_app ON machines (app)`,
+      `CREATE INDEX machines_host_state ON machines (host_id, state)`,
+      `CREATE TABLE peers (
+        org TEXT NOT NULL REFERENCES orgs(name), name TEXT NOT NULL, network_id BIGINT NOT NULL, host_id BIGINT NOT NULL REFERENCES hosts(id),
+        region TEXT NOT NULL, idx BIGINT NOT NULL, address TEXT NOT NULL, public_key TEXT NOT NULL UNIQUE, app TEXT,
+        created_at TEXT NOT NULL, PRIMARY KEY (org, name), UNIQUE (host_id, network_id, idx))`,
+      `CREATE TABLE peer_status (
+        org TEXT NOT NULL, name TEXT NOT NULL, latest_handshake BIGINT NOT NULL, rx_bytes BIGINT NOT NULL, tx_bytes BIGINT NOT NULL,
+        endpoint TEXT, reported_at TEXT NOT NULL, PRIMARY KEY (org, name))`,
+      `CREATE TABLE tokens (
+        id TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE, scope TEXT NOT NULL, org TEXT, host_id BIGINT,
+        created_at TEXT NOT NULL, revoked_at TEXT)`,
+    ],
+  },
+];

@@ -1,0 +1,40 @@
+// The smallest SQL surface the store needs, so one domain layer (store.ts)
+// runs on SQLite and PostgreSQL alike. SQL is written with `?` placeholders;
+// backends translate them.
+
+export type SqlValue = string | number | null;
+
+export interface Tx {
+  get<T>(sql: string, params?: SqlValue[]): Promise<T | undefined>;
+  all<T>(sql: string, params?: SqlValue[]): Promise<T[]>;
+  run(sql: string, params?: SqlValue[]): Promise<{ changes: number }>;
+}
+
+export interface SqlBackend {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Run fn in one serialized read-write transaction; commit is durable before it resolves. */
+  write<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** Run fn against one consistent read view. */
+  read<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** Apply schema migrations; returns the schema version. */
+  migrate(migrations: readonly Migration[]): Promise<number>;
+  /** Subscribe to "a write committed" notifications, including other coordinators' (PostgreSQL). */
+  onCommit(listener: () => void): () => void;
+  close(): Promise<void>;
+}
+
+export interface Migration {
+  version: number;
+  /** statements, portable between SQLite and PostgreSQL */
+  statements: string[];
+}
+
+/** Serializes async critical sections (one writer at a time). */
+export class Mutex {
+  private tail: Promise<void> = Promise.resolve();
+  lock<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(fn, fn);
+    this.tail = run.then(() => undefined, () => undefined);
+    return run;
+  }
+}

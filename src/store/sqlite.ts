@@ -1,0 +1,120 @@
+// SQLite backend: better-sqlite3 12, WAL, synchronous=FULL (an acknowledged
+// write is on disk). One writer connection behind a mutex, one reader
+// connection that sees only committed data (WAL snapshot isolation).
+import Database from 'better-sqlite3';
+import { EventEmitter } from 'node:events';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Mutex, type Migration, type SqlBackend, type SqlValue, type Tx } from './sql.js';
+
+type Db = Database.Database;
+
+function open(path: string, readonly: boolean): Db {
+  const db = new Database(path, { readonly });
+  db.pragma('busy_timeout = 5000');
+  if (!readonly) {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+  }
+  return db;
+}
+
+class SqliteTx implements Tx {
+  private readonly cache = new Map<string, Database.Statement>();
+  constructor(private readonly db: Db) {}
+  private stmt(sql: string): Database.Statement {
+    let s = this.cache.get(sql);
+    if (!s) { s = this.db.prepare(sql); this.cache.set(sql, s); }
+    return s;
+  }
+  get<T>(sql: string, params: SqlValue[] = []): Promise<T | undefined> {
+    return Promise.resolve(this.stmt(sql).get(...params) as T | undefined);
+  }
+  all<T>(sql: string, params: SqlValue[] = []): Promise<T[]> {
+    return Promise.resolve(this.stmt(sql).all(...params) as T[]);
+  }
+  run(sql: string, params: SqlValue[] = []): Promise<{ changes: number }> {
+    const r = this.stmt(sql).run(...params);
+    return Promise.resolve({ changes: r.changes });
+  }
+}
+
+export class SqliteBackend implements SqlBackend {
+  readonly kind = 'sqlite' as const;
+  private readonly writer: Db;
+  private reader: Db | null = null;
+  private readonly wtx: SqliteTx;
+  private rtx: SqliteTx | null = null;
+  private readonly wlock = new Mutex();
+  private readonly rlock = new Mutex();
+  private readonly events = new EventEmitter();
+
+  constructor(private readonly path: string) {
+    mkdirSync(dirname(path), { recursive: true });
+    this.writer = open(path, false);
+    this.wtx = new SqliteTx(this.writer);
+    this.events.setMaxListeners(0);
+  }
+
+  private readTx(): SqliteTx {
+    if (!this.rtx) {
+      this.reader = open(this.path, true);
+      this.rtx = new SqliteTx(this.reader);
+    }
+    return this.rtx;
+  }
+
+  write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.wlock.lock(async () => {
+      this.writer.exec('BEGIN IMMEDIATE');
+      let result: T;
+      try {
+        result = await fn(this.wtx);
+        this.writer.exec('COMMIT');
+      } catch (err) {
+        if (this.writer.inTransaction) this.writer.exec('ROLLBACK');
+        throw err;
+      }
+      this.events.emit('commit');
+      return result;
+    });
+  }
+
+  read<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.rlock.lock(async () => {
+      const tx = this.readTx();
+      this.reader!.exec('BEGIN');
+      try {
+        return await fn(tx);
+      } finally {
+        this.reader!.exec('COMMIT');
+      }
+    });
+  }
+
+  async migrate(migrations: readonly Migration[]): Promise<number> {
+    const current = this.writer.pragma('user_version', { simple: true }) as number;
+    let version = current;
+    for (const m of migrations) {
+      if (m.version <= current) continue;
+      this.writer.transaction(() => {
+        for (const s of m.statements) this.writer.exec(s);
+        this.writer.pragma(`user_version = ${m.version}`);
+      })();
+      version = m.version;
+    }
+    return version;
+  }
+
+  onCommit(listener: () => void): () => void {
+    this.events.on('commit', listener);
+    return () => this.events.off('commit', listener);
+  }
+
+  async close(): Promise<void> {
+    await this.wlock.lock(async () => undefined);
+    this.reader?.close();
+    this.writer.close();
+  }
+}
