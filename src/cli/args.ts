@@ -60,3 +60,10 @@ export function positiveInt(value: string | undefined, flag: string, fallback: n
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${flag} must be a positive integer, got ${JSON.stringify(value)}`);
   return n;
 }
+
+/** The subcommand verb, checked before any flag parsing so a typo gets the right message. */
+export function verbOf(argv: string[], noun: string, verbs: string[], usage: string): string {
+  const verb = argv[0] ?? '';
+  if (!verbs.includes(verb)) throw new UsageError(`unknown ${noun} command ${JSON.stringify(verb)}\nusage: ${usage}`);
+  return verb;
+}

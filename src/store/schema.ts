@@ -36,4 +36,13 @@ export const MIGRATIONS: readonly Migration[] = [
         created_at TEXT NOT NULL, revoked_at TEXT)`,
     ],
   },
+  {
+    // Placement reads a per-host live-machine count instead of counting machines on every create.
+    version: 2,
+    statements: [
+      `ALTER TABLE hosts ADD COLUMN machine_count BIGINT NOT NULL DEFAULT 0`,
+      `UPDATE hosts SET machine_count = (SELECT COUNT(*) FROM machines m WHERE m.host_id = hosts.id AND m.state <> 'destroyed')`,
+      `CREATE INDEX hosts_region_load ON hosts (region, machine_count, id)`,
+    ],
+  },
 ];

@@ -9,6 +9,8 @@ import { Mutex, type Migration, type SqlBackend, type SqlValue, type Tx } from '
 
 type Db = Database.Database;
 
+interface PendingWrite { fn: (tx: Tx) => Promise<unknown>; resolve: (v: unknown) => void; reject: (e: unknown) => void }
+
 function open(path: string, readonly: boolean): Db {
   const db = new Database(path, { readonly });
   db.pragma('busy_timeout = 5000');
@@ -49,6 +51,8 @@ export class SqliteBackend implements SqlBackend {
   private readonly wlock = new Mutex();
   private readonly rlock = new Mutex();
   private readonly events = new EventEmitter();
+  private readonly pending: PendingWrite[] = [];
+  private draining = false;
 
   constructor(private readonly path: string) {
     mkdirSync(dirname(path), { recursive: true });
@@ -65,20 +69,58 @@ export class SqliteBackend implements SqlBackend {
     return this.rtx;
   }
 
+  /**
+   * Group commit: writes that queue up while a commit is in flight run in the
+   * next transaction together, each in its own savepoint (a failing write
+   * rolls back alone), then one COMMIT makes them all durable. Every caller is
+   * answered only after that COMMIT.
+   */
   write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.wlock.lock(async () => {
-      this.writer.exec('BEGIN IMMEDIATE');
-      let result: T;
-      try {
-        result = await fn(this.wtx);
-        this.writer.exec('COMMIT');
-      } catch (err) {
-        if (this.writer.inTransaction) this.writer.exec('ROLLBACK');
-        throw err;
-      }
-      this.events.emit('commit');
-      return result;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ fn: fn as (tx: Tx) => Promise<unknown>, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.draining) void this.drain();
     });
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      while (this.pending.length > 0) {
+        const batch = this.pending.splice(0, 512);
+        await this.wlock.lock(() => this.runBatch(batch));
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async runBatch(batch: PendingWrite[]): Promise<void> {
+    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    try {
+      this.writer.exec('BEGIN IMMEDIATE');
+      for (const w of batch) {
+        this.writer.exec('SAVEPOINT w');
+        try {
+          outcomes.push({ ok: true, value: await w.fn(this.wtx) });
+          this.writer.exec('RELEASE w');
+        } catch (error) {
+          this.writer.exec('ROLLBACK TO w');
+          this.writer.exec('RELEASE w');
+          outcomes.push({ ok: false, error });
+        }
+      }
+      this.writer.exec('COMMIT');
+    } catch (err) {
+      if (this.writer.inTransaction) this.writer.exec('ROLLBACK');
+      for (const w of batch) w.reject(err);
+      return;
+    }
+    batch.forEach((w, i) => {
+      const o = outcomes[i]!;
+      if (o.ok) w.resolve(o.value);
+      else w.reject(o.error);
+    });
+    if (outcomes.some((o) => o.ok)) this.events.emit('commit');
   }
 
   read<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
@@ -113,6 +155,7 @@ export class SqliteBackend implements SqlBackend {
   }
 
   async close(): Promise<void> {
+    while (this.draining) await new Promise((r) => setTimeout(r, 5));
     await this.wlock.lock(async () => undefined);
     this.reader?.close();
     this.writer.close();

@@ -322,9 +322,7 @@ export class Store {
       await this.region(tx, input.region);
       // Least-loaded host of the region (live machines), lowest id on ties.
       const host = await tx.get<{ id: number | string }>(
-        `SELECT h.id AS id FROM hosts h
-         LEFT JOIN machines m ON m.host_id = h.id AND m.state <> 'destroyed'
-         WHERE h.region = ? GROUP BY h.id ORDER BY COUNT(m.id), h.id LIMIT 1`, [input.region]);
+        'SELECT id FROM hosts WHERE region = ? ORDER BY machine_count, id LIMIT 1', [input.region]);
       if (!host) throw new AppError('no_host', `no host in region ${input.region} to place the machine on`);
       const hostId = Number(host.id);
       // Random 32-bit machine fields collide rarely; retry a few times, then call the host full.
@@ -350,6 +348,7 @@ export class Store {
         machine.state, null, machine.group, JSON.stringify(machine.metadata),
         machine.command ? JSON.stringify(machine.command) : null, at, at,
       ]);
+      await tx.run('UPDATE hosts SET machine_count = machine_count + 1 WHERE id = ?', [hostId]);
       await this.commitChange(tx, [{ entity: 'machine', op: 'upsert', data: machine }]);
       return machine;
     });
@@ -392,6 +391,7 @@ export class Store {
         throw new AppError('conflict', `machine ${id} is destroyed`);
       }
       if (m.state === state && m.reason === null) return m;
+      if (state === 'destroyed') await tx.run('UPDATE hosts SET machine_count = machine_count - 1 WHERE id = ?', [m.host_id]);
       m.state = state;
       m.reason = null;
       return this.saveMachine(tx, m);

@@ -1,7 +1,7 @@
 import type { App } from '../../model/types.js';
 import { networkPrefix } from '../../addr/plan.js';
 import { ApiClient } from '../api.js';
-import { label, parse, required, str } from '../args.js';
+import { label, parse, required, str, verbOf } from '../args.js';
 import { resolveConfig } from '../config.js';
 import { UsageError } from '../errors.js';
 import { printJson, printRecord, printTable } from '../output.js';
@@ -9,7 +9,8 @@ import { printJson, printRecord, printTable } from '../output.js';
 const USAGE = 'sixpn apps create NAME --org ORG [--network NET] | sixpn apps list --org ORG  [--json]';
 
 export async function appsCommand(argv: string[]): Promise<number> {
-  const [verb, ...rest] = argv;
+  const verb = verbOf(argv, 'apps', ['create', 'list'], USAGE);
+  const rest = argv.slice(1);
   const p = parse(rest, { org: { type: 'string' }, network: { type: 'string' } }, USAGE, { min: verb === 'create' ? 1 : 0, max: verb === 'create' ? 1 : 0 });
   const api = new ApiClient(resolveConfig({ api: str(p, 'api'), token: str(p, 'token') }));
   const org = label(required(p, 'org', USAGE), 'org');

@@ -1,7 +1,7 @@
 import type { Host } from '../../model/types.js';
 import { isWgKey, parseEndpoint } from '../../validate.js';
 import { ApiClient } from '../api.js';
-import { label, parse, required, str } from '../args.js';
+import { label, parse, required, str, verbOf } from '../args.js';
 import { resolveConfig } from '../config.js';
 import { UsageError } from '../errors.js';
 import { printJson, printRecord, printTable } from '../output.js';
@@ -9,7 +9,8 @@ import { printJson, printRecord, printTable } from '../output.js';
 const USAGE = 'sixpn hosts list | sixpn hosts enroll --region CODE --endpoint HOST:PORT --public-key KEY [--gateway]  [--json]';
 
 export async function hostsCommand(argv: string[]): Promise<number> {
-  const [verb, ...rest] = argv;
+  const verb = verbOf(argv, 'hosts', ['list', 'enroll'], USAGE);
+  const rest = argv.slice(1);
   const p = parse(rest, { region: { type: 'string' }, endpoint: { type: 'string' }, 'public-key': { type: 'string' }, gateway: { type: 'boolean' } }, USAGE, { min: 0, max: 0 });
   const api = () => new ApiClient(resolveConfig({ api: str(p, 'api'), token: str(p, 'token') }));
   switch (verb) {

@@ -1,7 +1,7 @@
 import type { Machine } from '../../model/types.js';
 import { METADATA_KEY_PATTERN } from '../../validate.js';
 import { ApiClient } from '../api.js';
-import { label, parse, required, str, type Parsed } from '../args.js';
+import { label, parse, required, str, type Parsed, verbOf } from '../args.js';
 import { resolveConfig } from '../config.js';
 import { UsageError } from '../errors.js';
 import { printJson, printRecord, printTable } from '../output.js';
@@ -41,7 +41,8 @@ function machineId(s: string): string {
 }
 
 export async function machinesCommand(argv: string[]): Promise<number> {
-  const [verb, ...all] = argv;
+  const verb = verbOf(argv, 'machines', ['create', 'run', 'list', 'show', 'start', 'stop', 'destroy'], USAGE);
+  const all = argv.slice(1);
   const dash = all.indexOf('--');
   const rest = dash >= 0 ? all.slice(0, dash) : all;
   const cmd = dash >= 0 ? all.slice(dash + 1) : [];

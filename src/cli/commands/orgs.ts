@@ -1,7 +1,7 @@
 import type { Network, Org, App } from '../../model/types.js';
 import { networkPrefix } from '../../addr/plan.js';
 import { ApiClient } from '../api.js';
-import { label, parse, str } from '../args.js';
+import { label, parse, str, verbOf } from '../args.js';
 import { resolveConfig } from '../config.js';
 import { UsageError } from '../errors.js';
 import { printJson, printRecord, printTable } from '../output.js';
@@ -9,7 +9,8 @@ import { printJson, printRecord, printTable } from '../output.js';
 const USAGE = 'sixpn orgs create|list|show [NAME] [--json]';
 
 export async function orgsCommand(argv: string[]): Promise<number> {
-  const [verb, ...rest] = argv;
+  const verb = verbOf(argv, 'orgs', ['create', 'list', 'show'], USAGE);
+  const rest = argv.slice(1);
   const p = parse(rest, {}, USAGE, { min: verb === 'list' ? 0 : 1, max: verb === 'list' ? 0 : 1 });
   const api = new ApiClient(resolveConfig({ api: str(p, 'api'), token: str(p, 'token') }));
   const json = !!p.values.json;

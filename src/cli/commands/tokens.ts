@@ -1,5 +1,5 @@
 import { ApiClient } from '../api.js';
-import { label, parse, required, str } from '../args.js';
+import { label, parse, required, str, verbOf } from '../args.js';
 import { resolveConfig } from '../config.js';
 import { UsageError } from '../errors.js';
 import { printJson, printRecord } from '../output.js';
@@ -8,7 +8,8 @@ const USAGE = 'sixpn tokens create --scope org|wireguard --org ORG | tokens crea
 const SCOPES = ['admin', 'org', 'wireguard', 'host-enroll', 'reader'];
 
 export async function tokensCommand(argv: string[]): Promise<number> {
-  const [verb, ...rest] = argv;
+  const verb = verbOf(argv, 'tokens', ['create', 'revoke'], USAGE);
+  const rest = argv.slice(1);
   const p = parse(rest, { scope: { type: 'string' }, org: { type: 'string' } }, USAGE, { min: verb === 'revoke' ? 1 : 0, max: verb === 'revoke' ? 1 : 0 });
   const api = () => new ApiClient(resolveConfig({ api: str(p, 'api'), token: str(p, 'token') }));
   switch (verb) {
