@@ -1,0 +1,113 @@
+// The machine API a host serves to its own machines (reached at
+// http://[fdaa:N:N::3]/ through an nft redirect, like DNS). No token: the
+// caller is the machine whose address the request comes from. That source is
+// trustworthy because the host drops packets whose source is not the
+// attachment's own address, and the redirect keeps the source. A machine can
+// read its app's machines and change only its own metadata.
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { Replica } from '../feed/replica.js';
+import type { Machine } from '../model/types.js';
+import { errorBody, AppError } from '../errors.js';
+import { METADATA_KEY_PATTERN } from '../validate.js';
+import { silentLogger, type Logger } from '../log.js';
+
+export interface MetadataWriter {
+  /** Persist through the coordinator (the host credential may change its own machines only). */
+  set(machineId: string, key: string, value: string | null): Promise<Machine>;
+}
+
+export interface MachineApiOptions {
+  replica: Replica;
+  /** this host: only its own machines are served */
+  hostId: number;
+  writer: MetadataWriter;
+  logger?: Logger;
+}
+
+/** The started machine on this host whose address is `source`, or null. Pure. */
+export function machineForSource(machines: Iterable<Machine>, hostId: number, source: string | undefined): Machine | null {
+  if (!source) return null;
+  const addr = normalize(source);
+  for (const m of machines) {
+    if (m.host_id === hostId && m.address === addr && m.state !== 'destroyed') return m;
+  }
+  return null;
+}
+
+function normalize(source: string): string {
+  // IPv4-mapped sources never match a machine; fdaa addresses arrive compressed already.
+  return source.toLowerCase().replace(/^::ffff:/, '');
+}
+
+/** What a machine may see of another machine. */
+function publicView(m: Machine): Record<string, unknown> {
+  return { id: m.id, app: m.app, region: m.region, address: m.address, state: m.state, group: m.group, metadata: m.metadata };
+}
+
+const META_KEY = new RegExp(METADATA_KEY_PATTERN);
+const META_VALUE = /^[\x21-\x7e]{1,255}$/;
+
+export function buildMachineApi(o: MachineApiOptions): FastifyInstance {
+  const app = Fastify({ loggerInstance: o.logger ?? silentLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 4096 }) as unknown as FastifyInstance;
+  app.addContentTypeParser('text/plain', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+
+  const self = (req: FastifyRequest): Machine => {
+    const m = machineForSource(o.replica.machines.values(), o.hostId, req.socket.remoteAddress);
+    if (!m) throw new AppError('forbidden', `${req.socket.remoteAddress ?? 'this address'} is not a machine on this host`);
+    return m;
+  };
+  /** The :id in the path must be the caller itself. */
+  const own = (req: FastifyRequest<{ Params: { id: string } }>): Machine => {
+    const m = self(req);
+    if (req.params.id !== m.id && req.params.id !== 'self') throw new AppError('forbidden', `machine ${m.id} may change only its own metadata, not ${req.params.id}'s`);
+    return m;
+  };
+  const valueOf = (body: unknown): string => {
+    const v = typeof body === 'string' ? body.trim() : (body as { value?: unknown } | null)?.value;
+    if (typeof v !== 'string' || !META_VALUE.test(v)) throw new AppError('invalid', 'value must be 1-255 printable characters without spaces, as {"value": "..."} or a text/plain body');
+    return v;
+  };
+  const keyOf = (key: string): string => {
+    if (!META_KEY.test(key)) throw new AppError('invalid', `metadata key ${JSON.stringify(key)} must be lowercase a-z, 0-9, '-', '_'`);
+    return key;
+  };
+
+  app.setErrorHandler((err, _req, reply) => {
+    if (err instanceof AppError) return reply.code(err.status).send(errorBody(err.code, err.message));
+    const status = (err as { statusCode?: number }).statusCode ?? 500;
+    const e = err as Error;
+    if (status < 500) return reply.code(status).send(errorBody(status === 413 ? 'too_large' : 'invalid', e.message));
+    const ae = err as { status?: number; code?: string };
+    if (ae.status && ae.status < 500 && typeof ae.code === 'string') return reply.code(ae.status).send(errorBody(ae.code, e.message));
+    return reply.code(502).send(errorBody('unavailable', `coordinator: ${e.message}`));
+  });
+  app.setNotFoundHandler((req, reply) => reply.code(404).send(errorBody('not_found', `no route ${req.method} ${req.url}`)));
+
+  app.get('/v1/self', async (req) => publicView(self(req)));
+  app.get('/v1/machines', async (req) => {
+    const me = self(req);
+    return { machines: [...o.replica.machines.values()].filter((m) => m.app === me.app).map(publicView) };
+  });
+
+  for (const base of ['/v1/self/metadata', '/v1/machines/:id/metadata']) {
+    app.get<{ Params: { id: string } }>(base, async (req) => (req.params.id ? own(req) : self(req)).metadata);
+    app.get<{ Params: { id: string; key: string } }>(`${base}/:key`, async (req) => {
+      const m = req.params.id ? own(req) : self(req);
+      const v = m.metadata[keyOf(req.params.key)];
+      if (v === undefined) throw new AppError('not_found', `metadata key ${JSON.stringify(req.params.key)} not set`);
+      return { key: req.params.key, value: v };
+    });
+    const write = async (req: FastifyRequest<{ Params: { id: string; key: string } }>) => {
+      const m = req.params.id ? own(req) : self(req);
+      const updated = await o.writer.set(m.id, keyOf(req.params.key), valueOf(req.body));
+      return updated.metadata;
+    };
+    app.put(`${base}/:key`, write);
+    app.post(`${base}/:key`, write);
+    app.delete<{ Params: { id: string; key: string } }>(`${base}/:key`, async (req) => {
+      const m = req.params.id ? own(req) : self(req);
+      return (await o.writer.set(m.id, keyOf(req.params.key), null)).metadata;
+    });
+  }
+  return app;
+}
