@@ -11,6 +11,9 @@ import { errorBody, AppError } from '../errors.js';
 import { METADATA_KEY_PATTERN } from '../validate.js';
 import { silentLogger, type Logger } from '../log.js';
 
+/** Port the machine API answers on at fdaa:N:N::3 (redirected to the agent like DNS). */
+export const MACHINE_API_PORT = 80;
+
 export interface MetadataWriter {
   /** Persist through the coordinator (the host credential may change its own machines only). */
   set(machineId: string, key: string, value: string | null): Promise<Machine>;
