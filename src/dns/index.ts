@@ -1,0 +1,346 @@
+// The DNS index: a derived, read-only view of a Replica, shaped for lookups.
+// Built whole from a snapshot, patched per change record (only the apps and
+// networks the change touched are rebuilt), and always replaced as a new
+// object: a query holds one index for its whole lookup, so it never sees
+// half an update.
+import type { ChangeOp, Machine, MachineState, Peer, Region } from '../model/types.js';
+import type { Replica } from '../feed/replica.js';
+import { REGIONS } from '../model/regions.js';
+import { DEFAULT_PREFIX } from '../addr/plan.js';
+import { ipv6Nibbles, reverseZone } from './names.js';
+
+/** A machine, or a peer that is an external instance of an app. */
+export interface Instance {
+  /** machine id, or the peer's name */
+  id: string;
+  app: string;
+  region: string;
+  address: string;
+  group: string;
+  metadata: Record<string, string>;
+  state: MachineState;
+  /** set for peers standing in as app instances */
+  peer?: true;
+}
+
+export type ReplicaView = Pick<Replica, 'rev' | 'ready' | 'regions' | 'orgs' | 'networks' | 'apps' | 'hosts' | 'machines' | 'peers'>;
+
+const byId = (a: Instance, b: Instance): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+function pushTo<K, V>(m: Map<K, V[]>, k: K, v: V): void {
+  const list = m.get(k);
+  if (list) list.push(v); else m.set(k, [v]);
+}
+
+/** Lazily computed value, computed at most once (indexes are immutable). */
+function memo<T>(f: () => T): () => T {
+  let done = false;
+  let v: T;
+  return () => { if (!done) { v = f(); done = true; } return v; };
+}
+
+export class AppIndex {
+  /** started instances, sorted by id */
+  readonly started: Instance[];
+  /** every instance (stopped, created, failed included), sorted by id */
+  readonly all: Instance[];
+  readonly byRegion = new Map<string, Instance[]>();
+  readonly byGroup = new Map<string, Instance[]>();
+  /** `key=value` (value lowercased) → started instances */
+  readonly byMeta = new Map<string, Instance[]>();
+  readonly metaKeys = new Set<string>();
+
+  constructor(readonly name: string, readonly networkId: number, instances: Instance[]) {
+    this.all = instances.slice().sort(byId);
+    this.started = this.all.filter((i) => i.state === 'started');
+    for (const i of this.started) {
+      pushTo(this.byRegion, i.region, i);
+      if (i.group) pushTo(this.byGroup, i.group.toLowerCase(), i);
+      for (const [k, v] of Object.entries(i.metadata)) {
+        const key = k.toLowerCase();
+        this.metaKeys.add(key);
+        pushTo(this.byMeta, `${key}=${String(v).toLowerCase()}`, i);
+      }
+    }
+  }
+
+  readonly regions = memo(() => uniqSorted(this.started.map((i) => i.region)));
+  readonly allRegions = memo(() => uniqSorted(this.all.map((i) => i.region)));
+  readonly vms = memo(() => this.started.map((i) => `${i.id} ${i.region}`));
+  readonly allVms = memo(() => this.all.map((i) => `${i.id} ${i.region}`));
+
+  /** Started instance by full id or unambiguous id prefix. */
+  findId(prefix: string): Instance | 'ambiguous' | null {
+    const s = this.started;
+    let lo = 0, hi = s.length;
+    while (lo < hi) { const mid = (lo + hi) >>> 1; if (s[mid]!.id < prefix) lo = mid + 1; else hi = mid; }
+    const first = s[lo];
+    if (!first || !first.id.startsWith(prefix)) return null;
+    if (first.id === prefix) return first; // exact match wins over longer ids
+    const next = s[lo + 1];
+    return next && next.id.startsWith(prefix) ? 'ambiguous' : first;
+  }
+}
+
+function uniqSorted(xs: string[]): string[] {
+  return [...new Set(xs)].sort();
+}
+
+export class NetworkIndex {
+  constructor(
+    readonly id: number,
+    readonly apps: ReadonlyMap<string, AppIndex>,
+    /** peer name → peer */
+    readonly peers: ReadonlyMap<string, Peer>,
+    /** revision of the last change that touched this network (SOA serial) */
+    readonly serial: number,
+  ) {}
+
+  readonly appNames = memo(() => [...this.apps.keys()].sort());
+  readonly peerNames = memo(() => [...this.peers.keys()].sort());
+
+  /** `_instances` items: `instance=<id>,app=<app>,ip=<addr>,region=<region>` */
+  readonly instances = memo(() => this.instanceItems(false));
+  readonly allInstances = memo(() => this.instanceItems(true));
+
+  private instanceItems(all: boolean): string[] {
+    const out: string[] = [];
+    for (const name of this.appNames()) {
+      const app = this.apps.get(name)!;
+      for (const i of all ? app.all : app.started) out.push(`instance=${i.id},app=${i.app},ip=${i.address},region=${i.region}`);
+    }
+    return out;
+  }
+
+  /** 32 nibbles → PTR target; built on first reverse query after a change. */
+  private readonly ptrMap = memo(() => {
+    const m = new Map<string, string>();
+    for (const app of this.apps.values()) {
+      for (const i of app.started) {
+        if (i.peer) continue;
+        const n = ipv6Nibbles(i.address);
+        if (n) m.set(n, `${i.id}.vm.${app.name}.internal`);
+      }
+    }
+    for (const p of this.peers.values()) {
+      const n = ipv6Nibbles(p.address);
+      if (n) m.set(n, `${p.name}._peer.internal`);
+    }
+    return m;
+  });
+
+  ptr(nibbles: string): string | null {
+    return this.ptrMap().get(nibbles) ?? null;
+  }
+}
+
+export interface DnsIndex {
+  readonly rev: number;
+  readonly ready: boolean;
+  /** ULA prefix (first 16 bits), fdaa by default */
+  readonly prefix: number;
+  /** e.g. a.a.d.f.ip6.arpa */
+  readonly reverseZone: string;
+  readonly networks: ReadonlyMap<number, NetworkIndex>;
+  /** host id → region code (querier region) */
+  readonly hostRegion: ReadonlyMap<number, string>;
+  readonly regions: ReadonlyMap<string, Region>;
+  /** org name → its default network id (loopback rule of `sixpn up`) */
+  readonly orgNetwork: ReadonlyMap<string, number>;
+  /** app name → network id, to find the old network of a changed app */
+  readonly appNetwork: ReadonlyMap<string, number>;
+}
+
+export function emptyIndex(prefix = DEFAULT_PREFIX): DnsIndex {
+  return {
+    rev: 0, ready: false, prefix, reverseZone: reverseZone(prefix),
+    networks: new Map(), hostRegion: new Map(), regions: regionMap(new Map()), orgNetwork: new Map(), appNetwork: new Map(),
+  };
+}
+
+function regionMap(fromReplica: ReadonlyMap<string, Region>): ReadonlyMap<string, Region> {
+  return fromReplica.size > 0 ? fromReplica : new Map(REGIONS.map((r) => [r.code, r]));
+}
+
+function peerInstance(p: Peer & { app: string }): Instance {
+  return { id: p.name, app: p.app, region: p.region, address: p.address, group: '', metadata: {}, state: 'started', peer: true };
+}
+
+/** Instances (machines and app peers) of the given apps, or of every app when `only` is null. */
+function collectInstances(r: ReplicaView, only: ReadonlySet<string> | null): Map<string, Instance[]> {
+  const out = new Map<string, Instance[]>();
+  for (const m of r.machines.values() as Iterable<Machine>) {
+    if (m.state === 'destroyed' || (only && !only.has(m.app))) continue;
+    pushTo(out, m.app, m as Instance);
+  }
+  addPeerInstances(r, only, out);
+  return out;
+}
+
+function addPeerInstances(r: ReplicaView, only: ReadonlySet<string> | null, out: Map<string, Instance[]>): void {
+  for (const p of r.peers.values()) {
+    if (!p.app || (only && !only.has(p.app))) continue;
+    const app = r.apps.get(p.app);
+    if (!app || app.network_id !== p.network_id) continue; // a peer serves only its own network's app
+    pushTo(out, p.app, peerInstance(p as Peer & { app: string }));
+  }
+}
+
+/**
+ * Instances of changed apps without scanning every machine: an app's members
+ * are its previous members plus the machines the change names, as the
+ * replica has them now. An app new to the index is found by a scan.
+ */
+function changedInstances(prev: DnsIndex, r: ReplicaView, apps: ReadonlySet<string>, machineIds: ReadonlySet<string>): Map<string, Instance[]> {
+  const fresh = new Set<string>();
+  const candidates = new Map<string, Set<string>>();
+  for (const a of apps) {
+    const netId = prev.appNetwork.get(a);
+    const old = netId === undefined ? undefined : prev.networks.get(netId)?.apps.get(a);
+    if (!old) { fresh.add(a); continue; }
+    candidates.set(a, new Set(old.all.filter((i) => !i.peer).map((i) => i.id)));
+  }
+  for (const id of machineIds) {
+    const m = r.machines.get(id);
+    if (m) candidates.get(m.app)?.add(id);
+  }
+  const out = fresh.size > 0 ? collectInstances(r, fresh) : new Map<string, Instance[]>();
+  for (const [a, ids] of candidates) {
+    const list: Instance[] = [];
+    for (const id of ids) {
+      const m = r.machines.get(id);
+      if (m && m.app === a && m.state !== 'destroyed') list.push(m as Instance);
+    }
+    out.set(a, list);
+  }
+  const known = new Set(candidates.keys());
+  if (known.size > 0) addPeerInstances(r, known, out);
+  return out;
+}
+
+function peersByNetwork(r: ReplicaView, only: ReadonlySet<number> | null): Map<number, Map<string, Peer>> {
+  const out = new Map<number, Map<string, Peer>>();
+  for (const p of r.peers.values()) {
+    if (only && !only.has(p.network_id)) continue;
+    let m = out.get(p.network_id);
+    if (!m) out.set(p.network_id, (m = new Map()));
+    m.set(p.name, p);
+  }
+  return out;
+}
+
+function hostRegions(r: ReplicaView): Map<number, string> {
+  return new Map([...r.hosts.values()].map((h) => [h.id, h.region]));
+}
+
+function orgNetworks(r: ReplicaView): Map<string, number> {
+  return new Map([...r.orgs.values()].map((o) => [o.name, o.network_id]));
+}
+
+/** Every network id the replica knows of (networks, org default networks, apps). */
+function networkIds(r: ReplicaView): Set<number> {
+  const ids = new Set<number>();
+  for (const n of r.networks.values()) ids.add(n.id);
+  for (const o of r.orgs.values()) ids.add(o.network_id);
+  for (const a of r.apps.values()) ids.add(a.network_id);
+  return ids;
+}
+
+/** Build the whole index from a replica. */
+export function buildIndex(r: ReplicaView, prefix = DEFAULT_PREFIX): DnsIndex {
+  const instances = collectInstances(r, null);
+  const peers = peersByNetwork(r, null);
+  const appsByNet = new Map<number, Map<string, AppIndex>>();
+  for (const id of networkIds(r)) appsByNet.set(id, new Map());
+  const appNetwork = new Map<string, number>();
+  for (const a of r.apps.values()) {
+    appsByNet.get(a.network_id)!.set(a.name, new AppIndex(a.name, a.network_id, instances.get(a.name) ?? []));
+    appNetwork.set(a.name, a.network_id);
+  }
+  const networks = new Map<number, NetworkIndex>();
+  for (const [id, apps] of appsByNet) networks.set(id, new NetworkIndex(id, apps, peers.get(id) ?? new Map(), r.rev));
+  return {
+    rev: r.rev, ready: r.ready, prefix, reverseZone: reverseZone(prefix), networks,
+    hostRegion: hostRegions(r), regions: regionMap(r.regions), orgNetwork: orgNetworks(r), appNetwork,
+  };
+}
+
+export interface PatchResult {
+  index: DnsIndex;
+  /** networks whose answers may have changed; null: all of them */
+  networks: ReadonlySet<number> | null;
+}
+
+/**
+ * Apply one change record to an index: rebuild only the touched apps and
+ * networks, share everything else with `prev`. Deletes by key (rare: the
+ * store sends destroyed machines as upserts) fall back to a full build.
+ */
+export function patchIndex(prev: DnsIndex, r: ReplicaView, ops: readonly ChangeOp[]): PatchResult {
+  const apps = new Set<string>();
+  const machineIds = new Set<string>();
+  const nets = new Set<number>();
+  let hosts = false;
+  let orgs = false;
+  for (const op of ops) {
+    if (op.op === 'delete') {
+      if (op.entity === 'host') { hosts = true; continue; }
+      return { index: buildIndex(r, prev.prefix), networks: null };
+    }
+    switch (op.entity) {
+      case 'machine': apps.add(op.data.app); machineIds.add(op.data.id); break;
+      case 'app': apps.add(op.data.name); nets.add(op.data.network_id); break;
+      case 'peer': {
+        nets.add(op.data.network_id);
+        if (op.data.app) apps.add(op.data.app);
+        // the peer may have been an instance of another app before
+        for (const n of prev.networks.values()) {
+          const old = n.peers.get(op.data.name);
+          if (old && old.org === op.data.org) { nets.add(n.id); if (old.app) apps.add(old.app); }
+        }
+        break;
+      }
+      case 'host': hosts = true; break;
+      case 'org': case 'network': orgs = true; break;
+    }
+  }
+  for (const a of apps) {
+    const was = prev.appNetwork.get(a);
+    if (was !== undefined) nets.add(was);
+    const now = r.apps.get(a);
+    if (now) nets.add(now.network_id);
+  }
+  if (orgs) for (const id of networkIds(r)) if (!prev.networks.has(id)) nets.add(id);
+
+  const networks = new Map(prev.networks);
+  // copied only when an app appears, goes or moves (a copy is O(apps))
+  const moved = [...apps].some((a) => prev.appNetwork.get(a) !== r.apps.get(a)?.network_id);
+  const appNetwork = moved ? new Map(prev.appNetwork) : prev.appNetwork as Map<string, number>;
+  if (nets.size > 0) {
+    const instances = apps.size > 0 ? changedInstances(prev, r, apps, machineIds) : new Map<string, Instance[]>();
+    const peers = peersByNetwork(r, nets);
+    const appMaps = new Map<number, Map<string, AppIndex>>();
+    for (const id of nets) {
+      const appMap = new Map(prev.networks.get(id)?.apps ?? []);
+      for (const a of apps) appMap.delete(a);
+      appMaps.set(id, appMap);
+    }
+    for (const a of apps) {
+      const app = r.apps.get(a);
+      if (moved) { if (app) appNetwork.set(a, app.network_id); else appNetwork.delete(a); }
+      if (!app) continue;
+      appMaps.get(app.network_id)!.set(a, new AppIndex(a, app.network_id, instances.get(a) ?? []));
+    }
+    for (const [id, appMap] of appMaps) networks.set(id, new NetworkIndex(id, appMap, peers.get(id) ?? new Map(), r.rev));
+  }
+  const index: DnsIndex = {
+    ...prev,
+    rev: r.rev,
+    ready: prev.ready || r.ready,
+    networks,
+    appNetwork,
+    hostRegion: hosts ? hostRegions(r) : prev.hostRegion,
+    orgNetwork: orgs ? orgNetworks(r) : prev.orgNetwork,
+  };
+  return { index, networks: nets };
+}
