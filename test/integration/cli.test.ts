@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { parseAddress } from '../../src/addr/plan.js';
 import { runCli, sixpn, type Proc } from '../helpers/proc.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -10,10 +11,12 @@ describe('CLI against `sixpn up`', function () {
   // Keep the test's config away from the user's ~/.config.
   const env = { SIXPN_CONFIG: join(dir.path, 'cli.json'), HOME: dir.path };
   let up: Proc | null = null;
+  const dnsPort = 20000 + Math.floor(Math.random() * 20000);
+  const dig = (...q: string[]) => execFileSync('dig', ['@127.0.0.1', '-p', String(dnsPort), '+time=2', '+tries=1', ...q], { encoding: 'utf8' });
   const cli = (...args: string[]) => runCli(args, env);
 
   async function startUp(): Promise<void> {
-    up = sixpn(['up', '--data', join(dir.path, 'data'), '--api', '127.0.0.1:0', '--dns', '127.0.0.1:0', '--no-agent'], env);
+    up = sixpn(['up', '--data', join(dir.path, 'data'), '--api', '127.0.0.1:0', '--dns', `127.0.0.1:${dnsPort}`, '--no-agent'], env);
     await up.waitFor(/sixpn is up/);
   }
   before(startUp);
@@ -68,6 +71,30 @@ describe('CLI against `sixpn up`', function () {
     const r = await runCli(['orgs', 'list', '--api', 'http://127.0.0.1:47', '--token', 'x'], env);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /cannot reach the API at http:\/\/127\.0\.0\.1:47: ECONNREFUSED/);
+  });
+
+  it("answers .internal for the default org on loopback (dig)", async () => {
+    // app names are global: `web` belongs to acme here, which loopback (org personal) must not see
+    assert.equal((await cli('apps', 'create', 'site', '--org', 'personal')).code, 0);
+    await cli('apps', 'create', 'db', '--org', 'personal');
+    const m1 = JSON.parse((await cli('machines', 'create', '--app', 'site', '--region', 'local', '--json')).stdout);
+    const m2 = JSON.parse((await cli('machines', 'create', '--app', 'site', '--region', 'local', '--json')).stdout);
+    await cli('machines', 'create', '--app', 'db', '--region', 'local');
+    let aaaa = '';
+    for (let i = 0; i < 50 && !aaaa.includes(m2.address); i++) {
+      aaaa = dig('+short', 'site.internal', 'AAAA');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.deepEqual(aaaa.trim().split('\n').sort(), [m1.address, m2.address].sort());
+    assert.match(dig('+short', 'vms.site.internal', 'TXT'), new RegExp(`${m1.id} local`));
+    assert.match(dig('web.internal', 'AAAA'), /status: NXDOMAIN/);
+    const nx = dig('nope.internal');
+    assert.match(nx, /status: NXDOMAIN/);
+    assert.match(nx, /AUTHORITY SECTION:\n\S*internal\.\s+\d+\s+IN\s+SOA/);
+    const nodata = dig('site.internal', 'A');
+    assert.match(nodata, /status: NOERROR/);
+    assert.match(nodata, /ANSWER: 0,/);
+    assert.match(nodata, /IN\s+SOA/);
   });
 
   it('loses nothing across kill -9 and restart of up', async () => {

@@ -4,8 +4,9 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startCoordinator, type RunningCoordinator } from '../../coordinator/run.js';
+import { startUpDns } from '../../dns/up.js';
 import { generateKeyPair } from '../../crypto/x25519.js';
-import { createLogger, type Logger } from '../../log.js';
+import { createLogger } from '../../log.js';
 import { parseEndpoint } from '../../validate.js';
 import { hostPort, label, parse, str } from '../args.js';
 import { userConfigPath, writeConfig } from '../config.js';
@@ -57,13 +58,6 @@ async function ensureLocalHost(c: RunningCoordinator, dataDir: string, region: s
 
 interface Closer { close(): Promise<void> }
 
-async function startDns(c: RunningCoordinator, listen: { host: string; port: number }, networkId: number, logger: Logger): Promise<Closer | null> {
-  // Wired once the DNS server lands (src/dns).
-  const spec = '../../dns/up.js';
-  const mod = (await import(spec).catch(() => null)) as { startUpDns(o: unknown): Promise<Closer> } | null;
-  if (!mod) return null;
-  return mod.startUpDns({ coordinatorUrl: c.url, token: c.adminToken!, listen, loopbackNetworkId: networkId, logger });
-}
 
 export async function upCommand(argv: string[]): Promise<number> {
   const p = parse(argv, {
@@ -89,8 +83,9 @@ export async function upCommand(argv: string[]): Promise<number> {
     writeConfig(join(dataDir, 'cli.json'), config);
     writeConfig(userConfigPath(), config);
 
-    const dns = await startDns(c, dnsAddr, org.network_id, logger.child({ component: 'dns' }));
-    if (dns) closers.unshift(dns);
+    // Loopback queries are answered as the default org's network.
+    const dns = await startUpDns({ coordinatorUrl: c.url, token: c.adminToken, listen: dnsAddr, loopbackNetworkId: org.network_id, region, logger: logger.child({ component: 'dns' }) });
+    closers.unshift(dns);
 
     let agentLine = '';
     if (str(p, 'no-agent') === undefined && !p.values['no-agent']) {
@@ -110,7 +105,7 @@ export async function upCommand(argv: string[]): Promise<number> {
       '',
       `sixpn is up (data in ${dataDir})`,
       `  API         ${c.url}   (CLI config written to ${join(dataDir, 'cli.json')} and ${userConfigPath()})`,
-      `  DNS         ${dns ? `${dnsAddr.host}:${dnsAddr.port}  (try: dig @${dnsAddr.host} -p ${dnsAddr.port} _apps.internal TXT)` : 'off'}`,
+      `  DNS         ${dnsAddr.host}:${dnsAddr.port}  (try: dig @${dnsAddr.host} -p ${dnsAddr.port} _apps.internal TXT)`,
       `  org         ${org.name}, host ${host.host_id} in region ${region}`,
       `  ${agentLine}`,
       '',
