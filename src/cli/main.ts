@@ -15,6 +15,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   hosts: async () => (await import('./commands/hosts.js')).hostsCommand,
   wireguard: async () => (await import('./commands/wireguard.js')).wireguardCommand,
   tokens: async () => (await import('./commands/tokens.js')).tokensCommand,
+  'install-units': async () => (await import('./commands/install-units.js')).installUnitsCommand,
 };
 
 const HELP = `sixpn: private WireGuard mesh and .internal DNS
@@ -29,6 +30,7 @@ const HELP = `sixpn: private WireGuard mesh and .internal DNS
   sixpn hosts list | hosts enroll --region CODE --endpoint HOST:PORT --public-key KEY [--gateway]
   sixpn wireguard create ORG REGION NAME [FILE] | list ORG | remove ORG NAME | status ORG NAME
   sixpn tokens create --org ORG --scope org|wireguard | tokens create --scope host-enroll|reader
+  sixpn install-units [--prefix DIR] [--check]      # systemd units and example configs
 
 Every command takes --json, --api URL and --token T (or SIXPN_API_URL / SIXPN_TOKEN).
 `;

@@ -5,6 +5,8 @@ import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import { bearer, requireScope, TokenCache } from './auth.js';
 import { FeedHub } from './feed-hub.js';
+import { coordinatorMetrics } from './metrics.js';
+import type { Registry } from '../metrics/index.js';
 import { appRoutes } from './routes/apps.js';
 import { hostRoutes } from './routes/hosts.js';
 import { machineRoutes } from './routes/machines.js';
@@ -20,6 +22,8 @@ export interface BuildOptions {
   heartbeatMs?: number;
   drainTimeoutMs?: number;
   https?: { cert: Buffer; key: Buffer };
+  /** registry for GET /metrics (a private one when absent) */
+  metrics?: Registry;
 }
 
 const STATUS_CODE: Record<number, string> = { 400: 'invalid', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 409: 'conflict', 413: 'too_large', 415: 'invalid', 422: 'unprocessable' };
@@ -43,6 +47,8 @@ export async function buildCoordinator(opts: BuildOptions): Promise<{ app: Fasti
   const tokens = new TokenCache(store);
   const hub = new FeedHub(store, { logger, heartbeatMs: opts.heartbeatMs, drainTimeoutMs: opts.drainTimeoutMs });
   await hub.start();
+
+  coordinatorMetrics(app, hub, { registry: opts.metrics, store: store.backend.kind });
 
   app.decorateRequest('token', null);
   app.addHook('onRequest', async (req) => {

@@ -92,6 +92,8 @@ export class FeedHub {
     res.on('close', onClose);
     // connection: close — a finished stream must not leave a keep-alive socket behind (it would hold up shutdown).
     res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store', 'x-accel-buffering': 'no', connection: 'close' });
+    // Send the headers now: a watch opened at the head would otherwise wait for its first line.
+    res.flushHeaders();
     try {
       const oldest = await this.store.oldestResumableRev();
       if (since === 0 || since < oldest || since > Math.max(this.head, await this.store.rev())) {

@@ -3,9 +3,12 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../log.js';
+import { createRegistry } from '../metrics/index.js';
+import type { PostgresOptions } from '../store/postgres.js';
 import { SqliteBackend } from '../store/sqlite.js';
 import { Store } from '../store/store.js';
 import { buildCoordinator } from './app.js';
+import { trackConnections } from './drain.js';
 import type { FeedHub } from './feed-hub.js';
 
 export interface CoordinatorOptions {
@@ -20,6 +23,10 @@ export interface CoordinatorOptions {
   heartbeatMs?: number;
   /** print the bootstrap admin token on stdout (once, when it is made) */
   announce?: (line: string) => void;
+  /** PostgreSQL connection retries at start (attempts, backoff) */
+  dbConnect?: PostgresOptions;
+  /** on close, requests still running after this are cut (default 15 s) */
+  drainTimeoutMs?: number;
 }
 
 export interface RunningCoordinator {
@@ -31,10 +38,16 @@ export interface RunningCoordinator {
   close(): Promise<void>;
 }
 
-export async function openStore(opts: { dataDir?: string; dbUrl?: string }): Promise<Store> {
+export async function openStore(opts: { dataDir?: string; dbUrl?: string; logger?: Logger; dbConnect?: PostgresOptions }): Promise<Store> {
   if (opts.dbUrl) {
     const { PostgresBackend } = await import('../store/postgres.js');
-    return Store.open(await PostgresBackend.connect(opts.dbUrl));
+    const backend = await PostgresBackend.connect(opts.dbUrl, { logger: opts.logger, ...opts.dbConnect });
+    try {
+      return await Store.open(backend);
+    } catch (err) {
+      await backend.close().catch(() => undefined); // an open pool would keep the process alive
+      throw err;
+    }
   }
   if (!opts.dataDir) throw new Error('either a data dir or a database URL is needed');
   return Store.open(new SqliteBackend(join(opts.dataDir, 'sixpn.db')));
@@ -56,19 +69,45 @@ async function ensureAdminToken(store: Store, dataDir: string | undefined, annou
 }
 
 export async function startCoordinator(opts: CoordinatorOptions): Promise<RunningCoordinator> {
-  const store = await openStore(opts);
-  const adminToken = await ensureAdminToken(store, opts.dataDir, opts.announce ?? ((l) => process.stdout.write(`${l}\n`)));
   const https = opts.tls ? { cert: readFileSync(opts.tls.certFile), key: readFileSync(opts.tls.keyFile) } : undefined;
-  const { app, hub } = await buildCoordinator({ store, logger: opts.logger, https, heartbeatMs: opts.heartbeatMs });
-  await app.listen({ host: opts.host, port: opts.port });
-  const addr = app.server.address();
+  const store = await openStore(opts);
+  let app: FastifyInstance | null = null;
+  let hub: FeedHub;
+  let adminToken: string | null;
+  let conns: ReturnType<typeof trackConnections>;
+  try {
+    adminToken = await ensureAdminToken(store, opts.dataDir, opts.announce ?? ((l) => process.stdout.write(`${l}\n`)));
+    const metrics = createRegistry({ defaultMetrics: true });
+    ({ app, hub } = await buildCoordinator({ store, logger: opts.logger, https, heartbeatMs: opts.heartbeatMs, metrics }));
+    conns = trackConnections(app.server);
+    await app.listen({ host: opts.host, port: opts.port });
+  } catch (err) {
+    // Nothing may stay open (a PostgreSQL pool, a half-built server): the process must be able to exit.
+    await app?.close().catch(() => undefined);
+    await store.close().catch(() => undefined);
+    throw err;
+  }
+  const server = app;
+  const addr = server.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : opts.port;
   const hostPart = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   const url = `${https ? 'https' : 'http'}://${hostPart === '0.0.0.0' ? '127.0.0.1' : hostPart === '[::]' ? '[::1]' : hostPart}:${port}`;
   return {
-    app, store, hub, url, adminToken,
+    app: server, store, hub, url, adminToken,
+    // Graceful: watch streams get their `bye` line, in-flight requests finish
+    // (their writes are committed and answered), idle connections close, then the store.
     async close() {
-      await app.close();
+      const closing = server.close();
+      conns.drain();
+      const deadline = setTimeout(() => {
+        opts.logger.warn({ open: conns.size }, 'shutdown: cutting connections still open');
+        conns.destroyAll();
+      }, opts.drainTimeoutMs ?? 15_000);
+      try {
+        await closing;
+      } finally {
+        clearTimeout(deadline);
+      }
       await store.close();
     },
   };

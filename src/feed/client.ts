@@ -1,9 +1,12 @@
 // Client for `GET /v1/watch?since=REV`: NDJSON lines, reconnect with backoff,
 // resume from the last revision seen. Feeds a Replica.
+// Events: connected, disconnected, snapshot(rev), applied({rev, at}),
+// heartbeat(rev), auth_error(err), tls_error(CoordinatorCertError).
 import { EventEmitter } from 'node:events';
 import type { FeedMessage } from '../model/types.js';
 import type { Replica } from './replica.js';
 import { silentLogger, type Logger } from '../log.js';
+import { checkCoordinatorUrl, coordinatorDispatcher, CoordinatorCertError, explainFetchError, isLoopbackHost, type CoordinatorTls } from './tls.js';
 
 export interface FeedClientOptions {
   /** coordinator base URL, e.g. http://127.0.0.1:4280 */
@@ -17,20 +20,37 @@ export interface FeedClientOptions {
   maxBackoffMs?: number;
   /** extra fetch options (e.g. an undici dispatcher carrying a CA) */
   fetchInit?: Record<string, unknown>;
+  /**
+   * Transport policy (`--ca` / `--insecure`). When given, plain HTTP to a
+   * non-loopback coordinator is refused (the constructor throws a usage
+   * error) unless `insecure`, and `ca` is the only trust root for HTTPS.
+   */
+  tls?: CoordinatorTls;
 }
 
 export class FeedClient extends EventEmitter {
-  private readonly opts: Required<Omit<FeedClientOptions, 'fetchInit' | 'logger'>> & Pick<FeedClientOptions, 'fetchInit'>;
+  private readonly opts: Required<Omit<FeedClientOptions, 'fetchInit' | 'logger' | 'tls'>> & Pick<FeedClientOptions, 'fetchInit'>;
   private readonly log: Logger;
   private abort: AbortController | null = null;
   private stopped = false;
   private running: Promise<void> | null = null;
+  private readonly dispatcher: Record<string, unknown>;
   connected = false;
+  /** Date.now() of the last line received (heartbeats included); 0 before any */
+  lastMessageAt = 0;
 
   constructor(opts: FeedClientOptions) {
     super();
-    this.opts = { idleTimeoutMs: 45_000, minBackoffMs: 200, maxBackoffMs: 10_000, ...opts };
+    const { tls, ...rest } = opts;
+    this.opts = { idleTimeoutMs: 45_000, minBackoffMs: 200, maxBackoffMs: 10_000, ...rest };
     this.log = opts.logger ?? silentLogger;
+    if (tls) checkCoordinatorUrl(opts.url, tls);
+    const d = coordinatorDispatcher(tls);
+    this.dispatcher = d ? { dispatcher: d } : {};
+    if (!tls) {
+      const u = URL.canParse(opts.url) ? new URL(opts.url) : null;
+      if (u?.protocol === 'http:' && !isLoopbackHost(u.hostname)) this.log.warn({ url: u.origin }, 'feed: plain HTTP to a non-loopback coordinator: the token crosses the network in clear');
+    }
   }
 
   start(): void {
@@ -49,8 +69,14 @@ export class FeedClient extends EventEmitter {
   private async loop(): Promise<void> {
     let backoff = this.opts.minBackoffMs;
     while (!this.stopped) {
-      const gotData = await this.connectOnce().catch((err: unknown) => {
-        if (!this.stopped) this.log.warn({ err: String(err), rev: this.opts.replica.rev }, 'feed disconnected');
+      const gotData = await this.connectOnce().catch((raw: unknown) => {
+        if (this.stopped) return false;
+        const err = explainFetchError(raw, this.opts.url);
+        if (err instanceof CoordinatorCertError) {
+          // Refused: no data from an unverified coordinator; keep retrying in case the certificate is fixed.
+          this.log.error({ err: err.message }, 'feed: coordinator certificate rejected');
+          this.emit('tls_error', err);
+        } else this.log.warn({ err: err.message, rev: this.opts.replica.rev }, 'feed disconnected');
         return false;
       });
       this.setConnected(false);
@@ -83,7 +109,7 @@ export class FeedClient extends EventEmitter {
     arm();
     let got = false;
     try {
-      const res = await fetch(url, { headers: { authorization: `Bearer ${this.opts.token}` }, signal: ac.signal, ...(this.opts.fetchInit ?? {}) } as RequestInit);
+      const res = await fetch(url, { headers: { authorization: `Bearer ${this.opts.token}` }, signal: ac.signal, ...this.dispatcher, ...(this.opts.fetchInit ?? {}) } as RequestInit);
       if (!res.ok || !res.body) {
         const text = await res.text().catch(() => '');
         const err = new Error(`watch failed: HTTP ${res.status} ${text.slice(0, 200)}`);
@@ -102,6 +128,7 @@ export class FeedClient extends EventEmitter {
           buf = buf.slice(nl + 1);
           if (!line.trim()) continue;
           got = true;
+          this.lastMessageAt = Date.now();
           this.handle(JSON.parse(line) as FeedMessage);
         }
       }
@@ -118,6 +145,7 @@ export class FeedClient extends EventEmitter {
       case 'snapshot':
         replica.applySnapshot(msg.rev, msg.state);
         this.log.info({ rev: msg.rev }, 'feed snapshot loaded');
+        this.emit('snapshot', msg.rev);
         break;
       case 'change':
         if (replica.ready && msg.rev !== replica.rev + 1 && msg.rev > replica.rev) {
@@ -128,6 +156,7 @@ export class FeedClient extends EventEmitter {
           return;
         }
         replica.applyChange(msg);
+        this.emit('applied', { rev: msg.rev, at: msg.at });
         break;
       case 'heartbeat':
         this.emit('heartbeat', msg.rev);
