@@ -1,3 +1,41 @@
-// placeholder until the agent lands
-import { CliError } from '../cli/errors.js';
-export async function agentCommand(_argv: string[]): Promise<number> { throw new CliError('sixpn agent is not yet available'); }
+// `sixpn agent`: run the host agent until SIGINT/SIGTERM (which leave the
+// host as it is, for a seamless restart), or `--teardown` to remove it all.
+import { resolve } from 'node:path';
+import { UsageError } from '../cli/errors.js';
+import { onShutdown } from '../cli/shutdown.js';
+import { createLogger } from '../log.js';
+import { parseEndpoint } from '../validate.js';
+import { Agent } from './agent.js';
+import { DEFAULT_WG_PORT } from './defaults.js';
+import { AGENT_USAGE, parseAgentArgs } from './args.js';
+import { StateDir } from './statedir.js';
+import { teardownHost } from './teardown.js';
+
+export async function agentCommand(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) { process.stdout.write(`${AGENT_USAGE}\n`); return 0; }
+  const a = parseAgentArgs(argv, process.env);
+  const stateDir = resolve(a.stateDir);
+  const logger = createLogger('agent', a.logLevel);
+  if (a.teardown) {
+    await teardownHost({ stateDir, iface: a.iface, log: logger });
+    return 0;
+  }
+  if (process.getuid?.() !== 0) throw new UsageError('the agent needs root (WireGuard, namespaces, nftables)');
+  // Once enrolled, region and endpoint come from the identity file.
+  const saved = new StateDir(stateDir).loadIdentity() as { region?: string; endpoint?: string; coordinator?: string } | null;
+  const coordinator = a.coordinator ?? saved?.coordinator ?? null;
+  const region = a.region ?? saved?.region ?? null;
+  const endpoint = a.endpoint ?? saved?.endpoint ?? null;
+  if (!coordinator) throw new UsageError(`--coordinator URL is required\n${AGENT_USAGE}`);
+  if (!region) throw new UsageError(`--region CODE is required\n${AGENT_USAGE}`);
+  if (!endpoint) throw new UsageError(`--endpoint HOST:PORT is required\n${AGENT_USAGE}`);
+  const listenPort = a.listenPort ?? parseEndpoint(endpoint)?.port ?? DEFAULT_WG_PORT;
+  const agent = await Agent.start({
+    coordinatorUrl: coordinator, stateDir, region, endpoint, gateway: a.gateway, iface: a.iface, listenPort, mtu: a.mtu,
+    enrollToken: a.enrollToken ?? undefined, driver: a.driver, hook: a.hook ?? undefined, dnsPort: a.dnsPort,
+    dnsUpstreams: a.dnsUpstreams, outsideFilter: a.outsideFilter, openPorts: a.openPorts, logger, userspace: a.userspace,
+  });
+  logger.info({ hostId: agent.identity.hostId, iface: a.iface, listenPort, device: agent.device?.kind }, 'agent running');
+  await onShutdown(logger, () => agent.stop());
+  return 0;
+}

@@ -5,6 +5,7 @@ import { networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startCoordinator, type RunningCoordinator } from '../../coordinator/run.js';
 import { startUpDns } from '../../dns/up.js';
+import { startUpAgent } from '../../agent/up.js';
 import { generateKeyPair } from '../../crypto/x25519.js';
 import { createLogger } from '../../log.js';
 import { parseEndpoint } from '../../validate.js';
@@ -91,13 +92,9 @@ export async function upCommand(argv: string[]): Promise<number> {
     if (str(p, 'no-agent') === undefined && !p.values['no-agent']) {
       if (process.getuid?.() !== 0) agentLine = 'data plane: off (not root: creating WireGuard interfaces, namespaces and nftables rules needs root; run `sudo sixpn up`)';
       else {
-        const spec = '../../agent/up.js'; // wired once the agent lands (src/agent)
-        const mod = (await import(spec).catch(() => null)) as { startUpAgent(o: unknown): Promise<Closer & { iface?: string }> } | null;
-        if (mod) {
-          const agent = await mod.startUpAgent({ coordinatorUrl: c.url, identity: host, dataDir, logger: logger.child({ component: 'agent' }) });
-          closers.unshift(agent);
-          agentLine = `data plane: on (WireGuard ${agent.iface ?? 'sixpn0'}, gateway endpoint ${host.endpoint})`;
-        } else agentLine = 'data plane: off (the host agent is not built into this version yet)';
+        const agent = await startUpAgent({ coordinatorUrl: c.url, identity: host, dataDir, logger: logger.child({ component: 'agent' }) });
+        closers.unshift(agent);
+        agentLine = `data plane: on (WireGuard ${agent.iface}, gateway endpoint ${host.endpoint})`;
       }
     } else agentLine = 'data plane: off (--no-agent)';
 

@@ -1,0 +1,55 @@
+// Who this host is. The key pair is made here (the private key is written
+// only to the state dir, mode 0600, and to the WireGuard device); the
+// coordinator sees the public key at enrollment and hands back the host id
+// and a credential. `sixpn up` passes an identity it provisioned itself.
+import type { Logger } from '../log.js';
+import { generateKeyPair, publicKeyOf } from '../wg/keys.js';
+import { ApiError, type CoordinatorApi } from './api.js';
+import type { Identity, StateDir } from './statedir.js';
+
+export class EnrollError extends Error {
+  override name = 'EnrollError';
+}
+
+export interface IdentityInput {
+  cfg: { identity?: Identity; enrollToken?: string; region: string; endpoint: string; gateway: boolean; coordinatorUrl: string };
+  state: StateDir;
+  api: CoordinatorApi;
+  log: Logger;
+  stopped: () => boolean;
+}
+
+export async function resolveIdentity(o: IdentityInput): Promise<Identity> {
+  const { cfg, state, log } = o;
+  if (cfg.identity) return cfg.identity;
+  let privateKey = state.loadPrivateKey();
+  if (!privateKey) {
+    privateKey = generateKeyPair().privateKey;
+    state.savePrivateKey(privateKey);
+    log.info('generated a new WireGuard key pair');
+  }
+  const publicKey = publicKeyOf(privateKey);
+  const saved = state.loadIdentity();
+  if (saved && saved.publicKey === publicKey) {
+    if (saved.coordinator && saved.coordinator !== cfg.coordinatorUrl) log.warn({ enrolledWith: saved.coordinator, now: cfg.coordinatorUrl }, 'coordinator URL differs from enrollment');
+    return { hostId: saved.hostId, publicKey, privateKey, credential: saved.credential };
+  }
+  if (!cfg.enrollToken) throw new EnrollError(`this host is not enrolled yet (no identity in ${state.dir}): --enroll-token is required on first start`);
+  o.api.setToken(cfg.enrollToken);
+  let backoff = 500;
+  for (;;) {
+    try {
+      const r = await o.api.enroll({ region: cfg.region, endpoint: cfg.endpoint, public_key: publicKey, gateway: cfg.gateway });
+      state.saveIdentity({ hostId: r.host.id, publicKey, credential: r.credential, coordinator: cfg.coordinatorUrl, region: cfg.region, endpoint: cfg.endpoint, gateway: cfg.gateway });
+      log.info({ hostId: r.host.id, region: cfg.region, endpoint: cfg.endpoint }, 'enrolled');
+      return { hostId: r.host.id, publicKey, privateKey, credential: r.credential };
+    } catch (err) {
+      // The coordinator answered "no": retrying will not change its mind.
+      if (err instanceof ApiError && err.status < 500 && err.status !== 429) throw new EnrollError(`enrollment refused: ${err.message}`);
+      if (o.stopped()) throw new EnrollError('stopped before enrollment');
+      log.warn({ err: String(err), retryMs: backoff }, 'enrollment failed; retrying');
+      await new Promise((r) => setTimeout(r, backoff));
+      backoff = Math.min(backoff * 2, 10_000);
+    }
+  }
+}

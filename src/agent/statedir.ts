@@ -1,0 +1,103 @@
+// The agent's state dir: its identity (private key 0600, never sent
+// anywhere), the last desired state it saw (so a restart with the
+// coordinator down still converges), and the attachments it owns.
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { State } from '../model/types.js';
+
+export interface Identity {
+  hostId: number;
+  publicKey: string;
+  privateKey: string;
+  credential: string;
+}
+
+/** What the agent persists about a machine it attached. */
+export interface AttachmentRecord {
+  machineId: string;
+  driver: string;
+  hostIface: string;
+  nsName: string;
+  generation: string;
+  /** the machine's command, while it runs */
+  pid: number | null;
+  /** /proc/<pid>/stat start time, against pid reuse */
+  pidStart: string | null;
+  /** its command ended (reported stopped) */
+  commandDone: boolean;
+}
+
+export class StateDir {
+  constructor(readonly dir: string) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    mkdirSync(join(dir, 'machines'), { recursive: true, mode: 0o700 });
+  }
+
+  path(name: string): string {
+    return join(this.dir, name);
+  }
+
+  /** Write via a temp file and rename, so a crash never leaves half a file. */
+  private writeAtomic(name: string, text: string, mode = 0o600): void {
+    const tmp = this.path(`.${name}.tmp`);
+    writeFileSync(tmp, text, { mode });
+    chmodSync(tmp, mode);
+    renameSync(tmp, this.path(name));
+  }
+
+  private readJson<T>(name: string): T | null {
+    const p = this.path(name);
+    if (!existsSync(p)) return null;
+    return JSON.parse(readFileSync(p, 'utf8')) as T;
+  }
+
+  loadPrivateKey(): string | null {
+    const p = this.path('private.key');
+    return existsSync(p) ? readFileSync(p, 'utf8').trim() : null;
+  }
+
+  savePrivateKey(key: string): void {
+    this.writeAtomic('private.key', `${key}\n`, 0o600);
+  }
+
+  loadIdentity(): Omit<Identity, 'privateKey'> & { coordinator?: string } | null {
+    return this.readJson('identity.json');
+  }
+
+  saveIdentity(id: Omit<Identity, 'privateKey'> & { coordinator: string; region: string; endpoint: string; gateway: boolean }): void {
+    this.writeAtomic('identity.json', `${JSON.stringify(id, null, 2)}\n`, 0o600);
+  }
+
+  loadDesired(): { rev: number; state: State } | null {
+    try {
+      return this.readJson('desired-state.json');
+    } catch {
+      return null; // corrupt: start from the feed
+    }
+  }
+
+  saveDesired(rev: number, state: State): void {
+    this.writeAtomic('desired-state.json', JSON.stringify({ rev, state }));
+  }
+
+  loadAttachments(): AttachmentRecord[] {
+    return this.readJson<AttachmentRecord[]>('attachments.json') ?? [];
+  }
+
+  saveAttachments(list: AttachmentRecord[]): void {
+    this.writeAtomic('attachments.json', `${JSON.stringify(list, null, 2)}\n`);
+  }
+
+  loadText(name: string): string | null {
+    const p = this.path(name);
+    return existsSync(p) ? readFileSync(p, 'utf8') : null;
+  }
+
+  saveText(name: string, text: string): void {
+    this.writeAtomic(name, text);
+  }
+
+  machineLog(machineId: string): string {
+    return join(this.dir, 'machines', `${machineId}.log`);
+  }
+}
