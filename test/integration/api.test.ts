@@ -124,6 +124,15 @@ describe('coordinator API', () => {
     assert.equal((await c.call('POST', '/v1/orgs', { name: 'y' }, hostCred)).status, 403);
   });
 
+  it('lets a host move its own endpoint, not another host's', async () => {
+    const r = await c.call('PATCH', `/v1/hosts/${hostId}`, { endpoint: '192.0.2.99:51820' }, hostCred);
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+    assert.equal(r.json.host.endpoint, '192.0.2.99:51820');
+    assert.equal((await c.call('PATCH', `/v1/hosts/${hostId}`, { endpoint: 'nope' }, hostCred)).status, 400);
+    assert.equal((await c.call('PATCH', `/v1/hosts/${hostId}`, { gateway: false }, hostCred)).status, 403);
+    assert.equal((await c.call('PATCH', `/v1/hosts/${hostId + 1}`, { endpoint: '192.0.2.98:1' }, hostCred)).status, 403);
+  });
+
   it('sets and deletes machine metadata', async () => {
     const m = (await c.call('POST', '/v1/machines', { app: 'web', region: 'iad' })).json.machine;
     assert.equal((await c.call('PUT', `/v1/machines/${m.id}/metadata/role`, { value: 'replica' })).json.machine.metadata.role, 'replica');

@@ -29,6 +29,17 @@ export function hostRoutes(app: FastifyInstance, store: Store): void {
     return { host: await store.getHost(req.params.id) };
   });
 
+  // An agent restarted with another --endpoint (or an operator) moves the host.
+  app.patch<{ Params: { id: number }; Body: { endpoint?: string; gateway?: boolean } }>('/v1/hosts/:id', {
+    schema: { params: params({ id: { type: 'integer', minimum: 1 } }), body: body({ endpoint, gateway: { type: 'boolean' } }, []) },
+  }, async (req) => {
+    const t = requireScope(req, 'admin', 'host');
+    if (t.scope === 'host' && t.host_id !== req.params.id) throw new AppError('forbidden', 'a host credential updates only its own host');
+    if (t.scope === 'host' && req.body.gateway !== undefined) throw new AppError('forbidden', 'only an operator changes the gateway role');
+    if (req.body.endpoint !== undefined && !parseEndpoint(req.body.endpoint)) throw new AppError('invalid', `endpoint ${JSON.stringify(req.body.endpoint)} is not HOST:PORT`);
+    return { host: await store.updateHost(req.params.id, req.body) };
+  });
+
   app.put<{ Params: { id: number }; Body: PeerStatusBody }>('/v1/hosts/:id/peer-status', {
     schema: {
       params: params({ id: { type: 'integer', minimum: 1 } }),
