@@ -124,7 +124,7 @@ describe('coordinator API', () => {
     assert.equal((await c.call('POST', '/v1/orgs', { name: 'y' }, hostCred)).status, 403);
   });
 
-  it('lets a host move its own endpoint, not another host's', async () => {
+  it('lets a host move its own endpoint, not that of another host', async () => {
     const r = await c.call('PATCH', `/v1/hosts/${hostId}`, { endpoint: '192.0.2.99:51820' }, hostCred);
     assert.equal(r.status, 200, JSON.stringify(r.json));
     assert.equal(r.json.host.endpoint, '192.0.2.99:51820');
