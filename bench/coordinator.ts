@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Agent, setGlobalDispatcher } from 'undici';
-import { generateKeyPair } from '../src/crypto/x25519.js';
+import { generateKeyPair } from '../src/wg/keys.js';
 import { REGIONS } from '../src/model/regions.js';
 
 const HOSTS = Number(process.env.BENCH_HOSTS ?? 1000);

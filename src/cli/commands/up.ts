@@ -5,8 +5,8 @@ import { networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startCoordinator, type RunningCoordinator } from '../../coordinator/run.js';
 import { startUpDns } from '../../dns/up.js';
-import { startUpAgent } from '../../agent/up.js';
-import { generateKeyPair } from '../../crypto/x25519.js';
+import { startUpAgent, type UpHostIdentity as LocalHostIdentity } from '../../agent/up.js';
+import { generateKeyPair } from '../../wg/keys.js';
 import { createLogger } from '../../log.js';
 import { parseEndpoint } from '../../validate.js';
 import { hostPort, label, parse, str } from '../args.js';
@@ -16,16 +16,6 @@ import { onShutdown } from '../shutdown.js';
 
 const USAGE = 'sixpn up [--data DIR] [--api HOST:PORT] [--dns HOST:PORT] [--region CODE] [--endpoint HOST:PORT] [--no-agent] [--log-level L]';
 export const DEFAULT_ORG = 'personal';
-
-/** What `up` keeps about its own host (private key included: mode 0600). */
-export interface LocalHostIdentity {
-  host_id: number;
-  public_key: string;
-  private_key: string;
-  credential: string;
-  region: string;
-  endpoint: string;
-}
 
 function defaultEndpoint(): string {
   for (const addrs of Object.values(networkInterfaces())) {
