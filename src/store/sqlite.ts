@@ -78,16 +78,19 @@ export class SqliteBackend implements SqlBackend {
   write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.pending.push({ fn: fn as (tx: Tx) => Promise<unknown>, resolve: resolve as (v: unknown) => void, reject });
-      if (!this.draining) void this.drain();
+      // Start the batch on the next turn of the event loop, so every request
+      // parsed in this turn joins it (one fsync for all of them).
+      if (!this.draining) { this.draining = true; setImmediate(() => void this.drain()); }
     });
   }
 
   private async drain(): Promise<void> {
-    this.draining = true;
     try {
       while (this.pending.length > 0) {
         const batch = this.pending.splice(0, 512);
         await this.wlock.lock(() => this.runBatch(batch));
+        // Let the requests that arrived during the fsync join the next batch.
+        if (this.pending.length > 0) await new Promise((r) => setImmediate(r));
       }
     } finally {
       this.draining = false;
