@@ -1,6 +1,7 @@
 // The host agent: follows the coordinator's change feed and keeps this host
 // converged — WireGuard device and mesh peers, addresses and routes,
-// machines, nftables, and the host's DNS server.
+// machines, nftables, the host's DNS server and the machine API it serves
+// its machines (their own metadata, see src/machineapi/).
 //
 // Every pass recomputes the whole desired state from the replica and diffs it
 // against what the devices report, so a missed event, a restart or a manual
@@ -9,8 +10,10 @@ import { EventEmitter } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { DEFAULT_PREFIX } from '../addr/plan.js';
 import type { Upstream } from '../dns/forward.js';
+import type { FastifyInstance } from 'fastify';
 import { FeedClient } from '../feed/client.js';
 import { Replica } from '../feed/replica.js';
+import { checkCoordinatorUrl, coordinatorDispatcher, type CoordinatorTls } from '../feed/tls.js';
 import type { Logger } from '../log.js';
 import { canonicalCidr } from '../netlink/ip.js';
 import { Rtnl } from '../netlink/rtnl.js';
@@ -21,12 +24,17 @@ import { renderReplace, tableName } from '../nft/render.js';
 import { diffPeers } from '../wg/diff.js';
 import { WgTool } from '../wg/cli.js';
 import { ensureDevice, removeDevice, type DeviceHandle } from '../wg/device.js';
+import type { WgDump } from '../wg/dump.js';
+import { buildMachineApi } from '../machineapi/server.js';
+import { coordinatorWriter } from '../machineapi/writer.js';
+import { createRegistry, serveMetrics, type MetricsServer } from '../metrics/index.js';
 import { ApiError, CoordinatorApi, type PeerStatus } from './api.js';
 import { computeDesired, type DesiredHost, type SelfConfig } from './desired.js';
 import { startDnsWorker, type DnsWorker } from './dns-worker.js';
 import { HookDriver } from './hook.js';
 import { resolveIdentity } from './identity.js';
 import { MachineManager } from './machines.js';
+import { agentMetrics } from './metrics.js';
 import { StatusReporter } from './reporter.js';
 import { StateDir, type Identity } from './statedir.js';
 import type { AttachmentDriver } from './types.js';
@@ -52,6 +60,8 @@ export interface AgentConfig {
   /** local DNS server port; null runs none */
   dnsPort: number | null;
   dnsUpstreams?: Upstream[];
+  /** local port of the machine API (fdaa:*::3 tcp/80 from machines is redirected here); absent/null runs none */
+  machineApiPort?: number | null;
   outsideFilter: boolean;
   openPorts: { proto: 'tcp' | 'udp'; port: number }[];
   prefix?: number;
@@ -64,6 +74,10 @@ export interface AgentConfig {
   peerStatusMs?: number;
   /** force wireguard-go even when the kernel has WireGuard */
   userspace?: boolean;
+  /** coordinator transport policy (--ca, --insecure); absent: fetch defaults, no URL policy (`sixpn up` on loopback) */
+  tls?: CoordinatorTls;
+  /** serve GET /metrics here */
+  metrics?: { host: string; port: number } | null;
 }
 
 export interface ConvergeStats {
@@ -71,6 +85,8 @@ export interface ConvergeStats {
   ms: number;
   peerChanges: number;
   nftApplied: boolean;
+  /** steps that failed this pass (retried shortly) */
+  failed: string[];
 }
 
 export class Agent extends EventEmitter {
@@ -82,8 +98,12 @@ export class Agent extends EventEmitter {
   identity!: Identity;
   device: DeviceHandle | null = null;
   dns: DnsWorker | null = null;
+  machineApi: FastifyInstance | null = null;
+  metrics: MetricsServer | null = null;
+  /** the device as last read (`wg show dump`), for metrics: at most one resync interval old */
+  lastDump: WgDump | null = null;
   private api!: CoordinatorApi;
-  private feed: FeedClient | null = null;
+  feed: FeedClient | null = null;
   private reporter!: StatusReporter;
   private machines!: MachineManager;
   private links: LinkWatch | null = null;
@@ -95,7 +115,7 @@ export class Agent extends EventEmitter {
   private timers: NodeJS.Timeout[] = [];
   private persistTimer: NodeJS.Timeout | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
-  private lastDesired: DesiredHost | null = null;
+  lastDesired: DesiredHost | null = null;
   private lastPeersKey: string | null = null;
   /** the device is new: start handshakes once its peers are set */
   private kickPending = false;
@@ -122,12 +142,15 @@ export class Agent extends EventEmitter {
 
   private async boot(): Promise<void> {
     const c = this.cfg;
-    this.api = new CoordinatorApi(c.coordinatorUrl, '');
+    // A refused URL (plain HTTP off loopback without --insecure) fails here, before enrolling.
+    if (c.tls) checkCoordinatorUrl(c.coordinatorUrl, c.tls);
+    const dispatcher = coordinatorDispatcher(c.tls);
+    this.api = new CoordinatorApi(c.coordinatorUrl, '', 10_000, dispatcher ? { dispatcher } : {});
     this.identity = await resolveIdentity({ cfg: c, state: this.state, api: this.api, log: this.log, stopped: () => this.stopped });
     this.api.setToken(this.identity.credential);
     this.self = {
       hostId: this.identity.hostId, gateway: c.gateway, iface: c.iface, listenPort: c.listenPort, mtu: c.mtu,
-      prefix: c.prefix ?? DEFAULT_PREFIX, dnsPort: c.dnsPort ?? 0, outsideFilter: c.outsideFilter, openPorts: c.openPorts,
+      prefix: c.prefix ?? DEFAULT_PREFIX, dnsPort: c.dnsPort ?? 0, machineApiPort: c.machineApiPort ?? 0, outsideFilter: c.outsideFilter, openPorts: c.openPorts,
     };
     this.log.info({ hostId: this.identity.hostId, publicKey: this.identity.publicKey, iface: c.iface }, 'agent starting');
 
@@ -154,6 +177,14 @@ export class Agent extends EventEmitter {
       });
     }
 
+    if (c.machineApiPort) {
+      this.machineApi = buildMachineApi({
+        replica: this.replica, hostId: this.identity.hostId, writer: coordinatorWriter(this.api, this.replica),
+        logger: this.log.child({ component: 'machine-api' }),
+      });
+      await this.machineApi.listen({ host: '::', port: c.machineApiPort });
+    }
+
     this.reporter = new StatusReporter(this.api, this.log.child({ component: 'reporter' }));
     const driver: AttachmentDriver = c.driver === 'hook'
       ? new HookDriver(c.hook!, this.rtnl, this.log.child({ component: 'hook' }))
@@ -167,16 +198,46 @@ export class Agent extends EventEmitter {
     });
     if (this.replica.ready) await this.converge();
 
-    this.feed = new FeedClient({ url: c.coordinatorUrl, token: this.identity.credential, replica: this.replica, logger: this.log.child({ component: 'feed' }) });
+    this.feed = new FeedClient({ url: c.coordinatorUrl, token: this.identity.credential, replica: this.replica, logger: this.log.child({ component: 'feed' }), tls: c.tls });
+    if (c.metrics) {
+      const registry = createRegistry({ defaultMetrics: true });
+      agentMetrics(registry, this);
+      this.metrics = await serveMetrics(registry, c.metrics);
+      this.log.info({ url: this.metrics.url }, 'metrics served');
+    }
     this.feed.on('auth_error', (err: Error) => this.log.error({ err: err.message }, 'coordinator refused our credential'));
     this.feed.start();
 
     this.links = new LinkWatch((name) => {
       if (name === c.iface || name.startsWith('sx')) void this.repairSoon();
     });
+    this.moveEndpoint();
     this.every(c.resyncMs ?? 10_000, () => this.resync());
     this.every(c.healthMs ?? 5_000, () => this.machines.checkHealth());
     if (c.gateway) this.every(c.peerStatusMs ?? 10_000, () => this.reportPeerStatus());
+  }
+
+  /**
+   * Started with another --endpoint than the one enrolled (the host moved):
+   * tell the coordinator, so the other hosts' peers follow. Retried in the
+   * background while the coordinator is unreachable.
+   */
+  private moveEndpoint(delayMs = 500): void {
+    const saved = this.state.loadIdentity() as (Parameters<StateDir['saveIdentity']>[0] & { endpoint?: string }) | null;
+    if (!saved?.endpoint || saved.endpoint === this.cfg.endpoint || saved.hostId !== this.identity.hostId || this.stopped) return;
+    void this.api.updateEndpoint(this.identity.hostId, this.cfg.endpoint).then(() => {
+      this.state.saveIdentity({ ...saved, endpoint: this.cfg.endpoint });
+      this.log.info({ was: saved.endpoint, now: this.cfg.endpoint }, 'endpoint moved; coordinator updated');
+    }, (err: unknown) => {
+      if (err instanceof ApiError && err.status < 500 && err.status !== 429) {
+        this.log.error({ err: err.message, endpoint: this.cfg.endpoint }, 'coordinator refused the new endpoint');
+        return;
+      }
+      this.log.warn({ err: String(err), retryMs: delayMs }, 'could not update endpoint; retrying');
+      const t = setTimeout(() => this.moveEndpoint(Math.min(delayMs * 2, 10_000)), delayMs);
+      t.unref();
+      this.timers.push(t);
+    });
   }
 
   private every(ms: number, f: () => Promise<void>): void {
@@ -260,9 +321,9 @@ export class Agent extends EventEmitter {
     }
     await step('routes', () => this.syncLinkState(desired));
     await step('machines', () => this.machines.reconcile(desired.attachments));
-    const stats: ConvergeStats = { rev, ms: +(performance.now() - t0).toFixed(1), peerChanges, nftApplied };
+    const stats: ConvergeStats = { rev, ms: +(performance.now() - t0).toFixed(1), peerChanges, nftApplied, failed: errors };
     if (errors.length) this.retrySoon();
-    this.log.debug({ ...stats, failed: errors }, 'converged');
+    this.log.debug(stats, 'converged');
     this.emit('converged', stats);
   }
 
@@ -292,6 +353,7 @@ export class Agent extends EventEmitter {
     } else if (dump.device.privateKey !== this.identity.privateKey || dump.device.listenPort !== this.cfg.listenPort) {
       await this.syncDevice();
     }
+    this.lastDump = dump;
     const changes = diffPeers(d.peers, dump.peers, Math.floor(Date.now() / 1000));
     if (changes.length) await this.wg.applyPeers(this.cfg.iface, changes);
     if (this.kickPending) await this.kickHandshakes(d);
@@ -354,6 +416,7 @@ export class Agent extends EventEmitter {
     if (!d) return;
     const dump = await this.wg.show(this.cfg.iface);
     if (!dump) return;
+    this.lastDump = dump;
     const peers: PeerStatus[] = [];
     for (const p of dump.peers) {
       const o = d.owners.get(p.publicKey);
@@ -381,6 +444,11 @@ export class Agent extends EventEmitter {
     }
   }
 
+  /** Machines attached right now. */
+  get attachedCount(): number {
+    return this.machines?.attached().length ?? 0;
+  }
+
   /** Is the feed connected right now? */
   get connected(): boolean {
     return this.feed?.connected ?? false;
@@ -404,6 +472,10 @@ export class Agent extends EventEmitter {
     this.reporter?.stop();
     await this.dns?.close();
     this.dns = null;
+    await this.machineApi?.close();
+    this.machineApi = null;
+    await this.metrics?.close();
+    this.metrics = null;
     if (opts.teardown) {
       await this.machines?.teardown();
       await deleteTable(this.lastDesired?.nft.table ?? tableName(this.cfg.iface));

@@ -5,10 +5,11 @@ import { UsageError } from '../cli/errors.js';
 import { isIP } from 'node:net';
 import type { Upstream } from '../dns/forward.js';
 import { isDnsLabel, parseEndpoint } from '../validate.js';
-import { DEFAULT_DNS_PORT, DEFAULT_IFACE, DEFAULT_MTU } from './defaults.js';
+import { DEFAULT_DNS_PORT, DEFAULT_IFACE, DEFAULT_MACHINE_API_PORT, DEFAULT_MTU } from './defaults.js';
 
 export const AGENT_USAGE = 'usage: sixpn agent --coordinator URL --enroll-token T --region CODE --endpoint HOST:PORT [--gateway] [--iface NAME] '
-  + '[--listen-port P] [--state-dir DIR] [--mtu N] [--driver netns|hook] [--hook PATH] [--dns-port P] [--dns-upstream IP[:PORT]]... '
+  + '[--listen-port P] [--state-dir DIR] [--mtu N] [--driver netns|hook] [--hook PATH] [--dns-port P] [--dns-upstream IP[:PORT]]... [--machine-api-port P] '
+  + '[--ca FILE] [--insecure] [--metrics HOST:PORT] '
   + '[--open-port PORT/tcp|udp]... [--no-outside-filter] [--userspace] [--teardown] [--log-level L]';
 
 export const DEFAULT_STATE_DIR = '/var/lib/sixpn/agent';
@@ -28,14 +29,30 @@ export interface AgentArgs {
   hook: string | null;
   dnsPort: number | null;
   dnsUpstreams: Upstream[];
+  /** local port of the machine API (fdaa:*::3:80 from machines); null runs none */
+  machineApiPort: number | null;
   openPorts: { proto: 'tcp' | 'udp'; port: number }[];
   outsideFilter: boolean;
+  /** CA for an https:// coordinator with a private CA */
+  caFile: string | null;
+  /** plain http:// to a coordinator that is not on loopback */
+  insecure: boolean;
+  /** where to serve GET /metrics; null: nowhere */
+  metrics: { host: string; port: number } | null;
   userspace: boolean;
   teardown: boolean;
   logLevel: string;
 }
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** HOST:PORT for a listener: an IP (IPv6 in brackets) and a port. */
+function listenAddress(s: string): { host: string; port: number } | null {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|(\d+\.\d+\.\d+\.\d+)):(\d{1,5})$/.exec(s);
+  if (!m || Number(m[3]) > 65535) return null;
+  const host = (m[1] ?? m[2])!;
+  return isIP(host) ? { host, port: Number(m[3]) } : null;
+}
 
 /** An upstream resolver: an IP (never a name, which could resolve through us), port 53 unless given. */
 function upstream(s: string): Upstream | null {
@@ -61,8 +78,8 @@ export function parseAgentArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Age
         coordinator: { type: 'string' }, 'enroll-token': { type: 'string' }, region: { type: 'string' }, endpoint: { type: 'string' },
         gateway: { type: 'boolean' }, iface: { type: 'string' }, 'listen-port': { type: 'string' }, 'state-dir': { type: 'string' },
         mtu: { type: 'string' }, driver: { type: 'string' }, hook: { type: 'string' }, 'dns-port': { type: 'string' },
-        'dns-upstream': { type: 'string', multiple: true }, 'open-port': { type: 'string', multiple: true },
-        'no-outside-filter': { type: 'boolean' }, userspace: { type: 'boolean' }, teardown: { type: 'boolean' }, 'log-level': { type: 'string' },
+        'dns-upstream': { type: 'string', multiple: true }, 'machine-api-port': { type: 'string' }, 'open-port': { type: 'string', multiple: true },
+        'no-outside-filter': { type: 'boolean' }, ca: { type: 'string' }, insecure: { type: 'boolean' }, metrics: { type: 'string' }, userspace: { type: 'boolean' }, teardown: { type: 'boolean' }, 'log-level': { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -89,11 +106,16 @@ export function parseAgentArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Age
     if (!u) throw new UsageError(`--dns-upstream ${JSON.stringify(s)}: expected IP[:PORT]`);
     return u;
   });
+  const machineApiPort = intIn(values['machine-api-port'], 'machine-api-port', 0, 65535) ?? DEFAULT_MACHINE_API_PORT;
+  if (machineApiPort !== 0 && machineApiPort === dnsPort) throw new UsageError(`--machine-api-port and --dns-port are both ${dnsPort}`);
   const openPorts = (values['open-port'] ?? []).map((s) => {
     const m = /^(\d{1,5})\/(tcp|udp)$/.exec(s);
     if (!m || Number(m[1]) < 1 || Number(m[1]) > 65535) throw new UsageError(`--open-port ${JSON.stringify(s)}: expected PORT/tcp or PORT/udp`);
     return { proto: m[2] as 'tcp' | 'udp', port: Number(m[1]) };
   });
+  if (values.ca === '') throw new UsageError('--ca needs a FILE');
+  const metrics = values.metrics === undefined ? null : listenAddress(values.metrics);
+  if (values.metrics !== undefined && !metrics) throw new UsageError(`--metrics ${JSON.stringify(values.metrics)}: expected IP:PORT ([IPv6]:PORT)`);
   const logLevel = values['log-level'] ?? env.SIXPN_LOG_LEVEL ?? 'info';
   if (!LEVELS.includes(logLevel)) throw new UsageError(`--log-level: unknown level ${JSON.stringify(logLevel)}`);
   return {
@@ -111,8 +133,12 @@ export function parseAgentArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Age
     hook,
     dnsPort: dnsPort === 0 ? null : dnsPort,
     dnsUpstreams,
+    machineApiPort: machineApiPort === 0 ? null : machineApiPort,
     openPorts,
     outsideFilter: !values['no-outside-filter'],
+    caFile: values.ca ?? null,
+    insecure: values.insecure ?? false,
+    metrics,
     userspace: values.userspace ?? false,
     teardown: values.teardown ?? false,
     logLevel,

@@ -3,6 +3,7 @@
 import { resolve } from 'node:path';
 import { UsageError } from '../cli/errors.js';
 import { onShutdown } from '../cli/shutdown.js';
+import { checkCoordinatorUrl, loadCoordinatorTls } from '../feed/tls.js';
 import { createLogger } from '../log.js';
 import { parseEndpoint } from '../validate.js';
 import { Agent } from './agent.js';
@@ -30,12 +31,23 @@ export async function agentCommand(argv: string[]): Promise<number> {
   if (!region) throw new UsageError(`--region CODE is required\n${AGENT_USAGE}`);
   if (!endpoint) throw new UsageError(`--endpoint HOST:PORT is required\n${AGENT_USAGE}`);
   const listenPort = a.listenPort ?? parseEndpoint(endpoint)?.port ?? DEFAULT_WG_PORT;
+  // Same policy as `sixpn dns`: https with --ca, or http only on loopback unless --insecure.
+  const tls = loadCoordinatorTls({ caFile: a.caFile, insecure: a.insecure });
+  checkCoordinatorUrl(coordinator, tls);
   const agent = await Agent.start({
     coordinatorUrl: coordinator, stateDir, region, endpoint, gateway: a.gateway, iface: a.iface, listenPort, mtu: a.mtu,
     enrollToken: a.enrollToken ?? undefined, driver: a.driver, hook: a.hook ?? undefined, dnsPort: a.dnsPort,
-    dnsUpstreams: a.dnsUpstreams, outsideFilter: a.outsideFilter, openPorts: a.openPorts, logger, userspace: a.userspace,
+    dnsUpstreams: a.dnsUpstreams, machineApiPort: a.machineApiPort, tls, metrics: a.metrics, outsideFilter: a.outsideFilter, openPorts: a.openPorts, logger, userspace: a.userspace,
+    peerStatusMs: peerStatusMs(process.env.SIXPN_AGENT_PEER_STATUS_MS),
   });
   logger.info({ hostId: agent.identity.hostId, iface: a.iface, listenPort, device: agent.device?.kind }, 'agent running');
   await onShutdown(logger, () => agent.stop());
   return 0;
+}
+
+/** Gateway peer-status report interval (default 10 s); tests shorten it through the environment. */
+function peerStatusMs(v: string | undefined): number | undefined {
+  if (v === undefined || v === '') return undefined;
+  if (!/^\d+$/.test(v) || Number(v) < 100 || Number(v) > 3_600_000) throw new UsageError(`SIXPN_AGENT_PEER_STATUS_MS must be 100..3600000 milliseconds, got ${JSON.stringify(v)}`);
+  return Number(v);
 }

@@ -14,3 +14,5 @@ export const DEFAULT_IFACE = 'sixpn0';
 export const DEFAULT_WG_PORT = 51820;
 /** Local port of the host's DNS server; fdaa:*::3 port 53 is redirected here. */
 export const DEFAULT_DNS_PORT = 5354;
+/** Local port of the machine API; fdaa:*::3 port 80 from attachments is redirected here. */
+export const DEFAULT_MACHINE_API_PORT = 4281;

@@ -7,6 +7,7 @@ import type { NftSpec } from '../nft/render.js';
 import { tableName } from '../nft/render.js';
 import type { DesiredPeer } from '../wg/diff.js';
 import type { Attachment } from './types.js';
+import { MACHINE_API_PORT } from '../machineapi/port.js';
 
 export interface SelfConfig {
   hostId: number;
@@ -18,6 +19,8 @@ export interface SelfConfig {
   prefix: number;
   /** local port of the DNS server fdaa:*::3 port 53 is redirected to */
   dnsPort: number;
+  /** local port of the machine API fdaa:*::3 tcp/80 from attachments is redirected to; 0/absent: none */
+  machineApiPort?: number;
   outsideFilter: boolean;
   openPorts: { proto: 'tcp' | 'udp'; port: number }[];
 }
@@ -131,7 +134,11 @@ export function computeDesired(state: Pick<State, 'hosts' | 'machines' | 'peers'
       prefix: prefixText,
       networks: localNets.map((n) => networkPrefix(n, self.prefix)),
       attachments: attachments.map((a) => ({ iface: a.hostIface, address: a.address })),
-      redirects: [{ port: 53, protocols: ['udp', 'tcp'], toPort: self.dnsPort }],
+      redirects: [
+        { port: 53, protocols: ['udp', 'tcp'], toPort: self.dnsPort },
+        // Machines only: the API knows its caller by the attachment-checked source.
+        ...(self.machineApiPort ? [{ port: MACHINE_API_PORT, protocols: ['tcp' as const], toPort: self.machineApiPort, from: 'attachments' as const }] : []),
+      ],
       gateway: self.gateway,
       outsideFilter: self.outsideFilter,
       openPorts: self.openPorts,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Logger } from '../log.js';
 import { parseEndpoint } from '../validate.js';
 import { Agent } from './agent.js';
-import { DEFAULT_DNS_PORT, DEFAULT_IFACE, DEFAULT_MTU, DEFAULT_WG_PORT } from './defaults.js';
+import { DEFAULT_DNS_PORT, DEFAULT_IFACE, DEFAULT_MACHINE_API_PORT, DEFAULT_MTU, DEFAULT_WG_PORT } from './defaults.js';
 
 /** What `up` keeps about its host (see src/cli/commands/up.ts). */
 export interface UpHostIdentity {
@@ -46,6 +46,7 @@ export async function startUpAgent(o: UpAgentOptions): Promise<UpAgent> {
     identity: { hostId: o.identity.host_id, publicKey: o.identity.public_key, privateKey: o.identity.private_key, credential: o.identity.credential },
     driver: 'netns',
     dnsPort: o.dnsPort ?? DEFAULT_DNS_PORT,
+    machineApiPort: DEFAULT_MACHINE_API_PORT,
     // A laptop or dev box: do not firewall its other services.
     outsideFilter: false,
     openPorts: [],

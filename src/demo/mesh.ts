@@ -28,8 +28,9 @@ async function main(): Promise<number> {
     say(dim('done.'));
   })());
   const onSignal = (): void => { void cleanup().then(() => process.exit(130)); };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // on, not once: execa's signal-exit re-raises the signal, which would kill the cleanup half-way.
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 
   try {
     const regions = ['ams', 'iad', 'nrt'];

@@ -1,18 +1,26 @@
-// `sixpn dns --coordinator URL --token T [--listen HOST:PORT]… [--upstream IP[:PORT]]… [--ttl S] [--log-level L]`
+// `sixpn dns --coordinator URL --token T [--listen HOST:PORT]… [--upstream IP[:PORT]]… [--ttl S]
+//   [--ca FILE] [--insecure] [--metrics HOST:PORT] [--log-level L]`
 // A Replica fed by the coordinator's /v1/watch, served by startDnsServer.
+// --metrics serves Prometheus series on their own listener (keep it on
+// loopback or a management address).
 // Default listen: 127.0.0.1:53 and [::1]:53 (loopback only; a host's agent
 // redirects port 53 of fdaa:*::3 to it, so nothing else needs to be exposed).
 import net from 'node:net';
 import { parseArgs } from 'node:util';
 import { FeedClient } from '../feed/client.js';
 import { Replica } from '../feed/replica.js';
+import { checkCoordinatorUrl, loadCoordinatorTls, type CoordinatorTls } from '../feed/tls.js';
 import { createLogger } from '../log.js';
+import { createRegistry, feedMetrics, serveMetrics, type MetricsServer } from '../metrics/index.js';
 import { hostPort } from '../cli/args.js';
 import { UsageError } from '../cli/errors.js';
+import { dnsMetrics } from './metrics.js';
 import { DEFAULT_TTL, fmt, startDnsServer } from './server.js';
+import { DnsStats } from './stats.js';
 import type { ListenAddress } from './transport.js';
 
-export const DNS_USAGE = 'usage: sixpn dns --coordinator URL --token T [--listen HOST:PORT]... [--upstream IP[:PORT]]... [--ttl S] [--log-level L]';
+export const DNS_USAGE = 'usage: sixpn dns --coordinator URL --token T [--listen HOST:PORT]... [--upstream IP[:PORT]]... [--ttl S] '
+  + '[--ca FILE] [--insecure] [--metrics HOST:PORT] [--log-level L]';
 export const DEFAULT_LISTEN: readonly ListenAddress[] = [{ host: '127.0.0.1', port: 53 }, { host: '::1', port: 53 }];
 
 class HelpRequested extends Error {}
@@ -24,6 +32,12 @@ export interface DnsCommandConfig {
   upstreams: ListenAddress[];
   ttl: number;
   logLevel: string;
+  /** PEM file of the CA that signs the coordinator's certificate (replaces the system CAs) */
+  caFile: string | null;
+  /** allow plain http:// to a coordinator that is not on loopback */
+  insecure: boolean;
+  /** where to serve GET /metrics; null: nowhere */
+  metrics: ListenAddress | null;
 }
 
 /**
@@ -54,6 +68,9 @@ export function parseDnsArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
         listen: { type: 'string', multiple: true },
         upstream: { type: 'string', multiple: true },
         ttl: { type: 'string' },
+        ca: { type: 'string' },
+        insecure: { type: 'boolean' },
+        metrics: { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -82,7 +99,12 @@ export function parseDnsArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
   }
   const logLevel = values['log-level'] ?? env.SIXPN_LOG_LEVEL ?? 'info';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) throw new UsageError(`--log-level: unknown level ${JSON.stringify(logLevel)}`);
-  return { coordinator, token, listen: listen.length ? listen : DEFAULT_LISTEN.map((a) => ({ ...a })), upstreams, ttl, logLevel };
+  if (values.ca === '') throw new UsageError('--ca needs a FILE');
+  const metrics = values.metrics === undefined ? null : hostPort(values.metrics, 'metrics');
+  return {
+    coordinator, token, listen: listen.length ? listen : DEFAULT_LISTEN.map((a) => ({ ...a })), upstreams, ttl, logLevel,
+    caFile: values.ca ?? null, insecure: values.insecure ?? false, metrics,
+  };
 }
 
 /** Run `sixpn dns` until SIGINT/SIGTERM. Exit codes: 0 clean stop, 1 runtime error, 2 usage. */
@@ -98,26 +120,53 @@ export async function dnsCommand(argv: string[]): Promise<number> {
     }
     throw err;
   }
+  // The CA file and the plain-HTTP rule are checked before anything listens: a bad one is a usage error.
+  let tls: CoordinatorTls;
+  try {
+    tls = loadCoordinatorTls({ caFile: cfg.caFile, insecure: cfg.insecure });
+    checkCoordinatorUrl(cfg.coordinator, tls);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`sixpn dns: ${err.message}\n`);
+    return 2;
+  }
   const log = createLogger('sixpn-dns', cfg.logLevel);
   const replica = new Replica();
+  const stats = cfg.metrics ? new DnsStats() : undefined;
   let server;
   try {
-    server = await startDnsServer({ replica, listen: cfg.listen, upstreams: cfg.upstreams, ttl: cfg.ttl, logger: log });
+    server = await startDnsServer({ replica, listen: cfg.listen, upstreams: cfg.upstreams, ttl: cfg.ttl, logger: log, stats });
   } catch (err) {
     log.error({ err: String(err) }, 'dns: cannot listen');
     process.stderr.write(`sixpn dns: cannot listen: ${(err as Error).message}\n`);
     return 1;
   }
-  const feed = new FeedClient({ url: cfg.coordinator, token: cfg.token, replica, logger: log });
+  const feed = new FeedClient({ url: cfg.coordinator, token: cfg.token, replica, logger: log, tls });
+  let metrics: MetricsServer | null = null;
+  if (cfg.metrics && stats) {
+    const registry = createRegistry({ defaultMetrics: true });
+    const engine = server.engine;
+    dnsMetrics(registry, stats, () => engine.cache);
+    feedMetrics(registry, feed, replica, 'sixpn_dns_feed');
+    try {
+      metrics = await serveMetrics(registry, cfg.metrics);
+    } catch (err) {
+      await server.close();
+      process.stderr.write(`sixpn dns: cannot serve --metrics on ${fmt(cfg.metrics)}: ${(err as Error).message}\n`);
+      return 1;
+    }
+  }
   feed.on('auth_error', (err: Error) => log.error({ err: err.message }, 'dns: coordinator rejected the token'));
   feed.start();
-  process.stdout.write(`sixpn dns: serving .internal on ${server.addresses.map(fmt).join(' ')} (SERVFAIL until the first snapshot)\n`);
+  process.stdout.write(`sixpn dns: serving .internal on ${server.addresses.map(fmt).join(' ')} (SERVFAIL until the first snapshot)`
+    + `${metrics ? `; metrics on ${metrics.url}` : ''}\n`);
   await new Promise<void>((resolve) => {
     const stop = (): void => { process.off('SIGINT', stop); process.off('SIGTERM', stop); resolve(); };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
   await feed.stop();
+  await metrics?.close();
   await server.close();
   return 0;
 }

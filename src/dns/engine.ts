@@ -8,6 +8,7 @@ import type { DnsIndexer } from './indexer.js';
 import { lookup } from './lookup.js';
 import { QCLASS_IN, RCODE } from './names.js';
 import type { QuerierResolver } from './querier.js';
+import type { DnsStats } from './stats.js';
 import { errorWithQuestion, guardQuery, headerOnly, type Query } from './wire.js';
 import type { Logger } from '../log.js';
 
@@ -21,6 +22,8 @@ export interface EngineOptions {
   logger: Logger;
   /** keep encoded answers (default true; false measures the slow path) */
   cache?: boolean;
+  /** count queries by type, rcode and transport, and time them */
+  stats?: DnsStats;
 }
 
 export type Reply = Buffer | null | Promise<Buffer | null>;
@@ -36,10 +39,28 @@ export class DnsEngine {
 
   /** Answer one message from `src`. Never throws: an internal error is SERVFAIL. */
   handle(msg: Buffer, src: string, tcp: boolean): Reply {
+    const stats = this.o.stats;
+    if (!stats) return this.reply(msg, src, tcp);
+    const t0 = performance.now();
+    const out = this.reply(msg, src, tcp);
+    // Read back what reply() parsed: no second parse of the question.
+    const qtype = this.lastQtype;
+    if (out === null || Buffer.isBuffer(out)) stats.record(tcp, qtype, out, (performance.now() - t0) / 1000);
+    else out.then((b) => stats.record(tcp, qtype, b, (performance.now() - t0) / 1000), () => stats.record(tcp, qtype, null, (performance.now() - t0) / 1000));
+    return out;
+  }
+
+  /** qtype of the message reply() last saw (-1: unparsable); read synchronously by handle(). */
+  private lastQtype = -1;
+
+  private reply(msg: Buffer, src: string, tcp: boolean): Reply {
     const g = guardQuery(msg);
-    if (g.kind === 'drop') return null;
-    if (g.kind === 'reject') return headerOnly(g.id, g.opcode, g.rd, g.rcode);
+    if (g.kind !== 'query') {
+      this.lastQtype = -1;
+      return g.kind === 'drop' ? null : headerOnly(g.id, g.opcode, g.rd, g.rcode);
+    }
     const q = g.query;
+    this.lastQtype = q.qtype;
     try {
       return this.answer(msg, q, src, tcp);
     } catch (err) {

@@ -8,6 +8,7 @@ import { DnsEngine } from './engine.js';
 import { Forwarder, type Upstream } from './forward.js';
 import { DnsIndexer } from './indexer.js';
 import { QuerierResolver } from './querier.js';
+import type { DnsStats } from './stats.js';
 import { listenBoth, type ListenAddress, type Listener } from './transport.js';
 
 export const DEFAULT_TTL = 5;
@@ -36,6 +37,8 @@ export interface DnsServerOptions {
   maxUdpSize?: number;
   /** answer cache on (default); off only to measure the slow path */
   answerCache?: boolean;
+  /** count and time queries (for --metrics) */
+  stats?: DnsStats;
 }
 
 export interface DnsServer {
@@ -57,6 +60,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     maxUdpSize: opts.maxUdpSize ?? DEFAULT_MAX_UDP,
     logger: log,
     cache: opts.answerCache,
+    stats: opts.stats,
   });
   const handler = engine.handle.bind(engine);
   const listeners: Listener[] = [];

@@ -11,8 +11,7 @@ import { errorBody, AppError } from '../errors.js';
 import { METADATA_KEY_PATTERN } from '../validate.js';
 import { silentLogger, type Logger } from '../log.js';
 
-/** Port the machine API answers on at fdaa:N:N::3 (redirected to the agent like DNS). */
-export const MACHINE_API_PORT = 80;
+export { MACHINE_API_PORT } from './port.js';
 
 export interface MetadataWriter {
   /** Persist through the coordinator (the host credential may change its own machines only). */
@@ -53,6 +52,11 @@ const META_VALUE = /^[\x21-\x7e]{1,255}$/;
 export function buildMachineApi(o: MachineApiOptions): FastifyInstance {
   const app = Fastify({ loggerInstance: o.logger ?? silentLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 4096 }) as unknown as FastifyInstance;
   app.addContentTypeParser('text/plain', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  // `curl -X PUT -d primary URL` sends this type: take the body as the value (or `value=…`).
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
+    const text = String(body);
+    done(null, /^value=/.test(text) ? new URLSearchParams(text).get('value') ?? '' : text);
+  });
 
   const self = (req: FastifyRequest): Machine => {
     const m = machineForSource(o.replica.machines.values(), o.hostId, req.socket.remoteAddress);
@@ -67,7 +71,7 @@ export function buildMachineApi(o: MachineApiOptions): FastifyInstance {
   };
   const valueOf = (body: unknown): string => {
     const v = typeof body === 'string' ? body.trim() : (body as { value?: unknown } | null)?.value;
-    if (typeof v !== 'string' || !META_VALUE.test(v)) throw new AppError('invalid', 'value must be 1-255 printable characters without spaces, as {"value": "..."} or a text/plain body');
+    if (typeof v !== 'string' || !META_VALUE.test(v)) throw new AppError('invalid', 'value must be 1-255 printable characters without spaces, as {"value": "..."} or a plain body');
     return v;
   };
   const keyOf = (key: string): string => {

@@ -142,6 +142,8 @@ export class MeshLab {
     const args = [
       MAIN, 'agent', '--coordinator', this.url, '--enroll-token', this.enrollToken, '--region', region,
       '--endpoint', `${a.host.addr}:51820`, '--iface', a.iface, '--state-dir', a.stateDir,
+      // Plain HTTP on the lab's private bridge: say so, as an operator would have to.
+      '--insecure',
       '--log-level', this.o.logLevel ?? process.env.SIXPN_LAB_LOG_LEVEL ?? 'info', ...(a.gateway ? ['--gateway'] : []), ...(this.o.agentArgs ?? []), ...a.args,
     ];
     a.proc = spawn('nsenter', [`--net=/var/run/netns/${a.host.ns}`, process.execPath, ...args], { stdio: ['ignore', fd, fd], env: { ...process.env, SIXPN_LAB_ID: this.lab.id } });
@@ -228,6 +230,8 @@ export class MeshLab {
       if (existsSync(`/var/run/netns/sixpn-${id}`)) await execa('ip', ['netns', 'delete', `sixpn-${id}`], { reject: false });
       rmSync(`/etc/netns/sixpn-${id}`, { recursive: true, force: true });
     }
+    // Backstop: a wireguard-go whose teardown was skipped (its namespace already gone) must not outlive the lab.
+    for (const a of this.agents.values()) await execa('pkill', ['-f', `^wireguard-go -f ${a.iface}$`], { reject: false });
     await this.killCoordinator().catch(() => undefined);
     await this.lab.destroy();
     if (!this.o.keep) rmSync(this.dir, { recursive: true, force: true });

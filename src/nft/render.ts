@@ -19,6 +19,12 @@ export interface NftRedirect {
   protocols: ('udp' | 'tcp')[];
   /** local port the service listens on */
   toPort: number;
+  /**
+   * Who may reach it: `mesh` (WireGuard and attachments: DNS, also for
+   * developer peers) or `attachments` (this host's machines only: the machine
+   * API, whose callers are identified by an attachment-checked source).
+   */
+  from?: 'mesh' | 'attachments';
 }
 
 export interface NftSpec {
@@ -92,7 +98,8 @@ export function renderTable(s: NftSpec): string {
   add(1, 'chain pre_nat {');
   add(2, 'type nat hook prerouting priority dstnat; policy accept;');
   for (const r of s.redirects) {
-    for (const proto of r.protocols) add(2, `iifname @mesh ${dnsMatch(prefix)} ${proto} dport ${r.port} redirect to :${r.toPort}`);
+    const from = r.from === 'attachments' ? '@attachments' : '@mesh';
+    for (const proto of r.protocols) add(2, `iifname ${from} ${dnsMatch(prefix)} ${proto} dport ${r.port} redirect to :${r.toPort}`);
   }
   add(1, '}');
 

@@ -436,12 +436,17 @@ export class Store {
     return this.backend.write(async (tx) => {
       if (!(await tx.get('SELECT 1 FROM orgs WHERE name = ?', [input.org]))) throw notFound('org', input.org);
       const region = await this.region(tx, input.region);
-      const network = await this.networkByName(tx, input.org, input.network ?? 'default');
+      let app: AppRow | undefined;
       if (input.app) {
-        const app = await tx.get<AppRow>('SELECT * FROM apps WHERE name = ?', [input.app]);
-        if (!app) throw notFound('app', input.app);
-        if (Number(app.network_id) !== network.id) throw new AppError('invalid', `app ${input.app} is not in network ${network.org}/${network.name}`);
+        app = await tx.get<AppRow>('SELECT * FROM apps WHERE name = ?', [input.app]);
+        // Another org's app is "not found" to this caller, as everywhere else.
+        if (!app || app.org !== input.org) throw notFound('app', input.app);
       }
+      // --app alone: the peer joins that app's network (custom or default).
+      const network = input.network || !app
+        ? await this.networkByName(tx, input.org, input.network ?? 'default')
+        : toNetwork((await tx.get<NetworkRow>('SELECT * FROM networks WHERE id = ?', [app.network_id]))!);
+      if (app && Number(app.network_id) !== network.id) throw new AppError('invalid', `app ${input.app} is not in network ${network.org}/${network.name}`);
       if (await tx.get('SELECT 1 FROM peers WHERE org = ? AND name = ?', [input.org, input.name])) throw conflict('peer', input.name);
       if (await tx.get('SELECT 1 FROM peers WHERE public_key = ?', [input.public_key])) throw new AppError('conflict', 'a peer with this public key already exists');
       const gateways = (await tx.all<HostRow>('SELECT * FROM hosts WHERE gateway = 1 ORDER BY id')).map(toHost);

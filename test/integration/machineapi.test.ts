@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { Replica } from '../../src/feed/replica.js';
 import { buildMachineApi, machineForSource } from '../../src/machineapi/server.js';
+import { coordinatorWriter } from '../../src/machineapi/writer.js';
+import { CoordinatorApi } from '../../src/agent/api.js';
+import { FeedClient } from '../../src/feed/client.js';
 import type { Machine } from '../../src/model/types.js';
 import { KEY_A, KEY_B, testCoordinator, type TestCoordinator } from '../helpers/coordinator.js';
 
@@ -80,5 +83,62 @@ describe('machine API identity', () => {
     assert.equal((await from(a, 'PUT', '/v1/self/metadata/Bad%20Key', { value: 'x' })).statusCode, 400);
     assert.equal((await from(a, 'PUT', '/v1/self/metadata/role', { value: 'has space' })).statusCode, 400);
     assert.equal((await from(a, 'PUT', '/v1/self/metadata/role', { value: 'x'.repeat(256) })).statusCode, 400);
+  });
+
+  it("refuses reading another machine's metadata by id too", async () => {
+    assert.equal((await from(a, 'GET', `/v1/machines/${b.id}/metadata`)).statusCode, 403);
+    assert.equal((await from(a, 'GET', `/v1/machines/${b.id}/metadata/role`)).statusCode, 403);
+    assert.equal((await from(a, 'GET', `/v1/machines/${a.id}/metadata`)).statusCode, 200);
+  });
+
+  it('takes the bodies curl sends: JSON, text/plain, and -d without a type (form-encoded)', async () => {
+    const form = (payload: string) => api.inject({ method: 'PUT', url: '/v1/self/metadata/tier', remoteAddress: a.address, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload });
+    assert.deepEqual(JSON.parse((await form('gold')).body).tier, 'gold');
+    assert.deepEqual(JSON.parse((await form('value=silver')).body).tier, 'silver');
+    assert.equal((await from(a, 'DELETE', '/v1/self/metadata/tier')).statusCode, 200);
+  });
+});
+
+describe('machine API writes through the coordinator with the host credential', () => {
+  let c: TestCoordinator;
+  const replica = new Replica();
+  let feed: FeedClient;
+  let api: ReturnType<typeof buildMachineApi>;
+  let mine: Machine, theirs: Machine;
+  let credential: string;
+
+  before(async () => {
+    c = await testCoordinator();
+    const url = await c.listen();
+    await c.call('POST', '/v1/orgs', { name: 'acme' });
+    await c.call('POST', '/v1/apps', { name: 'pg', org: 'acme' });
+    const host = (await c.call('POST', '/v1/hosts', { region: 'iad', endpoint: '192.0.2.1:51820', public_key: KEY_A })).json;
+    await c.call('POST', '/v1/hosts', { region: 'ord', endpoint: '192.0.2.2:51820', public_key: KEY_B });
+    mine = (await c.call('POST', '/v1/machines', { app: 'pg', region: 'iad' })).json.machine;
+    theirs = (await c.call('POST', '/v1/machines', { app: 'pg', region: 'ord' })).json.machine;
+    credential = host.credential;
+    feed = new FeedClient({ url, token: credential, replica });
+    feed.start();
+    api = buildMachineApi({ replica, hostId: host.host.id, writer: coordinatorWriter(new CoordinatorApi(url, credential), replica) });
+    for (let i = 0; i < 250 && !replica.machines.has(mine.id); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(replica.machines.has(mine.id), 'the feed never delivered the machine');
+  });
+  after(async () => { await feed.stop(); await api.close(); await c.close(); });
+
+  it('answers once this host\'s replica shows the write (read-your-write for the machine and its DNS)', async () => {
+    const r = await api.inject({ method: 'PUT', url: '/v1/self/metadata/role', remoteAddress: mine.address, payload: { value: 'primary' } });
+    assert.equal(r.statusCode, 200, r.body);
+    assert.equal(replica.machines.get(mine.id)?.metadata.role, 'primary', 'replica not yet updated when the API answered');
+    assert.equal(JSON.parse((await api.inject({ method: 'GET', url: '/v1/self/metadata/role', remoteAddress: mine.address })).body).value, 'primary');
+    assert.equal((await c.store.getMachine(mine.id)).metadata.role, 'primary');
+    const d = await api.inject({ method: 'DELETE', url: '/v1/self/metadata/role', remoteAddress: mine.address });
+    assert.equal(d.statusCode, 200);
+    assert.equal(replica.machines.get(mine.id)?.metadata.role, undefined);
+  });
+
+  it("the host credential itself cannot touch another host's machine", async () => {
+    // (the machine API never asks for it: its caller is always a machine of this host)
+    await assert.rejects(new CoordinatorApi(c.url, credential).setMetadata(theirs.id, 'role', 'primary'), (e: Error & { status?: number }) => e.status === 403);
+    assert.deepEqual((await c.store.getMachine(theirs.id)).metadata, {});
   });
 });

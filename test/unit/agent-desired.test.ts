@@ -87,6 +87,15 @@ describe('agent desired state', () => {
     assert.equal(hostInfraAddress(1, 0xfdaa), 'fdaa::1:0:0:1');
   });
 
+  it('redirects DNS for the whole mesh and the machine API (tcp/80 of ::3) for machines only', () => {
+    const d = computeDesired({ hosts: [host(1)], machines: [], peers: [] }, self({ machineApiPort: 4281 }));
+    assert.deepEqual(d.nft.redirects, [
+      { port: 53, protocols: ['udp', 'tcp'], toPort: 5354 },
+      { port: 80, protocols: ['tcp'], toPort: 4281, from: 'attachments' },
+    ]);
+    assert.equal(computeDesired({ hosts: [host(1)], machines: [], peers: [] }, self()).nft.redirects.length, 1);
+  });
+
   it('is stable: same state, same output', () => {
     const hosts = [host(3), host(1), host(2)];
     const machines = [machine(2, 5), machine(3, 5)];

@@ -87,6 +87,15 @@ describe('nft render', () => {
       lacks: ['sxf066b83b'],
     },
     {
+      name: 'the machine API redirect is for attachments only, never WireGuard peers',
+      spec: spec({ redirects: [{ port: 53, protocols: ['udp', 'tcp'], toPort: 5354 }, { port: 80, protocols: ['tcp'], toPort: 4281, from: 'attachments' }] }),
+      has: [
+        'iifname @attachments ip6 daddr & ffff:0:0:ffff:ffff:ffff:ffff:ffff == fdaa::3 tcp dport 80 redirect to :4281',
+        'iifname @mesh ip6 daddr & ffff:0:0:ffff:ffff:ffff:ffff:ffff == fdaa::3 udp dport 53 redirect to :5354',
+      ],
+      lacks: ['iifname @mesh ip6 daddr & ffff:0:0:ffff:ffff:ffff:ffff:ffff == fdaa::3 tcp dport 80'],
+    },
+    {
       name: 'another ULA prefix',
       spec: spec({ prefix: 'fdab::/16', networks: ['fdab:0:1::/48'] }),
       has: ['iifname @mesh ip6 daddr & ffff:0:0:ffff:ffff:ffff:ffff:ffff == fdab::3 udp dport 53 redirect to :5354'],
@@ -121,7 +130,7 @@ describe('nft render', () => {
       this.skip();
     }
     try {
-      for (const s of [spec(), spec({ gateway: true, outsideFilter: false }), spec({ attachments: [], networks: [], openPorts: [{ proto: 'udp', port: 1 }] })]) {
+      for (const s of [spec(), spec({ gateway: true, outsideFilter: false, redirects: [{ port: 80, protocols: ['tcp'], toPort: 4281, from: 'attachments' }] }), spec({ attachments: [], networks: [], openPorts: [{ proto: 'udp', port: 1 }] })]) {
         execFileSync('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], { input: renderReplace(s) });
         execFileSync('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], { input: renderReplace(s) }); // re-apply over itself
       }

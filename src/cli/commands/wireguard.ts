@@ -1,5 +1,6 @@
-import { existsSync, statSync, writeFileSync, chmodSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { existsSync, linkSync, mkdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import QRCode from 'qrcode';
 import { generateKeyPair } from '../../crypto/x25519.js';
 import type { Peer } from '../../model/types.js';
@@ -47,6 +48,28 @@ function checkTarget(file: string, force: boolean): void {
   if (existsSync(file) && !force) throw new CliError(`${file} already exists (use --force to overwrite)`);
 }
 
+/**
+ * Write the config so that the private key never sits in a file readable by
+ * others (a temp file created 0600, then moved into place) and FILE is never
+ * seen half-written. Without --force, link() refuses an existing FILE
+ * atomically, even one that appeared since checkTarget.
+ */
+function writeSecretFile(file: string, text: string, force: boolean): void {
+  const tmp = join(dirname(file), `.${basename(file)}.${randomBytes(4).toString('hex')}.tmp`);
+  writeFileSync(tmp, text, { mode: 0o600, flag: 'wx' });
+  try {
+    if (force) renameSync(tmp, file);
+    else linkSync(tmp, file);
+  } finally {
+    if (!force || existsSync(tmp)) { try { unlinkSync(tmp); } catch { /* already moved */ } }
+  }
+}
+
+function ago(unixSeconds: number): string {
+  const s = Math.max(0, Math.round(Date.now() / 1000 - unixSeconds));
+  return s < 120 ? `${s} s ago` : s < 7200 ? `${Math.round(s / 60)} min ago` : `${Math.round(s / 3600)} h ago`;
+}
+
 export async function wireguardCommand(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv;
   const counts: Record<string, { min: number; max: number }> = { create: { min: 3, max: 4 }, list: { min: 1, max: 1 }, remove: { min: 2, max: 2 }, status: { min: 2, max: 2 } };
@@ -61,31 +84,35 @@ export async function wireguardCommand(argv: string[]): Promise<number> {
     case 'create': {
       const region = label(second!, 'region');
       const name = peerName(third!);
+      // The default directory is ours to make; a FILE the user named must be in a directory that exists.
+      if (fourth === undefined) mkdirSync(resolve('peers'), { recursive: true, mode: 0o700 });
       const file = resolve(fourth ?? `peers/${name}.conf`);
-      checkTarget(file, !!p.values.force);
+      const force = !!p.values.force;
+      checkTarget(file, force);
       const network = str(p, 'network');
       const app = str(p, 'app');
-      // The private key is made here and only ever written to FILE.
+      const body = {
+        name, region, ...(network ? { network: label(network, 'network') } : {}), ...(app ? { app: label(app, 'app') } : {}),
+      };
+      // The private key is made here and only ever written to FILE: the API sees the public half.
       const keys = generateKeyPair();
-      const created = await api.post<Created>(base, {
-        name, region, public_key: keys.publicKey,
-        ...(network ? { network: label(network, 'network') } : {}), ...(app ? { app: label(app, 'app') } : {}),
-      });
+      const created = await api.post<Created>(base, { ...body, public_key: keys.publicKey });
       const text = renderPeerConfig(keys.privateKey, created);
       try {
-        writeFileSync(file, text, { mode: 0o600 });
-        chmodSync(file, 0o600);
+        writeSecretFile(file, text, force);
       } catch (err) {
         // Nothing half-created: no registered peer without its file.
-        await api.delete(`${base}/${name}`).catch(() => undefined);
-        throw new CliError(`cannot write ${file}: ${(err as Error).message}; peer not created`);
+        const undone = await api.delete(`${base}/${name}`).then(() => true, () => false);
+        const e = err as NodeJS.ErrnoException;
+        throw new CliError(`cannot write ${file}: ${e.code ?? e.message}; ${undone ? 'peer not created' : `peer ${name} is registered but has no file: remove it with \`sixpn wireguard remove ${org} ${name}\``}`);
       }
-      if (p.values.json) printJson({ ...created, file });
+      const qr = p.values.qr ? await QRCode.toString(text, { type: 'terminal', small: true }) : null;
+      if (p.values.json) printJson({ ...created, file, ...(qr ? { qr } : {}) });
       else {
-        printRecord({ peer: name, address: created.peer.address, gateway: `${created.gateway.endpoint} (${created.gateway.region})`, dns: created.dns, file });
+        printRecord({ peer: name, address: created.peer.address, gateway: `${created.gateway.endpoint} (${created.gateway.region})`, dns: created.dns, ...(created.peer.app ? { app: created.peer.app } : {}), file });
         process.stdout.write(`\nbring it up with: wg-quick up ${file}\n`);
+        if (qr) process.stdout.write(qr);
       }
-      if (p.values.qr) process.stdout.write(await QRCode.toString(text, { type: 'terminal', small: true }));
       return 0;
     }
     case 'list': {
@@ -105,9 +132,11 @@ export async function wireguardCommand(argv: string[]): Promise<number> {
       if (p.values.json) { printJson(r); return 0; }
       const s = r.status;
       printRecord({
-        peer: r.peer.name, address: r.peer.address,
-        'latest handshake': s && s.latest_handshake > 0 ? new Date(s.latest_handshake * 1000).toISOString() : 'never',
-        received: s ? `${s.rx_bytes} B` : '-', sent: s ? `${s.tx_bytes} B` : '-', endpoint: s?.endpoint ?? '-', reported: s?.reported_at ?? 'never',
+        peer: r.peer.name, address: r.peer.address, region: r.peer.region,
+        'latest handshake': !s ? '-' : s.latest_handshake > 0 ? `${new Date(s.latest_handshake * 1000).toISOString()} (${ago(s.latest_handshake)})` : 'never',
+        // The gateway's counters: what it received from the peer and sent to it.
+        'from peer': s ? `${s.rx_bytes} B` : '-', 'to peer': s ? `${s.tx_bytes} B` : '-', endpoint: s?.endpoint ?? '-',
+        reported: s ? `${s.reported_at} by the gateway` : 'never (the gateway has not reported this peer yet)',
       });
       return 0;
     }

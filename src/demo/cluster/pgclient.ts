@@ -1,36 +1,44 @@
 // A client of the database-shaped cluster: it dials
-// `primary.role.kv._metadata.<app>.internal:<port>` again and again and
-// reports which machine answered as primary (stdout, and `GET /` as JSON).
-import http from 'node:http';
+// `primary.role.kv._metadata.<app>.internal:<port>` again and again, as an
+// application reconnecting to its database would, and reports which machine
+// answered as primary (stdout, and `GET /` on --status-port as JSON, with
+// the times the answer changed so failover can be measured).
 import net from 'node:net';
 import { parseArgs } from 'node:util';
 import { addresses } from './discover.js';
+import { every, serveStatus } from './status.js';
 
 const { values } = parseArgs({ options: {
   app: { type: 'string', default: 'pg' }, port: { type: 'string', default: '5432' },
   'status-port': { type: 'string', default: '5500' }, interval: { type: 'string', default: '200' },
 } });
+const SELF = process.env.SIXPN_MACHINE_ID ?? 'client';
 
 function ask(ip: string): Promise<string | null> {
   return new Promise((resolve) => {
     const sock = net.connect({ host: ip, port: Number(values.port) });
     sock.setEncoding('utf8');
-    sock.setTimeout(1000, () => { sock.destroy(); resolve(null); });
-    sock.on('data', (d: string) => { sock.destroy(); const m = /^PRIMARY (\S+)/.exec(d); resolve(m ? m[1]! : null); });
-    sock.on('error', () => resolve(null));
+    const done = (v: string | null): void => { sock.destroy(); resolve(v); };
+    sock.setTimeout(1000, () => done(null));
+    sock.on('data', (d: string) => done(/^PRIMARY (\S+)/.exec(d)?.[1] ?? null));
+    sock.on('error', () => done(null));
   });
 }
 
-let state: { primary: string | null; since: string } = { primary: null, since: new Date().toISOString() };
+interface Change { primary: string | null; at: number }
+let primary: string | null = null;
+const history: Change[] = [{ primary: null, at: Date.now() }];
+
 async function tick(): Promise<void> {
-  const [ip] = await addresses(`primary.role.kv._metadata.${values.app}.internal`);
-  const primary = ip ? await ask(ip) : null;
-  if (primary !== state.primary) {
-    state = { primary, since: new Date().toISOString() };
-    process.stdout.write(`client ${process.env.SIXPN_MACHINE_ID ?? ''}: primary=${primary ?? '-'}\n`);
-  }
+  const ips = await addresses(`primary.role.kv._metadata.${values.app}.internal`);
+  if (ips === null) return;
+  const now = ips[0] ? await ask(ips[0]) : null;
+  if (now === primary) return;
+  primary = now;
+  history.push({ primary, at: Date.now() });
+  if (history.length > 50) history.shift();
+  process.stdout.write(`client ${SELF}: primary=${primary ?? '-'}\n`);
 }
-setInterval(() => void tick(), Number(values.interval));
-void tick();
-http.createServer((_req, res) => res.end(JSON.stringify(state))).listen({ host: '::', port: Number(values['status-port']) });
+every(Number(values.interval), tick);
+serveStatus(Number(values['status-port']), () => ({ id: SELF, primary, history }));
 process.on('SIGTERM', () => process.exit(0));
