@@ -68,7 +68,8 @@ export async function buildCoordinator(opts: BuildOptions): Promise<{ app: Fasti
   });
   app.setNotFoundHandler((req, reply) => reply.code(404).send(errorBody('not_found', `no route ${req.method} ${req.url.split('?')[0]}`)));
 
-  app.get('/healthz', async () => ({ ok: true, rev: hub.revision }));
+  // The store's revision, not the feed's: on PostgreSQL the feed may still be tailing another coordinator's commits.
+  app.get('/healthz', async () => ({ ok: true, rev: await store.rev(), feed_rev: hub.revision }));
 
   orgRoutes(app, store);
   appRoutes(app, store);
