@@ -99,6 +99,7 @@ export async function upCommand(argv: string[]): Promise<number> {
       'next:',
       `  sixpn apps create web --org ${org.name}`,
       `  sixpn machines create --app web --region ${region}`,
+      `  sixpn wireguard create ${org.name} ${region} laptop     # a developer peer; then wg-quick up peers/laptop.conf elsewhere`,
       `  curl -N -H "authorization: Bearer $(cat ${join(dataDir, 'admin.token')})" ${c.url}/v1/watch?since=0`,
       '',
     ].join('\n'));
