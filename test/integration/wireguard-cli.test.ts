@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { networkDnsAddress, networkPrefix, parseAddress } from '../../src/addr/plan.js';
-import { publicKeyOf } from '../../src/crypto/x25519.js';
+import { publicKeyOf } from '../../src/wg/keys.js';
 import type { Host, Peer } from '../../src/model/types.js';
 import { KEY_A, KEY_B, KEY_C, testCoordinator, type TestCoordinator } from '../helpers/coordinator.js';
 import { parseWgQuick, recordingProxy, runCliIn, type RecordingProxy } from '../helpers/peers.js';

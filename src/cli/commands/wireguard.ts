@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, linkSync, mkdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import QRCode from 'qrcode';
-import { generateKeyPair } from '../../crypto/x25519.js';
+import { generateKeyPair } from '../../wg/keys.js';
 import type { Peer } from '../../model/types.js';
 import { PEER_NAME_MAX } from '../../validate.js';
 import { ApiClient } from '../api.js';
