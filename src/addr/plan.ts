@@ -138,9 +138,3 @@ export function parseAddress(addr: string, prefix = DEFAULT_PREFIX): ParsedAddre
     suffix: g[7]!,
   };
 }
-
-/** Fast network-id extraction for the DNS hot path (no allocation-heavy parsing). */
-export function networkIdOf(addr: string, prefix = DEFAULT_PREFIX): number | null {
-  const p = parseAddress(addr, prefix);
-  return p ? p.networkId : null;
-}

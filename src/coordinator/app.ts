@@ -1,6 +1,6 @@
 // The coordinator's HTTP API: fastify, a JSON schema on every input, one error shape.
 import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
-import { AppError, errorBody, ERROR_STATUS, type ErrorCode } from '../errors.js';
+import { AppError, errorBody } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import { bearer, requireScope, TokenCache } from './auth.js';
@@ -88,8 +88,4 @@ export async function buildCoordinator(opts: BuildOptions): Promise<{ app: Fasti
 
   app.addHook('preClose', async () => { await hub.close(); });
   return { app, hub };
-}
-
-export function statusOf(code: ErrorCode): number {
-  return ERROR_STATUS[code];
 }

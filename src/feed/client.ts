@@ -18,8 +18,6 @@ export interface FeedClientOptions {
   idleTimeoutMs?: number;
   minBackoffMs?: number;
   maxBackoffMs?: number;
-  /** extra fetch options (e.g. an undici dispatcher carrying a CA) */
-  fetchInit?: Record<string, unknown>;
   /**
    * Transport policy (`--ca` / `--insecure`). When given, plain HTTP to a
    * non-loopback coordinator is refused (the constructor throws a usage
@@ -29,7 +27,7 @@ export interface FeedClientOptions {
 }
 
 export class FeedClient extends EventEmitter {
-  private readonly opts: Required<Omit<FeedClientOptions, 'fetchInit' | 'logger' | 'tls'>> & Pick<FeedClientOptions, 'fetchInit'>;
+  private readonly opts: Required<Omit<FeedClientOptions, 'logger' | 'tls'>>;
   private readonly log: Logger;
   private abort: AbortController | null = null;
   private stopped = false;
@@ -109,7 +107,7 @@ export class FeedClient extends EventEmitter {
     arm();
     let got = false;
     try {
-      const res = await fetch(url, { headers: { authorization: `Bearer ${this.opts.token}` }, signal: ac.signal, ...this.dispatcher, ...(this.opts.fetchInit ?? {}) } as RequestInit);
+      const res = await fetch(url, { headers: { authorization: `Bearer ${this.opts.token}` }, signal: ac.signal, ...this.dispatcher } as RequestInit);
       if (!res.ok || !res.body) {
         const text = await res.text().catch(() => '');
         const err = new Error(`watch failed: HTTP ${res.status} ${text.slice(0, 200)}`);

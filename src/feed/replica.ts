@@ -73,4 +73,3 @@ export class Replica extends EventEmitter {
   }
 }
 
-export type { App, Host, Machine, Network, Org, Peer, Region };

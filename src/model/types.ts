@@ -2,7 +2,6 @@
 // DNS replica, agent). One declared shape, shared by all of them.
 
 export type MachineState = 'created' | 'started' | 'stopped' | 'destroyed' | 'failed';
-export const MACHINE_STATES: readonly MachineState[] = ['created', 'started', 'stopped', 'destroyed', 'failed'];
 
 export interface Region {
   code: string;

@@ -183,32 +183,13 @@ export class PostgresBackend implements SqlBackend {
     }, delayMs);
   }
 
-  write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.wlock.lock(async () => {
-      const client = await this.pool.connect();
-      try {
-        await client.query('BEGIN');
-        // The global write lock (see the header comment).
-        await client.query('SELECT rev FROM revision WHERE id = 1 FOR UPDATE');
-        const result = await fn(new PgTx(client));
-        await client.query(`NOTIFY ${CHANNEL}`); // delivered at COMMIT, to every coordinator (this one included)
-        await client.query('COMMIT');
-        this.events.emit('commit');
-        return result;
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        client.release();
-      }
-    });
-  }
-
-  async read<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+  /** One transaction on a pooled client: `begin`, fn, then `beforeCommit` and COMMIT; ROLLBACK on any error. */
+  private async transaction<T>(begin: string, fn: (tx: Tx) => Promise<T>, beforeCommit: string[] = []): Promise<T> {
     const client = await this.pool.connect();
     try {
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      await client.query(begin);
       const result = await fn(new PgTx(client));
+      for (const q of beforeCommit) await client.query(q);
       await client.query('COMMIT');
       return result;
     } catch (err) {
@@ -217,6 +198,22 @@ export class PostgresBackend implements SqlBackend {
     } finally {
       client.release();
     }
+  }
+
+  write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.wlock.lock(async () => {
+      const result = await this.transaction('BEGIN', async (tx) => {
+        // The global write lock (see the header comment).
+        await tx.get('SELECT rev FROM revision WHERE id = 1 FOR UPDATE');
+        return fn(tx);
+      }, [`NOTIFY ${CHANNEL}`]); // NOTIFY is delivered at COMMIT, to every coordinator (this one included)
+      this.events.emit('commit');
+      return result;
+    });
+  }
+
+  read<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.transaction('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', fn);
   }
 
   async migrate(migrations: readonly Migration[]): Promise<number> {

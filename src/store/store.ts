@@ -7,7 +7,7 @@ import {
 } from '../addr/plan.js';
 import { AppError, conflict, notFound } from '../errors.js';
 import { REGIONS, regionDistanceKm } from '../model/regions.js';
-import type { App, ChangeOp, ChangeRecord, Host, Machine, MachineState, Network, Org, Peer, Region, State } from '../model/types.js';
+import type { App, ChangeOp, ChangeRecord, Host, Machine, Network, Org, Peer, Region, State } from '../model/types.js';
 import {
   toApp, toHost, toMachine, toNetwork, toOrg, toPeer, toRegion,
   type AppRow, type HostRow, type MachineRow, type NetworkRow, type OrgRow, type PeerRow, type RegionRow,
@@ -557,4 +557,3 @@ export class Store {
   }
 }
 
-export type { MachineState };

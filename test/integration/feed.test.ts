@@ -4,14 +4,8 @@ import { FeedClient } from '../../src/feed/client.js';
 import { Replica } from '../../src/feed/replica.js';
 import { KEY_A, testCoordinator, type TestCoordinator } from '../helpers/coordinator.js';
 import { openWatch } from '../helpers/watch.js';
+import { until } from '../helpers/until.js';
 
-async function until(cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('change feed', () => {
   let c: TestCoordinator;

@@ -9,6 +9,7 @@ import { createRegistry, feedMetrics, serveMetrics, type MetricsServer } from '.
 import { KEY_A } from '../helpers/coordinator.js';
 import { tempDir } from '../helpers/tmp.js';
 import { openWatch } from '../helpers/watch.js';
+import { until } from '../helpers/until.js';
 
 /** Exposition text → { 'name{a="b",…}': value } (labels as printed). */
 function parse(text: string): Map<string, number> {
@@ -27,13 +28,6 @@ async function scrape(url: string): Promise<{ type: string | null; series: Map<s
   return { type: res.headers.get('content-type'), series: parse(await res.text()) };
 }
 
-async function until(cond: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('metrics', function () {
   this.timeout(20_000);

@@ -11,6 +11,7 @@ import { startPg, type PgCluster } from '../helpers/pg.js';
 import { sixpn, type Proc } from '../helpers/proc.js';
 import { tempDir } from '../helpers/tmp.js';
 import { openWatch, type WatchStream } from '../helpers/watch.js';
+import { until } from '../helpers/until.js';
 
 async function post(url: string, token: string, path: string, body: unknown): Promise<{ status: number; json: any }> {
   const res = await fetch(`${url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -36,13 +37,6 @@ async function rest(w: WatchStream): Promise<FeedMessage[]> {
   }
 }
 
-async function until(cond: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('graceful shutdown of the coordinator (SIGTERM)', function () {
   this.timeout(40_000);
