@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { renderApiDocs } from '../../src/coordinator/api-docs.js';
 import { VERSION } from '../../src/version.js';
-import { testCoordinator, type TestCoordinator } from '../helpers/coordinator.js';
+import { testCoordinator, type TestCoordinator } from '../../testkit/coordinator.js';
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
 
