@@ -5,8 +5,8 @@ import { FeedClient } from '../../src/feed/client.js';
 import { Replica, type ReplicaUpdate } from '../../src/feed/replica.js';
 import { machineUpserted } from '../../src/model/changes.js';
 import type { FeedMessage, State } from '../../src/model/types.js';
-import { HOST_IAD, machine, NET_ACME } from '../helpers/dns-fixture.js';
-import { until } from '../helpers/until.js';
+import { HOST_IAD, machine, NET_ACME } from '../../testkit/dns-fixture.js';
+import { until } from '../../testkit/until.js';
 
 // A real coordinator never skips a revision, so this watch stream is
 // scripted: the first connection sends a snapshot, then one chunk holding

@@ -4,7 +4,7 @@ import {
   type NetworkLookup,
 } from '../../src/model/changes.js';
 import type { ChangeOp } from '../../src/model/types.js';
-import { DB_1, EXT, HOST_IAD, LAPTOP, NET_ACME, NET_ACME_STAGING, NET_GLOBEX, peer, WEB_AMS } from '../helpers/dns-fixture.js';
+import { DB_1, EXT, HOST_IAD, LAPTOP, NET_ACME, NET_ACME_STAGING, NET_GLOBEX, peer, WEB_AMS } from '../../testkit/dns-fixture.js';
 
 const AT = '2025-01-01T00:00:00.000Z';
 
