@@ -54,7 +54,7 @@ export const RULES = {
   wgKey: rule('WireGuard key', 'a WireGuard key (32 bytes, base64)', { pattern: WG_KEY_PATTERN }, (s) => Buffer.from(s, 'base64').length === 32),
   machineId: rule('machine id', '14 hex chars (0-9, a-f)', { pattern: '^[0-9a-f]{14}$' }),
   metadataKey: rule('metadata key', "lowercase a-z, 0-9, '-', '_' (1-63 chars, no leading or trailing '-' or '_')", { pattern: METADATA_KEY_PATTERN, maxLength: 63 }),
-  metadataValue: rule('metadata value', '1-255 printable characters without spaces', { pattern: '^[\\x21-\\x7e]+$', minLength: 1, maxLength: 255 }),
+  metadataValue: rule('metadata value', '1-255 printable characters without spaces', { maxLength: 255, pattern: '^[\\x21-\\x7e]+$' }),
   /** HOST:PORT; the schema bounds the length, parseEndpoint checks the shape */
   endpoint: rule('endpoint', 'HOST:PORT', { minLength: 3, maxLength: 261 }, (s) => parseEndpoint(s) !== null),
 } as const satisfies Record<string, InputRule>;

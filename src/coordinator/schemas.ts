@@ -24,5 +24,3 @@ export function body(properties: Record<string, unknown>, required: string[]): R
 export function params(properties: Record<string, unknown>): Record<string, unknown> {
   return { type: 'object', properties, required: Object.keys(properties), additionalProperties: false };
 }
-
-export const noQuery = { type: 'object', properties: {}, additionalProperties: false } as const;

@@ -11,8 +11,6 @@ import { AppError, answerErrors } from '../errors.js';
 import { RULES } from '../validate.js';
 import { silentLogger, type Logger } from '../log.js';
 
-export { MACHINE_API_PORT } from './port.js';
-
 export interface MetadataWriter {
   /** Persist through the coordinator (the host credential may change its own machines only). */
   set(machineId: string, key: string, value: string | null): Promise<Machine>;
