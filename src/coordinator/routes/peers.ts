@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { networkDnsAddress, networkPrefix } from '../../addr/plan.js';
 import type { Store } from '../../store/store.js';
 import { requireOrg } from '../auth.js';
-import { body, label, params, peerName, wgKey } from '../schemas.js';
+import { body, label, params, peerName, region, wgKey } from '../schemas.js';
 import { answer, op, responses } from '../responses.js';
 
 const SCOPES_TEXT = 'admin, org (own), wireguard (own org)';
@@ -24,7 +24,7 @@ export function peerRoutes(app: FastifyInstance, store: Store): void {
         allowed_ips: { type: 'string', description: 'the network\'s /48' },
       }, 'Created'), 201),
       params: params({ org: label }),
-      body: body({ name: peerName, region: label, public_key: wgKey, network: label, app: label }, ['name', 'region', 'public_key']),
+      body: body({ name: peerName, region, public_key: wgKey, network: label, app: label }, ['name', 'region', 'public_key']),
     },
   }, async (req, reply) => {
     requireOrg(req, req.params.org, [...PEER_SCOPES]);
