@@ -30,11 +30,33 @@ copyFileSync(join(root, 'src/ui/app/index.html'), join(out, 'index.html'));
 const require = createRequire(import.meta.url);
 const topo = JSON.parse(readFileSync(require.resolve('world-atlas/land-110m.json'), 'utf8'));
 const land = feature(topo, topo.objects.land);
-const pt = ([lon, lat]) => `${lon.toFixed(1)} ${(-lat).toFixed(1)}`;
+const path = (ring) => `M${ring.map(([lon, lat]) => `${lon.toFixed(1)} ${(-lat).toFixed(1)}`).join('L')}Z`;
+// Rings that cross the antimeridian (Chukotka, Fiji) are unwrapped into one
+// continuous run of longitudes and drawn again shifted by 360°; the view clips
+// both, so no stray line crosses the map.
+function unwrap(ring) {
+  const out = [ring[0]];
+  for (const [lon0, lat] of ring.slice(1)) {
+    const prev = out[out.length - 1][0];
+    let lon = lon0;
+    while (lon - prev > 180) lon -= 360;
+    while (lon - prev < -180) lon += 360;
+    out.push([lon, lat]);
+  }
+  return out;
+}
 let d = '';
 for (const f of land.features) {
   const polys = f.geometry.type === 'Polygon' ? [f.geometry.coordinates] : f.geometry.coordinates;
-  for (const poly of polys) for (const ring of poly) d += `M${ring.map(pt).join('L')}Z`;
+  for (const poly of polys) {
+    for (const ring of poly) {
+      const u = unwrap(ring);
+      d += path(u);
+      const lons = u.map((p) => p[0]);
+      if (Math.max(...lons) > 180) d += path(u.map(([lon, lat]) => [lon - 360, lat]));
+      if (Math.min(...lons) < -180) d += path(u.map(([lon, lat]) => [lon + 360, lat]));
+    }
+  }
 }
 writeFileSync(join(out, 'land.svg'),
   '<svg xmlns="http://www.w3.org/2000/svg" viewBox="-180 -90 360 180" width="360" height="180">'

@@ -1,5 +1,6 @@
 // The region table on a world map: x = longitude, y = −latitude (the plane
-// land.svg is drawn on at build time). A dot per region, sized by machines.
+// land.svg is drawn on at build time). A dot per region, sized by machines;
+// labels near the right edge go to the dot's left so the map does not cut them.
 import { matches } from '../format.js';
 import { regionCounts, type Mesh } from '../model.js';
 import { Empty, Table } from './Table.js';
@@ -31,8 +32,10 @@ export function WorldMap(props: { mesh: Mesh; filter: string }) {
           return (
             <g key={r.code} class={on ? 'region on' : 'region'} transform={`translate(${r.longitude} ${-r.latitude})`} data-region={r.code}>
               <title>{`${r.name} (${r.code}): ${c.hosts} hosts, ${c.machines} machines`}</title>
-              <circle r={on ? 1.8 + Math.sqrt(c.machines) * 0.9 : 0.9} />
-              {on && <text x={3} y={1.5}>{`${r.code} ${c.machines}`}</text>}
+              <g class="mark">
+                <circle r={on ? 1.8 + Math.sqrt(c.machines) * 0.9 : 0.9} />
+                {on && <text x={r.longitude > 140 ? -3 : 3} y={1.5} text-anchor={r.longitude > 140 ? 'end' : 'start'}>{`${r.code} ${c.machines}`}</text>}
+              </g>
             </g>
           );
         })}
