@@ -9,10 +9,10 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { Machine } from '../../src/model/types.js';
-import { artifactPath, headlessChromium, type HeadlessChromium } from '../helpers/browser.js';
-import { KEY_A, KEY_B, KEY_C } from '../helpers/coordinator.js';
-import { sixpn, type Proc } from '../helpers/proc.js';
-import { tempDir } from '../helpers/tmp.js';
+import { artifactPath, headlessChromium, type HeadlessChromium } from '../../testkit/browser.js';
+import { KEY_A, KEY_B, KEY_C } from '../../testkit/coordinator.js';
+import { sixpn, type Proc } from '../../testkit/proc.js';
+import { tempDir } from '../../testkit/tmp.js';
 
 /** axe-core's WCAG 2 A/AA rules (contrast, labels, names, landmarks), evaluated in the page. */
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');

@@ -3,8 +3,8 @@
 // token (another org's writes never show, not even as a delete), gateway
 // reports as they move, and a revoked token's stream ending.
 import assert from 'node:assert/strict';
-import { KEY_A, KEY_B, testCoordinator, type TestCoordinator } from '../helpers/coordinator.js';
-import { until } from '../helpers/until.js';
+import { KEY_A, KEY_B, testCoordinator, type TestCoordinator } from '../../testkit/coordinator.js';
+import { until } from '../../testkit/until.js';
 
 interface Reader { lines(): any[]; raw(): string; ended: Promise<void>; stop(): void }
 
