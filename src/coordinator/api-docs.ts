@@ -68,10 +68,12 @@ function bodyText(o: Operation): string {
 }
 
 function answerText(o: Operation): string {
-  return Object.entries(o.responses).filter(([code]) => /^2/.test(code)).map(([code, r]) => {
-    const [type, media] = Object.entries((r.content ?? {}) as Record<string, Schema>)[0] ?? [];
-    const shape = media ? (type === 'application/json' ? typeText(media.schema) : `${type}: ${typeText(media.schema)}`) : 'no body';
-    return `${code} ${shape}`;
+  return Object.entries(o.responses).filter(([code]) => /^[23]/.test(code)).map(([code, r]) => {
+    const media = Object.entries((r.content ?? {}) as Record<string, Schema>);
+    if (media.length === 0) return `${code} ${/^3/.test(code) ? r.description : 'no body'}`;
+    const [type, m] = media[0]!;
+    if (media.length === 1 && type === 'application/json') return `${code} ${typeText(m.schema)}`;
+    return `${code} ${media.map(([t]) => t).join(', ')}: ${typeText(m.schema)}`;
   }).join('; ');
 }
 

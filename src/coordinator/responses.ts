@@ -89,8 +89,25 @@ export const FEED_MESSAGE = {
   ],
 };
 
+const peerStatusMap = { type: 'object', description: 'keyed org/name; null when the peer has no report yet', additionalProperties: { anyOf: [ref('PeerStatus'), { type: 'null' }] } };
+
+/** One line of GET /v1/ui/stream (src/ui/protocol.ts), already filtered to the token's scope. */
+export const UI_MESSAGE = {
+  $id: 'UiMessage',
+  description: 'One NDJSON line of the dashboard stream, filtered to the token\'s scope',
+  oneOf: [
+    msg('hello', { scope: str, org: nullable('string') }),
+    msg('snapshot', { rev: int, state, peer_status: peerStatusMap }),
+    msg('change', { rev: int, at: time, ops }),
+    msg('peer_status', { status: peerStatusMap }),
+    msg('heartbeat', { rev: int }),
+    msg('error', { code: str, message: str }),
+    msg('bye', { rev: int, reason: str }),
+  ],
+};
+
 export function addResponseSchemas(app: FastifyInstance): void {
-  for (const s of [...ENTITY_SCHEMAS, FEED_MESSAGE]) app.addSchema(s);
+  for (const s of [...ENTITY_SCHEMAS, FEED_MESSAGE, UI_MESSAGE]) app.addSchema(s);
 }
 
 /** `{ key: Schema }` — a JSON answer with these properties, all present. */
