@@ -35,3 +35,11 @@ export function errorBody(code: string, message: string): { error: { code: strin
 
 export const notFound = (what: string, name: string | number): AppError => new AppError('not_found', `${what} ${JSON.stringify(name)} not found`);
 export const conflict = (what: string, name: string | number): AppError => new AppError('conflict', `${what} ${JSON.stringify(name)} already exists`);
+
+/**
+ * The operator's configuration is unusable (a flag, a file it names): not an
+ * API error. Domain modules throw subclasses; the CLI exits 2 on them.
+ */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}

@@ -7,7 +7,12 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { Agent } from 'undici';
-import { UsageError } from '../cli/errors.js';
+import { ConfigError } from '../errors.js';
+
+/** A coordinator URL or --ca that cannot be used; the CLI exits 2 on it. */
+export class TlsConfigError extends ConfigError {
+  override name = 'TlsConfigError';
+}
 
 export interface CoordinatorTls {
   /** PEM of the CA(s) that sign the coordinator's certificate; replaces the system CAs */
@@ -24,19 +29,19 @@ export function isLoopbackHost(hostname: string): boolean {
   return false;
 }
 
-/** Throws (a usage error: exit 2) when `url` may not be used under `tls`. */
+/** Throws a TlsConfigError (the CLI exits 2) when `url` may not be used under `tls`. */
 export function checkCoordinatorUrl(url: string, tls: CoordinatorTls = {}): URL {
   let u: URL;
   try {
     u = new URL(url);
   } catch {
-    throw new UsageError(`coordinator URL ${JSON.stringify(url)} is not a URL`);
+    throw new TlsConfigError(`coordinator URL ${JSON.stringify(url)} is not a URL`);
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UsageError(`coordinator URL ${JSON.stringify(url)} must be http(s)://`);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new TlsConfigError(`coordinator URL ${JSON.stringify(url)} must be http(s)://`);
   if (u.protocol === 'http:' && !tls.insecure && !isLoopbackHost(u.hostname)) {
-    throw new UsageError(`refusing plain HTTP to ${u.host}, which is not loopback: use https:// (with --ca FILE for a private CA), or --insecure to send the token in clear`);
+    throw new TlsConfigError(`refusing plain HTTP to ${u.host}, which is not loopback: use https:// (with --ca FILE for a private CA), or --insecure to send the token in clear`);
   }
-  if (u.protocol === 'http:' && tls.ca) throw new UsageError('--ca only applies to an https:// coordinator');
+  if (u.protocol === 'http:' && tls.ca) throw new TlsConfigError('--ca only applies to an https:// coordinator');
   return u;
 }
 
@@ -52,9 +57,9 @@ export function loadCoordinatorTls(o: { caFile?: string | null; insecure?: boole
   try {
     ca = readFileSync(o.caFile, 'utf8');
   } catch (err) {
-    throw new UsageError(`--ca ${o.caFile}: ${(err as NodeJS.ErrnoException).code ?? ''} ${(err as Error).message}`.trim());
+    throw new TlsConfigError(`--ca ${o.caFile}: ${(err as NodeJS.ErrnoException).code ?? ''} ${(err as Error).message}`.trim());
   }
-  if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`--ca ${o.caFile}: no PEM certificate in the file`);
+  if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw new TlsConfigError(`--ca ${o.caFile}: no PEM certificate in the file`);
   return { ca, insecure: !!o.insecure };
 }
 

@@ -9,7 +9,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { renderPeerConfig } from '../../cli/commands/wireguard.js';
+import { renderPeerConfig } from '../../wg/quick.js';
 import type { Peer } from '../../model/types.js';
 import type { MeshLab } from '../../netns/meshlab.js';
 import type { LabHost } from '../../netns/lab.js';
