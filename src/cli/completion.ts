@@ -75,7 +75,7 @@ _sixpn() {
   if [[ -n "$subs" && "$cur" != -* ]]; then
     mapfile -t COMPREPLY < <(compgen -W "$subs" -- "$cur")
   else
-    mapfile -t COMPREPLY < <(compgen -W "$(_sixpn_flags "$path") --help" -- "$cur")
+    mapfile -t COMPREPLY < <(compgen -W "$(_sixpn_flags "$path")" -- "$cur")
   fi
 }
 complete -o default -F _sixpn sixpn

@@ -1,5 +1,5 @@
 // Help text for any level of the command table, and "did you mean" hints.
-import { allFlags, argsLine, findCommand, usageLine, type CommandSpec, type FlagSpec } from './spec.js';
+import { allFlags, argsLine, findCommand, flagWord, usageLine, type CommandSpec, type FlagSpec } from './spec.js';
 
 const WIDTH = 100;
 
@@ -24,10 +24,6 @@ function items(rows: [string, string][]): string[] {
     if (term.length > w) return [`  ${term}`, ...body.map((l) => pad + l)];
     return [first + (body[0] ?? ''), ...body.slice(1).map((l) => pad + l)];
   });
-}
-
-export function flagTerm(f: FlagSpec): string {
-  return `--${f.name}${f.value ? ` ${f.value}` : ''}`;
 }
 
 function flagText(f: FlagSpec): string {
@@ -63,7 +59,7 @@ export function helpText(root: CommandSpec, path: readonly string[]): string {
   if (spec.rest) out.push('', `after --: ${spec.rest}, the command to run`);
   const flags = spec.commands ? [] : allFlags(spec).filter((f) => !f.hidden);
   const extra: [string, string][] = path.length ? [] : [['--version', 'print the version']];
-  out.push('', 'options:', ...items([...flags.map((f): [string, string] => [flagTerm(f), flagText(f)]), ...extra, ['-h, --help', 'show this help']]));
+  out.push('', 'options:', ...items([...flags.map((f): [string, string] => [flagWord(f), flagText(f)]), ...extra, ['-h, --help', 'show this help']]));
   if (spec.examples?.length) out.push('', 'examples:', ...spec.examples.map((e) => `  ${e}`));
   if (spec.commands) {
     out.push('', path.length

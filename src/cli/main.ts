@@ -49,7 +49,7 @@ export async function main(argv: string[]): Promise<number> {
   const dash = spec.rest ? argv.indexOf('--') : -1;
   const rest = dash >= 0 ? argv.slice(dash + 1) : [];
   try {
-    const p = parseCommandLine(TABLE, path, dash >= 0 ? argv.slice(0, dash) : argv, stdout);
+    const p = parseCommandLine(TABLE, dash >= 0 ? argv.slice(0, dash) : argv, stdout);
     if (p.path[0] === 'help') return help(p.args);
     const handler = await p.spec.run!();
     return await handler({ path: p.path, args: p.args, flags: p.flags, rest });

@@ -4,7 +4,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { UsageError } from './errors.js';
 import { didYouMean, helpText } from './help.js';
-import { allFlags, findCommand, type CommandSpec, type Flags, type FlagValue } from './spec.js';
+import { allFlags, commandPath, findCommand, type CommandSpec, type Flags, type FlagValue } from './spec.js';
 
 export const VERSION = 'sixpn 0.1.0';
 
@@ -88,7 +88,7 @@ function usageError(root: CommandSpec, path: readonly string[], e: CommanderErro
  * Parse argv against the table. Throws HelpShown after printing help or the
  * version to `out`, a UsageError on bad usage.
  */
-export function parseCommandLine(root: CommandSpec, path: readonly string[], argv: readonly string[], out: (s: string) => void = () => undefined): Parsed {
+export function parseCommandLine(root: CommandSpec, argv: readonly string[], out: (s: string) => void = () => undefined): Parsed {
   let parsed: Parsed | null = null;
   const program = build(root, root, [], (p) => { parsed = p; }, out);
   try {
@@ -96,7 +96,7 @@ export function parseCommandLine(root: CommandSpec, path: readonly string[], arg
   } catch (err) {
     if (!(err instanceof CommanderError)) throw err;
     if (err.exitCode === 0) throw new HelpShown();
-    throw usageError(root, path, err);
+    throw usageError(root, commandPath(root, argv), err);
   }
   const p = parsed as Parsed | null;
   if (!p) throw new UsageError('no command', { showUsage: true });
@@ -109,6 +109,6 @@ export function parseCommandLine(root: CommandSpec, path: readonly string[], arg
 
 /** Only the flags of one leaf command (the services' pure parsers, `install-units --check`). */
 export function parseFlags(root: CommandSpec, path: readonly string[], argv: readonly string[]): Flags {
-  const p = parseCommandLine(root, path, [...path, ...argv]);
+  const p = parseCommandLine(root, [...path, ...argv]);
   return p.flags;
 }

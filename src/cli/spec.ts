@@ -108,7 +108,9 @@ export function leaves(root: CommandSpec, prefix: string[] = []): { path: string
 }
 
 const argWord = (a: ArgSpec): string => (a.optional ? `[${a.name}]` : a.name);
-const flagWord = (f: FlagSpec): string => `--${f.name}${f.value ? ` ${f.value}` : ''}`;
+/** A flag's value as shown: its few choices (`netns|hook`), else its placeholder. */
+export const valueWord = (f: FlagSpec): string => (f.choices && f.choices.length <= 3 ? f.choices.join('|') : f.value ?? '');
+export const flagWord = (f: FlagSpec): string => `--${f.name}${f.value ? ` ${valueWord(f)}` : ''}`;
 
 /** `NAME [FILE]` and `-- CMD [ARGS]`. */
 export function argsLine(spec: CommandSpec): string {
@@ -129,8 +131,8 @@ export function usageLine(root: CommandSpec, path: readonly string[]): string {
 export function referenceWords(root: CommandSpec, path: readonly string[]): string[] {
   const spec = findCommand(root, path)!;
   const flags = (spec.flags ?? []).filter((f) => !f.hidden).map((f) => {
-    const w = `${flagWord(f)}${f.repeat ? '...' : ''}`;
-    return f.required ? w : `[${w}]`;
+    const w = f.required ? flagWord(f) : `[${flagWord(f)}]`;
+    return f.repeat ? `${w}...` : w;
   });
   return [[root.name, ...path].join(' '), ...(spec.args ?? []).map(argWord), ...flags, ...(spec.rest ? [`-- ${spec.rest}`] : [])];
 }
@@ -147,4 +149,16 @@ export function reference(root: CommandSpec, width = 110): string {
     out.push(line);
   }
   return `${out.join('\n')}\n`;
+}
+
+/** The README holds the reference between these lines. */
+export const REFERENCE_START = '<!-- cli-reference: made from src/cli/table.ts by `npm run docs:cli`; test/unit/cli-table.test.ts checks it -->';
+export const REFERENCE_END = '<!-- /cli-reference -->';
+
+/** `readme` with its reference block replaced by `ref`; null when the markers are missing. */
+export function withReference(readme: string, ref: string): string | null {
+  const a = readme.indexOf(REFERENCE_START);
+  const b = readme.indexOf(REFERENCE_END);
+  if (a < 0 || b < a) return null;
+  return `${readme.slice(0, a + REFERENCE_START.length)}\n\`\`\`\n${ref}\`\`\`\n${readme.slice(b)}`;
 }
