@@ -1,6 +1,9 @@
 // The command table as a commander program: commander parses (typed options,
 // nested commands, --help at every level, --flag=value, `--`); its errors come
 // back as UsageErrors in sixpn's words, with our own "did you mean".
+// Commander rather than yargs: no dependencies of its own (yargs brings a
+// dozen), nested commands and per-command help built in, a small typed API,
+// and a help formatter we can replace whole (help text comes from the table).
 import { Command, CommanderError, Option } from 'commander';
 import { UsageError } from './errors.js';
 import { didYouMean, helpText } from './help.js';
