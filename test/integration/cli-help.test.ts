@@ -7,8 +7,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findCommand, type CommandSpec } from '../../src/cli/spec.js';
 import { TABLE } from '../../src/cli/table.js';
-import { runCli } from '../helpers/proc.js';
-import { tempDir } from '../helpers/tmp.js';
+import { runCli } from '../../testkit/proc.js';
+import { tempDir } from '../../testkit/tmp.js';
 
 function paths(spec: CommandSpec = TABLE, prefix: string[] = []): string[][] {
   return [prefix, ...(spec.commands ?? []).flatMap((c) => paths(c, [...prefix, c.name]))];

@@ -13,7 +13,7 @@ import { parseCommandLine } from '../../src/cli/program.js';
 import { allFlags, commandPath, findCommand, leaves, reference, REFERENCE_END, REFERENCE_START, type CommandSpec } from '../../src/cli/spec.js';
 import { TABLE } from '../../src/cli/table.js';
 import { packageRoot } from '../../src/cli/commands/install-units.js';
-import { tempDir } from '../helpers/tmp.js';
+import { tempDir } from '../../testkit/tmp.js';
 
 /** Every command path: the root, each noun, each verb. */
 function paths(spec: CommandSpec = TABLE, prefix: string[] = []): string[][] {
