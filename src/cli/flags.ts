@@ -2,7 +2,7 @@
 // that names the flag (exit 2). Every command uses these, so `--listen` means
 // the same thing under `up`, `coordinator` and `dns`.
 import { isIP } from 'node:net';
-import { isLogLevel, LOG_LEVELS, type LogLevel } from '../log.js';
+import { isLogLevel, LOG_LEVELS, type LogLevel } from '../log-levels.js';
 import { isDnsLabel, parseEndpoint } from '../validate.js';
 import { UsageError } from './errors.js';
 
@@ -111,4 +111,11 @@ export function oneOf<T extends string>(value: string, flag: string, choices: re
 export function httpUrl(value: string, flag: string): string {
   if (!/^https?:\/\/\S+$/.test(value)) throw new UsageError(`--${flag} must be an http(s) URL, got ${q(value)}`);
   return value;
+}
+
+/** PORT/tcp or PORT/udp, port 1..65535. */
+export function portProto(value: string, flag: string): { proto: 'tcp' | 'udp'; port: number } {
+  const m = /^(\d{1,5})\/(tcp|udp)$/.exec(value);
+  if (!m || Number(m[1]) < 1 || Number(m[1]) > 65535) throw new UsageError(`--${flag} ${q(value)}: expected PORT/tcp or PORT/udp`);
+  return { proto: m[2] as 'tcp' | 'udp', port: Number(m[1]) };
 }

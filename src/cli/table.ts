@@ -1,7 +1,7 @@
 // The command table: every command, argument and flag of `sixpn`, with what it
 // means. Help at every level, parsing (commander), shell completion and the
 // README's CLI reference are all made from it. Handlers load lazily.
-import { LOG_LEVELS } from '../log.js';
+import { LOG_LEVELS } from '../log-levels.js';
 import type { CommandSpec, FlagSpec, Handler } from './spec.js';
 
 const SERVICES = 'Run the services:';

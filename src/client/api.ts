@@ -1,6 +1,6 @@
 // The coordinator's HTTP API as typed calls: one client for the CLI and the
 // agent (the watch stream has its own, src/feed/client.ts).
-import { CoordinatorCertError, explainFetchError } from '../feed/tls.js';
+import { CoordinatorCertError, explainFetchError } from '../feed/fetch-error.js';
 import type { App, Host, Machine, Org, Peer } from '../model/types.js';
 import { ApiError, UnreachableError } from './errors.js';
 import type {

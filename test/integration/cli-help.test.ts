@@ -27,7 +27,8 @@ describe('sixpn help (process)', function () {
     for (let i = 0; i < all.length; i += 4) {
       await Promise.all(all.slice(i, i + 4).map(async (path) => {
         const spec = findCommand(TABLE, path)!;
-        for (const argv of [[...path, '--help'], ...(path.length && path[0] !== 'help' ? [['help', ...path]] : [])]) {
+        // `sixpn help PATH` is the same text (checked in-process for every path in test/unit/cli-table.test.ts): ask it of the nouns here.
+        for (const argv of [[...path, '--help'], ...(path.length === 1 && path[0] !== 'help' ? [['help', ...path]] : [])]) {
           const r = await runCli(argv, env);
           assert.equal(r.code, 0, `${argv.join(' ')}: ${r.stderr}`);
           assert.equal(r.stderr, '');

@@ -1,7 +1,7 @@
 // src/cli/flags.ts: one parser per kind of flag value, table-tested.
 import assert from 'node:assert/strict';
 import { UsageError } from '../../src/cli/errors.js';
-import { duration, endpoint, hostPort, intIn, ipPort, label, logLevel, oneOf, splitHostPort } from '../../src/cli/flags.js';
+import { duration, endpoint, hostPort, intIn, ipPort, label, logLevel, oneOf, portProto, splitHostPort } from '../../src/cli/flags.js';
 import { LOG_LEVELS } from '../../src/log.js';
 
 const bad = (f: () => unknown, re: RegExp) => assert.throws(f, (e: unknown) => e instanceof UsageError && re.test(e.message) && !e.message.includes('\n'));
@@ -50,6 +50,11 @@ describe('CLI flag values', () => {
   it('log levels: the one list in src/log.ts', () => {
     for (const l of LOG_LEVELS) assert.equal(logLevel(l), l);
     bad(() => logLevel('loud'), /^--log-level must be one of fatal, error, warn, info, debug, trace, silent, got "loud"$/);
+  });
+
+  it('PORT/tcp|udp', () => {
+    assert.deepEqual(portProto('22/tcp', 'open-port'), { proto: 'tcp', port: 22 });
+    for (const s of ['22', '0/tcp', '70000/udp', '22/sctp']) bad(() => portProto(s, 'open-port'), /^--open-port ".*": expected PORT\/tcp or PORT\/udp$/);
   });
 
   it('names and choices', () => {

@@ -45,6 +45,10 @@ describe('CLI command table', () => {
       if (!spec.commands) for (const f of allFlags(spec).filter((x) => !x.hidden)) assert.ok(text.includes(`--${f.name}`) && text.includes(f.help), `--${f.name}`);
       for (const f of spec.flags ?? []) if (f.default !== undefined) assert.ok(text.includes(`default: ${f.default}`), `default of --${f.name}`);
       for (const e of spec.examples ?? []) assert.ok(text.includes(e), `example ${e}`);
+      // `sixpn help PATH` prints this very text
+      let out = '';
+      if (path[0] !== 'help') assert.throws(() => parseCommandLine(TABLE, [...path, '--help'], (s) => { out += s; }));
+      if (path[0] !== 'help') assert.equal(out, raw);
       assert.ok(text.includes('-h, --help'));
     });
   }

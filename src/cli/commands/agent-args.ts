@@ -4,7 +4,7 @@ import { DEFAULT_DNS_PORT, DEFAULT_IFACE, DEFAULT_MACHINE_API_PORT, DEFAULT_MTU 
 import type { Upstream } from '../../dns/forward.js';
 import { bool, list, str } from '../ctx.js';
 import { UsageError } from '../errors.js';
-import { endpoint as endpointFlag, httpUrl, intIn, ipPort, label, logLevel, oneOf } from '../flags.js';
+import { endpoint as endpointFlag, httpUrl, intIn, ipPort, label, logLevel, oneOf, portProto } from '../flags.js';
 import { parseFlags } from '../program.js';
 import type { Flags } from '../spec.js';
 import { TABLE } from '../table.js';
@@ -63,11 +63,7 @@ export function agentConfig(f: Flags, env: NodeJS.ProcessEnv = {}): AgentArgs {
   const dnsUpstreams: Upstream[] = list(f, 'dns-upstream').map((s) => ipPort(s, 'dns-upstream', 53));
   const machineApiPort = int('machine-api-port', 0, 65535) ?? DEFAULT_MACHINE_API_PORT;
   if (machineApiPort !== 0 && machineApiPort === dnsPort) throw new UsageError(`--machine-api-port and --dns-port are both ${dnsPort}`);
-  const openPorts = list(f, 'open-port').map((s) => {
-    const m = /^(\d{1,5})\/(tcp|udp)$/.exec(s);
-    if (!m || Number(m[1]) < 1 || Number(m[1]) > 65535) throw new UsageError(`--open-port ${JSON.stringify(s)}: expected PORT/tcp or PORT/udp`);
-    return { proto: m[2] as 'tcp' | 'udp', port: Number(m[1]) };
-  });
+  const openPorts = list(f, 'open-port').map((s) => portProto(s, 'open-port'));
   const ca = str(f, 'ca');
   if (ca === '') throw new UsageError('--ca needs a FILE');
   const metrics = str(f, 'metrics');
