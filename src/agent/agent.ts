@@ -28,7 +28,7 @@ import type { WgDump } from '../wg/dump.js';
 import { buildMachineApi } from '../machineapi/server.js';
 import { coordinatorWriter } from '../machineapi/writer.js';
 import { createRegistry, serveMetrics, type MetricsServer } from '../metrics/index.js';
-import { ApiError, CoordinatorApi, type PeerStatus } from './api.js';
+import { ApiError, CoordinatorApi, type PeerStatus } from '../client/api.js';
 import { computeDesired, type DesiredHost, type SelfConfig } from './desired.js';
 import { startDnsWorker, type DnsWorker } from './dns-worker.js';
 import { HookDriver } from './hook.js';

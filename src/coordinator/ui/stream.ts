@@ -19,7 +19,13 @@ export interface UiStreamOptions {
   drainTimeoutMs?: number;
 }
 
-interface Stream { res: ServerResponse; wake: () => void; closed: boolean }
+interface Stream {
+  res: ServerResponse;
+  wake: () => void;
+  closed: boolean;
+  /** woken since the last read: a wake that lands while the loop reads is not lost */
+  dirty: boolean;
+}
 
 export function visibilityOf(t: TokenInfo): Visibility {
   return t.scope === 'admin' || t.scope === 'reader' ? { all: true } : { all: false, org: t.org ?? '' };
@@ -47,7 +53,7 @@ export class UiStreams {
   /** Stream to `res` until the page goes away, the token stops resolving or the coordinator closes. */
   async serve(res: ServerResponse, token: TokenInfo, secret: string): Promise<void> {
     let wakeup: (() => void) | null = null;
-    const s: Stream = { res, closed: false, wake: () => wakeup?.() };
+    const s: Stream = { res, closed: false, dirty: false, wake: () => { s.dirty = true; wakeup?.(); } };
     this.open.add(s);
     const onClose = (): void => { s.closed = true; s.wake(); };
     res.on('close', onClose);
@@ -67,6 +73,7 @@ export class UiStreams {
       let nextPeers = Date.now() + this.peerStatusMs;
       let nextToken = Date.now() + this.tokenCheckMs;
       while (!s.closed && !this.closing) {
+        s.dirty = false;
         const recs = await this.hub.changesAfter(last);
         for (const r of recs) {
           if (r.rev !== last + 1) throw new Error(`feed gap at ${last} -> ${r.rev}`);
@@ -96,6 +103,7 @@ export class UiStreams {
         }
         const wait = Math.max(1, Math.min(nextToken, nextPeers, lastWrite + this.heartbeatMs) - Date.now());
         await new Promise<void>((resolve) => {
+          if (s.dirty) { resolve(); return; }
           const timer = setTimeout(resolve, wait);
           wakeup = () => { clearTimeout(timer); resolve(); };
         });
