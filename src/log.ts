@@ -8,3 +8,12 @@ export function createLogger(name: string, level = process.env.SIXPN_LOG_LEVEL ?
 }
 
 export const silentLogger: Logger = pino({ level: 'silent' });
+
+/**
+ * A child logger for one part of a program. pino appends bindings, so binding
+ * `component` under a logger that already has one writes the key twice on a
+ * line: the first level names the `component`, a nested one the `part`.
+ */
+export function partLogger(parent: Logger, name: string): Logger {
+  return parent.child('component' in parent.bindings() ? { part: name } : { component: name });
+}

@@ -1,8 +1,9 @@
 // The agent's state dir: its identity (private key 0600, never sent
 // anywhere), the last desired state it saw (so a restart with the
 // coordinator down still converges), and the attachments it owns.
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../atomic-file.js';
 import type { State } from '../model/types.js';
 
 export interface Identity {
@@ -37,12 +38,9 @@ export class StateDir {
     return join(this.dir, name);
   }
 
-  /** Write via a temp file and rename, so a crash never leaves half a file. */
+  /** Temp file, fsync, rename: a crash never leaves half a file (src/atomic-file.ts). */
   private writeAtomic(name: string, text: string, mode = 0o600): void {
-    const tmp = this.path(`.${name}.tmp`);
-    writeFileSync(tmp, text, { mode });
-    chmodSync(tmp, mode);
-    renameSync(tmp, this.path(name));
+    writeFileAtomic(this.path(name), text, mode);
   }
 
   private readJson<T>(name: string): T | null {

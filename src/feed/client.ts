@@ -26,6 +26,22 @@ export interface FeedClientOptions {
   tls?: CoordinatorTls;
 }
 
+export interface FeedHandlers {
+  connected(): void;
+  disconnected(): void;
+  snapshot(rev: number): void;
+  applied(a: { rev: number; at: string }): void;
+  heartbeat(rev: number): void;
+  authError(err: Error): void;
+  tlsError(err: Error): void;
+}
+
+/** Handler name → the event it listens to. */
+const FEED_EVENTS: Record<keyof FeedHandlers, string> = {
+  connected: 'connected', disconnected: 'disconnected', snapshot: 'snapshot', applied: 'applied',
+  heartbeat: 'heartbeat', authError: 'auth_error', tlsError: 'tls_error',
+};
+
 export class FeedClient extends EventEmitter {
   private readonly opts: Required<Omit<FeedClientOptions, 'logger' | 'tls'>>;
   private readonly log: Logger;
@@ -49,6 +65,13 @@ export class FeedClient extends EventEmitter {
       const u = URL.canParse(opts.url) ? new URL(opts.url) : null;
       if (u?.protocol === 'http:' && !isLoopbackHost(u.hostname)) this.log.warn({ url: u.origin }, 'feed: plain HTTP to a non-loopback coordinator: the token crosses the network in clear');
     }
+  }
+
+  /** Typed listeners for the client's events; returns the unsubscribe. */
+  subscribe(h: Partial<FeedHandlers>): () => void {
+    const on = (Object.keys(h) as (keyof FeedHandlers)[]).map((k) => [FEED_EVENTS[k], h[k] as (...a: unknown[]) => void] as const);
+    for (const [ev, fn] of on) this.on(ev, fn);
+    return () => { for (const [ev, fn] of on) this.off(ev, fn); };
   }
 
   start(): void {

@@ -22,6 +22,12 @@ export class Replica extends EventEmitter {
   machines = new Map<string, Machine>();
   peers = new Map<string, Peer>();
 
+  /** Call `fn` after every snapshot or change; returns the unsubscribe. */
+  subscribe(fn: (u: ReplicaUpdate) => void): () => void {
+    this.on('update', fn);
+    return () => { this.off('update', fn); };
+  }
+
   applySnapshot(rev: number, state: State): void {
     this.regions = new Map(state.regions.map((r) => [r.code, r]));
     this.orgs = new Map(state.orgs.map((o) => [entityKey('org', o), o]));
