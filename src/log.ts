@@ -2,7 +2,11 @@ import { pino, type Logger } from 'pino';
 
 export type { Logger };
 
-/** Structured JSON logs to stderr (stdout stays for command output). */
+/**
+ * Structured JSON logs to stderr (stdout stays for command output). pino
+ * writes level, time, pid, hostname and name on every line: log objects use
+ * other keys (a child process's pid is `childPid`).
+ */
 export function createLogger(name: string, level = process.env.SIXPN_LOG_LEVEL ?? 'info'): Logger {
   return pino({ name, level }, pino.destination({ fd: 2, sync: true }));
 }

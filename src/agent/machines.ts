@@ -101,7 +101,7 @@ export class MachineManager {
       if (isAlive(rec.pid, rec.pidStart)) this.watchAdopted(l);
       else this.commandEnded(l, 'command ended while the agent was down');
     }
-    this.log.info({ machine: a.machineId, pid: rec.pid }, 'adopted attachment');
+    this.log.info({ machine: a.machineId, childPid: rec.pid }, 'adopted attachment');
   }
 
   private async attach(a: Attachment): Promise<void> {
@@ -147,7 +147,7 @@ export class MachineManager {
     if (child.pid) {
       l.rec.pid = child.pid;
       l.rec.pidStart = procStart(child.pid);
-      log.info({ pid: child.pid, argv: a.command }, 'command started');
+      log.info({ childPid: child.pid, argv: a.command }, 'command started');
       child.once('exit', (code, sig) => this.commandEnded(l, `command exited with ${code ?? sig}`));
     }
     child.unref();
