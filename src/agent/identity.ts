@@ -2,6 +2,7 @@
 // only to the state dir, mode 0600, and to the WireGuard device); the
 // coordinator sees the public key at enrollment and hands back the host id
 // and a credential. `sixpn up` passes an identity it provisioned itself.
+// A host restarted with a new --endpoint tells the coordinator (followEndpoint).
 import type { Logger } from '../log.js';
 import { generateKeyPair, publicKeyOf } from '../wg/keys.js';
 import { ApiError, type CoordinatorApi } from './api.js';

@@ -29,6 +29,8 @@ export interface AttachmentRecord {
 }
 
 export class StateDir {
+  private attachmentsText: string | null = null;
+
   constructor(readonly dir: string) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     mkdirSync(join(dir, 'machines'), { recursive: true, mode: 0o700 });
@@ -82,8 +84,12 @@ export class StateDir {
     return this.readJson<AttachmentRecord[]>('attachments.json') ?? [];
   }
 
+  /** Saved after every pass and health check: an unchanged list is not written (and fsync'd) again. */
   saveAttachments(list: AttachmentRecord[]): void {
-    this.writeAtomic('attachments.json', `${JSON.stringify(list, null, 2)}\n`);
+    const text = `${JSON.stringify(list, null, 2)}\n`;
+    if (text === this.attachmentsText && existsSync(this.path('attachments.json'))) return;
+    this.writeAtomic('attachments.json', text);
+    this.attachmentsText = text;
   }
 
   loadText(name: string): string | null {
