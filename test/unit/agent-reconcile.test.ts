@@ -1,5 +1,5 @@
 // The agent's reconciler without root: apply and the loop over fake ports
-// (test/helpers/fake-host.ts), fed by a real Replica.
+// (testkit/fake-host.ts), fed by a real Replica.
 import assert from 'node:assert/strict';
 import { apply, freshMemory, setupDevice, type DeviceWant } from '../../src/agent/apply.js';
 import { computeDesired, type SelfConfig } from '../../src/agent/desired.js';
@@ -12,8 +12,8 @@ import { machineAddress, machineFieldOf } from '../../src/addr/plan.js';
 import { Replica } from '../../src/feed/replica.js';
 import { silentLogger } from '../../src/log.js';
 import type { Host, Machine, State } from '../../src/model/types.js';
-import { FakeHost } from '../helpers/fake-host.js';
-import { until } from '../helpers/until.js';
+import { FakeHost } from '../../testkit/fake-host.js';
+import { until } from '../../testkit/until.js';
 
 const key = (c: string): string => `${c.repeat(43)}=`;
 const host = (id: number): Host => ({ id, region: 'ams', endpoint: `198.18.0.${10 + id}:51820`, public_key: key(String.fromCharCode(64 + id)), gateway: false, created_at: '' });

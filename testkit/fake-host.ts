@@ -1,14 +1,14 @@
 // An in-memory host behind the agent's ports (src/agent/ports.ts): a
 // WireGuard device with peers, a link with addresses and routes, an nft
 // table, machines. For unit tests of apply and the loop, without root.
-import type { MachinesPort, NftPort, Ports, RtnlPort, WgPort } from '../../src/agent/ports.js';
-import type { Attachment } from '../../src/agent/types.js';
-import { canonicalCidr } from '../../src/netlink/ip.js';
-import type { NftSpec } from '../../src/nft/render.js';
-import type { DeviceSettings } from '../../src/wg/cli.js';
-import type { PeerChange } from '../../src/wg/diff.js';
-import type { WgDump, WgPeerInfo } from '../../src/wg/dump.js';
-import { sortCidrs } from '../../src/wg/dump.js';
+import type { MachinesPort, NftPort, Ports, RtnlPort, WgPort } from '../src/agent/ports.js';
+import type { Attachment } from '../src/agent/types.js';
+import { canonicalCidr } from '../src/netlink/ip.js';
+import type { NftSpec } from '../src/nft/render.js';
+import type { DeviceSettings } from '../src/wg/cli.js';
+import type { PeerChange } from '../src/wg/diff.js';
+import type { WgDump, WgPeerInfo } from '../src/wg/dump.js';
+import { sortCidrs } from '../src/wg/dump.js';
 
 export type FaultPoint = 'wg.show' | 'wg.applyPeers' | 'rtnl.routes' | 'nft.write' | 'machines.reconcile';
 
