@@ -3,7 +3,7 @@
 // report their end. Owns only the attachments it recorded in the state dir,
 // so several agents on one box never touch each other's namespaces.
 import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import type { Logger } from '../log.js';
 import { isAlive, LogTail, procStart } from './proc.js';
 import type { StatusReporter } from './reporter.js';
@@ -133,6 +133,8 @@ export class MachineManager {
     const argv = this.driver.commandArgv!(a, a.command!);
     const file = this.o.state.machineLog(a.machineId);
     const out = openSync(file, 'a');
+    // Where this run's output starts, taken before the command can write any.
+    const from = fstatSync(out).size;
     const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', HOME: process.env.HOME ?? '/root', LANG: process.env.LANG ?? 'C.UTF-8',
       // Output is a file, not a TTY: keep Python's lines live in the agent log.
       PYTHONUNBUFFERED: '1', ...machineEnv(a) };
@@ -141,7 +143,7 @@ export class MachineManager {
     const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', out, out], env });
     closeSync(out);
     const log = this.log.child({ machine: a.machineId, app: a.app });
-    l.tail = new LogTail(file, log, true);
+    l.tail = new LogTail(file, log, from);
     l.tail.start();
     child.once('error', (err) => { log.error({ err: String(err) }, 'command failed to start'); this.commandEnded(l, `command failed to start: ${err.message}`); });
     if (child.pid) {
