@@ -18,7 +18,7 @@ import { deleteTable, listTable } from '../nft/apply.js';
 import { tableName } from '../nft/render.js';
 import { WgTool } from '../wg/cli.js';
 import { removeDevice } from '../wg/device.js';
-import { CoordinatorApi } from './api.js';
+import { CoordinatorApi } from '../client/api.js';
 import { freshMemory, setupDevice, writeNft, type DeviceWant } from './apply.js';
 import type { AgentConfig } from './config.js';
 import { computeDesired, type SelfConfig } from './desired.js';

@@ -5,7 +5,7 @@
 // A host restarted with a new --endpoint tells the coordinator (followEndpoint).
 import type { Logger } from '../log.js';
 import { generateKeyPair, publicKeyOf } from '../wg/keys.js';
-import { ApiError, type CoordinatorApi } from './api.js';
+import { ApiError, type CoordinatorApi } from '../client/api.js';
 import type { Identity, StateDir } from './statedir.js';
 import type { Timers } from './timers.js';
 

@@ -2,7 +2,7 @@
 // endpoint) to the coordinator, for `sixpn peers list`.
 import type { Logger } from '../log.js';
 import type { WgDump } from '../wg/dump.js';
-import { ApiError, type CoordinatorApi, type PeerStatus } from './api.js';
+import { ApiError, type CoordinatorApi, type PeerStatus } from '../client/api.js';
 import type { PeerOwner } from './desired.js';
 import type { WgPort } from './ports.js';
 import type { StatusBoard } from './status.js';

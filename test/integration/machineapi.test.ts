@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { Replica } from '../../src/feed/replica.js';
 import { buildMachineApi, machineForSource } from '../../src/machineapi/server.js';
 import { coordinatorWriter } from '../../src/machineapi/writer.js';
-import { CoordinatorApi } from '../../src/agent/api.js';
+import { CoordinatorApi } from '../../src/client/api.js';
 import { FeedClient } from '../../src/feed/client.js';
 import type { Machine } from '../../src/model/types.js';
 import { machineUpserted } from '../../src/model/changes.js';
