@@ -16,7 +16,7 @@ export default defineConfig(
   { ignores: ['dist/**', 'node_modules/**', 'peers/**', '.bench/**'] },
   tseslint.configs.recommended,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.{ts,tsx}'],
     rules: {
       // `_name` marks a parameter a signature needs and the body does not.
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
@@ -28,7 +28,7 @@ export default defineConfig(
   },
   {
     // Production code: each outside library or tool behind its one module.
-    files: ['src/**/*.ts'],
+    files: ['src/**/*.{ts,tsx}'],
     ignores: ['src/dns/**', 'src/netlink/**'],
     rules: {
       'no-restricted-imports': [
@@ -42,10 +42,10 @@ export default defineConfig(
       ],
     },
   },
-  { files: ['src/dns/**/*.ts'], rules: { 'no-restricted-imports': ['error', { paths: [{ name: 'netlink', message: 'only src/netlink imports netlink' }] }] } },
-  { files: ['src/netlink/**/*.ts'], rules: { 'no-restricted-imports': ['error', { paths: [{ name: 'dns2', message: 'only src/dns imports dns2' }] }] } },
-  { files: ['src/**/*.ts'], ignores: ['src/wg/**'], rules: { 'no-restricted-syntax': ['error', ...RUNS_WG] } },
+  { files: ['src/dns/**/*.{ts,tsx}'], rules: { 'no-restricted-imports': ['error', { paths: [{ name: 'netlink', message: 'only src/netlink imports netlink' }] }] } },
+  { files: ['src/netlink/**/*.{ts,tsx}'], rules: { 'no-restricted-imports': ['error', { paths: [{ name: 'dns2', message: 'only src/dns imports dns2' }] }] } },
+  { files: ['src/**/*.{ts,tsx}'], ignores: ['src/wg/**'], rules: { 'no-restricted-syntax': ['error', ...RUNS_WG] } },
   { files: ['src/cli/**/*.ts', 'bench/**/*.ts', 'examples/**/*.ts', 'test/**/*.ts'], rules: { 'no-restricted-properties': 'off' } },
   // Tests read parsed JSON answers field by field in their assertions.
-  { files: ['test/**/*.ts', 'testkit/**/*.ts'], rules: { '@typescript-eslint/no-explicit-any': 'off' } },
+  { files: ['test/**/*.{ts,tsx}', 'testkit/**/*.{ts,tsx}'], rules: { '@typescript-eslint/no-explicit-any': 'off' } },
 );
