@@ -192,7 +192,7 @@ export class Agent extends EventEmitter {
     this.machines = new MachineManager({ driver, state: this.state, reporter: this.reporter, log: this.log.child({ component: 'machines' }) });
     this.machines.load();
 
-    this.replica.on('update', () => {
+    this.replica.subscribe(() => {
       this.schedulePersist();
       void this.converge();
     });
@@ -205,7 +205,7 @@ export class Agent extends EventEmitter {
       this.metrics = await serveMetrics(registry, c.metrics);
       this.log.info({ url: this.metrics.url }, 'metrics served');
     }
-    this.feed.on('auth_error', (err: Error) => this.log.error({ err: err.message }, 'coordinator refused our credential'));
+    this.feed.subscribe({ authError: (err) => this.log.error({ err: err.message }, 'coordinator refused our credential') });
     this.feed.start();
 
     this.links = new LinkWatch((name) => {

@@ -156,7 +156,7 @@ export async function dnsCommand(argv: string[]): Promise<number> {
       return 1;
     }
   }
-  feed.on('auth_error', (err: Error) => log.error({ err: err.message }, 'dns: coordinator rejected the token'));
+  feed.subscribe({ authError: (err) => log.error({ err: err.message }, 'dns: coordinator rejected the token') });
   feed.start();
   process.stdout.write(`sixpn dns: serving .internal on ${server.addresses.map(fmt).join(' ')} (SERVFAIL until the first snapshot)`
     + `${metrics ? `; metrics on ${metrics.url}` : ''}\n`);

@@ -73,7 +73,7 @@ describe('TLS between the coordinator and its feed clients', function () {
     const replica = new Replica();
     const client = new FeedClient({ url, token: coord.adminToken!, replica, tls, minBackoffMs: 50, maxBackoffMs: 200 });
     const certErrors: Error[] = [];
-    client.on('tls_error', (e: Error) => certErrors.push(e));
+    client.subscribe({ tlsError: (e) => certErrors.push(e) });
     clients.push(client);
     client.start();
     return { client, replica, certErrors };
