@@ -9,6 +9,7 @@ import { Store } from '../store/store.js';
 import { buildCoordinator } from './app.js';
 
 // A walk over an arbitrary JSON document: loosely typed on purpose.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Schema = Record<string, any>;
 interface Operation { summary?: string; description?: string; tags?: string[]; parameters?: Schema[]; requestBody?: Schema; responses: Record<string, Schema> }
 
