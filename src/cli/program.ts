@@ -8,8 +8,9 @@ import { Command, CommanderError, Option } from 'commander';
 import { UsageError } from './errors.js';
 import { didYouMean, helpText } from './help.js';
 import { allFlags, commandPath, findCommand, type CommandSpec, type Flags, type FlagValue } from './spec.js';
+import { versionText } from '../version.js';
 
-export const VERSION = 'sixpn 0.1.0';
+export const VERSION = `sixpn ${versionText()}`;
 
 export interface Parsed {
   path: string[];
