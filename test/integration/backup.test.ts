@@ -69,6 +69,6 @@ describe('sixpn coordinator backup FILE (online SQLite backup)', function () {
     assert.match(pg.stderr, /pg_dump/);
     const usage = await runCli(['coordinator', 'backup', '--data', join(dir.path, 'data')]);
     assert.equal(usage.code, 2);
-    assert.match(usage.stderr, /usage: sixpn coordinator backup FILE/);
+    assert.match(usage.stderr, /^sixpn coordinator: backup needs FILE \(usage: sixpn coordinator \[backup\] \[FILE\]/);
   });
 });
