@@ -63,6 +63,10 @@ export interface AgentConfig {
   /** local port of the machine API (fdaa:*::3 tcp/80 from machines is redirected here); absent/null runs none */
   machineApiPort?: number | null;
   outsideFilter: boolean;
+  /** run `machines run` commands, sandboxed (default); false: `--no-commands` */
+  commands?: boolean;
+  /** more host paths commands' sandboxes hide (`up`: the coordinator's data dir) */
+  sandboxHide?: string[];
   openPorts: { proto: 'tcp' | 'udp'; port: number }[];
   prefix?: number;
   logger: Logger;
@@ -189,7 +193,7 @@ export class Agent extends EventEmitter {
     const driver: AttachmentDriver = c.driver === 'hook'
       ? new HookDriver(c.hook!, this.rtnl, this.log.child({ component: 'hook' }))
       : new NetnsDriver(this.rtnl, this.log.child({ component: 'netns' }));
-    this.machines = new MachineManager({ driver, state: this.state, reporter: this.reporter, log: this.log.child({ component: 'machines' }) });
+    this.machines = new MachineManager({ driver, state: this.state, reporter: this.reporter, log: this.log.child({ component: 'machines' }), commands: c.commands, sandboxHide: c.sandboxHide });
     this.machines.load();
 
     this.replica.on('update', () => {

@@ -10,7 +10,7 @@ import { DEFAULT_DNS_PORT, DEFAULT_IFACE, DEFAULT_MACHINE_API_PORT, DEFAULT_MTU 
 export const AGENT_USAGE = 'usage: sixpn agent --coordinator URL --enroll-token T --region CODE --endpoint HOST:PORT [--gateway] [--iface NAME] '
   + '[--listen-port P] [--state-dir DIR] [--mtu N] [--driver netns|hook] [--hook PATH] [--dns-port P] [--dns-upstream IP[:PORT]]... [--machine-api-port P] '
   + '[--ca FILE] [--insecure] [--metrics HOST:PORT] '
-  + '[--open-port PORT/tcp|udp]... [--no-outside-filter] [--userspace] [--teardown] [--log-level L]';
+  + '[--open-port PORT/tcp|udp]... [--no-outside-filter] [--no-commands] [--userspace] [--teardown] [--log-level L]';
 
 export const DEFAULT_STATE_DIR = '/var/lib/sixpn/agent';
 
@@ -33,6 +33,8 @@ export interface AgentArgs {
   machineApiPort: number | null;
   openPorts: { proto: 'tcp' | 'udp'; port: number }[];
   outsideFilter: boolean;
+  /** run `machines run` commands (sandboxed); false: refuse them (--no-commands) */
+  commands: boolean;
   /** CA for an https:// coordinator with a private CA */
   caFile: string | null;
   /** plain http:// to a coordinator that is not on loopback */
@@ -79,7 +81,7 @@ export function parseAgentArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Age
         gateway: { type: 'boolean' }, iface: { type: 'string' }, 'listen-port': { type: 'string' }, 'state-dir': { type: 'string' },
         mtu: { type: 'string' }, driver: { type: 'string' }, hook: { type: 'string' }, 'dns-port': { type: 'string' },
         'dns-upstream': { type: 'string', multiple: true }, 'machine-api-port': { type: 'string' }, 'open-port': { type: 'string', multiple: true },
-        'no-outside-filter': { type: 'boolean' }, ca: { type: 'string' }, insecure: { type: 'boolean' }, metrics: { type: 'string' }, userspace: { type: 'boolean' }, teardown: { type: 'boolean' }, 'log-level': { type: 'string' },
+        'no-outside-filter': { type: 'boolean' }, 'no-commands': { type: 'boolean' }, ca: { type: 'string' }, insecure: { type: 'boolean' }, metrics: { type: 'string' }, userspace: { type: 'boolean' }, teardown: { type: 'boolean' }, 'log-level': { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -136,6 +138,7 @@ export function parseAgentArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Age
     machineApiPort: machineApiPort === 0 ? null : machineApiPort,
     openPorts,
     outsideFilter: !values['no-outside-filter'],
+    commands: !values['no-commands'],
     caFile: values.ca ?? null,
     insecure: values.insecure ?? false,
     metrics,
