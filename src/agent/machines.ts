@@ -1,7 +1,8 @@
 // Realizes the host's machines: attach what should run, detach what should
-// not, repair what broke behind our back, run `machines run` commands and
-// report their end (sandboxed: see sandbox.ts). Owns only the attachments it recorded in the state dir,
-// so several agents on one box never touch each other's namespaces.
+// not, repair what broke behind our back, run `machines run` commands
+// (sandboxed, see sandbox.ts) and report their end. Owns only the attachments
+// it recorded in the state dir, so several agents on one box never touch each
+// other's namespaces.
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import type { Logger } from '../log.js';
@@ -112,7 +113,7 @@ export class MachineManager {
       if (isAlive(rec.pid, rec.pidStart)) this.watchAdopted(l);
       else this.commandEnded(l, 'command ended while the agent was down');
     }
-    this.log.info({ machine: a.machineId, pid: rec.pid }, 'adopted attachment');
+    this.log.info({ machine: a.machineId, commandPid: rec.pid }, 'adopted attachment');
   }
 
   /** Why this host will not run the machine's command, or null. */
@@ -180,7 +181,7 @@ export class MachineManager {
     if (child.pid) {
       l.rec.pid = child.pid;
       l.rec.pidStart = procStart(child.pid);
-      log.info({ pid: child.pid, argv: a.command, uid: box.uid, workDir: box.workDir }, 'command started');
+      log.info({ commandPid: child.pid, argv: a.command, uid: box.uid, workDir: box.workDir }, 'command started');
       child.once('exit', (code, sig) => {
         // bwrap and setpriv exit 1 with their reason as the log's last line.
         const setup = code === 1 ? setupFailure(file) : null;

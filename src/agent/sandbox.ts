@@ -151,6 +151,8 @@ export class Sandbox {
   private readonly bwrap: string;
   private readonly setpriv: string;
   private ready = false;
+  /** the probe in flight (attaches run several at once) */
+  private probing: Promise<string | null> | null = null;
 
   constructor(private readonly o: SandboxOptions) {
     this.uids = new SandboxUids(o.state, o.log);
@@ -169,6 +171,11 @@ export class Sandbox {
    */
   async unavailable(): Promise<string | null> {
     if (this.ready) return null;
+    this.probing ??= this.probe().finally(() => { this.probing = null; });
+    return this.probing;
+  }
+
+  private async probe(): Promise<string | null> {
     const argv = [...setprivOptions(SANDBOX_UID_BASE), '--', this.bwrap,
       '--unshare-user', '--disable-userns', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--ro-bind', '/', '/', '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--', 'true'];
     const r = await execa(this.setpriv, argv, { reject: false, timeout: 10_000, stdin: 'ignore' });
