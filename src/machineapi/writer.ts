@@ -5,6 +5,7 @@
 // back at once and this host's DNS already answers the new name.
 import type { Replica } from '../feed/replica.js';
 import type { Machine } from '../model/types.js';
+import { AppError, ERROR_STATUS, type ErrorCode } from '../errors.js';
 import type { MetadataWriter } from './server.js';
 
 export interface MetadataApi {
@@ -27,10 +28,20 @@ export function replicaShows(replica: Replica, id: string, key: string, value: s
   });
 }
 
+/**
+ * The coordinator's refusal (a 4xx with a declared code) passes through to
+ * the machine; its failure or silence is this API's `unavailable`.
+ */
+function asAppError(err: unknown): AppError {
+  const e = err as { status?: number; code?: string; message?: string };
+  if (e.status !== undefined && e.status < 500 && e.code !== undefined && Object.hasOwn(ERROR_STATUS, e.code)) return new AppError(e.code as ErrorCode, String(e.message));
+  return new AppError('unavailable', `coordinator: ${String(e.message ?? err)}`);
+}
+
 export function coordinatorWriter(api: MetadataApi, replica: Replica, waitMs = 2000): MetadataWriter {
   return {
     async set(machineId, key, value) {
-      const { machine } = await api.setMetadata(machineId, key, value);
+      const { machine } = await api.setMetadata(machineId, key, value).catch((err: unknown) => { throw asAppError(err); });
       await replicaShows(replica, machineId, key, value, waitMs);
       return machine;
     },
