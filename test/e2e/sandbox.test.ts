@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Machine } from '../../src/model/types.js';
-import { MeshLab } from '../../src/netns/meshlab.js';
-import { e2eUnavailable, namespacesLike } from '../helpers/mesh.js';
+import { MeshLab } from '../../lab/meshlab.js';
+import { e2eUnavailable, namespacesLike } from '../../testkit/mesh.js';
 
 /** What the issue's probe does, with a few more doors tried. `key=value` lines. */
 const PROBE = (o: { token: string; stateDir: string; secret: string; pub: string; agentPid: number }): string => `

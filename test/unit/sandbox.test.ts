@@ -5,7 +5,7 @@ import { bwrapOptions, maskPlan, setprivOptions, setupFailure, type PathFacts } 
 import { hashedUid, SANDBOX_UID_BASE, SANDBOX_UID_SPAN, SandboxUids } from '../../src/agent/sandbox-uids.js';
 import { StateDir } from '../../src/agent/statedir.js';
 import { silentLogger } from '../../src/log.js';
-import { tempDir } from '../helpers/tmp.js';
+import { tempDir } from '../../testkit/tmp.js';
 
 /** A fake host: these directories exist; `closed` ones others cannot search. */
 function facts(dirs: string[], closed: string[] = [], links: Record<string, string> = {}): PathFacts {
