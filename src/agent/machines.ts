@@ -18,6 +18,8 @@ interface Live {
   a: Attachment;
   tail: LogTail | null;
   poll: NodeJS.Timeout | null;
+  /** the machine's generation when its command ended */
+  doneGen?: string;
 }
 
 export interface MachineManagerOptions {
@@ -95,7 +97,12 @@ export class MachineManager {
       if (a && rec.driver === this.driver.name) this.adopt(rec, a);
       else await this.detachRecord(rec, a ? 'driver changed' : 'no longer wanted');
     }
-    for (const [id, l] of [...this.live]) if (!want.has(id)) await this.detach(l, 'no longer started');
+    for (const [id, l] of [...this.live]) {
+      const a = want.get(id);
+      if (!a) await this.detach(l, 'no longer started');
+      // Its command ended, then it was started again, both seen in one pass: run it again.
+      else if (a.command && l.doneGen !== undefined && a.generation !== l.doneGen) await this.detach(l, 'started again');
+    }
     for (const id of [...this.failed.keys()]) if (want.get(id)?.generation !== this.failed.get(id)) this.failed.delete(id);
     const todo = desired.filter((a) => !this.live.has(a.machineId) && !this.failed.has(a.machineId));
     await pool(todo, this.o.concurrency ?? 4, (a) => this.attach(a));
@@ -210,6 +217,7 @@ export class MachineManager {
     l.rec.commandDone = true;
     l.rec.pid = null;
     l.rec.pidStart = null;
+    l.doneGen = l.a.generation;
     this.persist();
     if (this.stopped) return;
     this.log.info({ machine: l.a.machineId, reason, state }, `machine command ended; reporting ${state}`);

@@ -35,7 +35,8 @@ echo probe-done
 `;
 
 describe('sandboxed machine commands (e2e, adversarial)', function () {
-  this.timeout(60_000);
+  // Generous: on a loaded box an agent takes tens of seconds to boot (the first machine waits for it).
+  this.timeout(120_000);
   let w: MeshLab;
   /** a host dir outside every mask: a root-only file and a world-readable one */
   let fixture: string;
@@ -45,7 +46,7 @@ describe('sandboxed machine commands (e2e, adversarial)', function () {
   const settled = (id: string, want: Machine['state']) => w.until(`machine ${id} ${want}`, async () => {
     const m = await machine(id);
     return m.state === want ? m : false;
-  });
+  }, 90_000, 100);
   /** The machine's output lines, as the agent logged them. */
   const output = (region: string, id: string): string[] => readFileSync(w.agent(region).logFile, 'utf8').split('\n').flatMap((l) => {
     try {
@@ -179,7 +180,7 @@ describe('sandboxed machine commands (e2e, adversarial)', function () {
     assert.notEqual(one(n, 'uid'), one(first, 'uid'), 'two machines share a uid');
     // Started again: the same work dir (and uid), the data still there.
     await w.api('POST', `/v1/machines/${db.id}/start`);
-    await w.until('second run', async () => (facts('ams', db.id).get('runs') ?? []).length === 2);
+    await w.until('second run', async () => (facts('ams', db.id).get('tmp') ?? []).length === 2);
     const again = facts('ams', db.id);
     assert.deepEqual(again.get('runs'), ['1', '2']);
     assert.deepEqual(again.get('uid'), [one(first, 'uid'), one(first, 'uid')]);
