@@ -83,3 +83,11 @@ export function answerErrors(app: FastifyInstance, bodyLimit: number): void {
   });
   app.setNotFoundHandler((req, reply) => reply.code(404).send(errorBody('not_found', `no route ${req.method} ${req.url.split('?')[0]}`)));
 }
+
+/**
+ * The operator's configuration is unusable (a flag, a file it names): not an
+ * API error. Domain modules throw subclasses; the CLI exits 2 on them.
+ */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}

@@ -28,7 +28,7 @@ import type { WgDump } from '../wg/dump.js';
 import { buildMachineApi } from '../machineapi/server.js';
 import { coordinatorWriter } from '../machineapi/writer.js';
 import { createRegistry, serveMetrics, type MetricsServer } from '../metrics/index.js';
-import { ApiError, CoordinatorApi, type PeerStatus } from './api.js';
+import { ApiError, CoordinatorApi, type PeerStatus } from '../client/api.js';
 import { computeDesired, type DesiredHost, type SelfConfig } from './desired.js';
 import { startDnsWorker, type DnsWorker } from './dns-worker.js';
 import { HookDriver } from './hook.js';
@@ -196,7 +196,7 @@ export class Agent extends EventEmitter {
     this.machines = new MachineManager({ driver, state: this.state, reporter: this.reporter, log: this.log.child({ component: 'machines' }), commands: c.commands, sandboxHide: c.sandboxHide });
     this.machines.load();
 
-    this.replica.on('update', () => {
+    this.replica.subscribe(() => {
       this.schedulePersist();
       void this.converge();
     });
@@ -209,7 +209,7 @@ export class Agent extends EventEmitter {
       this.metrics = await serveMetrics(registry, c.metrics);
       this.log.info({ url: this.metrics.url }, 'metrics served');
     }
-    this.feed.on('auth_error', (err: Error) => this.log.error({ err: err.message }, 'coordinator refused our credential'));
+    this.feed.subscribe({ authError: (err) => this.log.error({ err: err.message }, 'coordinator refused our credential') });
     this.feed.start();
 
     this.links = new LinkWatch((name) => {

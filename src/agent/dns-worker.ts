@@ -57,18 +57,18 @@ export async function startDnsWorker(o: { replica: Replica; listen: Init['listen
   };
   // Subscribed first: updates during the worker's boot queue on its port
   // (those already in its snapshot are skipped by revision).
-  o.replica.on('update', onUpdate);
+  const unsubscribe = o.replica.subscribe(onUpdate);
   try {
     await spawnWorker();
   } catch (err) {
-    o.replica.off('update', onUpdate);
+    unsubscribe();
     throw err;
   }
   return {
     get addresses() { return addresses; },
     async close() {
       closing = true;
-      o.replica.off('update', onUpdate);
+      unsubscribe();
       const exited = new Promise((r) => worker.once('exit', r));
       worker.postMessage({ close: true } satisfies ToWorker);
       const t = setTimeout(() => void worker.terminate(), 3000);

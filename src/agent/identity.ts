@@ -4,7 +4,7 @@
 // and a credential. `sixpn up` passes an identity it provisioned itself.
 import type { Logger } from '../log.js';
 import { generateKeyPair, publicKeyOf } from '../wg/keys.js';
-import { ApiError, type CoordinatorApi } from './api.js';
+import { ApiError, type CoordinatorApi } from '../client/api.js';
 import type { Identity, StateDir } from './statedir.js';
 
 export class EnrollError extends Error {

@@ -13,6 +13,7 @@ import { machineRoutes } from './routes/machines.js';
 import { orgRoutes } from './routes/orgs.js';
 import { peerRoutes } from './routes/peers.js';
 import { tokenRoutes } from './routes/tokens.js';
+import { uiRoutes } from './routes/ui.js';
 
 export const BODY_LIMIT = 64 * 1024;
 
@@ -59,6 +60,7 @@ export async function buildCoordinator(opts: BuildOptions): Promise<{ app: Fasti
   machineRoutes(app, store);
   peerRoutes(app, store);
   tokenRoutes(app, store, () => tokens.forget());
+  uiRoutes(app, store, hub, { logger, heartbeatMs: opts.heartbeatMs, drainTimeoutMs: opts.drainTimeoutMs });
 
   app.get<{ Querystring: { since?: number } }>('/v1/watch', {
     schema: { querystring: { type: 'object', properties: { since: { type: 'integer', minimum: 0 } }, additionalProperties: false } },

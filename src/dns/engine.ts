@@ -35,7 +35,7 @@ export class DnsEngine {
 
   constructor(private readonly o: EngineOptions) {
     this.ra = o.forwarder !== null;
-    o.indexer.on('swap', (nets: ReadonlySet<number> | null) => this.cache.invalidate(nets));
+    o.indexer.subscribe((nets) => this.cache.invalidate(nets));
   }
 
   /** Answer one message from `src`. Never throws: an internal error is SERVFAIL. */

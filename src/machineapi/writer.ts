@@ -21,10 +21,9 @@ function shows(m: Machine | undefined, key: string, value: string | null): boole
 export function replicaShows(replica: Replica, id: string, key: string, value: string | null, ms: number): Promise<boolean> {
   if (shows(replica.machines.get(id), key, value)) return Promise.resolve(true);
   return new Promise((resolve) => {
-    const done = (ok: boolean): void => { clearTimeout(t); replica.off('update', check); resolve(ok); };
-    const check = (): void => { if (shows(replica.machines.get(id), key, value)) done(true); };
+    const done = (ok: boolean): void => { clearTimeout(t); unsubscribe(); resolve(ok); };
     const t = setTimeout(() => done(false), ms);
-    replica.on('update', check);
+    const unsubscribe = replica.subscribe(() => { if (shows(replica.machines.get(id), key, value)) done(true); });
   });
 }
 

@@ -13,6 +13,7 @@ import {
   type AppRow, type HostRow, type MachineRow, type NetworkRow, type OrgRow, type PeerRow, type RegionRow,
 } from './rows.js';
 import { MIGRATIONS } from './schema.js';
+import { appUpserted, hostUpserted, machineUpserted, networkUpserted, orgUpserted, peerDeleted, peerUpserted } from '../model/changes.js';
 import type { SqlBackend, Tx } from './sql.js';
 
 export type Scope = 'admin' | 'org' | 'wireguard' | 'host-enroll' | 'reader' | 'host';
@@ -182,7 +183,7 @@ export class Store {
       const network: Network = { id, org: name, name: 'default', created_at: at };
       await tx.run('INSERT INTO orgs (name, network_id, created_at) VALUES (?, ?, ?)', [name, id, at]);
       await tx.run('INSERT INTO networks (id, org, name, created_at) VALUES (?, ?, ?, ?)', [id, name, 'default', at]);
-      await this.commitChange(tx, [{ entity: 'org', op: 'upsert', data: org }, { entity: 'network', op: 'upsert', data: network }]);
+      await this.commitChange(tx, [orgUpserted(org), networkUpserted(network)]);
       return { org, network };
     });
   }
@@ -217,7 +218,7 @@ export class Store {
       const id = await this.allocateNetworkId(tx);
       const network: Network = { id, org, name, created_at: now() };
       await tx.run('INSERT INTO networks (id, org, name, created_at) VALUES (?, ?, ?, ?)', [id, org, name, network.created_at]);
-      await this.commitChange(tx, [{ entity: 'network', op: 'upsert', data: network }]);
+      await this.commitChange(tx, [networkUpserted(network)]);
       return network;
     });
   }
@@ -247,12 +248,12 @@ export class Store {
         const id = await this.allocateNetworkId(tx);
         const network: Network = { id, org: input.org, name: netName, created_at: now() };
         await tx.run('INSERT INTO networks (id, org, name, created_at) VALUES (?, ?, ?, ?)', [id, input.org, netName, network.created_at]);
-        ops.push({ entity: 'network', op: 'upsert', data: network });
+        ops.push(networkUpserted(network));
         netRow = { id, org: input.org, name: netName, created_at: network.created_at };
       }
       const app: App = { name: input.name, org: input.org, network_id: Number(netRow.id), created_at: now() };
       await tx.run('INSERT INTO apps (name, org, network_id, created_at) VALUES (?, ?, ?, ?)', [app.name, app.org, app.network_id, app.created_at]);
-      ops.push({ entity: 'app', op: 'upsert', data: app });
+      ops.push(appUpserted(app));
       await this.commitChange(tx, ops);
       return app;
     });
@@ -284,7 +285,7 @@ export class Store {
       const host: Host = { id, region: input.region, endpoint: input.endpoint, public_key: input.public_key, gateway: input.gateway, created_at: now() };
       await tx.run('INSERT INTO hosts (id, region, endpoint, public_key, gateway, created_at) VALUES (?, ?, ?, ?, ?, ?)',
         [id, host.region, host.endpoint, host.public_key, host.gateway ? 1 : 0, host.created_at]);
-      await this.commitChange(tx, [{ entity: 'host', op: 'upsert', data: host }]);
+      await this.commitChange(tx, [hostUpserted(host)]);
       return host;
     });
   }
@@ -295,7 +296,7 @@ export class Store {
       if (!r) throw notFound('host', id);
       const host = { ...toHost(r), ...patch };
       await tx.run('UPDATE hosts SET endpoint = ?, gateway = ? WHERE id = ?', [host.endpoint, host.gateway ? 1 : 0, id]);
-      await this.commitChange(tx, [{ entity: 'host', op: 'upsert', data: host }]);
+      await this.commitChange(tx, [hostUpserted(host)]);
       return host;
     });
   }
@@ -349,7 +350,7 @@ export class Store {
         machine.command ? JSON.stringify(machine.command) : null, at, at,
       ]);
       await tx.run('UPDATE hosts SET machine_count = machine_count + 1 WHERE id = ?', [hostId]);
-      await this.commitChange(tx, [{ entity: 'machine', op: 'upsert', data: machine }]);
+      await this.commitChange(tx, [machineUpserted(machine)]);
       return machine;
     });
   }
@@ -378,7 +379,7 @@ export class Store {
     m.updated_at = now();
     await tx.run('UPDATE machines SET state = ?, reason = ?, metadata = ?, updated_at = ? WHERE id = ?',
       [m.state, m.reason, JSON.stringify(m.metadata), m.updated_at, m.id]);
-    await this.commitChange(tx, [{ entity: 'machine', op: 'upsert', data: m }]);
+    await this.commitChange(tx, [machineUpserted(m)]);
     return m;
   }
 
@@ -473,7 +474,7 @@ export class Store {
       await tx.run(`INSERT INTO peers (${PEER_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
         peer.org, peer.name, peer.network_id, peer.host_id, peer.region, peer.index, peer.address, peer.public_key, peer.app, peer.created_at,
       ]);
-      await this.commitChange(tx, [{ entity: 'peer', op: 'upsert', data: peer }]);
+      await this.commitChange(tx, [peerUpserted(peer)]);
       return { peer, gateway };
     });
   }
@@ -496,7 +497,7 @@ export class Store {
       if (!r) throw notFound('peer', name);
       await tx.run('DELETE FROM peers WHERE org = ? AND name = ?', [org, name]);
       await tx.run('DELETE FROM peer_status WHERE org = ? AND name = ?', [org, name]);
-      await this.commitChange(tx, [{ entity: 'peer', op: 'delete', key: `${org}/${name}` }]);
+      await this.commitChange(tx, [peerDeleted(org, name)]);
       return toPeer(r);
     });
   }

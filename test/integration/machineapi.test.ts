@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { Replica } from '../../src/feed/replica.js';
 import { buildMachineApi, machineForSource } from '../../src/machineapi/server.js';
 import { coordinatorWriter } from '../../src/machineapi/writer.js';
-import { CoordinatorApi } from '../../src/agent/api.js';
+import { CoordinatorApi } from '../../src/client/api.js';
 import { FeedClient } from '../../src/feed/client.js';
 import type { Machine } from '../../src/model/types.js';
+import { machineUpserted } from '../../src/model/changes.js';
 import { KEY_A, KEY_B, testCoordinator, type TestCoordinator } from '../../testkit/coordinator.js';
 
 describe('machine API identity', () => {
@@ -29,7 +30,7 @@ describe('machine API identity', () => {
     replica.applySnapshot(snap.rev, snap.state);
     api = buildMachineApi({
       replica, hostId,
-      writer: { set: async (id, k, v) => { const m = await c.store.setMachineMetadata(id, k, v); replica.machines.set(m.id, m); return m; } },
+      writer: { set: async (id, k, v) => { const m = await c.store.setMachineMetadata(id, k, v); replica.applyChange({ rev: replica.rev + 1, at: '', ops: [machineUpserted(m)] }); return m; } },
     });
   });
   after(async () => { await api.close(); await c.close(); });

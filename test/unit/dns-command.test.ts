@@ -1,6 +1,7 @@
 // `sixpn dns` argument parsing: defaults, repeated flags, usage errors.
 import assert from 'node:assert/strict';
-import { DEFAULT_LISTEN, parseDnsArgs, parseHostPort } from '../../src/dns/command.js';
+import { DEFAULT_LISTEN, parseDnsArgs } from '../../src/cli/commands/dns.js';
+import { parseIpPort as parseHostPort } from '../../src/cli/flags.js';
 
 describe('sixpn dns arguments', () => {
   const base = ['--coordinator', 'http://127.0.0.1:4280', '--token', 'T'];

@@ -8,13 +8,13 @@ import { startUpDns } from '../../dns/up.js';
 import { startUpAgent, type UpHostIdentity as LocalHostIdentity } from '../../agent/up.js';
 import { generateKeyPair } from '../../wg/keys.js';
 import { createLogger } from '../../log.js';
-import { parseEndpoint } from '../../validate.js';
-import { hostPort, label, parse, str } from '../args.js';
+import { bool, str } from '../ctx.js';
+import { endpoint as endpointFlag, hostPort, label, logLevel } from '../flags.js';
 import { userConfigPath, writeConfig } from '../config.js';
 import { UsageError } from '../errors.js';
 import { onShutdown } from '../shutdown.js';
+import type { Context } from '../spec.js';
 
-const USAGE = 'sixpn up [--data DIR] [--api HOST:PORT] [--dns HOST:PORT] [--region CODE] [--endpoint HOST:PORT] [--no-agent] [--log-level L]';
 export const DEFAULT_ORG = 'personal';
 
 function defaultEndpoint(): string {
@@ -50,19 +50,17 @@ async function ensureLocalHost(c: RunningCoordinator, dataDir: string, region: s
 interface Closer { close(): Promise<void> }
 
 
-export async function upCommand(argv: string[]): Promise<number> {
-  const p = parse(argv, {
-    data: { type: 'string' }, dns: { type: 'string' }, region: { type: 'string' }, endpoint: { type: 'string' },
-    'no-agent': { type: 'boolean' }, 'log-level': { type: 'string' },
-  }, USAGE, { min: 0, max: 0 });
-  const dataDir = resolve(str(p, 'data') ?? 'data');
-  const apiAddr = hostPort(str(p, 'api') ?? '127.0.0.1:4280', 'api');
-  const dnsAddr = hostPort(str(p, 'dns') ?? '127.0.0.1:5353', 'dns');
-  const region = label(str(p, 'region') ?? 'local', 'region');
-  const endpoint = str(p, 'endpoint');
-  if (endpoint && !parseEndpoint(endpoint)) throw new UsageError(`--endpoint ${JSON.stringify(endpoint)} is not HOST:PORT`);
+export async function upCommand(ctx: Context): Promise<number> {
+  const f = ctx.flags;
+  const dataDir = resolve(str(f, 'data') ?? 'data');
+  const apiAddr = hostPort(str(f, 'api') ?? '127.0.0.1:4280', 'api');
+  const dnsAddr = hostPort(str(f, 'dns') ?? '127.0.0.1:5353', 'dns');
+  const region = label(str(f, 'region') ?? 'local', 'region');
+  const endpointArg = str(f, 'endpoint');
+  const endpoint = endpointArg === undefined ? undefined : endpointFlag(endpointArg, 'endpoint');
+  const level = logLevel(str(f, 'log-level') ?? process.env.SIXPN_LOG_LEVEL ?? 'info');
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const logger = createLogger('up', str(p, 'log-level'));
+  const logger = createLogger('up', level);
 
   const c = await startCoordinator({ dataDir, host: apiAddr.host, port: apiAddr.port, logger: logger.child({ component: 'coordinator' }) });
   const closers: Closer[] = [c];
@@ -79,7 +77,7 @@ export async function upCommand(argv: string[]): Promise<number> {
     closers.unshift(dns);
 
     let agentLine = '';
-    if (str(p, 'no-agent') === undefined && !p.values['no-agent']) {
+    if (!bool(f, 'no-agent')) {
       if (process.getuid?.() !== 0) agentLine = 'data plane: off (not root: creating WireGuard interfaces, namespaces and nftables rules needs root; run `sudo sixpn up`)';
       else {
         const agent = await startUpAgent({ coordinatorUrl: c.url, identity: host, dataDir, logger: logger.child({ component: 'agent' }) });
