@@ -4,7 +4,7 @@
 // it recorded in the state dir, so several agents on one box never touch each
 // other's namespaces.
 import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import type { Logger } from '../log.js';
 import { isAlive, LogTail, procStart } from './proc.js';
 import type { StatusReporter } from './reporter.js';
@@ -120,7 +120,7 @@ export class MachineManager {
       if (isAlive(rec.pid, rec.pidStart)) this.watchAdopted(l);
       else this.commandEnded(l, 'command ended while the agent was down');
     }
-    this.log.info({ machine: a.machineId, commandPid: rec.pid }, 'adopted attachment');
+    this.log.info({ machine: a.machineId, childPid: rec.pid }, 'adopted attachment');
   }
 
   /** Why this host will not run the machine's command, or null. */
@@ -174,6 +174,8 @@ export class MachineManager {
     const argv = this.driver.commandArgv!(a, sandbox.argv(a.machineId, box, a.command!, this.driver.hiddenPaths?.() ?? []));
     const file = this.o.state.machineLog(a.machineId);
     const out = openSync(file, 'a');
+    // Where this run's output starts, taken before the command can write any.
+    const from = fstatSync(out).size;
     const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', HOME: box.workDir, LANG: process.env.LANG ?? 'C.UTF-8',
       // Output is a file, not a TTY: keep Python's lines live in the agent log.
       PYTHONUNBUFFERED: '1', ...machineEnv(a), SIXPN_WORK_DIR: box.workDir };
@@ -182,13 +184,13 @@ export class MachineManager {
     const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', out, out], env });
     closeSync(out);
     const log = this.log.child({ machine: a.machineId, app: a.app });
-    l.tail = new LogTail(file, log, true);
+    l.tail = new LogTail(file, log, from);
     l.tail.start();
     child.once('error', (err) => { log.error({ err: String(err) }, 'command failed to start'); this.commandEnded(l, `command failed to start: ${err.message}`); });
     if (child.pid) {
       l.rec.pid = child.pid;
       l.rec.pidStart = procStart(child.pid);
-      log.info({ commandPid: child.pid, argv: a.command, uid: box.uid, workDir: box.workDir }, 'command started');
+      log.info({ childPid: child.pid, argv: a.command, uid: box.uid, workDir: box.workDir }, 'command started');
       child.once('exit', (code, sig) => {
         // bwrap and setpriv exit 1 with their reason as the log's last line.
         const setup = code === 1 ? setupFailure(file) : null;

@@ -1,12 +1,13 @@
 // `sixpn up`: coordinator on an embedded SQLite, the default org `personal`,
 // a host record for this machine, the DNS server, and (as root) a local agent.
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startCoordinator, type RunningCoordinator } from '../../coordinator/run.js';
 import { startUpDns } from '../../dns/up.js';
 import { startUpAgent, type UpHostIdentity as LocalHostIdentity } from '../../agent/up.js';
 import { generateKeyPair } from '../../wg/keys.js';
+import { writeFileAtomic } from '../../atomic-file.js';
 import { createLogger } from '../../log.js';
 import { bool, str } from '../ctx.js';
 import { endpoint as endpointFlag, hostPort, label, logLevel } from '../flags.js';
@@ -33,7 +34,7 @@ async function ensureLocalHost(c: RunningCoordinator, dataDir: string, region: s
     if (endpoint && endpoint !== id.endpoint) {
       await c.store.updateHost(id.host_id, { endpoint });
       id.endpoint = endpoint;
-      writeFileSync(file, JSON.stringify(id, null, 2), { mode: 0o600 });
+      writeFileAtomic(file, JSON.stringify(id, null, 2));
     }
     return id;
   }
@@ -42,8 +43,7 @@ async function ensureLocalHost(c: RunningCoordinator, dataDir: string, region: s
   const host = await c.store.enrollHost({ region, endpoint: ep, public_key: keys.publicKey, gateway: true });
   const { token } = await c.store.createToken({ scope: 'host', host_id: host.id });
   const id: LocalHostIdentity = { host_id: host.id, public_key: keys.publicKey, private_key: keys.privateKey, credential: token, region, endpoint: ep };
-  writeFileSync(file, JSON.stringify(id, null, 2), { mode: 0o600 });
-  chmodSync(file, 0o600);
+  writeFileAtomic(file, JSON.stringify(id, null, 2));
   return id;
 }
 

@@ -3,7 +3,8 @@
 // heartbeats. Nothing outside the token's scope is ever written to the socket.
 import type { ServerResponse } from 'node:http';
 import type { Logger } from '../../log.js';
-import type { Store, TokenInfo } from '../../store/store.js';
+import type { TokenInfo } from '../../model/auth.js';
+import type { Store } from '../../store/store.js';
 import type { PeerStatusMap, UiMessage } from '../../ui/protocol.js';
 import type { FeedHub } from '../feed-hub.js';
 import { ScopeView, type Visibility } from './scope.js';
