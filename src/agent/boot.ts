@@ -92,7 +92,7 @@ export class AgentRuntime {
     const driver: AttachmentDriver = c.driver === 'hook'
       ? new HookDriver(c.hook!, this.rtnl, partLogger(this.log, 'hook'))
       : new NetnsDriver(this.rtnl, partLogger(this.log, 'netns'));
-    const machines = (this.machines = new MachineManager({ driver, state: this.state, reporter: this.reporter, log: partLogger(this.log, 'machines') }));
+    const machines = (this.machines = new MachineManager({ driver, state: this.state, reporter: this.reporter, log: partLogger(this.log, 'machines'), commands: c.commands, sandboxHide: c.sandboxHide }));
     this.status.bind({ attached: () => machines.attached().length });
     const ports: Ports = { wg: this.wg, rtnl: hostRtnl(this.rtnl), nft: hostNft(this.state), machines };
     const device: DeviceWant = { iface: c.iface, privateKey: identity.privateKey, listenPort: c.listenPort, mtu: c.mtu };

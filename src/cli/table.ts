@@ -112,6 +112,7 @@ export const TABLE: CommandSpec = {
         ca, insecure, metrics,
         { name: 'open-port', value: 'PORT/PROTO', help: 'let the outside reach this port (tcp or udp)', repeat: true },
         { name: 'no-outside-filter', help: 'do not firewall the host from the outside' },
+        { name: 'no-commands', help: 'refuse `machines run` commands on this host (such machines fail)' },
         { name: 'userspace', help: 'use wireguard-go even when the kernel has WireGuard' },
         { name: 'teardown', help: 'remove the interface, namespaces and rules, then exit' },
         logLevel,
