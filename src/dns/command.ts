@@ -1,5 +1,5 @@
 // `sixpn dns --coordinator URL --token T [--listen HOST:PORT]… [--upstream IP[:PORT]]… [--ttl S]
-//   [--ca FILE] [--insecure] [--metrics HOST:PORT] [--log-level L]`
+//   [--ca FILE] [--insecure] [--metrics HOST:PORT] [--workers N] [--log-level L]`
 // A Replica fed by the coordinator's /v1/watch, served by startDnsServer.
 // --metrics serves Prometheus series on their own listener (keep it on
 // loopback or a management address).
@@ -20,7 +20,7 @@ import { DnsStats } from './stats.js';
 import type { ListenAddress } from './transport.js';
 
 export const DNS_USAGE = 'usage: sixpn dns --coordinator URL --token T [--listen HOST:PORT]... [--upstream IP[:PORT]]... [--ttl S] '
-  + '[--ca FILE] [--insecure] [--metrics HOST:PORT] [--log-level L]';
+  + '[--ca FILE] [--insecure] [--metrics HOST:PORT] [--workers N] [--log-level L]';
 export const DEFAULT_LISTEN: readonly ListenAddress[] = [{ host: '127.0.0.1', port: 53 }, { host: '::1', port: 53 }];
 
 class HelpRequested extends Error {}
@@ -38,6 +38,8 @@ export interface DnsCommandConfig {
   insecure: boolean;
   /** where to serve GET /metrics; null: nowhere */
   metrics: ListenAddress | null;
+  /** processes answering UDP on the listen sockets (1: this one only) */
+  workers: number;
 }
 
 /**
@@ -71,6 +73,7 @@ export function parseDnsArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
         ca: { type: 'string' },
         insecure: { type: 'boolean' },
         metrics: { type: 'string' },
+        workers: { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -101,9 +104,14 @@ export function parseDnsArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) throw new UsageError(`--log-level: unknown level ${JSON.stringify(logLevel)}`);
   if (values.ca === '') throw new UsageError('--ca needs a FILE');
   const metrics = values.metrics === undefined ? null : hostPort(values.metrics, 'metrics');
+  let workers = 1;
+  if (values.workers !== undefined) {
+    if (!/^\d+$/.test(values.workers) || Number(values.workers) < 1 || Number(values.workers) > 64) throw new UsageError(`--workers must be 1..64, got ${JSON.stringify(values.workers)}`);
+    workers = Number(values.workers);
+  }
   return {
     coordinator, token, listen: listen.length ? listen : DEFAULT_LISTEN.map((a) => ({ ...a })), upstreams, ttl, logLevel,
-    caFile: values.ca ?? null, insecure: values.insecure ?? false, metrics,
+    caFile: values.ca ?? null, insecure: values.insecure ?? false, metrics, workers,
   };
 }
 
@@ -135,7 +143,7 @@ export async function dnsCommand(argv: string[]): Promise<number> {
   const stats = cfg.metrics ? new DnsStats() : undefined;
   let server;
   try {
-    server = await startDnsServer({ replica, listen: cfg.listen, upstreams: cfg.upstreams, ttl: cfg.ttl, logger: log, stats });
+    server = await startDnsServer({ replica, listen: cfg.listen, upstreams: cfg.upstreams, ttl: cfg.ttl, logger: log, stats, workers: cfg.workers });
   } catch (err) {
     log.error({ err: String(err) }, 'dns: cannot listen');
     process.stderr.write(`sixpn dns: cannot listen: ${(err as Error).message}\n`);
@@ -145,8 +153,8 @@ export async function dnsCommand(argv: string[]): Promise<number> {
   let metrics: MetricsServer | null = null;
   if (cfg.metrics && stats) {
     const registry = createRegistry({ defaultMetrics: true });
-    const engine = server.engine;
-    dnsMetrics(registry, stats, () => engine.cache);
+    const s = server;
+    dnsMetrics(registry, stats, () => s.cacheCounts());
     feedMetrics(registry, feed, replica, 'sixpn_dns_feed');
     try {
       metrics = await serveMetrics(registry, cfg.metrics);
