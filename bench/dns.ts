@@ -16,8 +16,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { benchQueries, benchState, benchZone, halfRandomQueries } from './dns-state.js';
-import { freePort, startKnot } from '../test/helpers/dns-knot.js';
-import { buildQuery, decode, udpExchange } from '../test/helpers/dns-packets.js';
+import { freePort, startKnot } from '../testkit/dns-knot.js';
+import { buildQuery, decode, udpExchange } from '../testkit/dns-packets.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const ORGS = Number(process.env.BENCH_ORGS ?? 1000);

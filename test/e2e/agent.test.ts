@@ -6,8 +6,8 @@ import { execa } from 'execa';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Machine } from '../../src/model/types.js';
-import { MeshLab } from '../../src/netns/meshlab.js';
-import { e2eUnavailable, namespacesLike, pingLoss } from '../helpers/mesh.js';
+import { MeshLab } from '../../lab/meshlab.js';
+import { e2eUnavailable, namespacesLike, pingLoss } from '../../testkit/mesh.js';
 
 const HOOK = (dir: string): string => `#!/bin/sh
 # A stand-in VM runtime: the "VM" is a namespace named hk-<machine id>.

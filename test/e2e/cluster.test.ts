@@ -1,6 +1,6 @@
 // End to end: clusters on the mesh. Three hosts in three regions (real
 // agents, wireguard-go, nftables), machines started with `command` running
-// the cluster programs of src/demo/cluster/, a developer peer brought up with
+// the cluster programs of examples/cluster/, a developer peer brought up with
 // stock wg-quick. One world for the whole file; the steps build on each other.
 // Timing figures are reported in the test titles; the only time limits
 // asserted are the issue's functional deadlines (metadata visible on every
@@ -13,9 +13,9 @@ import type { Machine } from '../../src/model/types.js';
 import {
   ClusterWorld, memberName, nearestRegion, ORG, PORTS, SCRIPTS,
   type ClientStatus, type PgStatus, type WorkerStatus,
-} from '../../src/demo/cluster/world.js';
+} from '../../examples/cluster/world.js';
 import { DEFAULT_MACHINE_API_PORT } from '../../src/agent/defaults.js';
-import { e2eUnavailable, namespacesLike } from '../helpers/mesh.js';
+import { e2eUnavailable, namespacesLike } from '../../testkit/mesh.js';
 
 const METRICS_PORT = 9482;
 

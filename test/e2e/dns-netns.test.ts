@@ -13,7 +13,7 @@ import { startDnsServer, type DnsServer } from '../../src/dns/server.js';
 import { Replica } from '../../src/feed/replica.js';
 import { REGIONS } from '../../src/model/regions.js';
 import type { State } from '../../src/model/types.js';
-import { machine } from '../helpers/dns-fixture.js';
+import { machine } from '../../testkit/dns-fixture.js';
 
 const run = promisify(execFile);
 const TAG = randomBytes(3).toString('hex'); // unique per run: names, networks

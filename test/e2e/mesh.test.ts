@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { generateKeyPair } from '../../src/wg/keys.js';
 import type { Machine } from '../../src/model/types.js';
-import { MeshLab } from '../../src/netns/meshlab.js';
-import { e2eUnavailable, namespacesLike, pingLoss, transfer } from '../helpers/mesh.js';
+import { MeshLab } from '../../lab/meshlab.js';
+import { e2eUnavailable, namespacesLike, pingLoss, transfer } from '../../testkit/mesh.js';
 
 describe('mesh (e2e: namespaces, wireguard-go, nftables)', function () {
   this.timeout(60_000);

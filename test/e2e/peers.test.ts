@@ -11,10 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import type { Machine, Peer } from '../../src/model/types.js';
-import { MeshLab } from '../../src/netns/meshlab.js';
-import { e2eUnavailable, namespacesLike } from '../helpers/mesh.js';
-import { httpServiceCode, Laptop } from '../helpers/peers-laptop.js';
-import { runCli } from '../helpers/proc.js';
+import { MeshLab } from '../../lab/meshlab.js';
+import { e2eUnavailable, namespacesLike } from '../../testkit/mesh.js';
+import { httpServiceCode, Laptop } from '../../testkit/peers-laptop.js';
+import { runCli } from '../../testkit/proc.js';
 
 const PORT = 8080;
 const txt = (answers: string[]): string => answers.join(' ').replace(/"/g, '');

@@ -9,9 +9,9 @@ import { ApiError, CoordinatorApi } from '../../src/agent/api.js';
 import { startCoordinator, type RunningCoordinator } from '../../src/coordinator/run.js';
 import { coordinatorFetchInit, CoordinatorCertError } from '../../src/feed/tls.js';
 import { silentLogger } from '../../src/log.js';
-import { KEY_A, KEY_B } from '../helpers/coordinator.js';
-import { runCli } from '../helpers/proc.js';
-import { tempDir } from '../helpers/tmp.js';
+import { KEY_A, KEY_B } from '../../testkit/coordinator.js';
+import { runCli } from '../../testkit/proc.js';
+import { tempDir } from '../../testkit/tmp.js';
 
 const openssl = (cwd: string, ...args: string[]): void => { execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] }); };
 

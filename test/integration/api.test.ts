@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { parseAddress } from '../../src/addr/plan.js';
-import { KEY_A, KEY_B, KEY_C, testCoordinator, type TestCoordinator } from '../helpers/coordinator.js';
+import { KEY_A, KEY_B, KEY_C, testCoordinator, type TestCoordinator } from '../../testkit/coordinator.js';
 
 describe('coordinator API', () => {
   let c: TestCoordinator;

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { parseAddress } from '../../src/addr/plan.js';
-import { runCli, sixpn, type Proc } from '../helpers/proc.js';
-import { tempDir } from '../helpers/tmp.js';
+import { runCli, sixpn, type Proc } from '../../testkit/proc.js';
+import { tempDir } from '../../testkit/tmp.js';
 
 describe('CLI against `sixpn up`', function () {
   this.timeout(60_000);

@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { KEY_A, testCoordinator, type TestCoordinator } from '../helpers/coordinator.js';
-import { dig, digHeader } from '../helpers/dns-packets.js';
-import { freePort } from '../helpers/dns-knot.js';
+import { KEY_A, testCoordinator, type TestCoordinator } from '../../testkit/coordinator.js';
+import { dig, digHeader } from '../../testkit/dns-packets.js';
+import { freePort } from '../../testkit/dns-knot.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 

@@ -10,9 +10,9 @@ import { QTYPE } from '../../src/dns/names.js';
 import { FeedClient } from '../../src/feed/client.js';
 import { Replica, type ReplicaUpdate } from '../../src/feed/replica.js';
 import { silentLogger } from '../../src/log.js';
-import { KEY_A } from '../helpers/coordinator.js';
-import { tempDir } from '../helpers/tmp.js';
-import { buildQuery, decode, udpExchange } from '../helpers/dns-packets.js';
+import { KEY_A } from '../../testkit/coordinator.js';
+import { tempDir } from '../../testkit/tmp.js';
+import { buildQuery, decode, udpExchange } from '../../testkit/dns-packets.js';
 
 async function waitFor(what: string, cond: () => Promise<boolean>, ms: number): Promise<void> {
   const end = Date.now() + ms;

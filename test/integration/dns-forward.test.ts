@@ -3,9 +3,9 @@
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { startDnsServer, type DnsServer } from '../../src/dns/server.js';
-import { fixtureReplica, NET_ACME } from '../helpers/dns-fixture.js';
-import { dig, digHeader, digShort } from '../helpers/dns-packets.js';
-import { freePort, startKnot, type Knot } from '../helpers/dns-knot.js';
+import { fixtureReplica, NET_ACME } from '../../testkit/dns-fixture.js';
+import { dig, digHeader, digShort } from '../../testkit/dns-packets.js';
+import { freePort, startKnot, type Knot } from '../../testkit/dns-knot.js';
 
 const BIG = Array.from({ length: 40 }, (_, i) => `big IN TXT "record number ${i} with some padding to make it long"`).join('\n');
 

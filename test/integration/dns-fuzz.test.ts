@@ -6,8 +6,8 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { startDnsServer, type DnsServer } from '../../src/dns/server.js';
 import { QTYPE } from '../../src/dns/names.js';
-import { EXT, fixtureReplica, NET_ACME, rng, WEB_AMS, WEB_IAD, WEB_SYD } from '../helpers/dns-fixture.js';
-import { buildQuery, COUNT_BOMB, decode, digShort, udpExchange } from '../helpers/dns-packets.js';
+import { EXT, fixtureReplica, NET_ACME, rng, WEB_AMS, WEB_IAD, WEB_SYD } from '../../testkit/dns-fixture.js';
+import { buildQuery, COUNT_BOMB, decode, digShort, udpExchange } from '../../testkit/dns-packets.js';
 
 const NAMES = ['web.internal', 'WEB.internal', 'vms.web.internal', '_instances.internal', 'top2.nearest.of.web.internal', 'nope.internal', 'internal',
   'f066.vm.web.internal', 'primary.role.kv._metadata.web.internal', 'b.8.3.b.6.6.0.f.d.7.0.0.b.7.a.0.1.0.0.0.0.0.0.0.a.a.d.f.ip6.arpa', 'example.com', ''];

@@ -17,10 +17,10 @@ import { startDnsServer, type DnsServer } from '../../src/dns/server.js';
 import { DnsStats } from '../../src/dns/stats.js';
 import { silentLogger } from '../../src/log.js';
 import { createRegistry, serveMetrics, type MetricsServer } from '../../src/metrics/index.js';
-import { KEY_A } from '../helpers/coordinator.js';
-import { fixtureReplica, NET_ACME } from '../helpers/dns-fixture.js';
-import { buildQuery, decode, tcpExchange, udpExchange } from '../helpers/dns-packets.js';
-import { tempDir } from '../helpers/tmp.js';
+import { KEY_A } from '../../testkit/coordinator.js';
+import { fixtureReplica, NET_ACME } from '../../testkit/dns-fixture.js';
+import { buildQuery, decode, tcpExchange, udpExchange } from '../../testkit/dns-packets.js';
+import { tempDir } from '../../testkit/tmp.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 

@@ -5,8 +5,8 @@ import { Resolver } from 'node:dns/promises';
 import { startDnsServer, type DnsServer } from '../../src/dns/server.js';
 import { QTYPE, reverseName } from '../../src/dns/names.js';
 import type { Replica } from '../../src/feed/replica.js';
-import { EXT, fixtureReplica, HOST_IAD, LAPTOP, machine, NET_ACME, WEB_AMS, WEB_IAD, WEB_SYD } from '../helpers/dns-fixture.js';
-import { buildQuery, decode, dig, digHeader, digShort, tcpPipeline, udpExchange } from '../helpers/dns-packets.js';
+import { EXT, fixtureReplica, HOST_IAD, LAPTOP, machine, NET_ACME, WEB_AMS, WEB_IAD, WEB_SYD } from '../../testkit/dns-fixture.js';
+import { buildQuery, decode, dig, digHeader, digShort, tcpPipeline, udpExchange } from '../../testkit/dns-packets.js';
 
 const WEB = [WEB_AMS, WEB_SYD, EXT, WEB_IAD].map((m) => m.address).sort();
 

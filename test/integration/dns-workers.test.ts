@@ -10,11 +10,11 @@ import { QTYPE, RCODE } from '../../src/dns/names.js';
 import { startDnsServer, type DnsServer } from '../../src/dns/server.js';
 import { DnsStats } from '../../src/dns/stats.js';
 import type { Replica } from '../../src/feed/replica.js';
-import { KEY_A, testCoordinator } from '../helpers/coordinator.js';
-import { fixtureReplica, NET_ACME, WEB_AMS, WEB_IAD, WEB_SYD, EXT } from '../helpers/dns-fixture.js';
-import { buildQuery, decode, dig, digHeader, udpExchange } from '../helpers/dns-packets.js';
-import { freePort } from '../helpers/dns-knot.js';
-import { until } from '../helpers/until.js';
+import { KEY_A, testCoordinator } from '../../testkit/coordinator.js';
+import { fixtureReplica, NET_ACME, WEB_AMS, WEB_IAD, WEB_SYD, EXT } from '../../testkit/dns-fixture.js';
+import { buildQuery, decode, dig, digHeader, udpExchange } from '../../testkit/dns-packets.js';
+import { freePort } from '../../testkit/dns-knot.js';
+import { until } from '../../testkit/until.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 

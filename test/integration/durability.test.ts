@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { FeedClient } from '../../src/feed/client.js';
 import { Replica } from '../../src/feed/replica.js';
-import { sixpn, type Proc } from '../helpers/proc.js';
-import { tempDir } from '../helpers/tmp.js';
-import { until } from '../helpers/until.js';
+import { sixpn, type Proc } from '../../testkit/proc.js';
+import { tempDir } from '../../testkit/tmp.js';
+import { until } from '../../testkit/until.js';
 
 
 async function api(url: string, token: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { FeedClient } from '../../src/feed/client.js';
 import { Replica } from '../../src/feed/replica.js';
-import { KEY_A, testCoordinator, type TestCoordinator } from '../helpers/coordinator.js';
-import { openWatch } from '../helpers/watch.js';
-import { until } from '../helpers/until.js';
+import { KEY_A, testCoordinator, type TestCoordinator } from '../../testkit/coordinator.js';
+import { openWatch } from '../../testkit/watch.js';
+import { until } from '../../testkit/until.js';
 
 
 describe('change feed', () => {

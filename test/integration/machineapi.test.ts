@@ -5,7 +5,7 @@ import { coordinatorWriter } from '../../src/machineapi/writer.js';
 import { CoordinatorApi } from '../../src/agent/api.js';
 import { FeedClient } from '../../src/feed/client.js';
 import type { Machine } from '../../src/model/types.js';
-import { KEY_A, KEY_B, testCoordinator, type TestCoordinator } from '../helpers/coordinator.js';
+import { KEY_A, KEY_B, testCoordinator, type TestCoordinator } from '../../testkit/coordinator.js';
 
 describe('machine API identity', () => {
   let c: TestCoordinator;

@@ -6,10 +6,10 @@ import { FeedClient } from '../../src/feed/client.js';
 import { Replica } from '../../src/feed/replica.js';
 import { silentLogger } from '../../src/log.js';
 import { createRegistry, feedMetrics, serveMetrics, type MetricsServer } from '../../src/metrics/index.js';
-import { KEY_A } from '../helpers/coordinator.js';
-import { tempDir } from '../helpers/tmp.js';
-import { openWatch } from '../helpers/watch.js';
-import { until } from '../helpers/until.js';
+import { KEY_A } from '../../testkit/coordinator.js';
+import { tempDir } from '../../testkit/tmp.js';
+import { openWatch } from '../../testkit/watch.js';
+import { until } from '../../testkit/until.js';
 
 /** Exposition text → { 'name{a="b",…}': value } (labels as printed). */
 function parse(text: string): Map<string, number> {

@@ -6,10 +6,10 @@ import pg from 'pg';
 import type { FeedMessage } from '../../src/model/types.js';
 import { PostgresBackend } from '../../src/store/postgres.js';
 import { Store } from '../../src/store/store.js';
-import { KEY_A } from '../helpers/coordinator.js';
-import { freePort, startPg, type PgCluster } from '../helpers/pg.js';
-import { runCli, sixpn, type Proc } from '../helpers/proc.js';
-import { openWatch, type WatchStream } from '../helpers/watch.js';
+import { KEY_A } from '../../testkit/coordinator.js';
+import { freePort, startPg, type PgCluster } from '../../testkit/pg.js';
+import { runCli, sixpn, type Proc } from '../../testkit/proc.js';
+import { openWatch, type WatchStream } from '../../testkit/watch.js';
 
 async function api(url: string, token: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
   const res = await fetch(`${url}${path}`, {

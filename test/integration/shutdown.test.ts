@@ -7,11 +7,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { FeedMessage } from '../../src/model/types.js';
-import { startPg, type PgCluster } from '../helpers/pg.js';
-import { sixpn, type Proc } from '../helpers/proc.js';
-import { tempDir } from '../helpers/tmp.js';
-import { openWatch, type WatchStream } from '../helpers/watch.js';
-import { until } from '../helpers/until.js';
+import { startPg, type PgCluster } from '../../testkit/pg.js';
+import { sixpn, type Proc } from '../../testkit/proc.js';
+import { tempDir } from '../../testkit/tmp.js';
+import { openWatch, type WatchStream } from '../../testkit/watch.js';
+import { until } from '../../testkit/until.js';
 
 async function post(url: string, token: string, path: string, body: unknown): Promise<{ status: number; json: any }> {
   const res = await fetch(`${url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });

@@ -8,9 +8,9 @@ import { PostgresBackend } from '../../src/store/postgres.js';
 import type { SqlBackend } from '../../src/store/sql.js';
 import { SqliteBackend } from '../../src/store/sqlite.js';
 import { Store, type StoreOptions } from '../../src/store/store.js';
-import { KEY_A, KEY_B, KEY_C } from '../helpers/coordinator.js';
-import { startPg, type PgCluster } from '../helpers/pg.js';
-import { tempDir } from '../helpers/tmp.js';
+import { KEY_A, KEY_B, KEY_C } from '../../testkit/coordinator.js';
+import { startPg, type PgCluster } from '../../testkit/pg.js';
+import { tempDir } from '../../testkit/tmp.js';
 
 interface BackendUnderTest {
   name: 'sqlite' | 'postgres';

@@ -7,8 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expandExec, parseEnvFile, unitExec } from '../../src/cli/commands/install-units.js';
-import { runCli } from '../helpers/proc.js';
-import { tempDir } from '../helpers/tmp.js';
+import { runCli } from '../../testkit/proc.js';
+import { tempDir } from '../../testkit/tmp.js';
 
 const UNITS = ['sixpn-agent.service', 'sixpn-coordinator.service', 'sixpn-dns.service'];
 

@@ -14,9 +14,9 @@ import {
   checkCoordinatorUrl, coordinatorFetchInit, CoordinatorCertError, explainFetchError, isLoopbackHost, loadCoordinatorTls,
 } from '../../src/feed/tls.js';
 import { silentLogger } from '../../src/log.js';
-import { runCli, sixpn, type Proc } from '../helpers/proc.js';
-import { tempDir } from '../helpers/tmp.js';
-import { until } from '../helpers/until.js';
+import { runCli, sixpn, type Proc } from '../../testkit/proc.js';
+import { tempDir } from '../../testkit/tmp.js';
+import { until } from '../../testkit/until.js';
 
 function openssl(cwd: string, ...args: string[]): void {
   execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });

@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { networkDnsAddress, networkPrefix, parseAddress } from '../../src/addr/plan.js';
 import { publicKeyOf } from '../../src/wg/keys.js';
 import type { Host, Peer } from '../../src/model/types.js';
-import { KEY_A, KEY_B, KEY_C, testCoordinator, type TestCoordinator } from '../helpers/coordinator.js';
-import { parseWgQuick, recordingProxy, runCliIn, type RecordingProxy } from '../helpers/peers.js';
-import { tempDir } from '../helpers/tmp.js';
+import { KEY_A, KEY_B, KEY_C, testCoordinator, type TestCoordinator } from '../../testkit/coordinator.js';
+import { parseWgQuick, recordingProxy, runCliIn, type RecordingProxy } from '../../testkit/peers.js';
+import { tempDir } from '../../testkit/tmp.js';
 
 const ONE_LINE = /^sixpn wireguard: [^\n]+\n$/;
 

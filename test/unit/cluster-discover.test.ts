@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { machineApiBase, parseInstances, parseVms } from '../../src/demo/cluster/discover.js';
+import { machineApiBase, parseInstances, parseVms } from '../../examples/cluster/discover.js';
 
 describe('cluster discovery: _instances.internal parsing', () => {
   const cases: { name: string; txt: string[][]; want: { id: string; app: string }[] }[] = [

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { AnswerCache } from '../../src/dns/cache.js';
 import type { Encoded } from '../../src/dns/response.js';
-import { rng } from '../helpers/dns-fixture.js';
+import { rng } from '../../testkit/dns-fixture.js';
 
 const enc = (tag: string): Encoded => ({ buf: Buffer.from(tag), qEnd: 0, rotatable: 0 });
 const tagOf = (c: AnswerCache, net: number, key: string): string | null => c.get(net, key)?.buf.toString() ?? null;

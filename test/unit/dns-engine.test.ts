@@ -10,8 +10,8 @@ import { Replica } from '../../src/feed/replica.js';
 import { silentLogger } from '../../src/log.js';
 import {
   API_1, fixtureReplica, HOST_AMS, HOST_IAD, machine, NET_ACME, NET_GLOBEX, querierAddress, WEB_AMS, WEB_IAD,
-} from '../helpers/dns-fixture.js';
-import { buildQuery, COUNT_BOMB, decode, type Decoded, type QueryOpts } from '../helpers/dns-packets.js';
+} from '../../testkit/dns-fixture.js';
+import { buildQuery, COUNT_BOMB, decode, type Decoded, type QueryOpts } from '../../testkit/dns-packets.js';
 
 const ACME_SRC = querierAddress(NET_ACME, HOST_IAD);
 const GLOBEX_SRC = querierAddress(NET_GLOBEX, HOST_AMS);

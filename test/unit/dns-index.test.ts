@@ -8,7 +8,7 @@ import { QTYPE, reverseName } from '../../src/dns/names.js';
 import type { ChangeOp, Machine, MachineState } from '../../src/model/types.js';
 import {
   fixtureReplica, HOST_AMS, HOST_IAD, HOST_SYD, machine, NET_ACME, NET_ACME_STAGING, NET_GLOBEX, peer, rng, WEB_AMS,
-} from '../helpers/dns-fixture.js';
+} from '../../testkit/dns-fixture.js';
 
 const NETS = [NET_ACME, NET_GLOBEX, NET_ACME_STAGING];
 const APPS: Record<number, string[]> = { [NET_ACME]: ['web', 'db', 'empty', 'new1'], [NET_GLOBEX]: ['api', 'web2', 'new2'], [NET_ACME_STAGING]: ['stg'] };

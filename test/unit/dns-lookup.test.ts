@@ -7,7 +7,7 @@ import { QTYPE, reverseName } from '../../src/dns/names.js';
 import {
   API_1, DB_1, DB_2, DB_FAILED, EXT, fixtureReplica, GLOBEX_LAPTOP, LAPTOP, NET_ACME, NET_ACME_STAGING, NET_GLOBEX, STG_1,
   WEB2_1, WEB_AMS, WEB_IAD, WEB_SYD, WEB_SYD_STOPPED,
-} from '../helpers/dns-fixture.js';
+} from '../../testkit/dns-fixture.js';
 
 const { AAAA, A, TXT, PTR, SOA, NS, ANY, AXFR } = QTYPE;
 const aaaa = (...xs: { address: string }[]): string[] => xs.map((x) => `AAAA ${x.address}`);

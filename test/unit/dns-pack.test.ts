@@ -11,8 +11,8 @@ import { ipv6Bytes, packResponse } from '../../src/dns/pack.js';
 import { guardQuery, questionName } from '../../src/dns/wire.js';
 import {
   DB_1, EXT, fixtureReplica, LAPTOP, NET_ACME, NET_ACME_STAGING, NET_GLOBEX, rng, WEB_AMS, WEB_IAD, WEB_SYD,
-} from '../helpers/dns-fixture.js';
-import { buildQuery, decode } from '../helpers/dns-packets.js';
+} from '../../testkit/dns-fixture.js';
+import { buildQuery, decode } from '../../testkit/dns-packets.js';
 
 const soa = (zone: string, serial = 100): Rr => ({ type: QTYPE.SOA, name: zone, mname: NS_NAME, rname: HOSTMASTER, serial });
 const aaaa = (name: string, ...addrs: string[]): Rr[] => addrs.map((address) => ({ type: QTYPE.AAAA, name, address }));

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { guardQuery } from '../../src/dns/wire.js';
 import { RCODE } from '../../src/dns/names.js';
-import { buildQuery, COUNT_BOMB, encodeName } from '../helpers/dns-packets.js';
+import { buildQuery, COUNT_BOMB, encodeName } from '../../testkit/dns-packets.js';
 
 const q = buildQuery('Web.Internal', 28, { id: 0xbeef });
 const withOpt = buildQuery('web.internal', 16, { edns: 4096 });

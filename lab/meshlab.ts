@@ -8,11 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import type { Host, Machine } from '../model/types.js';
-import { parseDump, type WgDump } from '../wg/dump.js';
+import type { Host, Machine } from '../src/model/types.js';
+import { parseDump, type WgDump } from '../src/wg/dump.js';
 import { Lab, type LabHost } from './lab.js';
 
-const MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export interface LabAgent {

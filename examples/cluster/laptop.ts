@@ -9,11 +9,11 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { renderPeerConfig } from '../../cli/commands/wireguard.js';
-import type { Peer } from '../../model/types.js';
-import type { MeshLab } from '../../netns/meshlab.js';
-import type { LabHost } from '../../netns/lab.js';
-import { generateKeyPair } from '../../wg/keys.js';
+import { renderPeerConfig } from '../../src/cli/commands/wireguard.js';
+import type { Peer } from '../../src/model/types.js';
+import type { MeshLab } from '../../lab/meshlab.js';
+import type { LabHost } from '../../lab/lab.js';
+import { generateKeyPair } from '../../src/wg/keys.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

@@ -1,6 +1,6 @@
 // Read a watch stream line by line over real HTTP.
 import http from 'node:http';
-import type { FeedMessage } from '../../src/model/types.js';
+import type { FeedMessage } from '../src/model/types.js';
 
 export interface WatchStream {
   next(timeoutMs?: number): Promise<FeedMessage>;

@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export const SIXPN_MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+export const SIXPN_MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 
 export interface Proc {
   child: ChildProcess;

@@ -10,8 +10,8 @@
 //      the clients follow `primary.role.kv._metadata.pg.internal`.
 // Everything is removed on exit or Ctrl-C. `--stay` keeps it up until Ctrl-C.
 import { readFileSync } from 'node:fs';
-import { networkDnsAddress } from '../addr/plan.js';
-import type { Machine } from '../model/types.js';
+import { networkDnsAddress } from '../src/addr/plan.js';
+import type { Machine } from '../src/model/types.js';
 import {
   ClusterWorld, memberName, nearestRegion, PORTS, REGIONS, SCRIPTS,
   type ClientStatus, type PgStatus, type WorkerStatus,

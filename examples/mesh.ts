@@ -5,8 +5,8 @@
 // `machines run` service, and a second org that can see and reach nothing.
 // Everything it made is removed on exit or Ctrl-C. `--stay` keeps the mesh
 // up until Ctrl-C so you can poke at it.
-import type { Machine } from '../model/types.js';
-import { MeshLab } from '../netns/meshlab.js';
+import type { Machine } from '../src/model/types.js';
+import { MeshLab } from '../lab/meshlab.js';
 
 const bold = (s: string): string => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
 const dim = (s: string): string => (process.stdout.isTTY ? `\x1b[2m${s}\x1b[0m` : s);

@@ -8,9 +8,9 @@ import { execa } from 'execa';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Machine } from '../../model/types.js';
-import { regionDistanceKm, REGIONS as ALL_REGIONS } from '../../model/regions.js';
-import { MeshLab } from '../../netns/meshlab.js';
+import type { Machine } from '../../src/model/types.js';
+import { regionDistanceKm, REGIONS as ALL_REGIONS } from '../../src/model/regions.js';
+import { MeshLab } from '../../lab/meshlab.js';
 import { Laptop } from './laptop.js';
 
 const here = (f: string): string => fileURLToPath(new URL(f, import.meta.url));

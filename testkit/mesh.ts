@@ -1,8 +1,8 @@
-// Test-side helpers around MeshLab (src/netns/meshlab.ts): skip unless the
+// Test-side helpers around MeshLab (lab/meshlab.ts): skip unless the
 // suite can build namespaces, and small assertions on pings and counters.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import type { WgDump } from '../../src/wg/dump.js';
+import type { WgDump } from '../src/wg/dump.js';
 
 /** Why end-to-end tests cannot run here, or null when they can. */
 export function e2eUnavailable(): string | null {

@@ -1,10 +1,10 @@
 // A small multi-org state for DNS tests: two orgs, a custom network, three
 // hosts in three regions, machines in every state, peers (one standing in as
 // an app instance).
-import { machineAddress, peerAddress } from '../../src/addr/plan.js';
-import { Replica } from '../../src/feed/replica.js';
-import { REGIONS } from '../../src/model/regions.js';
-import type { App, Host, Machine, MachineState, Network, Org, Peer, State } from '../../src/model/types.js';
+import { machineAddress, peerAddress } from '../src/addr/plan.js';
+import { Replica } from '../src/feed/replica.js';
+import { REGIONS } from '../src/model/regions.js';
+import type { App, Host, Machine, MachineState, Network, Org, Peer, State } from '../src/model/types.js';
 
 export const NET_ACME = 1;
 export const NET_GLOBEX = 2;

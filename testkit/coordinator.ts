@@ -1,11 +1,11 @@
 // An in-process coordinator on a real SQLite file, for API and feed tests.
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { buildCoordinator } from '../../src/coordinator/app.js';
-import type { FeedHub } from '../../src/coordinator/feed-hub.js';
-import { silentLogger } from '../../src/log.js';
-import { SqliteBackend } from '../../src/store/sqlite.js';
-import { Store } from '../../src/store/store.js';
+import { buildCoordinator } from '../src/coordinator/app.js';
+import type { FeedHub } from '../src/coordinator/feed-hub.js';
+import { silentLogger } from '../src/log.js';
+import { SqliteBackend } from '../src/store/sqlite.js';
+import { Store } from '../src/store/store.js';
 import { tempDir } from './tmp.js';
 
 export interface TestCoordinator {
