@@ -87,7 +87,7 @@ export class DnsEngine {
     const hit = this.cache.get(who.networkId, key);
     if (hit) return materialize(hit, msg, q, limit);
 
-    // Miss path: no dns2 here (its bit-level reader and writer cost ~100 µs a packet).
+    // Miss path: packed directly (dns2's bit-per-element writer was most of its cost).
     const name = questionName(msg, q.qnameEnd);
     const res = lookup(index, name, q.qtype, who.networkId, who.region);
     switch (res.kind) {
@@ -112,7 +112,8 @@ export class DnsEngine {
     const cacheable = this.o.cache !== false && (res.kind !== 'answer' || res.cacheable);
     const entry = cacheable
       ? this.cache.set(who.networkId, key, enc, q.opt !== null)
-      : { ...enc, turn: 0, truncated: null, hasOpt: q.opt !== null };
+      // (fields spelled out: an object spread here took most of the miss path's time)
+      : { buf: enc.buf, qEnd: enc.qEnd, rotatable: enc.rotatable, turn: 0, truncated: null, hasOpt: q.opt !== null };
     return materialize(entry, msg, q, limit);
   }
 }
