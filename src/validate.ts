@@ -1,20 +1,72 @@
-// Shared input rules (also expressed as JSON-schema patterns for the API).
+// The input rules, declared once: each is a JSON-schema string fragment (the
+// coordinator's fastify schemas are built from it), a test (the machine API
+// and the CLI call it) and a hint for error messages. Change a rule here and
+// every door changes with it.
+
+/** The JSON-schema shape of a string rule (what fastify's ajv checks). */
+export interface StringSchema {
+  readonly type: 'string';
+  readonly pattern?: string;
+  readonly minLength?: number;
+  readonly maxLength?: number;
+}
+
+export interface InputRule {
+  /** what the value is, for messages: "metadata value" */
+  readonly what: string;
+  /** what a good value looks like: "1-255 printable characters without spaces" */
+  readonly hint: string;
+  readonly schema: StringSchema;
+  test(value: string): boolean;
+  /** `metadata value "a b" must be 1-255 printable characters without spaces` */
+  explain(value: string): string;
+}
+
+function rule(what: string, hint: string, schema: Omit<StringSchema, 'type'>, extra?: (s: string) => boolean): InputRule {
+  const s: StringSchema = { type: 'string', ...schema };
+  const re = s.pattern === undefined ? null : new RegExp(s.pattern);
+  return {
+    what,
+    hint,
+    schema: s,
+    test: (v) =>
+      (s.minLength === undefined || v.length >= s.minLength) &&
+      (s.maxLength === undefined || v.length <= s.maxLength) &&
+      (re === null || re.test(v)) &&
+      (extra === undefined || extra(v)),
+    explain: (v) => `${what} ${JSON.stringify(v)} must be ${hint}`,
+  };
+}
 
 export const DNS_LABEL_PATTERN = '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$';
-export const DNS_LABEL_RE = new RegExp(DNS_LABEL_PATTERN);
 export const PEER_NAME_MAX = 15;
 /** 32 bytes, standard base64 */
 export const WG_KEY_PATTERN = '^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$';
-export const WG_KEY_RE = new RegExp(WG_KEY_PATTERN);
 export const METADATA_KEY_PATTERN = '^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$';
+const LABEL_HINT = "a DNS label (a-z, 0-9, '-', 1-63 chars, no leading or trailing '-')";
 
-export function isDnsLabel(s: string): boolean {
-  return DNS_LABEL_RE.test(s);
-}
+export const RULES = {
+  /** org, app, network and group names */
+  label: rule('name', LABEL_HINT, { pattern: DNS_LABEL_PATTERN, minLength: 1, maxLength: 63 }),
+  region: rule('region', 'a region code (a DNS label such as ams)', { pattern: DNS_LABEL_PATTERN, minLength: 1, maxLength: 63 }),
+  /** a developer peer's name: a DNS label short enough for an interface name */
+  peerName: rule('peer name', `a DNS label of at most ${PEER_NAME_MAX} characters`, { pattern: DNS_LABEL_PATTERN, minLength: 1, maxLength: PEER_NAME_MAX }),
+  wgKey: rule('WireGuard key', 'a WireGuard key (32 bytes, base64)', { pattern: WG_KEY_PATTERN }, (s) => Buffer.from(s, 'base64').length === 32),
+  machineId: rule('machine id', '14 hex chars (0-9, a-f)', { pattern: '^[0-9a-f]{14}$' }),
+  metadataKey: rule('metadata key', "lowercase a-z, 0-9, '-', '_' (1-63 chars, no leading or trailing '-' or '_')", { pattern: METADATA_KEY_PATTERN, maxLength: 63 }),
+  metadataValue: rule('metadata value', '1-255 printable characters without spaces', { maxLength: 255, pattern: '^[\\x21-\\x7e]+$' }),
+  /** HOST:PORT; the schema bounds the length, parseEndpoint checks the shape */
+  endpoint: rule('endpoint', 'HOST:PORT', { minLength: 3, maxLength: 261 }, (s) => parseEndpoint(s) !== null),
+} as const satisfies Record<string, InputRule>;
 
-export function isWgKey(s: string): boolean {
-  return WG_KEY_RE.test(s) && Buffer.from(s, 'base64').length === 32;
-}
+/** At most this many metadata keys on one machine. */
+export const METADATA_MAX_KEYS = 64;
+
+export const isDnsLabel = (s: string): boolean => RULES.label.test(s);
+export const isWgKey = (s: string): boolean => RULES.wgKey.test(s);
+export const isMachineId = (s: string): boolean => RULES.machineId.test(s);
+export const isMetadataKey = (s: string): boolean => RULES.metadataKey.test(s);
+export const isMetadataValue = (s: string): boolean => RULES.metadataValue.test(s);
 
 /** HOST:PORT with HOST an IPv4, [IPv6] or DNS name, PORT 1-65535. */
 export function parseEndpoint(s: string): { host: string; port: number } | null {

@@ -9,7 +9,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { renderPeerConfig } from '../../src/cli/commands/wireguard.js';
+import { renderPeerConfig } from '../../src/wg/quick.js';
 import type { Peer } from '../../src/model/types.js';
 import type { MeshLab } from '../../lab/meshlab.js';
 import type { LabHost } from '../../lab/lab.js';

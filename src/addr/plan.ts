@@ -4,6 +4,7 @@
 // | fdaa    | network id | host id | machine id | 0x0002  |
 import { Address6 } from 'ip-address';
 import { AppError } from '../errors.js';
+import { RULES } from '../validate.js';
 
 export const DEFAULT_PREFIX = 0xfdaa;
 const U32 = 0xffffffff;
@@ -91,8 +92,9 @@ export function machineFieldOf(machineId: string): number {
   return parseInt(machineId.slice(0, 8), 16) >>> 0;
 }
 
+/** A machine id (validate.ts's rule) outside the developer peers' 0000 range. */
 export function isMachineId(s: string): boolean {
-  return s.length === MACHINE_ID_HEX && /^[0-9a-f]+$/.test(s) && !s.startsWith('0000');
+  return RULES.machineId.test(s) && !s.startsWith('0000');
 }
 
 /**

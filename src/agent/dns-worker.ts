@@ -16,6 +16,8 @@ interface Init {
   upstreams: Upstream[];
   prefix: number;
   logLevel: string;
+  /** the parent logger's bindings (name, component…): the worker's lines read as the parent's */
+  logBindings: Record<string, unknown>;
   snapshot: { rev: number; state: State } | null;
 }
 
@@ -35,7 +37,7 @@ export async function startDnsWorker(o: { replica: Replica; listen: Init['listen
   let addresses: { host: string; port: number }[] = [];
 
   const spawnWorker = (): Promise<void> => new Promise((resolve, reject) => {
-    const init: Init = { listen: o.listen, upstreams: o.upstreams ?? [], prefix: o.prefix, logLevel: o.logger.level, snapshot: snapshot() };
+    const init: Init = { listen: o.listen, upstreams: o.upstreams ?? [], prefix: o.prefix, logLevel: o.logger.level, logBindings: o.logger.bindings(), snapshot: snapshot() };
     let ready = false;
     worker = new Worker(new URL(import.meta.url), { workerData: init });
     worker.once('message', (m: FromWorker) => {
@@ -51,24 +53,23 @@ export async function startDnsWorker(o: { replica: Replica; listen: Init['listen
     });
   });
 
-  const onUpdate = (u: ReplicaUpdate): void => {
-    const msg: ToWorker = u.ops === null ? { snapshot: snapshot()! } : { change: { rev: u.rev, ops: u.ops } };
-    worker.postMessage(msg);
-  };
   // Subscribed first: updates during the worker's boot queue on its port
   // (those already in its snapshot are skipped by revision).
-  o.replica.on('update', onUpdate);
+  const unsubscribe = o.replica.subscribe((u: ReplicaUpdate) => {
+    const msg: ToWorker = u.ops === null ? { snapshot: snapshot()! } : { change: { rev: u.rev, ops: u.ops } };
+    worker.postMessage(msg);
+  });
   try {
     await spawnWorker();
   } catch (err) {
-    o.replica.off('update', onUpdate);
+    unsubscribe();
     throw err;
   }
   return {
     get addresses() { return addresses; },
     async close() {
       closing = true;
-      o.replica.off('update', onUpdate);
+      unsubscribe();
       const exited = new Promise((r) => worker.once('exit', r));
       worker.postMessage({ close: true } satisfies ToWorker);
       const t = setTimeout(() => void worker.terminate(), 3000);
@@ -85,7 +86,8 @@ async function runWorker(init: Init): Promise<void> {
   ]);
   const replica = new Replica();
   if (init.snapshot) replica.applySnapshot(init.snapshot.rev, init.snapshot.state);
-  const logger = createLogger('agent', init.logLevel).child({ component: 'dns' });
+  const { name, ...bindings } = init.logBindings;
+  const logger = createLogger(typeof name === 'string' ? name : 'agent', init.logLevel).child(bindings);
   try {
     const server = await startDnsServer({ replica, listen: init.listen, upstreams: init.upstreams, prefix: init.prefix, logger });
     port.on('message', (m: ToWorker) => {

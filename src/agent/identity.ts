@@ -2,10 +2,12 @@
 // only to the state dir, mode 0600, and to the WireGuard device); the
 // coordinator sees the public key at enrollment and hands back the host id
 // and a credential. `sixpn up` passes an identity it provisioned itself.
+// A host restarted with a new --endpoint tells the coordinator (followEndpoint).
 import type { Logger } from '../log.js';
 import { generateKeyPair, publicKeyOf } from '../wg/keys.js';
-import { ApiError, type CoordinatorApi } from './api.js';
+import { ApiError, type CoordinatorApi } from '../client/api.js';
 import type { Identity, StateDir } from './statedir.js';
+import type { Timers } from './timers.js';
 
 export class EnrollError extends Error {
   override name = 'EnrollError';
@@ -52,4 +54,25 @@ export async function resolveIdentity(o: IdentityInput): Promise<Identity> {
       backoff = Math.min(backoff * 2, 10_000);
     }
   }
+}
+
+/**
+ * Started with another --endpoint than the one enrolled (the host moved):
+ * tell the coordinator, so the other hosts' peers follow. Retried in the
+ * background while the coordinator is unreachable.
+ */
+export function followEndpoint(o: { state: StateDir; api: CoordinatorApi; hostId: number; endpoint: string; log: Logger; timers: Timers }, delayMs = 500): void {
+  const saved = o.state.loadIdentity() as (Parameters<StateDir['saveIdentity']>[0] & { endpoint?: string }) | null;
+  if (!saved?.endpoint || saved.endpoint === o.endpoint || saved.hostId !== o.hostId) return;
+  void o.api.updateEndpoint(o.hostId, o.endpoint).then(() => {
+    o.state.saveIdentity({ ...saved, endpoint: o.endpoint });
+    o.log.info({ was: saved.endpoint, now: o.endpoint }, 'endpoint moved; coordinator updated');
+  }, (err: unknown) => {
+    if (err instanceof ApiError && err.status < 500 && err.status !== 429) {
+      o.log.error({ err: err.message, endpoint: o.endpoint }, 'coordinator refused the new endpoint');
+      return;
+    }
+    o.log.warn({ err: String(err), retryMs: delayMs }, 'could not update endpoint; retrying');
+    o.timers.after(delayMs, () => followEndpoint(o, Math.min(delayMs * 2, 10_000)));
+  });
 }

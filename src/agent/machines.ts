@@ -3,7 +3,7 @@
 // report their end. Owns only the attachments it recorded in the state dir,
 // so several agents on one box never touch each other's namespaces.
 import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import type { Logger } from '../log.js';
 import { isAlive, LogTail, procStart } from './proc.js';
 import type { StatusReporter } from './reporter.js';
@@ -101,7 +101,7 @@ export class MachineManager {
       if (isAlive(rec.pid, rec.pidStart)) this.watchAdopted(l);
       else this.commandEnded(l, 'command ended while the agent was down');
     }
-    this.log.info({ machine: a.machineId, pid: rec.pid }, 'adopted attachment');
+    this.log.info({ machine: a.machineId, childPid: rec.pid }, 'adopted attachment');
   }
 
   private async attach(a: Attachment): Promise<void> {
@@ -133,6 +133,8 @@ export class MachineManager {
     const argv = this.driver.commandArgv!(a, a.command!);
     const file = this.o.state.machineLog(a.machineId);
     const out = openSync(file, 'a');
+    // Where this run's output starts, taken before the command can write any.
+    const from = fstatSync(out).size;
     const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', HOME: process.env.HOME ?? '/root', LANG: process.env.LANG ?? 'C.UTF-8',
       // Output is a file, not a TTY: keep Python's lines live in the agent log.
       PYTHONUNBUFFERED: '1', ...machineEnv(a) };
@@ -141,13 +143,13 @@ export class MachineManager {
     const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', out, out], env });
     closeSync(out);
     const log = this.log.child({ machine: a.machineId, app: a.app });
-    l.tail = new LogTail(file, log, true);
+    l.tail = new LogTail(file, log, from);
     l.tail.start();
     child.once('error', (err) => { log.error({ err: String(err) }, 'command failed to start'); this.commandEnded(l, `command failed to start: ${err.message}`); });
     if (child.pid) {
       l.rec.pid = child.pid;
       l.rec.pidStart = procStart(child.pid);
-      log.info({ pid: child.pid, argv: a.command }, 'command started');
+      log.info({ childPid: child.pid, argv: a.command }, 'command started');
       child.once('exit', (code, sig) => this.commandEnded(l, `command exited with ${code ?? sig}`));
     }
     child.unref();

@@ -29,8 +29,9 @@ export class LogTail {
   private partial = '';
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly file: string, private readonly log: Logger, fromEnd: boolean, private readonly intervalMs = 200) {
-    this.offset = fromEnd && existsSync(file) ? statSync(file).size : 0;
+  /** from: the start, the current end, or a byte offset (the end taken before the writer started). */
+  constructor(private readonly file: string, private readonly log: Logger, from: boolean | number, private readonly intervalMs = 200) {
+    this.offset = typeof from === 'number' ? from : from && existsSync(file) ? statSync(file).size : 0;
   }
 
   start(): void {

@@ -2,7 +2,7 @@
 // latest report per machine is kept and retried with backoff while the
 // coordinator is unreachable.
 import type { Logger } from '../log.js';
-import { ApiError, type CoordinatorApi } from './api.js';
+import { ApiError, type CoordinatorApi } from '../client/api.js';
 
 export interface Report {
   state: 'stopped' | 'failed';

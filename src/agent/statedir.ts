@@ -1,8 +1,9 @@
 // The agent's state dir: its identity (private key 0600, never sent
 // anywhere), the last desired state it saw (so a restart with the
 // coordinator down still converges), and the attachments it owns.
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../atomic-file.js';
 import type { State } from '../model/types.js';
 
 export interface Identity {
@@ -28,6 +29,8 @@ export interface AttachmentRecord {
 }
 
 export class StateDir {
+  private attachmentsText: string | null = null;
+
   constructor(readonly dir: string) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     mkdirSync(join(dir, 'machines'), { recursive: true, mode: 0o700 });
@@ -37,12 +40,9 @@ export class StateDir {
     return join(this.dir, name);
   }
 
-  /** Write via a temp file and rename, so a crash never leaves half a file. */
+  /** Temp file, fsync, rename: a crash never leaves half a file (src/atomic-file.ts). */
   private writeAtomic(name: string, text: string, mode = 0o600): void {
-    const tmp = this.path(`.${name}.tmp`);
-    writeFileSync(tmp, text, { mode });
-    chmodSync(tmp, mode);
-    renameSync(tmp, this.path(name));
+    writeFileAtomic(this.path(name), text, mode);
   }
 
   private readJson<T>(name: string): T | null {
@@ -84,8 +84,12 @@ export class StateDir {
     return this.readJson<AttachmentRecord[]>('attachments.json') ?? [];
   }
 
+  /** Saved after every pass and health check: an unchanged list is not written (and fsync'd) again. */
   saveAttachments(list: AttachmentRecord[]): void {
-    this.writeAtomic('attachments.json', `${JSON.stringify(list, null, 2)}\n`);
+    const text = `${JSON.stringify(list, null, 2)}\n`;
+    if (text === this.attachmentsText && existsSync(this.path('attachments.json'))) return;
+    this.writeAtomic('attachments.json', text);
+    this.attachmentsText = text;
   }
 
   loadText(name: string): string | null {

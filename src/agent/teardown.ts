@@ -3,7 +3,8 @@
 import type { Logger } from '../log.js';
 import { Rtnl } from '../netlink/rtnl.js';
 import { NetnsDriver } from '../netns/driver.js';
-import { deleteTable, tableName } from '../nft/index.js';
+import { deleteTable } from '../nft/apply.js';
+import { tableName } from '../nft/render.js';
 import { removeDevice } from '../wg/device.js';
 import { isAlive } from './proc.js';
 import { StateDir } from './statedir.js';

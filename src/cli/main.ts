@@ -1,54 +1,61 @@
-// `sixpn` entry point: dispatch to a subcommand; exit 0 ok, 1 error, 2 usage.
-import { AppError } from '../errors.js';
+// `sixpn` entry point: parse against the command table, run the command's
+// handler; exit 0 ok, 1 the command failed, 2 bad usage. Every error is one
+// line `sixpn NOUN: why` on stderr; bad usage adds the command's usage.
+import { AppError, ConfigError } from '../errors.js';
+import { ApiError, UnreachableError } from '../client/errors.js';
 import { CliError, UsageError } from './errors.js';
+import { didYouMean, helpText } from './help.js';
+import { HelpShown, parseCommandLine } from './program.js';
+import { commandPath, findCommand, usageLine } from './spec.js';
+import { TABLE } from './table.js';
 
-type Command = (argv: string[]) => Promise<number>;
+const stdout = (s: string): void => { process.stdout.write(s); };
 
-const COMMANDS: Record<string, () => Promise<Command>> = {
-  up: async () => (await import('./commands/up.js')).upCommand,
-  coordinator: async () => (await import('./commands/coordinator.js')).coordinatorCommand,
-  dns: async () => (await import('../dns/command.js')).dnsCommand,
-  agent: async () => (await import('../agent/command.js')).agentCommand,
-  orgs: async () => (await import('./commands/orgs.js')).orgsCommand,
-  apps: async () => (await import('./commands/apps.js')).appsCommand,
-  machines: async () => (await import('./commands/machines.js')).machinesCommand,
-  hosts: async () => (await import('./commands/hosts.js')).hostsCommand,
-  wireguard: async () => (await import('./commands/wireguard.js')).wireguardCommand,
-  tokens: async () => (await import('./commands/tokens.js')).tokensCommand,
-  'install-units': async () => (await import('./commands/install-units.js')).installUnitsCommand,
-};
+/** `sixpn help [NOUN [VERB]]` */
+function help(words: readonly string[]): number {
+  const path = commandPath(TABLE, words);
+  if (path.length < words.length) {
+    const at = findCommand(TABLE, path)!;
+    const word = words[path.length]!;
+    throw new UsageError(`no command ${JSON.stringify([...path, word].join(' '))}${didYouMean(word, (at.commands ?? []).map((c) => c.name))}`, { showUsage: true });
+  }
+  stdout(helpText(TABLE, path));
+  return 0;
+}
 
-const HELP = `sixpn: private WireGuard mesh and .internal DNS
-
-  sixpn up [--data DIR] [--api HOST:PORT] [--dns HOST:PORT] [--region CODE]
-  sixpn coordinator --data DIR | --db URL [--listen HOST:PORT] [--tls-cert F --tls-key F]
-  sixpn dns --coordinator URL --token T [--listen HOST:PORT]... [--upstream IP[:PORT]]...
-  sixpn agent --coordinator URL --enroll-token T --region CODE --endpoint HOST:PORT [--gateway] [--iface NAME]
-  sixpn orgs create|list|show NAME
-  sixpn apps create NAME --org ORG [--network NET] | apps list --org ORG
-  sixpn machines create|run|list|show|start|stop|destroy ...
-  sixpn hosts list | hosts enroll --region CODE --endpoint HOST:PORT --public-key KEY [--gateway]
-  sixpn wireguard create ORG REGION NAME [FILE] | list ORG | remove ORG NAME | status ORG NAME
-  sixpn tokens create --org ORG --scope org|wireguard | tokens create --scope host-enroll|reader
-  sixpn install-units [--prefix DIR] [--check]      # systemd units and example configs
-
-Every command takes --json, --api URL and --token T (or SIXPN_API_URL / SIXPN_TOKEN).
-`;
+function report(err: unknown, path: readonly string[]): number {
+  const prefix = path.length ? `sixpn ${path[0]}` : 'sixpn';
+  const line = (s: string, code: number): number => { process.stderr.write(`${prefix}: ${s}\n`); return code; };
+  if (err instanceof UsageError) {
+    if (!err.showUsage) return line(err.message, 2);
+    const usePath = path[0] === 'help' ? [] : path;
+    const usage = `usage: ${usePath.length ? usageLine(TABLE, usePath) : 'sixpn COMMAND ...'}`;
+    const more = `${['sixpn', ...usePath].join(' ')} --help`;
+    // Services log to the journal, where a second line is a second entry.
+    return findCommand(TABLE, usePath)?.service ? line(`${err.message} (${usage}; more: ${more})`, 2) : line(`${err.message}\n${usage}   (more: ${more})`, 2);
+  }
+  if (err instanceof ConfigError) return line(err.message, 2);
+  if (err instanceof ApiError) return line(err.summary, 1);
+  if (err instanceof UnreachableError || err instanceof CliError || err instanceof AppError) return line(err.message, 1);
+  const e = err as NodeJS.ErrnoException;
+  return line(`${e.code ? `${e.code}: ` : ''}${e.message}`, 1);
+}
 
 export async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
-  if (!name || name === 'help' || name === '--help' || name === '-h') { process.stdout.write(HELP); return name ? 0 : 2; }
-  if (name === '--version') { process.stdout.write('sixpn 0.1.0\n'); return 0; }
-  const load = COMMANDS[name];
-  if (!load) { process.stderr.write(`sixpn: unknown command ${JSON.stringify(name)} (see sixpn --help)\n`); return 2; }
+  if (argv.length === 0) { process.stderr.write(helpText(TABLE, [])); return 2; }
+  const path = commandPath(TABLE, argv);
+  const spec = findCommand(TABLE, path)!;
+  // After `--` comes the command a machine runs: commander never sees it.
+  const dash = spec.rest ? argv.indexOf('--') : -1;
+  const rest = dash >= 0 ? argv.slice(dash + 1) : [];
   try {
-    return await (await load())(rest);
+    const p = parseCommandLine(TABLE, dash >= 0 ? argv.slice(0, dash) : argv, stdout);
+    if (p.path[0] === 'help') return help(p.args);
+    const handler = await p.spec.run!();
+    return await handler({ path: p.path, args: p.args, flags: p.flags, rest });
   } catch (err) {
-    if (err instanceof UsageError) { process.stderr.write(`sixpn ${name}: ${err.message}\n`); return 2; }
-    if (err instanceof CliError || err instanceof AppError) { process.stderr.write(`sixpn ${name}: ${err.message}\n`); return 1; }
-    const e = err as NodeJS.ErrnoException;
-    process.stderr.write(`sixpn ${name}: ${e.code ? `${e.code}: ` : ''}${e.message}\n`);
-    return 1;
+    if (err instanceof HelpShown) return 0;
+    return report(err, path);
   }
 }
 

@@ -1,7 +1,8 @@
 // Bearer-token authentication and scope checks.
 import type { FastifyRequest } from 'fastify';
 import { AppError } from '../errors.js';
-import type { Scope, Store, TokenInfo } from '../store/store.js';
+import type { Scope, TokenInfo } from '../model/auth.js';
+import type { Store } from '../store/store.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

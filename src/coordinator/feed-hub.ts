@@ -35,6 +35,8 @@ export class FeedHub {
   private readonly log: Logger;
   private unsubscribe: (() => void) | null = null;
   private closing = false;
+  /** other readers of the ring (the dashboard stream), woken like watchers */
+  private readonly taps = new Set<() => void>();
 
   constructor(private readonly store: Store, opts: FeedHubOptions) {
     this.heartbeatMs = opts.heartbeatMs ?? 10_000;
@@ -70,12 +72,19 @@ export class FeedHub {
           if (this.ring.length > this.ringSize) this.ring = this.ring.slice(this.ring.length - this.ringSize);
         }
         for (const w of this.watchers) w.wake?.();
+        for (const t of this.taps) t();
       } while (this.tailAgain);
     })().catch((err: unknown) => this.log.error({ err }, 'feed tail failed')).finally(() => { this.tailing = null; });
   }
 
-  /** Changes after `rev`, from the ring when it covers them, else from the store. */
-  private async changesAfter(rev: number): Promise<ChangeRecord[]> {
+  /** Call `fn` whenever new changes reach the ring; returns the unsubscribe. */
+  onAdvance(fn: () => void): () => void {
+    this.taps.add(fn);
+    return () => { this.taps.delete(fn); };
+  }
+
+  /** Up to 1000 changes after `rev`, from the ring when it covers them, else from the store. */
+  async changesAfter(rev: number): Promise<ChangeRecord[]> {
     const first = this.ring[0];
     if (first && first.rev <= rev + 1) {
       const start = rev + 1 - first.rev;

@@ -1,17 +1,18 @@
-// JSON schemas for API bodies, params and queries.
-import { DNS_LABEL_PATTERN, METADATA_KEY_PATTERN, PEER_NAME_MAX, WG_KEY_PATTERN } from '../validate.js';
+// JSON schemas for API bodies, params and queries, built from the input rules in validate.ts.
+import { METADATA_MAX_KEYS, RULES } from '../validate.js';
 
-export const label = { type: 'string', pattern: DNS_LABEL_PATTERN, minLength: 1, maxLength: 63 } as const;
-export const peerName = { type: 'string', pattern: DNS_LABEL_PATTERN, minLength: 1, maxLength: PEER_NAME_MAX } as const;
-export const wgKey = { type: 'string', pattern: WG_KEY_PATTERN } as const;
-export const machineId = { type: 'string', pattern: '^[0-9a-f]{14}$' } as const;
-export const metaKey = { type: 'string', pattern: METADATA_KEY_PATTERN, maxLength: 63 } as const;
-export const metaValue = { type: 'string', maxLength: 255, pattern: '^[\\x21-\\x7e]+$' } as const;
-export const endpoint = { type: 'string', minLength: 3, maxLength: 261 } as const;
+export const label = RULES.label.schema;
+export const region = RULES.region.schema;
+export const peerName = RULES.peerName.schema;
+export const wgKey = RULES.wgKey.schema;
+export const machineId = RULES.machineId.schema;
+export const metaKey = RULES.metadataKey.schema;
+export const metaValue = RULES.metadataValue.schema;
+export const endpoint = RULES.endpoint.schema;
 
 export const metadataObject = {
   type: 'object',
-  maxProperties: 64,
+  maxProperties: METADATA_MAX_KEYS,
   propertyNames: metaKey,
   additionalProperties: metaValue,
 } as const;
@@ -23,5 +24,3 @@ export function body(properties: Record<string, unknown>, required: string[]): R
 export function params(properties: Record<string, unknown>): Record<string, unknown> {
   return { type: 'object', properties, required: Object.keys(properties), additionalProperties: false };
 }
-
-export const noQuery = { type: 'object', properties: {}, additionalProperties: false } as const;

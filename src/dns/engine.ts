@@ -11,6 +11,7 @@ import type { QuerierResolver } from './querier.js';
 import type { DnsStats } from './stats.js';
 import { errorWithQuestion, guardQuery, headerOnly, questionName, type Query } from './wire.js';
 import type { Logger } from '../log.js';
+import type { Guarded } from './wire.js';
 
 export interface EngineOptions {
   indexer: DnsIndexer;
@@ -34,33 +35,26 @@ export class DnsEngine {
 
   constructor(private readonly o: EngineOptions) {
     this.ra = o.forwarder !== null;
-    o.indexer.on('swap', (nets: ReadonlySet<number> | null) => this.cache.invalidate(nets));
+    o.indexer.subscribe((nets) => this.cache.invalidate(nets));
   }
 
   /** Answer one message from `src`. Never throws: an internal error is SERVFAIL. */
   handle(msg: Buffer, src: string, tcp: boolean): Reply {
     const stats = this.o.stats;
-    if (!stats) return this.reply(msg, src, tcp);
-    const t0 = performance.now();
-    const out = this.reply(msg, src, tcp);
-    // Read back what reply() parsed: no second parse of the question.
-    const qtype = this.lastQtype;
+    const t0 = stats ? performance.now() : 0;
+    const g = guardQuery(msg);
+    const out = this.reply(g, msg, src, tcp);
+    if (!stats) return out;
+    // The question was parsed once, above: its type (-1: unparsable) labels the count.
+    const qtype = g.kind === 'query' ? g.query.qtype : -1;
     if (out === null || Buffer.isBuffer(out)) stats.record(tcp, qtype, out, (performance.now() - t0) / 1000);
     else out.then((b) => stats.record(tcp, qtype, b, (performance.now() - t0) / 1000), () => stats.record(tcp, qtype, null, (performance.now() - t0) / 1000));
     return out;
   }
 
-  /** qtype of the message reply() last saw (-1: unparsable); read synchronously by handle(). */
-  private lastQtype = -1;
-
-  private reply(msg: Buffer, src: string, tcp: boolean): Reply {
-    const g = guardQuery(msg);
-    if (g.kind !== 'query') {
-      this.lastQtype = -1;
-      return g.kind === 'drop' ? null : headerOnly(g.id, g.opcode, g.rd, g.rcode);
-    }
+  private reply(g: Guarded, msg: Buffer, src: string, tcp: boolean): Reply {
+    if (g.kind !== 'query') return g.kind === 'drop' ? null : headerOnly(g.id, g.opcode, g.rd, g.rcode);
     const q = g.query;
-    this.lastQtype = q.qtype;
     try {
       return this.answer(msg, q, src, tcp);
     } catch (err) {

@@ -5,6 +5,7 @@
 // half an update.
 import type { ChangeOp, Machine, MachineState, Peer, Region } from '../model/types.js';
 import type { Replica } from '../feed/replica.js';
+import { networksTouched, type NetworkLookup } from '../model/changes.js';
 import { REGIONS } from '../model/regions.js';
 import { DEFAULT_PREFIX } from '../addr/plan.js';
 import { ipv6Nibbles, reverseZone } from './names.js';
@@ -277,39 +278,19 @@ export interface PatchResult {
  * store sends destroyed machines as upserts) fall back to a full build.
  */
 export function patchIndex(prev: DnsIndex, r: ReplicaView, ops: readonly ChangeOp[]): PatchResult {
-  const apps = new Set<string>();
-  const machineIds = new Set<string>();
-  const nets = new Set<number>();
-  let hosts = false;
-  let orgs = false;
-  for (const op of ops) {
-    if (op.op === 'delete') {
-      if (op.entity === 'host') { hosts = true; continue; }
-      return { index: buildIndex(r, prev.prefix), networks: null };
-    }
-    switch (op.entity) {
-      case 'machine': apps.add(op.data.app); machineIds.add(op.data.id); break;
-      case 'app': apps.add(op.data.name); nets.add(op.data.network_id); break;
-      case 'peer': {
-        nets.add(op.data.network_id);
-        if (op.data.app) apps.add(op.data.app);
-        // the peer may have been an instance of another app before
-        for (const n of prev.networks.values()) {
-          const old = n.peers.get(op.data.name);
-          if (old && old.org === op.data.org) { nets.add(n.id); if (old.app) apps.add(old.app); }
-        }
-        break;
+  const before: NetworkLookup = {
+    appNetwork: (a) => prev.appNetwork.get(a),
+    peer: (org, name) => {
+      for (const n of prev.networks.values()) {
+        const old = n.peers.get(name);
+        if (old && old.org === org) return old;
       }
-      case 'host': hosts = true; break;
-      case 'org': case 'network': orgs = true; break;
-    }
-  }
-  for (const a of apps) {
-    const was = prev.appNetwork.get(a);
-    if (was !== undefined) nets.add(was);
-    const now = r.apps.get(a);
-    if (now) nets.add(now.network_id);
-  }
+      return undefined;
+    },
+  };
+  const { networks: touched, apps, machines: machineIds, hosts, orgs } = networksTouched(ops, before, { appNetwork: (a) => r.apps.get(a)?.network_id });
+  if (touched === null) return { index: buildIndex(r, prev.prefix), networks: null };
+  const nets = touched;
   if (orgs) for (const id of networkIds(r)) if (!prev.networks.has(id)) nets.add(id);
 
   const networks = new Map(prev.networks);

@@ -60,7 +60,7 @@ export async function startWorkerPool(o: {
     const m: ToWorker = u.ops === null ? snapshot() : { t: 'change', rec: { rev: u.rev, at: '', ops: u.ops } };
     for (const w of workers) send(w, m);
   };
-  o.replica.on('update', onUpdate);
+  const unsubscribe = o.replica.subscribe(onUpdate);
 
   const spawn = (): Promise<void> => new Promise((resolve, reject) => {
     const child = fork(WORKER_MAIN, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -92,7 +92,7 @@ export async function startWorkerPool(o: {
 
   const close = async (): Promise<void> => {
     closing = true;
-    o.replica.off('update', onUpdate);
+    unsubscribe();
     await Promise.all([...workers].map(async ({ child }) => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise<void>((r) => child.once('exit', () => r()));

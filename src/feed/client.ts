@@ -1,12 +1,25 @@
 // Client for `GET /v1/watch?since=REV`: NDJSON lines, reconnect with backoff,
-// resume from the last revision seen. Feeds a Replica.
-// Events: connected, disconnected, snapshot(rev), applied({rev, at}),
-// heartbeat(rev), auth_error(err), tls_error(CoordinatorCertError).
-import { EventEmitter } from 'node:events';
+// resume from the last revision seen. Feeds a Replica through its methods only;
+// observers subscribe with typed handlers (FeedHandlers).
 import type { FeedMessage } from '../model/types.js';
 import type { Replica } from './replica.js';
 import { silentLogger, type Logger } from '../log.js';
 import { checkCoordinatorUrl, coordinatorDispatcher, CoordinatorCertError, explainFetchError, isLoopbackHost, type CoordinatorTls } from './tls.js';
+
+/** What a FeedClient reports; subscribe to any subset. */
+export interface FeedHandlers {
+  connected(): void;
+  disconnected(): void;
+  /** a snapshot replaced the replica's contents */
+  snapshot(rev: number): void;
+  /** a change record was applied; `at` is its commit time (coordinator clock) */
+  applied(a: { rev: number; at: string }): void;
+  heartbeat(rev: number): void;
+  /** the coordinator refused the token (HTTP 401/403); the client keeps retrying */
+  authError(err: Error): void;
+  /** the coordinator's certificate was rejected (CoordinatorCertError); the client keeps retrying */
+  tlsError(err: Error): void;
+}
 
 export interface FeedClientOptions {
   /** coordinator base URL, e.g. http://127.0.0.1:4280 */
@@ -26,19 +39,18 @@ export interface FeedClientOptions {
   tls?: CoordinatorTls;
 }
 
-export class FeedClient extends EventEmitter {
+export class FeedClient {
   private readonly opts: Required<Omit<FeedClientOptions, 'logger' | 'tls'>>;
   private readonly log: Logger;
   private abort: AbortController | null = null;
   private stopped = false;
   private running: Promise<void> | null = null;
   private readonly dispatcher: Record<string, unknown>;
-  connected = false;
-  /** Date.now() of the last line received (heartbeats included); 0 before any */
-  lastMessageAt = 0;
+  private readonly subscribers = new Set<Partial<FeedHandlers>>();
+  private _connected = false;
+  private _lastMessageAt = 0;
 
   constructor(opts: FeedClientOptions) {
-    super();
     const { tls, ...rest } = opts;
     this.opts = { idleTimeoutMs: 45_000, minBackoffMs: 200, maxBackoffMs: 10_000, ...rest };
     this.log = opts.logger ?? silentLogger;
@@ -49,6 +61,21 @@ export class FeedClient extends EventEmitter {
       const u = URL.canParse(opts.url) ? new URL(opts.url) : null;
       if (u?.protocol === 'http:' && !isLoopbackHost(u.hostname)) this.log.warn({ url: u.origin }, 'feed: plain HTTP to a non-loopback coordinator: the token crosses the network in clear');
     }
+  }
+
+  /** true while a watch stream is open */
+  get connected(): boolean { return this._connected; }
+  /** Date.now() of the last line received (heartbeats included); 0 before any */
+  get lastMessageAt(): number { return this._lastMessageAt; }
+
+  /** Call the given handlers from now on; returns the unsubscribe. */
+  subscribe(h: Partial<FeedHandlers>): () => void {
+    this.subscribers.add(h);
+    return () => { this.subscribers.delete(h); };
+  }
+
+  private emit<K extends keyof FeedHandlers>(event: K, ...args: Parameters<FeedHandlers[K]>): void {
+    for (const h of [...this.subscribers]) (h[event] as ((...a: Parameters<FeedHandlers[K]>) => void) | undefined)?.(...args);
   }
 
   start(): void {
@@ -73,7 +100,7 @@ export class FeedClient extends EventEmitter {
         if (err instanceof CoordinatorCertError) {
           // Refused: no data from an unverified coordinator; keep retrying in case the certificate is fixed.
           this.log.error({ err: err.message }, 'feed: coordinator certificate rejected');
-          this.emit('tls_error', err);
+          this.emit('tlsError', err);
         } else this.log.warn({ err: err.message, rev: this.opts.replica.rev }, 'feed disconnected');
         return false;
       });
@@ -87,8 +114,8 @@ export class FeedClient extends EventEmitter {
   }
 
   private setConnected(v: boolean): void {
-    if (this.connected === v) return;
-    this.connected = v;
+    if (this._connected === v) return;
+    this._connected = v;
     this.emit(v ? 'connected' : 'disconnected');
   }
 
@@ -111,7 +138,7 @@ export class FeedClient extends EventEmitter {
       if (!res.ok || !res.body) {
         const text = await res.text().catch(() => '');
         const err = new Error(`watch failed: HTTP ${res.status} ${text.slice(0, 200)}`);
-        if (res.status === 401 || res.status === 403) this.emit('auth_error', err);
+        if (res.status === 401 || res.status === 403) this.emit('authError', err);
         throw err;
       }
       this.setConnected(true);
@@ -126,8 +153,10 @@ export class FeedClient extends EventEmitter {
           buf = buf.slice(nl + 1);
           if (!line.trim()) continue;
           got = true;
-          this.lastMessageAt = Date.now();
+          this._lastMessageAt = Date.now();
           this.handle(JSON.parse(line) as FeedMessage);
+          // A gap (or stop) aborted this stream: the rest of the chunk must not be applied over it.
+          if (ac.signal.aborted) throw ac.signal.reason;
         }
       }
       return got;
@@ -149,7 +178,7 @@ export class FeedClient extends EventEmitter {
         if (replica.ready && msg.rev !== replica.rev + 1 && msg.rev > replica.rev) {
           // A gap should never happen; resync from a snapshot rather than drift.
           this.log.error({ have: replica.rev, got: msg.rev }, 'feed gap, resyncing');
-          replica.ready = false;
+          replica.markStale();
           this.abort?.abort(new Error('gap'));
           return;
         }

@@ -7,11 +7,9 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Replica } from '../feed/replica.js';
 import type { Machine } from '../model/types.js';
-import { errorBody, AppError } from '../errors.js';
-import { METADATA_KEY_PATTERN } from '../validate.js';
+import { AppError, answerErrors } from '../errors.js';
+import { RULES } from '../validate.js';
 import { silentLogger, type Logger } from '../log.js';
-
-export { MACHINE_API_PORT } from './port.js';
 
 export interface MetadataWriter {
   /** Persist through the coordinator (the host credential may change its own machines only). */
@@ -46,11 +44,10 @@ function publicView(m: Machine): Record<string, unknown> {
   return { id: m.id, app: m.app, region: m.region, address: m.address, state: m.state, group: m.group, metadata: m.metadata };
 }
 
-const META_KEY = new RegExp(METADATA_KEY_PATTERN);
-const META_VALUE = /^[\x21-\x7e]{1,255}$/;
+const BODY_LIMIT = 4096;
 
 export function buildMachineApi(o: MachineApiOptions): FastifyInstance {
-  const app = Fastify({ loggerInstance: o.logger ?? silentLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 4096 }) as unknown as FastifyInstance;
+  const app = Fastify({ loggerInstance: o.logger ?? silentLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: BODY_LIMIT }) as unknown as FastifyInstance;
   app.addContentTypeParser('text/plain', { parseAs: 'string' }, (_req, body, done) => done(null, body));
   // `curl -X PUT -d primary URL` sends this type: take the body as the value (or `value=…`).
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
@@ -71,24 +68,15 @@ export function buildMachineApi(o: MachineApiOptions): FastifyInstance {
   };
   const valueOf = (body: unknown): string => {
     const v = typeof body === 'string' ? body.trim() : (body as { value?: unknown } | null)?.value;
-    if (typeof v !== 'string' || !META_VALUE.test(v)) throw new AppError('invalid', 'value must be 1-255 printable characters without spaces, as {"value": "..."} or a plain body');
+    if (typeof v !== 'string' || !RULES.metadataValue.test(v)) throw new AppError('invalid', `value must be ${RULES.metadataValue.hint}, as {"value": "..."} or a plain body`);
     return v;
   };
   const keyOf = (key: string): string => {
-    if (!META_KEY.test(key)) throw new AppError('invalid', `metadata key ${JSON.stringify(key)} must be lowercase a-z, 0-9, '-', '_'`);
+    if (!RULES.metadataKey.test(key)) throw new AppError('invalid', RULES.metadataKey.explain(key));
     return key;
   };
 
-  app.setErrorHandler((err, _req, reply) => {
-    if (err instanceof AppError) return reply.code(err.status).send(errorBody(err.code, err.message));
-    const status = (err as { statusCode?: number }).statusCode ?? 500;
-    const e = err as Error;
-    if (status < 500) return reply.code(status).send(errorBody(status === 413 ? 'too_large' : 'invalid', e.message));
-    const ae = err as { status?: number; code?: string };
-    if (ae.status && ae.status < 500 && typeof ae.code === 'string') return reply.code(ae.status).send(errorBody(ae.code, e.message));
-    return reply.code(502).send(errorBody('unavailable', `coordinator: ${e.message}`));
-  });
-  app.setNotFoundHandler((req, reply) => reply.code(404).send(errorBody('not_found', `no route ${req.method} ${req.url}`)));
+  answerErrors(app, BODY_LIMIT);
 
   app.get('/v1/self', async (req) => publicView(self(req)));
   app.get('/v1/machines', async (req) => {

@@ -17,11 +17,13 @@ export function feedMetrics(registry: Registry, feed: FeedClient, replica: Repli
   // Commit time (coordinator clock) to apply time (ours): includes clock skew between the hosts.
   const lag = histogram(registry, `${prefix}_apply_lag_seconds`, 'Seconds from a change\'s commit to its apply here', [],
     [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 300]);
-  feed.on('disconnected', () => reconnects.inc());
-  feed.on('snapshot', () => snapshots.inc());
-  feed.on('applied', (a: { rev: number; at: string }) => {
-    changes.inc();
-    const t = Date.parse(a.at);
-    if (Number.isFinite(t)) lag.observe(Math.max(0, (Date.now() - t) / 1000));
+  feed.subscribe({
+    disconnected: () => reconnects.inc(),
+    snapshot: () => snapshots.inc(),
+    applied: (a) => {
+      changes.inc();
+      const t = Date.parse(a.at);
+      if (Number.isFinite(t)) lag.observe(Math.max(0, (Date.now() - t) / 1000));
+    },
   });
 }

@@ -55,11 +55,3 @@ export function canonicalCidr(s: string): string {
   const c = parseCidr(s);
   return `${c.ip}/${c.len}`;
 }
-
-/** The network address of a CIDR (host bits zeroed), canonical. */
-export function networkOf(s: string): string {
-  const c = parseCidr(s);
-  const b = ipToBytes(c.ip);
-  for (let bit = c.len; bit < b.length * 8; bit++) b[bit >> 3]! &= ~(0x80 >> (bit & 7));
-  return `${bytesToIp(b)}/${c.len}`;
-}

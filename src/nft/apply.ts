@@ -7,10 +7,6 @@ export async function applyTable(spec: NftSpec, nft = 'nft'): Promise<void> {
   await execa(nft, ['-f', '-'], { input: renderReplace(spec) });
 }
 
-export async function checkTable(spec: NftSpec, nft = 'nft'): Promise<void> {
-  await execa(nft, ['-c', '-f', '-'], { input: renderReplace(spec) });
-}
-
 export async function deleteTable(table: string, nft = 'nft'): Promise<void> {
   await execa(nft, ['delete', 'table', 'inet', table], { reject: false });
 }

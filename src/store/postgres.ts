@@ -20,12 +20,12 @@ export function numbered(sql: string): string {
 }
 
 /**
- * The portable schema → PostgreSQL: REAL is DOUBLE PRECISION, and TEXT
- * compares bytewise (COLLATE "C") like SQLite's BINARY, so ORDER BY gives the
- * same order on both backends whatever the database's locale.
+ * The portable schema → PostgreSQL: TEXT compares bytewise (COLLATE "C") like
+ * SQLite's BINARY, so ORDER BY gives the same order on both backends whatever
+ * the database's locale.
  */
 export function pgDialect(statement: string): string {
-  return statement.replace(/\bREAL\b/g, 'DOUBLE PRECISION').replace(/\bTEXT\b/g, 'TEXT COLLATE "C"');
+  return statement.replace(/\bTEXT\b/g, 'TEXT COLLATE "C"');
 }
 
 /** The URL with its password masked, for logs and error messages. */

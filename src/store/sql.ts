@@ -4,6 +4,11 @@
 
 export type SqlValue = string | number | null;
 
+/** Timestamps are stored as ISO-8601 text (sorts and compares the same on both backends). */
+export function now(): string {
+  return new Date().toISOString();
+}
+
 export interface Tx {
   get<T>(sql: string, params?: SqlValue[]): Promise<T | undefined>;
   all<T>(sql: string, params?: SqlValue[]): Promise<T[]>;

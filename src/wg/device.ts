@@ -62,7 +62,7 @@ export async function ensureDevice(o: DeviceOptions): Promise<DeviceHandle> {
     if (await o.wg.show(o.iface)) {
       const kind: DeviceKind = link.kind === 'wireguard' ? 'kernel' : 'userspace';
       const pid = readPid(o.pidFile);
-      o.log.info({ iface: o.iface, kind, pid }, 'adopted existing WireGuard device');
+      o.log.info({ iface: o.iface, kind, childPid: pid }, 'adopted existing WireGuard device');
       return { iface: o.iface, kind, created: false, pid: pid && isWireguardGo(pid, o.iface) ? pid : null };
     }
     o.log.warn({ iface: o.iface, kind: link.kind }, 'link exists but is not a usable WireGuard device; recreating');
@@ -99,7 +99,7 @@ async function spawnWireguardGo(o: DeviceOptions): Promise<number> {
   for (let i = 0; i < 200; i++) {
     if (exited) break;
     if (await o.wg.show(o.iface)) {
-      o.log.info({ iface: o.iface, pid }, 'started wireguard-go');
+      o.log.info({ iface: o.iface, childPid: pid }, 'started wireguard-go');
       return pid;
     }
     await sleep(25);

@@ -74,9 +74,16 @@ describe('agent (e2e: commands, repair, hook driver, restart)', function () {
     });
     await state(m.id, 'stopped');
     await w.until('namespace removed', async () => !existsSync(`/var/run/netns/sixpn-${m.id}`));
+    // The agent forwards the output as it tails it: wait for the lines themselves.
+    const facts = `facts ip=${m.address} app=web id=${m.id} region=ams`;
+    const hostsLine = new RegExp(`${m.address.replace(/:/g, ':')}\\s+sixpn-local-6pn`);
+    await w.until('command output in the agent log', async () => {
+      const t = log('ams');
+      return t.includes(facts) && hostsLine.test(t) && t.includes('nameserver fdaa:');
+    }, 15_000).catch(() => undefined); // the assertions below say which line is missing
     const text = log('ams');
-    assert.ok(text.includes(`facts ip=${m.address} app=web id=${m.id} region=ams`), 'env facts not in the agent log');
-    assert.match(text, new RegExp(`${m.address.replace(/:/g, ':')}\\s+sixpn-local-6pn`));
+    assert.ok(text.includes(facts), 'env facts not in the agent log');
+    assert.match(text, hostsLine);
     assert.ok(text.includes('nameserver fdaa:'), 'resolv.conf not pointing at fdaa:N:N::3');
   });
 

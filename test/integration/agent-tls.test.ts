@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ApiError, CoordinatorApi } from '../../src/agent/api.js';
+import { ApiError, CoordinatorApi } from '../../src/client/api.js';
 import { startCoordinator, type RunningCoordinator } from '../../src/coordinator/run.js';
 import { coordinatorFetchInit, CoordinatorCertError } from '../../src/feed/tls.js';
 import { silentLogger } from '../../src/log.js';

@@ -105,7 +105,7 @@ describe('dns fed by the coordinator', () => {
 
     const snapshots: number[] = [];
     const onUpdate = (u: ReplicaUpdate): void => { if (u.ops === null) snapshots.push(u.rev); };
-    replica.on('update', onUpdate);
+    const unsubscribe = replica.subscribe(onUpdate);
     try {
       coord = await startCoord(apiPort);
       const m2 = (await api('POST', '/v1/machines', { app: 'web', region: 'iad' })).machine;
@@ -113,7 +113,7 @@ describe('dns fed by the coordinator', () => {
       assert.deepEqual(await addresses('web.internal'), [...before, m2.address].sort());
       assert.deepEqual(snapshots, [], 'resumed from its revision, without a new snapshot');
     } finally {
-      replica.off('update', onUpdate);
+      unsubscribe();
     }
   });
 });

@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startCoordinator, type RunningCoordinator } from '../../src/coordinator/run.js';
-import { parseDnsArgs } from '../../src/dns/command.js';
+import { parseDnsArgs } from '../../src/cli/commands/dns.js';
 import { dnsMetrics } from '../../src/dns/metrics.js';
 import { QTYPE } from '../../src/dns/names.js';
 import { startDnsServer, type DnsServer } from '../../src/dns/server.js';

@@ -55,7 +55,7 @@ describe('durability: kill -9 of the coordinator', function () {
     feed.start();
     await until(() => replica.ready);
     let snapshots = 0;
-    replica.on('update', (u: { ops: unknown }) => { if (u.ops === null) snapshots++; });
+    replica.subscribe((u) => { if (u.ops === null) snapshots++; });
 
     const writer = spawn(process.execPath, ['-e', WRITER, url, token], { stdio: ['ignore', 'pipe', 'inherit'] });
     let acked = '';

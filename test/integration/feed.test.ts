@@ -64,7 +64,7 @@ describe('change feed', () => {
       const m = (await c.call('POST', '/v1/machines', { app: 'web', region: 'iad' })).json.machine;
       await until(() => replica.machines.has(m.id));
       let snapshots = 0;
-      replica.on('update', (u: { ops: unknown }) => { if (u.ops === null) snapshots++; });
+      replica.subscribe((u) => { if (u.ops === null) snapshots++; });
       // Cut every watch connection server-side; the client must resume, not re-snapshot.
       c.app.server.closeAllConnections();
       await c.call('POST', `/v1/machines/${m.id}/stop`);

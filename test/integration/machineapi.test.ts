@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { Replica } from '../../src/feed/replica.js';
 import { buildMachineApi, machineForSource } from '../../src/machineapi/server.js';
 import { coordinatorWriter } from '../../src/machineapi/writer.js';
-import { CoordinatorApi } from '../../src/agent/api.js';
+import { CoordinatorApi } from '../../src/client/api.js';
 import { FeedClient } from '../../src/feed/client.js';
 import type { Machine } from '../../src/model/types.js';
+import { machineUpserted } from '../../src/model/changes.js';
 import { KEY_A, KEY_B, testCoordinator, type TestCoordinator } from '../../testkit/coordinator.js';
 
 describe('machine API identity', () => {
@@ -29,7 +30,7 @@ describe('machine API identity', () => {
     replica.applySnapshot(snap.rev, snap.state);
     api = buildMachineApi({
       replica, hostId,
-      writer: { set: async (id, k, v) => { const m = await c.store.setMachineMetadata(id, k, v); replica.machines.set(m.id, m); return m; } },
+      writer: { set: async (id, k, v) => { const m = await c.store.setMachineMetadata(id, k, v); replica.applyChange({ rev: replica.rev + 1, at: '', ops: [machineUpserted(m)] }); return m; } },
     });
   });
   after(async () => { await api.close(); await c.close(); });
@@ -140,5 +141,21 @@ describe('machine API writes through the coordinator with the host credential', 
     // (the machine API never asks for it: its caller is always a machine of this host)
     await assert.rejects(new CoordinatorApi(c.url, credential).setMetadata(theirs.id, 'role', 'primary'), (e: Error & { status?: number }) => e.status === 403);
     assert.deepEqual((await c.store.getMachine(theirs.id)).metadata, {});
+  });
+
+  it('answers 503 unavailable when the coordinator cannot be reached, and passes its refusals through', async () => {
+    const put = async (writerApi: CoordinatorApi) => {
+      const down = buildMachineApi({ replica, hostId: mine.host_id, writer: coordinatorWriter(writerApi, replica, 50) });
+      try {
+        return await down.inject({ method: 'PUT', url: '/v1/self/metadata/role', remoteAddress: mine.address, payload: { value: 'primary' } });
+      } finally { await down.close(); }
+    };
+    const unreachable = await put(new CoordinatorApi('http://127.0.0.1:1', credential));
+    assert.equal(unreachable.statusCode, 503, unreachable.body);
+    assert.equal(JSON.parse(unreachable.body).error.code, 'unavailable');
+    const refused = await put(new CoordinatorApi(c.url, 'not-a-credential'));
+    assert.equal(refused.statusCode, 401, refused.body);
+    assert.equal(JSON.parse(refused.body).error.code, 'unauthorized');
+    assert.equal((await c.store.getMachine(mine.id)).metadata.role, undefined);
   });
 });

@@ -6,12 +6,12 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError } from '../../src/cli/errors.js';
 import { startCoordinator, type RunningCoordinator } from '../../src/coordinator/run.js';
 import { FeedClient } from '../../src/feed/client.js';
 import { Replica } from '../../src/feed/replica.js';
 import {
   checkCoordinatorUrl, coordinatorFetchInit, CoordinatorCertError, explainFetchError, isLoopbackHost, loadCoordinatorTls,
+  TlsConfigError,
 } from '../../src/feed/tls.js';
 import { silentLogger } from '../../src/log.js';
 import { runCli, sixpn, type Proc } from '../../testkit/proc.js';
@@ -73,7 +73,7 @@ describe('TLS between the coordinator and its feed clients', function () {
     const replica = new Replica();
     const client = new FeedClient({ url, token: coord.adminToken!, replica, tls, minBackoffMs: 50, maxBackoffMs: 200 });
     const certErrors: Error[] = [];
-    client.on('tls_error', (e: Error) => certErrors.push(e));
+    client.subscribe({ tlsError: (e) => certErrors.push(e) });
     clients.push(client);
     client.start();
     return { client, replica, certErrors };
@@ -118,18 +118,18 @@ describe('TLS between the coordinator and its feed clients', function () {
   });
 
   it('refuses plain HTTP to a non-loopback coordinator unless --insecure', () => {
-    assert.throws(() => checkCoordinatorUrl('http://192.0.2.10:4280'), (e: unknown) => e instanceof UsageError && /refusing plain HTTP to 192\.0\.2\.10:4280/.test(e.message));
-    assert.throws(() => new FeedClient({ url: 'http://[fdaa:0:1::2]:4280', token: 't', replica: new Replica(), tls: {} }), UsageError);
+    assert.throws(() => checkCoordinatorUrl('http://192.0.2.10:4280'), (e: unknown) => e instanceof TlsConfigError && /refusing plain HTTP to 192\.0\.2\.10:4280/.test(e.message));
+    assert.throws(() => new FeedClient({ url: 'http://[fdaa:0:1::2]:4280', token: 't', replica: new Replica(), tls: {} }), TlsConfigError);
     assert.equal(checkCoordinatorUrl('http://192.0.2.10:4280', { insecure: true }).host, '192.0.2.10:4280');
     for (const ok of ['http://127.0.0.1:4280', 'http://127.1.2.3', 'http://[::1]:4280', 'http://localhost:4280', 'https://192.0.2.10']) checkCoordinatorUrl(ok);
     assert.throws(() => checkCoordinatorUrl('http://127.0.0.1:4280', { ca: 'x' }), /--ca only applies to an https/);
-    assert.throws(() => checkCoordinatorUrl('ftp://127.0.0.1'), UsageError);
+    assert.throws(() => checkCoordinatorUrl('ftp://127.0.0.1'), TlsConfigError);
     assert.equal(isLoopbackHost('[::ffff:127.0.0.1]'), true);
     assert.equal(isLoopbackHost('127.example.com'), false);
   });
 
   it('names --ca when its file is missing or holds no certificate', () => {
-    assert.throws(() => loadCoordinatorTls({ caFile: f('nope.pem') }), (e: unknown) => e instanceof UsageError && e.message.startsWith(`--ca ${f('nope.pem')}: ENOENT`));
+    assert.throws(() => loadCoordinatorTls({ caFile: f('nope.pem') }), (e: unknown) => e instanceof TlsConfigError && e.message.startsWith(`--ca ${f('nope.pem')}: ENOENT`));
     assert.throws(() => loadCoordinatorTls({ caFile: f('ca.key') }), /--ca .*ca\.key: no PEM certificate in the file/);
   });
 
@@ -139,7 +139,7 @@ describe('TLS between the coordinator and its feed clients', function () {
     assert.equal(res.status, 200);
     const err = await fetch(`${coord.url}/healthz`).then(() => null, (e: unknown) => e);
     assert.ok(explainFetchError(err, coord.url) instanceof CoordinatorCertError);
-    assert.throws(() => coordinatorFetchInit('http://198.51.100.1:4280'), UsageError);
+    assert.throws(() => coordinatorFetchInit('http://198.51.100.1:4280'), TlsConfigError);
   });
 
   it('explains an https:// client talking to a plain HTTP port', async () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { parseAgentArgs } from '../../src/agent/args.js';
+import { parseAgentArgs } from '../../src/cli/commands/agent-args.js';
 import { UsageError } from '../../src/cli/errors.js';
 
 const base = ['--coordinator', 'http://127.0.0.1:4280', '--enroll-token', 'T', '--region', 'ams', '--endpoint', '198.51.100.1:51820'];

@@ -1,6 +1,7 @@
 // `sixpn dns` argument parsing: defaults, repeated flags, usage errors.
 import assert from 'node:assert/strict';
-import { DEFAULT_LISTEN, parseDnsArgs, parseHostPort } from '../../src/dns/command.js';
+import { DEFAULT_LISTEN, parseDnsArgs } from '../../src/cli/commands/dns.js';
+import { parseIpPort as parseHostPort } from '../../src/cli/flags.js';
 
 describe('sixpn dns arguments', () => {
   const base = ['--coordinator', 'http://127.0.0.1:4280', '--token', 'T'];
@@ -34,9 +35,9 @@ describe('sixpn dns arguments', () => {
   });
 
   const bad: [string[], RegExp][] = [
-    [[...base, '--workers', '0'], /--workers must be 1\.\.64, got "0"/],
-    [[...base, '--workers', 'two'], /--workers must be 1\.\.64/],
-    [[...base, '--workers', '65'], /--workers must be 1\.\.64/],
+    [[...base, '--workers', '0'], /--workers must be an integer in 1\.\.64, got "0"/],
+    [[...base, '--workers', 'two'], /--workers must be an integer in 1\.\.64/],
+    [[...base, '--workers', '65'], /--workers must be an integer in 1\.\.64/],
     [[], /--coordinator URL is required/],
     [['--coordinator', 'http://x'], /--token T is required/],
     [['--coordinator', 'ftp://x', '--token', 'T'], /http\(s\) URL/],

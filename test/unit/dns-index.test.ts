@@ -101,7 +101,7 @@ describe('dns index', () => {
     const indexer = new DnsIndexer(replica);
     const before = indexer.current;
     let reported: ReadonlySet<number> | null | undefined;
-    indexer.on('swap', (nets: ReadonlySet<number> | null) => { reported = nets; });
+    indexer.subscribe((nets) => { reported = nets; });
     replica.applyChange({ rev: 101, at: '', ops: [{ entity: 'machine', op: 'upsert', data: { ...WEB_AMS, state: 'stopped' } }] });
     const after = indexer.current;
     assert.notEqual(after, before, 'a new index object');
@@ -120,7 +120,7 @@ describe('dns index', () => {
     const replica = fixtureReplica(100);
     const indexer = new DnsIndexer(replica);
     let reported: ReadonlySet<number> | null | undefined;
-    indexer.on('swap', (nets: ReadonlySet<number> | null) => { reported = nets; });
+    indexer.subscribe((nets) => { reported = nets; });
     replica.applySnapshot(200, { ...replica.toState(), machines: [] });
     assert.equal(reported, null);
     assert.equal(lookup(indexer.current, 'web.internal', QTYPE.AAAA, NET_ACME).kind, 'answer'); // EXT peer remains

@@ -2,14 +2,13 @@ import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 import { createLogger } from '../../log.js';
 import { startCoordinator } from '../../coordinator/run.js';
-import { hostPort, parse, str } from '../args.js';
+import { str } from '../ctx.js';
 import { UsageError } from '../errors.js';
+import { hostPort, logLevel } from '../flags.js';
+import { parseFlags } from '../program.js';
 import { onShutdown } from '../shutdown.js';
-
-const USAGE = 'sixpn coordinator --data DIR | --db URL [--listen HOST:PORT] [--tls-cert F --tls-key F] [--log-level L]'
-  + ' (the database URL may come from SIXPN_DB_URL instead, keeping its password off the command line)';
-
-const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+import type { Context, Flags } from '../spec.js';
+import { TABLE } from '../table.js';
 
 export interface CoordinatorConfig {
   data?: string;
@@ -20,22 +19,22 @@ export interface CoordinatorConfig {
 }
 
 /** Flags (and env) → config; every mistake is a UsageError naming the flag (exit 2). */
-export function parseCoordinatorArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): CoordinatorConfig {
-  const p = parse(argv, {
-    data: { type: 'string' }, db: { type: 'string' }, listen: { type: 'string' },
-    'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, 'log-level': { type: 'string' },
-  }, USAGE, { min: 0, max: 0 });
-  const data = str(p, 'data');
-  const db = str(p, 'db') ?? (env.SIXPN_DB_URL || undefined);
-  if (!data && !db) throw new UsageError(`one of --data or --db is required\nusage: ${USAGE}`);
+export function coordinatorConfig(f: Flags, env: NodeJS.ProcessEnv = process.env): CoordinatorConfig {
+  const data = str(f, 'data');
+  const db = str(f, 'db') ?? (env.SIXPN_DB_URL || undefined);
+  if (!data && !db) throw new UsageError('one of --data or --db is required', { showUsage: true });
   if (db && !/^postgres(ql)?:\/\//.test(db)) throw new UsageError(`--db must be a postgres:// URL, got ${JSON.stringify(db.replace(/:[^:@/]*@/, ':***@'))}`);
-  const cert = str(p, 'tls-cert');
-  const key = str(p, 'tls-key');
+  const cert = str(f, 'tls-cert');
+  const key = str(f, 'tls-key');
   if (!!cert !== !!key) throw new UsageError('--tls-cert and --tls-key go together');
-  const listen = hostPort(str(p, 'listen') ?? '127.0.0.1:4280', 'listen');
-  const logLevel = str(p, 'log-level') ?? env.SIXPN_LOG_LEVEL ?? 'info';
-  if (!LEVELS.includes(logLevel)) throw new UsageError(`--log-level must be one of ${LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
-  return { data, db, listen, tls: cert && key ? { certFile: cert, keyFile: key } : undefined, logLevel };
+  const listen = hostPort(str(f, 'listen') ?? '127.0.0.1:4280', 'listen');
+  const level = logLevel(str(f, 'log-level') ?? env.SIXPN_LOG_LEVEL ?? 'info');
+  return { data, db, listen, tls: cert && key ? { certFile: cert, keyFile: key } : undefined, logLevel: level };
+}
+
+/** `sixpn coordinator` argv (and env) → config. */
+export function parseCoordinatorArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): CoordinatorConfig {
+  return coordinatorConfig(parseFlags(TABLE, ['coordinator'], argv), env);
 }
 
 /** Read and pair-check the certificate and key now, so a bad file is a usage error naming the flag. */
@@ -57,8 +56,8 @@ function checkTlsFiles(tls: { certFile: string; keyFile: string }): void {
   }
 }
 
-export async function coordinatorCommand(argv: string[]): Promise<number> {
-  const cfg = parseCoordinatorArgs(argv);
+export async function coordinatorCommand(ctx: Context): Promise<number> {
+  const cfg = coordinatorConfig(ctx.flags);
   if (cfg.tls) checkTlsFiles(cfg.tls);
   const logger = createLogger('coordinator', cfg.logLevel);
   const c = await startCoordinator({

@@ -9,11 +9,10 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse, str } from '../args.js';
+import { bool, str } from '../ctx.js';
 import { CliError, UsageError } from '../errors.js';
 import { printJson } from '../output.js';
-
-const USAGE = 'sixpn install-units [--prefix DIR] [--bin PATH] [--tls] [--json] | install-units --check [--prefix DIR]';
+import type { Context } from '../spec.js';
 
 /** The path the shipped units use; replaced by this installation's. */
 export const UNIT_BIN = '/usr/bin/sixpn';
@@ -106,8 +105,8 @@ const FLAG_ENV: Record<string, string> = {
 async function parsers(): Promise<Record<string, Parser>> {
   return {
     coordinator: (await import('./coordinator.js')).parseCoordinatorArgs,
-    dns: (await import('../../dns/command.js')).parseDnsArgs,
-    agent: (await import('../../agent/args.js')).parseAgentArgs,
+    dns: (await import('./dns.js')).parseDnsArgs,
+    agent: (await import('./agent-args.js')).parseAgentArgs,
   };
 }
 
@@ -171,17 +170,17 @@ export async function checkInstalled(prefix: string): Promise<{ unit: string; ar
 
 interface Installed { path: string; action: 'installed' | 'kept' }
 
-export async function installUnitsCommand(argv: string[]): Promise<number> {
-  const p = parse(argv, { prefix: { type: 'string' }, bin: { type: 'string' }, tls: { type: 'boolean' }, check: { type: 'boolean' } }, USAGE, { min: 0, max: 0 });
-  const prefix = resolve(str(p, 'prefix') ?? '/');
-  if (p.values.check) {
+export async function installUnitsCommand(ctx: Context): Promise<number> {
+  const f = ctx.flags;
+  const prefix = resolve(str(f, 'prefix') ?? '/');
+  if (bool(f, 'check')) {
     const checked = await checkInstalled(prefix);
-    if (p.values.json) printJson(checked);
+    if (bool(f, 'json')) printJson(checked);
     else for (const c of checked) process.stdout.write(`ok  ${c.unit}: sixpn ${c.argv.join(' ')}\n`);
     return 0;
   }
   const root = packageRoot();
-  const command = execCommand(str(p, 'bin'), root);
+  const command = execCommand(str(f, 'bin'), root);
   const commandBin = command.split(' ').pop()!;
   if (!existsSync(commandBin)) throw new UsageError(`--bin ${commandBin}: no such file`);
   const unitDir = join(prefix, 'etc/systemd/system');
@@ -202,7 +201,7 @@ export async function installUnitsCommand(argv: string[]): Promise<number> {
       chmodSync(dest, 0o600); // tokens and database passwords go in here
       done.push({ path: dest, action: 'installed' });
     }
-    if (p.values.tls) {
+    if (bool(f, 'tls')) {
       const dropIn = join(unitDir, 'sixpn-coordinator.service.d');
       mkdirSync(dropIn, { recursive: true });
       const dest = join(dropIn, 'tls.conf');
@@ -220,7 +219,7 @@ export async function installUnitsCommand(argv: string[]): Promise<number> {
   if (prefix === '/' && existsSync('/run/systemd/system')) {
     try { execFileSync('systemctl', ['daemon-reload'], { stdio: 'ignore' }); } catch { /* reported below as a step */ }
   }
-  if (p.values.json) { printJson({ exec: command, files: done }); return 0; }
+  if (bool(f, 'json')) { printJson({ exec: command, files: done }); return 0; }
   process.stdout.write([
     ...done.map((d) => `${d.action === 'installed' ? 'installed' : 'kept     '} ${d.path}`),
     '',

@@ -1,21 +1,14 @@
 import type { Machine } from '../../model/types.js';
 import { METADATA_KEY_PATTERN } from '../../validate.js';
-import { ApiClient } from '../api.js';
-import { label, parse, required, str, type Parsed, verbOf } from '../args.js';
-import { resolveConfig } from '../config.js';
+import { bool, client, json, list as listFlag, need, str } from '../ctx.js';
 import { UsageError } from '../errors.js';
+import { label } from '../flags.js';
 import { printJson, printRecord, printTable } from '../output.js';
-
-const USAGE = [
-  'sixpn machines create --app APP --region CODE [--group G] [--meta K=V]... [--stopped]',
-  '       sixpn machines run --app APP --region CODE [--group G] [--meta K=V]... -- CMD [ARGS]',
-  '       sixpn machines list --app APP [--all] | machines show|start|stop|destroy ID   [--json]',
-].join('\n');
+import type { Context } from '../spec.js';
 
 const META_KEY = new RegExp(METADATA_KEY_PATTERN);
 
-function metadata(p: Parsed): Record<string, string> | undefined {
-  const items = (p.values.meta as string[] | undefined) ?? [];
+function metadata(items: string[]): Record<string, string> | undefined {
   if (items.length === 0) return undefined;
   const out: Record<string, string> = {};
   for (const item of items) {
@@ -30,8 +23,8 @@ function metadata(p: Parsed): Record<string, string> | undefined {
   return out;
 }
 
-function show(m: Machine, json: boolean): void {
-  if (json) { printJson(m); return; }
+function show(m: Machine, asJson: boolean): void {
+  if (asJson) { printJson(m); return; }
   printRecord({ id: m.id, app: m.app, region: m.region, state: m.state + (m.reason ? ` (${m.reason})` : ''), address: m.address, host: m.host_id, group: m.group, metadata: m.metadata, command: m.command });
 }
 
@@ -40,55 +33,43 @@ function machineId(s: string): string {
   return s;
 }
 
-export async function machinesCommand(argv: string[]): Promise<number> {
-  const verb = verbOf(argv, 'machines', ['create', 'run', 'list', 'show', 'start', 'stop', 'destroy'], USAGE);
-  const all = argv.slice(1);
-  const dash = all.indexOf('--');
-  const rest = dash >= 0 ? all.slice(0, dash) : all;
-  const cmd = dash >= 0 ? all.slice(dash + 1) : [];
-  const byId = ['show', 'start', 'stop', 'destroy'].includes(verb ?? '');
-  const p = parse(rest, {
-    app: { type: 'string' }, region: { type: 'string' }, group: { type: 'string' }, meta: { type: 'string', multiple: true },
-    stopped: { type: 'boolean' }, all: { type: 'boolean' },
-  }, USAGE, { min: byId ? 1 : 0, max: byId ? 1 : 0 });
-  const json = !!p.values.json;
-  const config = () => new ApiClient(resolveConfig({ api: str(p, 'api'), token: str(p, 'token') }));
-  switch (verb) {
-    case 'create':
-    case 'run': {
-      if (verb === 'run' && cmd.length === 0) throw new UsageError(`machines run needs a command after --\nusage: ${USAGE}`);
-      if (verb === 'create' && dash >= 0) throw new UsageError('machines create takes no command; use machines run');
-      const group = str(p, 'group');
-      const r = await config().post<{ machine: Machine }>('/v1/machines', {
-        app: label(required(p, 'app', USAGE), 'app'),
-        region: label(required(p, 'region', USAGE), 'region'),
-        ...(group ? { group: label(group, 'group') } : {}),
-        ...(metadata(p) ? { metadata: metadata(p) } : {}),
-        ...(p.values.stopped ? { stopped: true } : {}),
-        ...(verb === 'run' ? { command: cmd } : {}),
-      });
-      show(r.machine, json);
-      return 0;
-    }
-    case 'list': {
-      const app = label(required(p, 'app', USAGE), 'app');
-      const r = await config().get<{ machines: Machine[] }>(`/v1/machines?app=${encodeURIComponent(app)}${p.values.all ? '&all=true' : ''}`);
-      if (json) printJson(r.machines);
-      else printTable(r.machines.map((m) => ({ ...m, metadata: Object.entries(m.metadata).map(([k, v]) => `${k}=${v}`).join(',') || null })),
-        ['id', 'region', 'state', 'address', 'group', 'metadata']);
-      return 0;
-    }
-    case 'show':
-      show((await config().get<{ machine: Machine }>(`/v1/machines/${machineId(p.positionals[0]!)}`)).machine, json);
-      return 0;
-    case 'start':
-    case 'stop':
-      show((await config().post<{ machine: Machine }>(`/v1/machines/${machineId(p.positionals[0]!)}/${verb}`)).machine, json);
-      return 0;
-    case 'destroy':
-      show((await config().delete<{ machine: Machine }>(`/v1/machines/${machineId(p.positionals[0]!)}`)).machine, json);
-      return 0;
-    default:
-      throw new UsageError(`unknown machines command ${JSON.stringify(verb ?? '')}\nusage: ${USAGE}`);
-  }
+/** `machines create` and `machines run -- CMD [ARGS]`. */
+export async function create(ctx: Context): Promise<number> {
+  const run = ctx.path[1] === 'run';
+  if (run && ctx.rest.length === 0) throw new UsageError('machines run needs a command after --', { showUsage: true });
+  const app = label(need(ctx.flags, 'app'), 'app');
+  const region = label(need(ctx.flags, 'region'), 'region');
+  const group = str(ctx.flags, 'group');
+  const meta = metadata(listFlag(ctx.flags, 'meta'));
+  const r = await client(ctx).createMachine({
+    app, region,
+    ...(group ? { group: label(group, 'group') } : {}),
+    ...(meta ? { metadata: meta } : {}),
+    ...(bool(ctx.flags, 'stopped') ? { stopped: true } : {}),
+    ...(run ? { command: [...ctx.rest] } : {}),
+  });
+  show(r.machine, json(ctx));
+  return 0;
+}
+
+export async function list(ctx: Context): Promise<number> {
+  const app = label(need(ctx.flags, 'app'), 'app');
+  const r = await client(ctx).listMachines(app, bool(ctx.flags, 'all'));
+  if (json(ctx)) printJson(r.machines);
+  else printTable(r.machines.map((m) => ({ ...m, metadata: Object.entries(m.metadata).map(([k, v]) => `${k}=${v}`).join(',') || null })),
+    ['id', 'region', 'state', 'address', 'group', 'metadata']);
+  return 0;
+}
+
+/** show, start, stop, destroy ID */
+export async function byId(ctx: Context): Promise<number> {
+  const id = machineId(ctx.args[0]!);
+  const api = client(ctx);
+  const verb = ctx.path[1];
+  const r = verb === 'show' ? await api.getMachine(id)
+    : verb === 'start' ? await api.startMachine(id)
+      : verb === 'stop' ? await api.stopMachine(id)
+        : await api.destroyMachine(id);
+  show(r.machine, json(ctx));
+  return 0;
 }

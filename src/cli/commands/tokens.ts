@@ -1,34 +1,23 @@
-import { ApiClient } from '../api.js';
-import { label, parse, required, str, verbOf } from '../args.js';
-import { resolveConfig } from '../config.js';
-import { UsageError } from '../errors.js';
+import type { TokenScope } from '../../client/types.js';
+import { client, json, need, str } from '../ctx.js';
+import { label, oneOf } from '../flags.js';
 import { printJson, printRecord } from '../output.js';
+import type { Context } from '../spec.js';
 
-const USAGE = 'sixpn tokens create --scope org|wireguard --org ORG | tokens create --scope host-enroll|reader|admin | tokens revoke ID  [--json]';
-const SCOPES = ['admin', 'org', 'wireguard', 'host-enroll', 'reader'];
+const SCOPES: readonly TokenScope[] = ['admin', 'org', 'wireguard', 'host-enroll', 'reader'];
 
-export async function tokensCommand(argv: string[]): Promise<number> {
-  const verb = verbOf(argv, 'tokens', ['create', 'revoke'], USAGE);
-  const rest = argv.slice(1);
-  const p = parse(rest, { scope: { type: 'string' }, org: { type: 'string' } }, USAGE, { min: verb === 'revoke' ? 1 : 0, max: verb === 'revoke' ? 1 : 0 });
-  const api = () => new ApiClient(resolveConfig({ api: str(p, 'api'), token: str(p, 'token') }));
-  switch (verb) {
-    case 'create': {
-      const scope = required(p, 'scope', USAGE);
-      if (!SCOPES.includes(scope)) throw new UsageError(`--scope must be one of ${SCOPES.join(', ')}`);
-      const org = str(p, 'org');
-      const r = await api().post<{ id: string; token: string; scope: string; org: string | null }>('/v1/tokens', { scope, ...(org ? { org: label(org, 'org') } : {}) });
-      if (p.values.json) printJson(r);
-      else printRecord({ id: r.id, scope: r.scope, org: r.org, token: r.token });
-      return 0;
-    }
-    case 'revoke': {
-      const r = await api().delete<{ revoked: string }>(`/v1/tokens/${encodeURIComponent(p.positionals[0]!)}`);
-      if (p.values.json) printJson(r);
-      else process.stdout.write(`revoked ${r.revoked}\n`);
-      return 0;
-    }
-    default:
-      throw new UsageError(`unknown tokens command ${JSON.stringify(verb ?? '')}\nusage: ${USAGE}`);
-  }
+export async function create(ctx: Context): Promise<number> {
+  const scope = oneOf(need(ctx.flags, 'scope'), 'scope', SCOPES);
+  const org = str(ctx.flags, 'org');
+  const r = await client(ctx).createToken({ scope, ...(org ? { org: label(org, 'org') } : {}) });
+  if (json(ctx)) printJson(r);
+  else printRecord({ id: r.id, scope: r.scope, org: r.org, token: r.token });
+  return 0;
+}
+
+export async function revoke(ctx: Context): Promise<number> {
+  const r = await client(ctx).revokeToken(ctx.args[0]!);
+  if (json(ctx)) printJson(r);
+  else process.stdout.write(`revoked ${r.revoked}\n`);
+  return 0;
 }

@@ -1,20 +1,21 @@
 // `sixpn up`: coordinator on an embedded SQLite, the default org `personal`,
 // a host record for this machine, the DNS server, and (as root) a local agent.
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startCoordinator, type RunningCoordinator } from '../../coordinator/run.js';
 import { startUpDns } from '../../dns/up.js';
 import { startUpAgent, type UpHostIdentity as LocalHostIdentity } from '../../agent/up.js';
 import { generateKeyPair } from '../../wg/keys.js';
+import { writeFileAtomic } from '../../atomic-file.js';
 import { createLogger } from '../../log.js';
-import { parseEndpoint } from '../../validate.js';
-import { hostPort, label, parse, str } from '../args.js';
+import { bool, str } from '../ctx.js';
+import { endpoint as endpointFlag, hostPort, label, logLevel } from '../flags.js';
 import { userConfigPath, writeConfig } from '../config.js';
 import { UsageError } from '../errors.js';
 import { onShutdown } from '../shutdown.js';
+import type { Context } from '../spec.js';
 
-const USAGE = 'sixpn up [--data DIR] [--api HOST:PORT] [--dns HOST:PORT] [--region CODE] [--endpoint HOST:PORT] [--no-agent] [--log-level L]';
 export const DEFAULT_ORG = 'personal';
 
 function defaultEndpoint(): string {
@@ -33,7 +34,7 @@ async function ensureLocalHost(c: RunningCoordinator, dataDir: string, region: s
     if (endpoint && endpoint !== id.endpoint) {
       await c.store.updateHost(id.host_id, { endpoint });
       id.endpoint = endpoint;
-      writeFileSync(file, JSON.stringify(id, null, 2), { mode: 0o600 });
+      writeFileAtomic(file, JSON.stringify(id, null, 2));
     }
     return id;
   }
@@ -42,27 +43,24 @@ async function ensureLocalHost(c: RunningCoordinator, dataDir: string, region: s
   const host = await c.store.enrollHost({ region, endpoint: ep, public_key: keys.publicKey, gateway: true });
   const { token } = await c.store.createToken({ scope: 'host', host_id: host.id });
   const id: LocalHostIdentity = { host_id: host.id, public_key: keys.publicKey, private_key: keys.privateKey, credential: token, region, endpoint: ep };
-  writeFileSync(file, JSON.stringify(id, null, 2), { mode: 0o600 });
-  chmodSync(file, 0o600);
+  writeFileAtomic(file, JSON.stringify(id, null, 2));
   return id;
 }
 
 interface Closer { close(): Promise<void> }
 
 
-export async function upCommand(argv: string[]): Promise<number> {
-  const p = parse(argv, {
-    data: { type: 'string' }, dns: { type: 'string' }, region: { type: 'string' }, endpoint: { type: 'string' },
-    'no-agent': { type: 'boolean' }, 'log-level': { type: 'string' },
-  }, USAGE, { min: 0, max: 0 });
-  const dataDir = resolve(str(p, 'data') ?? 'data');
-  const apiAddr = hostPort(str(p, 'api') ?? '127.0.0.1:4280', 'api');
-  const dnsAddr = hostPort(str(p, 'dns') ?? '127.0.0.1:5353', 'dns');
-  const region = label(str(p, 'region') ?? 'local', 'region');
-  const endpoint = str(p, 'endpoint');
-  if (endpoint && !parseEndpoint(endpoint)) throw new UsageError(`--endpoint ${JSON.stringify(endpoint)} is not HOST:PORT`);
+export async function upCommand(ctx: Context): Promise<number> {
+  const f = ctx.flags;
+  const dataDir = resolve(str(f, 'data') ?? 'data');
+  const apiAddr = hostPort(str(f, 'api') ?? '127.0.0.1:4280', 'api');
+  const dnsAddr = hostPort(str(f, 'dns') ?? '127.0.0.1:5353', 'dns');
+  const region = label(str(f, 'region') ?? 'local', 'region');
+  const endpointArg = str(f, 'endpoint');
+  const endpoint = endpointArg === undefined ? undefined : endpointFlag(endpointArg, 'endpoint');
+  const level = logLevel(str(f, 'log-level') ?? process.env.SIXPN_LOG_LEVEL ?? 'info');
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const logger = createLogger('up', str(p, 'log-level'));
+  const logger = createLogger('up', level);
 
   const c = await startCoordinator({ dataDir, host: apiAddr.host, port: apiAddr.port, logger: logger.child({ component: 'coordinator' }) });
   const closers: Closer[] = [c];
@@ -79,7 +77,7 @@ export async function upCommand(argv: string[]): Promise<number> {
     closers.unshift(dns);
 
     let agentLine = '';
-    if (str(p, 'no-agent') === undefined && !p.values['no-agent']) {
+    if (!bool(f, 'no-agent')) {
       if (process.getuid?.() !== 0) agentLine = 'data plane: off (not root: creating WireGuard interfaces, namespaces and nftables rules needs root; run `sudo sixpn up`)';
       else {
         const agent = await startUpAgent({ coordinatorUrl: c.url, identity: host, dataDir, logger: logger.child({ component: 'agent' }) });

@@ -1,18 +1,18 @@
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../errors.js';
 import type { Store } from '../../store/store.js';
-import { parseEndpoint } from '../../validate.js';
+import { RULES } from '../../validate.js';
 import { caller, requireScope } from '../auth.js';
-import { body, endpoint, label, params, wgKey } from '../schemas.js';
+import { body, endpoint, label, params, region, wgKey } from '../schemas.js';
 
 interface PeerStatusBody { peers: { org: string; name: string; latest_handshake: number; rx_bytes: number; tx_bytes: number; endpoint: string | null }[] }
 
 export function hostRoutes(app: FastifyInstance, store: Store): void {
   app.post<{ Body: { region: string; endpoint: string; public_key: string; gateway?: boolean } }>('/v1/hosts', {
-    schema: { body: body({ region: label, endpoint, public_key: wgKey, gateway: { type: 'boolean' } }, ['region', 'endpoint', 'public_key']) },
+    schema: { body: body({ region, endpoint, public_key: wgKey, gateway: { type: 'boolean' } }, ['region', 'endpoint', 'public_key']) },
   }, async (req, reply) => {
     requireScope(req, 'admin', 'host-enroll');
-    if (!parseEndpoint(req.body.endpoint)) throw new AppError('invalid', `endpoint ${JSON.stringify(req.body.endpoint)} is not HOST:PORT`);
+    if (!RULES.endpoint.test(req.body.endpoint)) throw new AppError('invalid', RULES.endpoint.explain(req.body.endpoint));
     const host = await store.enrollHost({ ...req.body, gateway: req.body.gateway ?? false });
     const { token } = await store.createToken({ scope: 'host', host_id: host.id });
     return reply.code(201).send({ host, credential: token });
@@ -36,7 +36,7 @@ export function hostRoutes(app: FastifyInstance, store: Store): void {
     const t = requireScope(req, 'admin', 'host');
     if (t.scope === 'host' && t.host_id !== req.params.id) throw new AppError('forbidden', 'a host credential updates only its own host');
     if (t.scope === 'host' && req.body.gateway !== undefined) throw new AppError('forbidden', 'only an operator changes the gateway role');
-    if (req.body.endpoint !== undefined && !parseEndpoint(req.body.endpoint)) throw new AppError('invalid', `endpoint ${JSON.stringify(req.body.endpoint)} is not HOST:PORT`);
+    if (req.body.endpoint !== undefined && !RULES.endpoint.test(req.body.endpoint)) throw new AppError('invalid', RULES.endpoint.explain(req.body.endpoint));
     return { host: await store.updateHost(req.params.id, req.body) };
   });
 

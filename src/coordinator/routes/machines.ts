@@ -3,7 +3,7 @@ import { AppError } from '../../errors.js';
 import type { Machine } from '../../model/types.js';
 import type { Store } from '../../store/store.js';
 import { caller, requireOrg } from '../auth.js';
-import { body, label, machineId, metadataObject, metaKey, metaValue, params } from '../schemas.js';
+import { body, label, machineId, metadataObject, metaKey, metaValue, params, region } from '../schemas.js';
 
 interface CreateBody { app: string; region: string; group?: string; metadata?: Record<string, string>; stopped?: boolean; command?: string[] }
 
@@ -26,7 +26,7 @@ export function machineRoutes(app: FastifyInstance, store: Store): void {
   app.post<{ Body: CreateBody }>('/v1/machines', {
     schema: {
       body: body({
-        app: label, region: label, group: label, metadata: metadataObject, stopped: { type: 'boolean' },
+        app: label, region, group: label, metadata: metadataObject, stopped: { type: 'boolean' },
         command: { type: 'array', minItems: 1, maxItems: 256, items: { type: 'string', maxLength: 4096 } },
       }, ['app', 'region']),
     },

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { networkDnsAddress, networkPrefix } from '../../addr/plan.js';
 import type { Store } from '../../store/store.js';
 import { requireOrg } from '../auth.js';
-import { body, label, params, peerName, wgKey } from '../schemas.js';
+import { body, label, params, peerName, region, wgKey } from '../schemas.js';
 
 const PEER_SCOPES = ['org', 'wireguard'] as const;
 
@@ -10,7 +10,7 @@ export function peerRoutes(app: FastifyInstance, store: Store): void {
   app.post<{ Params: { org: string }; Body: { name: string; region: string; public_key: string; network?: string; app?: string } }>('/v1/orgs/:org/peers', {
     schema: {
       params: params({ org: label }),
-      body: body({ name: peerName, region: label, public_key: wgKey, network: label, app: label }, ['name', 'region', 'public_key']),
+      body: body({ name: peerName, region, public_key: wgKey, network: label, app: label }, ['name', 'region', 'public_key']),
     },
   }, async (req, reply) => {
     requireOrg(req, req.params.org, [...PEER_SCOPES]);

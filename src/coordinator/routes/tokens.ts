@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../errors.js';
-import { SCOPES, type Scope, type Store } from '../../store/store.js';
+import { SCOPES, type Scope } from '../../model/auth.js';
+import type { Store } from '../../store/store.js';
 import { requireOrg, requireScope } from '../auth.js';
 import { body, label, params } from '../schemas.js';
 

@@ -1,20 +1,20 @@
 // `sixpn agent`: run the host agent until SIGINT/SIGTERM (which leave the
 // host as it is, for a seamless restart), or `--teardown` to remove it all.
 import { resolve } from 'node:path';
-import { UsageError } from '../cli/errors.js';
-import { onShutdown } from '../cli/shutdown.js';
-import { checkCoordinatorUrl, loadCoordinatorTls } from '../feed/tls.js';
-import { createLogger } from '../log.js';
-import { parseEndpoint } from '../validate.js';
-import { Agent } from './agent.js';
-import { DEFAULT_WG_PORT } from './defaults.js';
-import { AGENT_USAGE, parseAgentArgs } from './args.js';
-import { StateDir } from './statedir.js';
-import { teardownHost } from './teardown.js';
+import { Agent } from '../../agent/agent.js';
+import { DEFAULT_WG_PORT } from '../../agent/defaults.js';
+import { StateDir } from '../../agent/statedir.js';
+import { teardownHost } from '../../agent/teardown.js';
+import { checkCoordinatorUrl, loadCoordinatorTls } from '../../feed/tls.js';
+import { createLogger } from '../../log.js';
+import { parseEndpoint } from '../../validate.js';
+import { UsageError } from '../errors.js';
+import { onShutdown } from '../shutdown.js';
+import type { Context } from '../spec.js';
+import { agentConfig } from './agent-args.js';
 
-export async function agentCommand(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) { process.stdout.write(`${AGENT_USAGE}\n`); return 0; }
-  const a = parseAgentArgs(argv, process.env);
+export async function agentCommand(ctx: Context): Promise<number> {
+  const a = agentConfig(ctx.flags, process.env);
   const stateDir = resolve(a.stateDir);
   const logger = createLogger('agent', a.logLevel);
   if (a.teardown) {
@@ -27,9 +27,9 @@ export async function agentCommand(argv: string[]): Promise<number> {
   const coordinator = a.coordinator ?? saved?.coordinator ?? null;
   const region = a.region ?? saved?.region ?? null;
   const endpoint = a.endpoint ?? saved?.endpoint ?? null;
-  if (!coordinator) throw new UsageError(`--coordinator URL is required\n${AGENT_USAGE}`);
-  if (!region) throw new UsageError(`--region CODE is required\n${AGENT_USAGE}`);
-  if (!endpoint) throw new UsageError(`--endpoint HOST:PORT is required\n${AGENT_USAGE}`);
+  if (!coordinator) throw new UsageError('--coordinator URL is required', { showUsage: true });
+  if (!region) throw new UsageError('--region CODE is required', { showUsage: true });
+  if (!endpoint) throw new UsageError('--endpoint HOST:PORT is required', { showUsage: true });
   const listenPort = a.listenPort ?? parseEndpoint(endpoint)?.port ?? DEFAULT_WG_PORT;
   // Same policy as `sixpn dns`: https with --ca, or http only on loopback unless --insecure.
   const tls = loadCoordinatorTls({ caFile: a.caFile, insecure: a.insecure });

@@ -1,0 +1,34 @@
+// Reading a parsed command line in a handler.
+import { CoordinatorApi } from '../client/api.js';
+import { resolveConfig } from './config.js';
+import { UsageError } from './errors.js';
+import type { Context, Flags } from './spec.js';
+
+export function str(flags: Flags, name: string): string | undefined {
+  const v = flags[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+export function bool(flags: Flags, name: string): boolean {
+  return flags[name] === true;
+}
+
+export function list(flags: Flags, name: string): string[] {
+  const v = flags[name];
+  return Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
+}
+
+/** A flag the command cannot do without (exit 2 with the usage). */
+export function need(flags: Flags, name: string): string {
+  const v = str(flags, name);
+  if (v === undefined) throw new UsageError(`--${name} is required`, { showUsage: true });
+  return v;
+}
+
+/** The API client from --api/--token, SIXPN_API_URL/SIXPN_TOKEN or the config file. */
+export function client(ctx: Context): CoordinatorApi {
+  const c = resolveConfig({ api: str(ctx.flags, 'api'), token: str(ctx.flags, 'token') });
+  return new CoordinatorApi(c.api, c.token, 30_000);
+}
+
+export const json = (ctx: Context): boolean => bool(ctx.flags, 'json');

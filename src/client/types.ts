@@ -1,0 +1,47 @@
+// Request and response bodies of the coordinator API, shared by its clients
+// (the CLI and the agent).
+import type { App, Host, Network, Org, Peer } from '../model/types.js';
+
+export type TokenScope = 'admin' | 'org' | 'wireguard' | 'host-enroll' | 'reader';
+
+export interface OrgCreated { org: Org; network: Network }
+export interface OrgDetail { org: Org; networks: Network[]; apps: App[] }
+
+export interface AppCreate { name: string; org: string; network?: string }
+
+export interface HostEnroll { region: string; endpoint: string; public_key: string; gateway: boolean }
+export interface HostEnrolled { host: Host; credential: string }
+
+export interface MachineCreate {
+  app: string;
+  region: string;
+  group?: string;
+  metadata?: Record<string, string>;
+  stopped?: boolean;
+  command?: string[];
+}
+export type MachineReport = 'started' | 'stopped' | 'failed';
+
+export interface PeerCreate { name: string; region: string; public_key: string; network?: string; app?: string }
+/** POST /v1/orgs/:org/peers: what a wg-quick file is made of. */
+export interface PeerCreated {
+  peer: Peer;
+  gateway: { host_id: number; public_key: string; endpoint: string; region: string };
+  dns: string;
+  allowed_ips: string;
+}
+export interface PeerListed extends Peer { gateway: string | null }
+/** A gateway's view of one developer peer (PUT /v1/hosts/:id/peer-status). */
+export interface PeerStatus {
+  org: string;
+  name: string;
+  latest_handshake: number;
+  rx_bytes: number;
+  tx_bytes: number;
+  endpoint: string | null;
+}
+export interface PeerStatusReported extends Omit<PeerStatus, 'org' | 'name'> { reported_at: string }
+export interface PeerDetail { peer: Peer; status: PeerStatusReported | null }
+
+export interface TokenCreate { scope: TokenScope; org?: string }
+export interface TokenCreated { id: string; token: string; scope: TokenScope; org: string | null }

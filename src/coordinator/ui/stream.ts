@@ -1,0 +1,164 @@
+// The dashboard's live stream: a scoped snapshot, then the feed hub's changes
+// passed through the token's ScopeView, gateway peer reports as they move, and
+// heartbeats. Nothing outside the token's scope is ever written to the socket.
+import type { ServerResponse } from 'node:http';
+import type { Logger } from '../../log.js';
+import type { TokenInfo } from '../../model/auth.js';
+import type { Store } from '../../store/store.js';
+import type { PeerStatusMap, UiMessage } from '../../ui/protocol.js';
+import type { FeedHub } from '../feed-hub.js';
+import { ScopeView, type Visibility } from './scope.js';
+
+export interface UiStreamOptions {
+  logger: Logger;
+  heartbeatMs?: number;
+  /** how often the gateways' peer reports are re-read */
+  peerStatusMs?: number;
+  /** how often the token is checked again (a revoked token's stream ends) */
+  tokenCheckMs?: number;
+  /** a reader whose socket does not drain within this is cut (the page reconnects) */
+  drainTimeoutMs?: number;
+}
+
+interface Stream {
+  res: ServerResponse;
+  wake: () => void;
+  closed: boolean;
+  /** woken since the last read: a wake that lands while the loop reads is not lost */
+  dirty: boolean;
+}
+
+export function visibilityOf(t: TokenInfo): Visibility {
+  return t.scope === 'admin' || t.scope === 'reader' ? { all: true } : { all: false, org: t.org ?? '' };
+}
+
+export class UiStreams {
+  private readonly open = new Set<Stream>();
+  private closing = false;
+  private readonly heartbeatMs: number;
+  private readonly peerStatusMs: number;
+  private readonly tokenCheckMs: number;
+  private readonly drainTimeoutMs: number;
+
+  constructor(private readonly store: Store, private readonly hub: FeedHub, private readonly opts: UiStreamOptions) {
+    this.heartbeatMs = opts.heartbeatMs ?? 10_000;
+    this.peerStatusMs = opts.peerStatusMs ?? 2000;
+    this.tokenCheckMs = opts.tokenCheckMs ?? 5000;
+    this.drainTimeoutMs = opts.drainTimeoutMs ?? 30_000;
+  }
+
+  get count(): number {
+    return this.open.size;
+  }
+
+  /** Stream to `res` until the page goes away, the token stops resolving or the coordinator closes. */
+  async serve(res: ServerResponse, token: TokenInfo, secret: string): Promise<void> {
+    let wakeup: (() => void) | null = null;
+    const s: Stream = { res, closed: false, dirty: false, wake: () => { s.dirty = true; wakeup?.(); } };
+    this.open.add(s);
+    const onClose = (): void => { s.closed = true; s.wake(); };
+    res.on('close', onClose);
+    const off = this.hub.onAdvance(() => s.wake());
+    const view = new ScopeView(visibilityOf(token));
+    res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store', 'x-accel-buffering': 'no', connection: 'close' });
+    res.flushHeaders();
+    let last = 0;
+    try {
+      await this.write(s, { type: 'hello', scope: token.scope, org: token.org });
+      const snap = await this.store.snapshot();
+      const state = view.snapshot(snap.state);
+      let peers = await this.peerStatus(view);
+      await this.write(s, { type: 'snapshot', rev: snap.rev, state, peer_status: peers });
+      last = snap.rev;
+      let lastWrite = Date.now();
+      let nextPeers = Date.now() + this.peerStatusMs;
+      let nextToken = Date.now() + this.tokenCheckMs;
+      while (!s.closed && !this.closing) {
+        s.dirty = false;
+        const recs = await this.hub.changesAfter(last);
+        for (const r of recs) {
+          if (r.rev !== last + 1) throw new Error(`feed gap at ${last} -> ${r.rev}`);
+          const ops = view.change(r.ops);
+          if (ops.length > 0) { await this.write(s, { type: 'change', rev: r.rev, at: r.at, ops }); lastWrite = Date.now(); }
+          last = r.rev;
+        }
+        if (recs.length > 0) continue;
+        const t = Date.now();
+        if (t >= nextToken) {
+          nextToken = t + this.tokenCheckMs;
+          if (!(await this.store.resolveToken(secret))) {
+            await this.write(s, { type: 'error', code: 'unauthorized', message: 'the token was revoked' });
+            break;
+          }
+        }
+        if (t >= nextPeers) {
+          nextPeers = t + this.peerStatusMs;
+          const now = await this.peerStatus(view);
+          const moved = changed(peers, now);
+          peers = now;
+          if (moved) { await this.write(s, { type: 'peer_status', status: moved }); lastWrite = Date.now(); }
+        }
+        if (Date.now() - lastWrite >= this.heartbeatMs) {
+          await this.write(s, { type: 'heartbeat', rev: last });
+          lastWrite = Date.now();
+        }
+        const wait = Math.max(1, Math.min(nextToken, nextPeers, lastWrite + this.heartbeatMs) - Date.now());
+        await new Promise<void>((resolve) => {
+          if (s.dirty) { resolve(); return; }
+          const timer = setTimeout(resolve, wait);
+          wakeup = () => { clearTimeout(timer); resolve(); };
+        });
+        wakeup = null;
+      }
+      if (this.closing && !s.closed) await this.write(s, { type: 'bye', rev: last, reason: 'coordinator shutting down' });
+    } catch (err) {
+      if (!s.closed) this.opts.logger.warn({ err: String(err), last }, 'dashboard stream cut');
+    } finally {
+      off();
+      this.open.delete(s);
+      res.off('close', onClose);
+      if (!res.destroyed) res.end();
+    }
+  }
+
+  /** Gateway reports for the peers this stream shows. */
+  private async peerStatus(view: ScopeView): Promise<PeerStatusMap> {
+    const out: PeerStatusMap = {};
+    for (const key of view.peerKeys()) {
+      const slash = key.indexOf('/');
+      out[key] = await this.store.getPeerStatus(key.slice(0, slash), key.slice(slash + 1));
+    }
+    return out;
+  }
+
+  /** One line; wait for the socket to drain, cutting readers that stay stuck. */
+  private async write(s: Stream, msg: UiMessage): Promise<void> {
+    if (s.closed) return;
+    if (s.res.write(`${JSON.stringify(msg)}\n`)) return;
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => { s.res.destroy(); reject(new Error('dashboard reader too slow: not drained in time')); }, this.drainTimeoutMs);
+      const done = (): void => { clearTimeout(t); s.res.off('drain', done); s.res.off('close', done); resolve(); };
+      s.res.on('drain', done);
+      s.res.on('close', done);
+    });
+  }
+
+  /** Every open stream gets a `bye` line and ends. */
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const s of this.open) s.wake();
+    const deadline = Date.now() + 2000;
+    while (this.open.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    for (const s of this.open) s.res.destroy();
+  }
+}
+
+/** The entries of `now` that differ from `before` (a removed peer's entry is dropped by its delete op). */
+function changed(before: PeerStatusMap, now: PeerStatusMap): PeerStatusMap | null {
+  const out: PeerStatusMap = {};
+  let any = false;
+  for (const [k, v] of Object.entries(now)) {
+    if (JSON.stringify(before[k] ?? null) !== JSON.stringify(v)) { out[k] = v; any = true; }
+  }
+  return any ? out : null;
+}
