@@ -2,8 +2,6 @@ import { pino, type Logger } from 'pino';
 
 export type { Logger };
 
-export { isLogLevel, LOG_LEVELS, type LogLevel } from './log-levels.js';
-
 /**
  * Structured JSON logs to stderr (stdout stays for command output). pino
  * writes level, time, pid, hostname and name on every line: log objects use

@@ -15,10 +15,6 @@ import type { AgentConfig } from './config.js';
 import type { Identity } from './statedir.js';
 import type { AgentStatus } from './status.js';
 
-export type { AgentConfig } from './config.js';
-export type { ConvergeStats } from './status.js';
-export { DEFAULT_DNS_PORT, DEFAULT_IFACE, DEFAULT_MTU, DEFAULT_WG_PORT } from './defaults.js';
-
 export class Agent {
   private constructor(private readonly rt: AgentRuntime) {}
 

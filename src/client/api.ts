@@ -8,7 +8,7 @@ import type {
   PeerListed, PeerStatus, TokenCreate, TokenCreated,
 } from './types.js';
 
-export { ApiError, UnreachableError } from './errors.js';
+export { ApiError } from './errors.js';
 export type { PeerStatus } from './types.js';
 
 const enc = encodeURIComponent;

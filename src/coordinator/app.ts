@@ -6,6 +6,8 @@ import type { Store } from '../store/store.js';
 import { bearer, requireScope, TokenCache } from './auth.js';
 import { FeedHub } from './feed-hub.js';
 import { coordinatorMetrics } from './metrics.js';
+import { openApiRoute, registerOpenApi } from './openapi.js';
+import { answer, op } from './responses.js';
 import type { Registry } from '../metrics/index.js';
 import { appRoutes } from './routes/apps.js';
 import { hostRoutes } from './routes/hosts.js';
@@ -41,6 +43,7 @@ export async function buildCoordinator(opts: BuildOptions): Promise<{ app: Fasti
   const hub = new FeedHub(store, { logger, heartbeatMs: opts.heartbeatMs, drainTimeoutMs: opts.drainTimeoutMs });
   await hub.start();
 
+  await registerOpenApi(app); // before every route, so each one is in the spec
   coordinatorMetrics(app, hub, { registry: opts.metrics, store: store.backend.kind });
 
   app.decorateRequest('token', null);
@@ -52,7 +55,19 @@ export async function buildCoordinator(opts: BuildOptions): Promise<{ app: Fasti
   answerErrors(app, BODY_LIMIT);
 
   // The store's revision, not the feed's: on PostgreSQL the feed may still be tailing another coordinator's commits.
-  app.get('/healthz', async () => ({ ok: true, rev: await store.rev(), feed_rev: hub.revision }));
+  app.get('/healthz', {
+    schema: {
+      ...op('meta', 'Liveness, the store revision and how far the watch feed has read', null),
+      response: {
+        200: answer({
+          ok: { type: 'boolean' }, rev: { type: 'integer', description: 'the store revision' },
+          feed_rev: { type: 'integer', description: 'the revision the watch feed has reached' },
+        }),
+        '5xx': { description: 'The store is unavailable', $ref: 'Error#' },
+      },
+    },
+  }, async () => ({ ok: true, rev: await store.rev(), feed_rev: hub.revision }));
+  openApiRoute(app);
 
   orgRoutes(app, store);
   appRoutes(app, store);
@@ -63,7 +78,14 @@ export async function buildCoordinator(opts: BuildOptions): Promise<{ app: Fasti
   uiRoutes(app, store, hub, { logger, heartbeatMs: opts.heartbeatMs, drainTimeoutMs: opts.drainTimeoutMs });
 
   app.get<{ Querystring: { since?: number } }>('/v1/watch', {
-    schema: { querystring: { type: 'object', properties: { since: { type: 'integer', minimum: 0 } }, additionalProperties: false } },
+    schema: {
+      ...op('feed', 'The change feed: a snapshot when since is 0 or too old, then every change in revision order, with heartbeats', 'admin, reader, host'),
+      querystring: { type: 'object', properties: { since: { type: 'integer', minimum: 0 } }, additionalProperties: false },
+      response: {
+        200: { description: 'NDJSON: one FeedMessage per line, until the client goes away (a bye line when the coordinator stops)', content: { 'application/x-ndjson': { schema: { $ref: 'FeedMessage#' } } } },
+        '4xx': { description: 'Request refused', $ref: 'Error#' },
+      },
+    },
   }, async (req, reply) => {
     requireScope(req, 'admin', 'reader', 'host');
     reply.hijack();

@@ -39,7 +39,12 @@ export function coordinatorMetrics(app: FastifyInstance, hub: FeedHub, opts: Coo
     requests.inc({ route, method: req.method, status: String(reply.statusCode) });
     latency.observe({ route, method: req.method }, reply.elapsedTime / 1000);
   });
-  app.get('/metrics', async (_req, reply) => {
+  app.get('/metrics', {
+    schema: {
+      tags: ['meta'], summary: 'Prometheus metrics', description: 'No token needed.',
+      response: { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } } },
+    },
+  }, async (_req, reply) => {
     const { contentType, body } = await render(registry);
     return reply.type(contentType).send(body);
   });

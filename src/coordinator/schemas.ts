@@ -18,7 +18,8 @@ export const metadataObject = {
 } as const;
 
 export function body(properties: Record<string, unknown>, required: string[]): Record<string, unknown> {
-  return { type: 'object', properties, required, additionalProperties: false };
+  // OpenAPI 3.0 forbids an empty `required`.
+  return { type: 'object', properties, ...(required.length > 0 ? { required } : {}), additionalProperties: false };
 }
 
 export function params(properties: Record<string, unknown>): Record<string, unknown> {

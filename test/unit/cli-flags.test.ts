@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { UsageError } from '../../src/cli/errors.js';
 import { duration, endpoint, hostPort, intIn, ipPort, label, logLevel, oneOf, portProto, splitHostPort } from '../../src/cli/flags.js';
-import { LOG_LEVELS } from '../../src/log.js';
+import { LOG_LEVELS } from '../../src/log-levels.js';
 
 const bad = (f: () => unknown, re: RegExp) => assert.throws(f, (e: unknown) => e instanceof UsageError && re.test(e.message) && !e.message.includes('\n'));
 

@@ -14,8 +14,6 @@ import { CliError, UsageError } from '../errors.js';
 import { printJson } from '../output.js';
 import type { Context } from '../spec.js';
 
-/** The path the shipped units use; replaced by this installation's. */
-export const UNIT_BIN = '/usr/bin/sixpn';
 /** PATH of system services (systemd's default): `#!/usr/bin/env node` must find node there. */
 const SERVICE_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
 

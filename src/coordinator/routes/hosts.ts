@@ -4,12 +4,17 @@ import type { Store } from '../../store/store.js';
 import { RULES } from '../../validate.js';
 import { caller, requireScope } from '../auth.js';
 import { body, endpoint, label, params, region, wgKey } from '../schemas.js';
+import { answer, answerList, NO_CONTENT, op, responses } from '../responses.js';
 
 interface PeerStatusBody { peers: { org: string; name: string; latest_handshake: number; rx_bytes: number; tx_bytes: number; endpoint: string | null }[] }
 
 export function hostRoutes(app: FastifyInstance, store: Store): void {
   app.post<{ Body: { region: string; endpoint: string; public_key: string; gateway?: boolean } }>('/v1/hosts', {
-    schema: { body: body({ region, endpoint, public_key: wgKey, gateway: { type: 'boolean' } }, ['region', 'endpoint', 'public_key']) },
+    schema: {
+      ...op('hosts', 'Enroll a host; answers its host credential (shown once)', 'admin, host-enroll'),
+      body: body({ region, endpoint, public_key: wgKey, gateway: { type: 'boolean' } }, ['region', 'endpoint', 'public_key']),
+      response: responses(answer({ host: 'Host', credential: { type: 'string', description: 'the host-scoped token' } }, 'Enrolled'), 201),
+    },
   }, async (req, reply) => {
     requireScope(req, 'admin', 'host-enroll');
     if (!RULES.endpoint.test(req.body.endpoint)) throw new AppError('invalid', RULES.endpoint.explain(req.body.endpoint));
@@ -18,12 +23,14 @@ export function hostRoutes(app: FastifyInstance, store: Store): void {
     return reply.code(201).send({ host, credential: token });
   });
 
-  app.get('/v1/hosts', async (req) => {
+  app.get('/v1/hosts', { schema: { ...op('hosts', 'List hosts', 'admin'), response: responses(answerList('hosts', 'Host')) } }, async (req) => {
     requireScope(req, 'admin');
     return { hosts: await store.listHosts() };
   });
 
-  app.get<{ Params: { id: number } }>('/v1/hosts/:id', { schema: { params: params({ id: { type: 'integer', minimum: 1 } }) } }, async (req) => {
+  app.get<{ Params: { id: number } }>('/v1/hosts/:id', {
+    schema: { ...op('hosts', 'Show a host', 'admin, host (own)'), params: params({ id: { type: 'integer', minimum: 1 } }), response: responses(answer({ host: 'Host' })) },
+  }, async (req) => {
     const t = requireScope(req, 'admin', 'host');
     if (t.scope === 'host' && t.host_id !== req.params.id) throw new AppError('forbidden', 'a host credential reads only its own host');
     return { host: await store.getHost(req.params.id) };
@@ -31,7 +38,12 @@ export function hostRoutes(app: FastifyInstance, store: Store): void {
 
   // An agent restarted with another --endpoint (or an operator) moves the host.
   app.patch<{ Params: { id: number }; Body: { endpoint?: string; gateway?: boolean } }>('/v1/hosts/:id', {
-    schema: { params: params({ id: { type: 'integer', minimum: 1 } }), body: body({ endpoint, gateway: { type: 'boolean' } }, []) },
+    schema: {
+      ...op('hosts', 'Move a host (endpoint) or change its gateway role', 'admin, host (own; endpoint only)'),
+      params: params({ id: { type: 'integer', minimum: 1 } }),
+      body: body({ endpoint, gateway: { type: 'boolean' } }, []),
+      response: responses(answer({ host: 'Host' })),
+    },
   }, async (req) => {
     const t = requireScope(req, 'admin', 'host');
     if (t.scope === 'host' && t.host_id !== req.params.id) throw new AppError('forbidden', 'a host credential updates only its own host');
@@ -42,7 +54,9 @@ export function hostRoutes(app: FastifyInstance, store: Store): void {
 
   app.put<{ Params: { id: number }; Body: PeerStatusBody }>('/v1/hosts/:id/peer-status', {
     schema: {
+      ...op('hosts', 'A gateway reports the WireGuard status of the peers it carries', 'host (own)'),
       params: params({ id: { type: 'integer', minimum: 1 } }),
+      response: NO_CONTENT,
       body: body({
         peers: {
           type: 'array', maxItems: 2000,

@@ -4,11 +4,13 @@ import type { Machine } from '../../model/types.js';
 import type { Store } from '../../store/store.js';
 import { caller, requireOrg } from '../auth.js';
 import { body, label, machineId, metadataObject, metaKey, metaValue, params, region } from '../schemas.js';
+import { answer, answerList, op, responses } from '../responses.js';
 
 interface CreateBody { app: string; region: string; group?: string; metadata?: Record<string, string>; stopped?: boolean; command?: string[] }
 
 const idParams = params({ id: machineId });
 const keyParams = params({ id: machineId, key: metaKey });
+const oneMachine = responses(answer({ machine: 'Machine' }));
 
 /** The machine, if the caller may see it: its org's token, admin, or the host carrying it. */
 async function visibleMachine(req: FastifyRequest, store: Store, id: string, hostMay: boolean): Promise<Machine> {
@@ -25,6 +27,8 @@ async function visibleMachine(req: FastifyRequest, store: Store, id: string, hos
 export function machineRoutes(app: FastifyInstance, store: Store): void {
   app.post<{ Body: CreateBody }>('/v1/machines', {
     schema: {
+      ...op('machines', 'Create a machine on the least-loaded host of the region', 'admin, org (own org)'),
+      response: responses(answer({ machine: 'Machine' }, 'Created'), 201),
       body: body({
         app: label, region, group: label, metadata: metadataObject, stopped: { type: 'boolean' },
         command: { type: 'array', minItems: 1, maxItems: 256, items: { type: 'string', maxLength: 4096 } },
@@ -38,7 +42,11 @@ export function machineRoutes(app: FastifyInstance, store: Store): void {
   });
 
   app.get<{ Querystring: { app?: string; all?: boolean } }>('/v1/machines', {
-    schema: { querystring: { type: 'object', properties: { app: label, all: { type: 'boolean' } }, additionalProperties: false } },
+    schema: {
+      ...op('machines', 'List an app\'s machines (a host token: the machines it carries); destroyed ones only with all', 'admin, org (own org), host'),
+      querystring: { type: 'object', properties: { app: label, all: { type: 'boolean' } }, additionalProperties: false },
+      response: responses(answerList('machines', 'Machine')),
+    },
   }, async (req) => {
     const t = caller(req);
     if (t.scope === 'host') return { machines: await store.listMachines({ host_id: t.host_id!, all: req.query.all }) };
@@ -48,25 +56,33 @@ export function machineRoutes(app: FastifyInstance, store: Store): void {
     return { machines: await store.listMachines({ app: a.name, all: req.query.all }) };
   });
 
-  app.get<{ Params: { id: string } }>('/v1/machines/:id', { schema: { params: idParams } }, async (req) => {
+  app.get<{ Params: { id: string } }>('/v1/machines/:id', {
+    schema: { ...op('machines', 'Show a machine', 'admin, org (own org), host (own machines)'), params: idParams, response: oneMachine },
+  }, async (req) => {
     return { machine: await visibleMachine(req, store, req.params.id, true) };
   });
 
   for (const [verb, state] of [['start', 'started'], ['stop', 'stopped']] as const) {
-    app.post<{ Params: { id: string } }>(`/v1/machines/:id/${verb}`, { schema: { params: idParams } }, async (req) => {
+    app.post<{ Params: { id: string } }>(`/v1/machines/:id/${verb}`, {
+      schema: { ...op('machines', `${verb[0]!.toUpperCase()}${verb.slice(1)} a machine`, 'admin, org (own org)'), params: idParams, response: oneMachine },
+    }, async (req) => {
       await visibleMachine(req, store, req.params.id, false);
       return { machine: await store.setMachineState(req.params.id, state) };
     });
   }
 
-  app.delete<{ Params: { id: string } }>('/v1/machines/:id', { schema: { params: idParams } }, async (req) => {
+  app.delete<{ Params: { id: string } }>('/v1/machines/:id', {
+    schema: { ...op('machines', 'Destroy a machine (answers it in state destroyed)', 'admin, org (own org)'), params: idParams, response: oneMachine },
+  }, async (req) => {
     await visibleMachine(req, store, req.params.id, false);
     return { machine: await store.setMachineState(req.params.id, 'destroyed') };
   });
 
   app.put<{ Params: { id: string }; Body: { state: 'started' | 'stopped' | 'failed'; reason?: string } }>('/v1/machines/:id/status', {
     schema: {
+      ...op('machines', 'The carrying host reports what became of a machine', 'host (own machines), admin'),
       params: idParams,
+      response: oneMachine,
       body: body({ state: { type: 'string', enum: ['started', 'stopped', 'failed'] }, reason: { type: 'string', maxLength: 1000 } }, ['state']),
     },
   }, async (req) => {
@@ -78,18 +94,29 @@ export function machineRoutes(app: FastifyInstance, store: Store): void {
     return { machine: await store.reportMachineState(m.host_id, m.id, req.body.state, req.body.reason ?? null) };
   });
 
-  app.get<{ Params: { id: string } }>('/v1/machines/:id/metadata', { schema: { params: idParams } }, async (req) => {
+  app.get<{ Params: { id: string } }>('/v1/machines/:id/metadata', {
+    schema: {
+      ...op('metadata', 'A machine\'s metadata', 'admin, org (own org), host (own machines)'),
+      params: idParams,
+      response: responses(answer({ metadata: { type: 'object', additionalProperties: { type: 'string' } } })),
+    },
+  }, async (req) => {
     return { metadata: (await visibleMachine(req, store, req.params.id, true)).metadata };
   });
 
   app.put<{ Params: { id: string; key: string }; Body: { value: string } }>('/v1/machines/:id/metadata/:key', {
-    schema: { params: keyParams, body: body({ value: metaValue }, ['value']) },
+    schema: {
+      ...op('metadata', 'Set one metadata key', 'admin, org (own org), host (own machines)'),
+      params: keyParams, body: body({ value: metaValue }, ['value']), response: oneMachine,
+    },
   }, async (req) => {
     await visibleMachine(req, store, req.params.id, true);
     return { machine: await store.setMachineMetadata(req.params.id, req.params.key, req.body.value) };
   });
 
-  app.delete<{ Params: { id: string; key: string } }>('/v1/machines/:id/metadata/:key', { schema: { params: keyParams } }, async (req) => {
+  app.delete<{ Params: { id: string; key: string } }>('/v1/machines/:id/metadata/:key', {
+    schema: { ...op('metadata', 'Remove one metadata key', 'admin, org (own org), host (own machines)'), params: keyParams, response: oneMachine },
+  }, async (req) => {
     await visibleMachine(req, store, req.params.id, true);
     return { machine: await store.setMachineMetadata(req.params.id, req.params.key, null) };
   });

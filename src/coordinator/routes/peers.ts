@@ -3,12 +3,26 @@ import { networkDnsAddress, networkPrefix } from '../../addr/plan.js';
 import type { Store } from '../../store/store.js';
 import { requireOrg } from '../auth.js';
 import { body, label, params, peerName, region, wgKey } from '../schemas.js';
+import { answer, op, responses } from '../responses.js';
+
+const SCOPES_TEXT = 'admin, org (own), wireguard (own org)';
+const onePeer = responses(answer({ peer: 'Peer' }));
+const listedPeer = {
+  allOf: [{ $ref: 'Peer#' }, { type: 'object', properties: { gateway: { type: ['string', 'null'], description: 'endpoint of the gateway host' } }, required: ['gateway'] }],
+};
 
 const PEER_SCOPES = ['org', 'wireguard'] as const;
 
 export function peerRoutes(app: FastifyInstance, store: Store): void {
   app.post<{ Params: { org: string }; Body: { name: string; region: string; public_key: string; network?: string; app?: string } }>('/v1/orgs/:org/peers', {
     schema: {
+      ...op('peers', 'Register a developer peer on a gateway of the region (or the nearest)', SCOPES_TEXT),
+      response: responses(answer({
+        peer: 'Peer',
+        gateway: answer({ host_id: { type: 'integer' }, public_key: { type: 'string' }, endpoint: { type: 'string' }, region: { type: 'string' } }, 'the gateway carrying the peer'),
+        dns: { type: 'string', description: 'the network\'s DNS address (::3)' },
+        allowed_ips: { type: 'string', description: 'the network\'s /48' },
+      }, 'Created'), 201),
       params: params({ org: label }),
       body: body({ name: peerName, region, public_key: wgKey, network: label, app: label }, ['name', 'region', 'public_key']),
     },
@@ -23,7 +37,13 @@ export function peerRoutes(app: FastifyInstance, store: Store): void {
     });
   });
 
-  app.get<{ Params: { org: string } }>('/v1/orgs/:org/peers', { schema: { params: params({ org: label }) } }, async (req) => {
+  app.get<{ Params: { org: string } }>('/v1/orgs/:org/peers', {
+    schema: {
+      ...op('peers', 'List an org\'s peers with their gateway endpoints', SCOPES_TEXT),
+      params: params({ org: label }),
+      response: responses(answer({ peers: { type: 'array', items: listedPeer } })),
+    },
+  }, async (req) => {
     requireOrg(req, req.params.org, [...PEER_SCOPES]);
     await store.getOrg(req.params.org);
     const [peers, hosts] = await Promise.all([store.listPeers(req.params.org), store.listHosts()]);
@@ -32,7 +52,11 @@ export function peerRoutes(app: FastifyInstance, store: Store): void {
   });
 
   app.get<{ Params: { org: string; name: string } }>('/v1/orgs/:org/peers/:name', {
-    schema: { params: params({ org: label, name: peerName }) },
+    schema: {
+      ...op('peers', 'Show a peer and its last reported WireGuard status', SCOPES_TEXT),
+      params: params({ org: label, name: peerName }),
+      response: responses(answer({ peer: 'Peer', status: { oneOf: [{ $ref: 'PeerStatus#' }, { type: 'null' }] } })),
+    },
   }, async (req) => {
     requireOrg(req, req.params.org, [...PEER_SCOPES]);
     const peer = await store.getPeer(req.params.org, req.params.name);
@@ -40,7 +64,7 @@ export function peerRoutes(app: FastifyInstance, store: Store): void {
   });
 
   app.delete<{ Params: { org: string; name: string } }>('/v1/orgs/:org/peers/:name', {
-    schema: { params: params({ org: label, name: peerName }) },
+    schema: { ...op('peers', 'Remove a peer', SCOPES_TEXT), params: params({ org: label, name: peerName }), response: onePeer },
   }, async (req) => {
     requireOrg(req, req.params.org, [...PEER_SCOPES]);
     return { peer: await store.removePeer(req.params.org, req.params.name) };

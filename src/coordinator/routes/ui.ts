@@ -7,6 +7,7 @@ import type { Logger } from '../../log.js';
 import type { Store } from '../../store/store.js';
 import { UI_STREAM_PATH } from '../../ui/protocol.js';
 import { bearer, requireScope } from '../auth.js';
+import { ERRORS, op } from '../responses.js';
 import type { FeedHub } from '../feed-hub.js';
 import { UiStreams } from '../ui/stream.js';
 
@@ -50,15 +51,32 @@ export function uiRoutes(app: FastifyInstance, store: Store, hub: FeedHub, opts:
     return reply.code(200).headers({ ...HEADERS, 'content-type': FILES[name]! }).send(body);
   };
 
-  app.get('/ui', async (_req, reply) => send(reply, 'index.html'));
+  const text = (type: string): Record<string, unknown> => ({ [type]: { schema: { type: 'string' } } });
+  app.get('/ui', {
+    schema: { ...op('ui', 'The dashboard page (holds no data)', null), response: { 200: { description: 'The page', content: text('text/html') }, ...ERRORS } },
+  }, async (_req, reply) => send(reply, 'index.html'));
   // A relative asset URL must resolve under /ui/, whichever form was typed.
-  app.get('/ui/', async (_req, reply) => reply.redirect('/ui', 301));
-  app.get<{ Params: { file: string } }>('/ui/:file', async (req, reply) => {
+  app.get('/ui/', { schema: { ...op('ui', 'Redirects to /ui', null), response: { 301: { description: 'Moved to /ui', type: 'null' } } } }, async (_req, reply) => reply.redirect('/ui', 301));
+  app.get<{ Params: { file: string } }>('/ui/:file', {
+    schema: {
+      ...op('ui', 'A dashboard asset: app.js, app.css or land.svg', null),
+      params: { type: 'object', properties: { file: { type: 'string' } }, required: ['file'] },
+      response: { 200: { description: 'The asset', content: { ...text('text/javascript'), ...text('text/css'), ...text('image/svg+xml') } }, ...ERRORS },
+    },
+  }, async (req, reply) => {
     if (!(req.params.file in FILES) || req.params.file === 'index.html') throw new AppError('not_found', `no dashboard asset ${req.params.file}`);
     return send(reply, req.params.file);
   });
 
-  app.get(UI_STREAM_PATH, async (req, reply) => {
+  app.get(UI_STREAM_PATH, {
+    schema: {
+      ...op('ui', 'The dashboard\'s live stream: hello, a scoped snapshot with peer reports, then scoped changes', 'admin, reader (everything), org (its org and the hosts carrying it)'),
+      response: {
+        200: { description: 'NDJSON: one UiMessage per line', content: { 'application/x-ndjson': { schema: { $ref: 'UiMessage#' } } } },
+        '4xx': ERRORS['4xx'],
+      },
+    },
+  }, async (req, reply) => {
     const token = requireScope(req, 'admin', 'reader', 'org');
     reply.hijack();
     await streams.serve(reply.raw, token, bearer(req)!);
