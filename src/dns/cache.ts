@@ -27,7 +27,15 @@ interface Slot extends CachedAnswer {
 
 export const DEFAULT_CACHE_ENTRIES = 200_000;
 
-export class AnswerCache {
+/** What the metrics read: one cache's counters, or the sum over worker processes. */
+export interface CacheCounts {
+  hits: number;
+  misses: number;
+  evictions: number;
+  size: number;
+}
+
+export class AnswerCache implements CacheCounts {
   private nets = new Map<number, Map<string, Slot>>();
   /** slot → entry; the clock hand walks it */
   private ring: (Slot | undefined)[] = [];

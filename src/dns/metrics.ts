@@ -4,7 +4,7 @@
 import type { Registry } from 'prom-client';
 import { prom } from '../metrics/index.js';
 import { DURATION_BUCKETS, TRANSPORT_LABELS, type DnsStats } from './stats.js';
-import type { CacheCounts } from './workers.js';
+import type { CacheCounts } from './cache.js';
 
 const DURATION = 'sixpn_dns_query_duration_seconds';
 

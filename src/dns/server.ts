@@ -12,7 +12,8 @@ import { QuerierResolver } from './querier.js';
 import type { DnsStats } from './stats.js';
 import { listenBoth, type ListenAddress, type Listener } from './transport.js';
 import type { WorkerConfig } from './worker-protocol.js';
-import { startWorkerPool, type CacheCounts, type WorkerPool } from './workers.js';
+import type { CacheCounts } from './cache.js';
+import { startWorkerPool, type WorkerPool } from './workers.js';
 
 export const DEFAULT_TTL = 5;
 export const DEFAULT_MAX_UDP = 1232;

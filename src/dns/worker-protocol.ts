@@ -2,7 +2,7 @@
 // worker.ts). Sent with Node's 'advanced' IPC serialization (structured clone).
 import type { ChangeRecord, State } from '../model/types.js';
 import type { Upstream } from './forward.js';
-import type { CacheCounts } from './workers.js';
+import type { CacheCounts } from './cache.js';
 
 /** What a worker needs to answer like the primary (everything serializable). */
 export interface WorkerConfig {

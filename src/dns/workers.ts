@@ -11,19 +11,13 @@ import type dgram from 'node:dgram';
 import { fileURLToPath } from 'node:url';
 import type { Replica, ReplicaUpdate } from '../feed/replica.js';
 import type { Logger } from '../log.js';
+import type { CacheCounts } from './cache.js';
 import type { DnsStats } from './stats.js';
 import type { ToPrimary, ToWorker, WorkerConfig } from './worker-protocol.js';
 
 const WORKER_MAIN = fileURLToPath(new URL('./worker.js', import.meta.url));
 const RESTART_MS = 1000;
 const STOP_MS = 3000;
-
-export interface CacheCounts {
-  hits: number;
-  misses: number;
-  evictions: number;
-  size: number;
-}
 
 export interface WorkerPool {
   /** cache counters summed over the workers (as last reported) */
