@@ -24,6 +24,8 @@ export interface LabAgent {
   gateway: boolean;
   /** extra agent flags for this host */
   args: string[];
+  /** extra environment for this host's agent */
+  env: Record<string, string>;
   proc: ChildProcess | null;
   hostId: number | null;
 }
@@ -113,11 +115,11 @@ export class MeshLab {
   }
 
   /** A new host namespace in `region`, with its agent enrolled and running. */
-  async addHost(region: string, opts: { gateway?: boolean; args?: string[] } = {}): Promise<LabAgent> {
+  async addHost(region: string, opts: { gateway?: boolean; args?: string[]; env?: Record<string, string> } = {}): Promise<LabAgent> {
     const host = await this.lab.addHost(region);
     const a: LabAgent = {
       region, host, iface: `w${this.lab.id}${region.slice(0, 4)}`, stateDir: join(this.dir, `agent-${region}`),
-      logFile: join(this.dir, `agent-${region}.log`), gateway: opts.gateway ?? false, args: opts.args ?? [], proc: null, hostId: null,
+      logFile: join(this.dir, `agent-${region}.log`), gateway: opts.gateway ?? false, args: opts.args ?? [], env: opts.env ?? {}, proc: null, hostId: null,
     };
     mkdirSync(a.stateDir, { recursive: true });
     this.agents.set(region, a);
@@ -146,7 +148,7 @@ export class MeshLab {
       '--insecure',
       '--log-level', this.o.logLevel ?? process.env.SIXPN_LAB_LOG_LEVEL ?? 'info', ...(a.gateway ? ['--gateway'] : []), ...(this.o.agentArgs ?? []), ...a.args,
     ];
-    a.proc = spawn('nsenter', [`--net=/var/run/netns/${a.host.ns}`, process.execPath, ...args], { stdio: ['ignore', fd, fd], env: { ...process.env, SIXPN_LAB_ID: this.lab.id } });
+    a.proc = spawn('nsenter', [`--net=/var/run/netns/${a.host.ns}`, process.execPath, ...args], { stdio: ['ignore', fd, fd], env: { ...process.env, SIXPN_LAB_ID: this.lab.id, ...a.env } });
     closeSync(fd);
   }
 

@@ -16,12 +16,10 @@ export const VERSION: string = String(readJson('../../package.json')?.version ??
 const commit = readJson('./build-info.json')?.commit;
 export const COMMIT: string | null = typeof commit === 'string' && /^[0-9a-f]{7,40}$/.test(commit) ? commit : null;
 
-/** `0.1.0 (commit 1a2b3c4d5e6f)`, or `0.1.0` without a commit. */
-export function versionText(): string {
-  return COMMIT ? `${VERSION} (commit ${COMMIT})` : VERSION;
-}
+/** `0.1.0+1a2b3c4d5e6f` (semver build metadata): what hosts report and User-Agents carry. */
+export const BUILD: string = COMMIT ? `${VERSION}+${COMMIT}` : VERSION;
 
 /** The User-Agent of every request a sixpn part makes to the coordinator. */
 export function userAgent(part: 'cli' | 'agent' | 'dns'): string {
-  return `sixpn-${part}/${VERSION}${COMMIT ? ` (commit ${COMMIT})` : ''}`;
+  return `sixpn-${part}/${BUILD} node/${process.versions.node}`;
 }

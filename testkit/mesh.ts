@@ -7,7 +7,7 @@ import type { WgDump } from '../src/wg/dump.js';
 /** Why end-to-end tests cannot run here, or null when they can. */
 export function e2eUnavailable(): string | null {
   if (process.getuid?.() !== 0) return 'needs root';
-  for (const tool of ['ip', 'wg', 'wireguard-go', 'nft', 'dig', 'ping', 'nsenter']) {
+  for (const tool of ['ip', 'wg', 'wireguard-go', 'nft', 'dig', 'ping', 'nsenter', 'bwrap']) {
     try { execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }); } catch { return `needs ${tool}`; }
   }
   return null;

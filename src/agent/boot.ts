@@ -38,6 +38,7 @@ import { StateDir, type Identity } from './statedir.js';
 import { StatusBoard } from './status.js';
 import { Timers } from './timers.js';
 import type { AttachmentDriver } from './types.js';
+import { userAgent } from '../version.js';
 
 /** A running agent's parts; `stop` takes down whatever `boot` got to. */
 export class AgentRuntime {
@@ -73,7 +74,7 @@ export class AgentRuntime {
     // A refused URL (plain HTTP off loopback without --insecure) fails here, before enrolling.
     if (c.tls) checkCoordinatorUrl(c.coordinatorUrl, c.tls);
     const dispatcher = coordinatorDispatcher(c.tls);
-    const api = new CoordinatorApi(c.coordinatorUrl, '', 10_000, dispatcher ? { dispatcher } : {});
+    const api = new CoordinatorApi(c.coordinatorUrl, '', 10_000, dispatcher ? { dispatcher } : {}, userAgent('agent'));
     const identity = (this.identity = await resolveIdentity({ cfg: c, state: this.state, api, log: this.log, stopped: () => this.stopped }));
     api.setToken(identity.credential);
     const self: SelfConfig = {
@@ -91,7 +92,7 @@ export class AgentRuntime {
     const driver: AttachmentDriver = c.driver === 'hook'
       ? new HookDriver(c.hook!, this.rtnl, partLogger(this.log, 'hook'))
       : new NetnsDriver(this.rtnl, partLogger(this.log, 'netns'));
-    const machines = (this.machines = new MachineManager({ driver, state: this.state, reporter: this.reporter, log: partLogger(this.log, 'machines') }));
+    const machines = (this.machines = new MachineManager({ driver, state: this.state, reporter: this.reporter, log: partLogger(this.log, 'machines'), commands: c.commands, sandboxHide: c.sandboxHide }));
     this.status.bind({ attached: () => machines.attached().length });
     const ports: Ports = { wg: this.wg, rtnl: hostRtnl(this.rtnl), nft: hostNft(this.state), machines };
     const device: DeviceWant = { iface: c.iface, privateKey: identity.privateKey, listenPort: c.listenPort, mtu: c.mtu };
@@ -131,7 +132,7 @@ export class AgentRuntime {
     reconciler.start();
     if (this.replica.ready) await reconciler.converge();
 
-    const feed = (this.feed = new FeedClient({ url: c.coordinatorUrl, token: identity.credential, replica: this.replica, logger: partLogger(this.log, 'feed'), tls: c.tls }));
+    const feed = (this.feed = new FeedClient({ url: c.coordinatorUrl, token: identity.credential, replica: this.replica, logger: partLogger(this.log, 'feed'), tls: c.tls, userAgent: userAgent('agent') }));
     this.status.bind({ connected: () => feed.connected });
     if (c.metrics) {
       const registry = createRegistry({ defaultMetrics: true });

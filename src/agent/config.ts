@@ -26,6 +26,10 @@ export interface AgentConfig {
   /** local port of the machine API (fdaa:*::3 tcp/80 from machines is redirected here); absent/null runs none */
   machineApiPort?: number | null;
   outsideFilter: boolean;
+  /** run `machines run` commands, sandboxed (default); false: `--no-commands` */
+  commands?: boolean;
+  /** more host paths commands' sandboxes hide (`up`: the coordinator's data dir) */
+  sandboxHide?: string[];
   openPorts: { proto: 'tcp' | 'udp'; port: number }[];
   prefix?: number;
   logger: Logger;

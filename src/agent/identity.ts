@@ -2,12 +2,13 @@
 // only to the state dir, mode 0600, and to the WireGuard device); the
 // coordinator sees the public key at enrollment and hands back the host id
 // and a credential. `sixpn up` passes an identity it provisioned itself.
-// A host restarted with a new --endpoint tells the coordinator (followEndpoint).
+// A host restarted with a new --endpoint or as another sixpn version tells the coordinator (followEndpoint).
 import type { Logger } from '../log.js';
 import { generateKeyPair, publicKeyOf } from '../wg/keys.js';
 import { ApiError, type CoordinatorApi } from '../client/api.js';
 import type { Identity, StateDir } from './statedir.js';
 import type { Timers } from './timers.js';
+import { BUILD } from '../version.js';
 
 export class EnrollError extends Error {
   override name = 'EnrollError';
@@ -41,8 +42,10 @@ export async function resolveIdentity(o: IdentityInput): Promise<Identity> {
   let backoff = 500;
   for (;;) {
     try {
-      const r = await o.api.enroll({ region: cfg.region, endpoint: cfg.endpoint, public_key: publicKey, gateway: cfg.gateway });
-      state.saveIdentity({ hostId: r.host.id, publicKey, credential: r.credential, coordinator: cfg.coordinatorUrl, region: cfg.region, endpoint: cfg.endpoint, gateway: cfg.gateway });
+      const r = await o.api.enroll({ region: cfg.region, endpoint: cfg.endpoint, public_key: publicKey, gateway: cfg.gateway, version: BUILD });
+      state.saveIdentity({
+        hostId: r.host.id, publicKey, credential: r.credential, coordinator: cfg.coordinatorUrl, region: cfg.region, endpoint: cfg.endpoint, gateway: cfg.gateway, version: BUILD,
+      });
       log.info({ hostId: r.host.id, region: cfg.region, endpoint: cfg.endpoint }, 'enrolled');
       return { hostId: r.host.id, publicKey, privateKey, credential: r.credential };
     } catch (err) {
@@ -57,16 +60,20 @@ export async function resolveIdentity(o: IdentityInput): Promise<Identity> {
 }
 
 /**
- * Started with another --endpoint than the one enrolled (the host moved):
- * tell the coordinator, so the other hosts' peers follow. Retried in the
- * background while the coordinator is unreachable.
+ * Started with another --endpoint than the one enrolled (the host moved), or
+ * as another sixpn version: tell the coordinator, so the other hosts' peers
+ * follow and `hosts list` shows the version. Retried in the background while
+ * the coordinator is unreachable.
  */
 export function followEndpoint(o: { state: StateDir; api: CoordinatorApi; hostId: number; endpoint: string; log: Logger; timers: Timers }, delayMs = 500): void {
   const saved = o.state.loadIdentity() as (Parameters<StateDir['saveIdentity']>[0] & { endpoint?: string }) | null;
-  if (!saved?.endpoint || saved.endpoint === o.endpoint || saved.hostId !== o.hostId) return;
-  void o.api.updateEndpoint(o.hostId, o.endpoint).then(() => {
-    o.state.saveIdentity({ ...saved, endpoint: o.endpoint });
-    o.log.info({ was: saved.endpoint, now: o.endpoint }, 'endpoint moved; coordinator updated');
+  if (!saved?.endpoint || saved.hostId !== o.hostId) return;
+  const patch = { ...(saved.endpoint !== o.endpoint ? { endpoint: o.endpoint } : {}), ...(saved.version !== BUILD ? { version: BUILD } : {}) };
+  if (Object.keys(patch).length === 0) return;
+  void o.api.updateHost(o.hostId, patch).then(() => {
+    o.state.saveIdentity({ ...saved, endpoint: o.endpoint, version: BUILD });
+    if (patch.endpoint) o.log.info({ was: saved.endpoint, now: o.endpoint }, 'endpoint moved; coordinator updated');
+    if (patch.version) o.log.info({ was: saved.version ?? null, now: BUILD }, 'version reported to the coordinator');
   }, (err: unknown) => {
     if (err instanceof ApiError && err.status < 500 && err.status !== 429) {
       o.log.error({ err: err.message, endpoint: o.endpoint }, 'coordinator refused the new endpoint');

@@ -1,12 +1,14 @@
 // Realizes the host's machines: attach what should run, detach what should
-// not, repair what broke behind our back, run `machines run` commands and
-// report their end. Owns only the attachments it recorded in the state dir,
-// so several agents on one box never touch each other's namespaces.
+// not, repair what broke behind our back, run `machines run` commands
+// (sandboxed, see sandbox.ts) and report their end. Owns only the attachments
+// it recorded in the state dir, so several agents on one box never touch each
+// other's namespaces.
 import { spawn } from 'node:child_process';
 import { closeSync, fstatSync, openSync } from 'node:fs';
 import type { Logger } from '../log.js';
 import { isAlive, LogTail, procStart } from './proc.js';
 import type { StatusReporter } from './reporter.js';
+import { Sandbox, setupFailure } from './sandbox.js';
 import type { AttachmentRecord, StateDir } from './statedir.js';
 import type { Attachment, AttachmentDriver } from './types.js';
 import { machineEnv } from './types.js';
@@ -16,6 +18,8 @@ interface Live {
   a: Attachment;
   tail: LogTail | null;
   poll: NodeJS.Timeout | null;
+  /** the machine's generation when its command ended */
+  doneGen?: string;
 }
 
 export interface MachineManagerOptions {
@@ -25,7 +29,14 @@ export interface MachineManagerOptions {
   log: Logger;
   /** attaches in flight at once */
   concurrency?: number;
+  /** run `machines run` commands (false: `agent --no-commands`, such machines fail); default true */
+  commands?: boolean;
+  /** more host paths a command's sandbox hides (`up`: the coordinator's data dir) */
+  sandboxHide?: string[];
 }
+
+/** The reason a command machine gets on a host that refuses commands. */
+export const NO_COMMANDS_REASON = 'this host refuses commands (its agent runs with --no-commands); create the machine without one or in another region';
 
 async function pool<T>(items: T[], n: number, f: (x: T) => Promise<void>): Promise<void> {
   let i = 0;
@@ -40,6 +51,8 @@ export class MachineManager {
   private readonly failed = new Map<string, string>();
   private readonly driver: AttachmentDriver;
   private readonly log: Logger;
+  /** null: the driver runs no commands (hook) */
+  private readonly sandbox: Sandbox | null;
   private stopped = false;
   /** reconcile, health checks and teardown run one at a time */
   private lock: Promise<unknown> = Promise.resolve();
@@ -53,6 +66,7 @@ export class MachineManager {
   constructor(private readonly o: MachineManagerOptions) {
     this.driver = o.driver;
     this.log = o.log;
+    this.sandbox = o.driver.commandArgv ? new Sandbox({ state: o.state, log: o.log, hide: o.sandboxHide }) : null;
   }
 
   /** Attachments recorded by a previous run; adopted on the first reconcile. */
@@ -83,7 +97,12 @@ export class MachineManager {
       if (a && rec.driver === this.driver.name) this.adopt(rec, a);
       else await this.detachRecord(rec, a ? 'driver changed' : 'no longer wanted');
     }
-    for (const [id, l] of [...this.live]) if (!want.has(id)) await this.detach(l, 'no longer started');
+    for (const [id, l] of [...this.live]) {
+      const a = want.get(id);
+      if (!a) await this.detach(l, 'no longer started');
+      // Its command ended, then it was started again, both seen in one pass: run it again.
+      else if (a.command && l.doneGen !== undefined && a.generation !== l.doneGen) await this.detach(l, 'started again');
+    }
     for (const id of [...this.failed.keys()]) if (want.get(id)?.generation !== this.failed.get(id)) this.failed.delete(id);
     const todo = desired.filter((a) => !this.live.has(a.machineId) && !this.failed.has(a.machineId));
     await pool(todo, this.o.concurrency ?? 4, (a) => this.attach(a));
@@ -104,9 +123,24 @@ export class MachineManager {
     this.log.info({ machine: a.machineId, childPid: rec.pid }, 'adopted attachment');
   }
 
+  /** Why this host will not run the machine's command, or null. */
+  private async refusal(a: Attachment): Promise<string | null> {
+    if (!a.command || !this.sandbox) return null;
+    if (this.o.commands === false) return NO_COMMANDS_REASON;
+    const why = await this.sandbox.unavailable();
+    return why ? `the command was not run: no sandbox on this host: ${why}` : null;
+  }
+
   private async attach(a: Attachment): Promise<void> {
     if (this.stopped) return;
     const log = this.log.child({ machine: a.machineId, app: a.app });
+    const refused = await this.refusal(a);
+    if (refused) {
+      log.error({ reason: refused }, 'machine command refused');
+      this.failed.set(a.machineId, a.generation);
+      this.o.reporter.report(a.machineId, { state: 'failed', reason: refused });
+      return;
+    }
     try {
       await this.driver.attach(a);
     } catch (err) {
@@ -124,20 +158,27 @@ export class MachineManager {
     const l: Live = { rec, a, tail: null, poll: null };
     this.live.set(a.machineId, l);
     log.info({ address: a.address, iface: a.hostIface, driver: this.driver.name }, 'machine attached');
-    if (a.command && this.driver.commandArgv) this.startCommand(l);
+    if (a.command && this.sandbox) this.startCommand(l, this.sandbox);
     this.persist();
   }
 
-  private startCommand(l: Live): void {
+  private startCommand(l: Live, sandbox: Sandbox): void {
     const a = l.a;
-    const argv = this.driver.commandArgv!(a, a.command!);
+    let box;
+    try {
+      box = sandbox.prepare(a.machineId);
+    } catch (err) {
+      this.commandEnded(l, `the command was not run: its work dir could not be made: ${(err as Error).message}`, 'failed');
+      return;
+    }
+    const argv = this.driver.commandArgv!(a, sandbox.argv(a.machineId, box, a.command!, this.driver.hiddenPaths?.() ?? []));
     const file = this.o.state.machineLog(a.machineId);
     const out = openSync(file, 'a');
     // Where this run's output starts, taken before the command can write any.
     const from = fstatSync(out).size;
-    const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', HOME: process.env.HOME ?? '/root', LANG: process.env.LANG ?? 'C.UTF-8',
+    const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', HOME: box.workDir, LANG: process.env.LANG ?? 'C.UTF-8',
       // Output is a file, not a TTY: keep Python's lines live in the agent log.
-      PYTHONUNBUFFERED: '1', ...machineEnv(a) };
+      PYTHONUNBUFFERED: '1', ...machineEnv(a), SIXPN_WORK_DIR: box.workDir };
     // Detached: its own process group, so neither Ctrl-C of the agent nor an
     // agent restart stops the machine. Output goes to a file we tail.
     const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', out, out], env });
@@ -149,8 +190,13 @@ export class MachineManager {
     if (child.pid) {
       l.rec.pid = child.pid;
       l.rec.pidStart = procStart(child.pid);
-      log.info({ childPid: child.pid, argv: a.command }, 'command started');
-      child.once('exit', (code, sig) => this.commandEnded(l, `command exited with ${code ?? sig}`));
+      log.info({ childPid: child.pid, argv: a.command, uid: box.uid, workDir: box.workDir }, 'command started');
+      child.once('exit', (code, sig) => {
+        // bwrap and setpriv exit 1 with their reason as the log's last line.
+        const setup = code === 1 ? setupFailure(file) : null;
+        if (setup) this.commandEnded(l, `the command could not start in its sandbox: ${setup}`, 'failed');
+        else this.commandEnded(l, `command exited with ${code ?? sig}`);
+      });
     }
     child.unref();
   }
@@ -164,7 +210,7 @@ export class MachineManager {
     l.poll.unref();
   }
 
-  private commandEnded(l: Live, reason: string): void {
+  private commandEnded(l: Live, reason: string, state: 'stopped' | 'failed' = 'stopped'): void {
     if (l.rec.commandDone || this.live.get(l.a.machineId) !== l) return;
     if (l.poll) clearInterval(l.poll);
     l.poll = null;
@@ -173,10 +219,11 @@ export class MachineManager {
     l.rec.commandDone = true;
     l.rec.pid = null;
     l.rec.pidStart = null;
+    l.doneGen = l.a.generation;
     this.persist();
     if (this.stopped) return;
-    this.log.info({ machine: l.a.machineId, reason }, 'machine command ended; reporting stopped');
-    this.o.reporter.report(l.a.machineId, { state: 'stopped', reason });
+    this.log.info({ machine: l.a.machineId, reason, state }, `machine command ended; reporting ${state}`);
+    this.o.reporter.report(l.a.machineId, { state, reason });
   }
 
   private async detach(l: Live, why: string): Promise<void> {

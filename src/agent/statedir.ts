@@ -64,7 +64,7 @@ export class StateDir {
     return this.readJson('identity.json');
   }
 
-  saveIdentity(id: Omit<Identity, 'privateKey'> & { coordinator: string; region: string; endpoint: string; gateway: boolean }): void {
+  saveIdentity(id: Omit<Identity, 'privateKey'> & { coordinator: string; region: string; endpoint: string; gateway: boolean; version?: string }): void {
     this.writeAtomic('identity.json', `${JSON.stringify(id, null, 2)}\n`, 0o600);
   }
 

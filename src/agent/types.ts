@@ -37,6 +37,8 @@ export interface AttachmentDriver {
   check(a: Attachment): Promise<HealthProblem>;
   /** argv that runs a command inside the machine (netns: `ip netns exec`) */
   commandArgv?(a: Attachment, argv: string[]): string[];
+  /** the driver's host paths a sandboxed command must not see (other machines' files) */
+  hiddenPaths?(): string[];
 }
 
 /** Environment every driver and command sees. */

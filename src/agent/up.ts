@@ -50,6 +50,8 @@ export async function startUpAgent(o: UpAgentOptions): Promise<UpAgent> {
     // A laptop or dev box: do not firewall its other services.
     outsideFilter: false,
     openPorts: [],
+    // Machines never see the coordinator's data (the admin token, the database).
+    sandboxHide: [o.dataDir],
     logger: o.logger,
   });
   return { agent, iface, close: () => agent.stop({ teardown: true }) };

@@ -8,8 +8,10 @@ import { Command, CommanderError, Option } from 'commander';
 import { UsageError } from './errors.js';
 import { didYouMean, helpText } from './help.js';
 import { allFlags, commandPath, findCommand, type CommandSpec, type Flags, type FlagValue } from './spec.js';
+import { VERSION as PACKAGE_VERSION } from '../version.js';
 
-export const VERSION = 'sixpn 0.1.0';
+/** `sixpn --version`: the package version alone (`sixpn version` adds the commit). */
+export const VERSION = `sixpn ${PACKAGE_VERSION}`;
 
 export interface Parsed {
   path: string[];

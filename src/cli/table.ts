@@ -53,17 +53,27 @@ export const TABLE: CommandSpec = {
       run: async () => (await import('./commands/up.js')).upCommand,
     },
     {
-      name: 'coordinator', group: SERVICES, service: true, summary: 'run the coordinator (API, store and change feed)',
-      description: 'One of --data or --db is needed. The database URL may come from SIXPN_DB_URL instead, keeping its password off the command line.',
+      name: 'coordinator', group: SERVICES, service: true, summary: 'run the coordinator (API, store and change feed), or back up its database',
+      description: 'One of --data or --db is needed. The database URL may come from SIXPN_DB_URL instead, keeping its password off the command line. '
+        + '`sixpn coordinator backup FILE --data DIR` copies the SQLite database to FILE while the coordinator runs (SQLite\'s online backup); '
+        + 'back up PostgreSQL with pg_dump.',
+      args: [
+        { name: 'backup', help: 'instead of serving: copy the SQLite database of --data to FILE', optional: true, choices: ['backup'] },
+        { name: 'FILE', help: 'where backup writes the copy', optional: true },
+      ],
       flags: [
         { name: 'data', value: 'DIR', help: 'embedded SQLite database in DIR', complete: 'dir' },
         { name: 'db', value: 'URL', help: 'PostgreSQL database (postgres://...)', env: 'SIXPN_DB_URL' },
         { name: 'listen', value: 'HOST:PORT', help: 'where the API listens', default: '127.0.0.1:4280' },
         { name: 'tls-cert', value: 'F', help: 'serve HTTPS with this PEM certificate (with --tls-key)', complete: 'file' },
         { name: 'tls-key', value: 'F', help: 'the private key of --tls-cert', complete: 'file' },
+        { name: 'force', help: 'backup: replace FILE if it exists' },
         logLevel,
       ],
-      examples: ['sixpn coordinator --data /var/lib/sixpn/coordinator --listen 0.0.0.0:4280 --tls-cert cert.pem --tls-key key.pem'],
+      examples: [
+        'sixpn coordinator --data /var/lib/sixpn/coordinator --listen 0.0.0.0:4280 --tls-cert cert.pem --tls-key key.pem',
+        'sixpn coordinator backup /var/backups/sixpn.db --data /var/lib/sixpn/coordinator',
+      ],
       run: async () => (await import('./commands/coordinator.js')).coordinatorCommand,
     },
     {
@@ -104,6 +114,7 @@ export const TABLE: CommandSpec = {
         ca, insecure, metrics,
         { name: 'open-port', value: 'PORT/PROTO', help: 'let the outside reach this port (tcp or udp)', repeat: true },
         { name: 'no-outside-filter', help: 'do not firewall the host from the outside' },
+        { name: 'no-commands', help: 'refuse `machines run` commands on this host (such machines fail)' },
         { name: 'userspace', help: 'use wireguard-go even when the kernel has WireGuard' },
         { name: 'teardown', help: 'remove the interface, namespaces and rules, then exit' },
         logLevel,
@@ -224,6 +235,10 @@ export const TABLE: CommandSpec = {
       ],
       examples: ['sudo sixpn install-units --tls', 'sixpn install-units --check'],
       run: async () => (await import('./commands/install-units.js')).installUnitsCommand,
+    },
+    {
+      name: 'version', group: OTHER, summary: 'print the version (package.json) and the git commit of the build',
+      run: async () => (await import('./commands/version.js')).versionCommand,
     },
     {
       name: 'completion', group: OTHER, summary: 'print a shell completion script',

@@ -3,6 +3,7 @@
 import { CoordinatorCertError, explainFetchError } from '../feed/fetch-error.js';
 import type { App, Host, Machine, Org, Peer } from '../model/types.js';
 import { ApiError, UnreachableError } from './errors.js';
+import { userAgent } from '../version.js';
 import type {
   AppCreate, HostEnroll, HostEnrolled, MachineCreate, MachineReport, OrgCreated, OrgDetail, PeerCreate, PeerCreated, PeerDetail,
   PeerListed, PeerStatus, TokenCreate, TokenCreated,
@@ -20,7 +21,11 @@ export class CoordinatorApi {
    * `init` is spread into every fetch: coordinatorFetchInit()'s dispatcher
    * when the coordinator's certificate comes from a private CA (--ca).
    */
-  constructor(base: string, private token: string, private readonly timeoutMs = 10_000, private readonly init: Record<string, unknown> = {}) {
+  constructor(
+    base: string, private token: string, private readonly timeoutMs = 10_000, private readonly init: Record<string, unknown> = {},
+    /** who is asking: userAgent('cli') or userAgent('agent') */
+    private readonly agent = userAgent('cli'),
+  ) {
     this.base = base.replace(/\/$/, '');
   }
 
@@ -34,7 +39,7 @@ export class CoordinatorApi {
     const res = await fetch(url, {
       ...this.init,
       method,
-      headers: { authorization: `Bearer ${this.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: { authorization: `Bearer ${this.token}`, 'user-agent': this.agent, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
       body: body !== undefined ? JSON.stringify(body) : undefined,
       signal: AbortSignal.timeout(this.timeoutMs),
     }).catch((err: unknown) => { throw this.unreachable(err, url); });
@@ -90,7 +95,12 @@ export class CoordinatorApi {
 
   /** A host moves its own endpoint (its `--endpoint` changed since enrollment). */
   updateEndpoint(hostId: number, endpoint: string): Promise<{ host: Host }> {
-    return this.call('PATCH', `/v1/hosts/${hostId}`, { endpoint });
+    return this.updateHost(hostId, { endpoint });
+  }
+
+  /** A host reports its new endpoint and/or the sixpn version it now runs. */
+  updateHost(hostId: number, patch: { endpoint?: string; version?: string }): Promise<{ host: Host }> {
+    return this.call('PATCH', `/v1/hosts/${hostId}`, patch);
   }
 
   /** A gateway reports its developer peers' handshakes and counters. */

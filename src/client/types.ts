@@ -9,7 +9,7 @@ export interface OrgDetail { org: Org; networks: Network[]; apps: App[] }
 
 export interface AppCreate { name: string; org: string; network?: string }
 
-export interface HostEnroll { region: string; endpoint: string; public_key: string; gateway: boolean }
+export interface HostEnroll { region: string; endpoint: string; public_key: string; gateway: boolean; version?: string }
 export interface HostEnrolled { host: Host; credential: string }
 
 export interface MachineCreate {

@@ -8,6 +8,7 @@ import { FeedHub } from './feed-hub.js';
 import { coordinatorMetrics } from './metrics.js';
 import { openApiRoute, registerOpenApi } from './openapi.js';
 import { answer, op } from './responses.js';
+import { COMMIT, VERSION } from '../version.js';
 import type { Registry } from '../metrics/index.js';
 import { appRoutes } from './routes/apps.js';
 import { hostRoutes } from './routes/hosts.js';
@@ -60,13 +61,15 @@ export async function buildCoordinator(opts: BuildOptions): Promise<{ app: Fasti
       ...op('meta', 'Liveness, the store revision and how far the watch feed has read', null),
       response: {
         200: answer({
-          ok: { type: 'boolean' }, rev: { type: 'integer', description: 'the store revision' },
+          ok: { type: 'boolean' }, version: { type: 'string', description: 'the sixpn version (package.json)' },
+          commit: { type: ['string', 'null'], description: 'the git commit it was built from' },
+          rev: { type: 'integer', description: 'the store revision' },
           feed_rev: { type: 'integer', description: 'the revision the watch feed has reached' },
         }),
         '5xx': { description: 'The store is unavailable', $ref: 'Error#' },
       },
     },
-  }, async () => ({ ok: true, rev: await store.rev(), feed_rev: hub.revision }));
+  }, async () => ({ ok: true, version: VERSION, commit: COMMIT, rev: await store.rev(), feed_rev: hub.revision }));
   openApiRoute(app);
 
   orgRoutes(app, store);

@@ -4,7 +4,7 @@
 // watcher reads from, so a commit costs one query however many watchers there are.
 import type { ServerResponse } from 'node:http';
 import type { Logger } from '../log.js';
-import type { ChangeRecord, FeedMessage } from '../model/types.js';
+import { FEED_PROTO, type ChangeRecord, type FeedMessage } from '../model/types.js';
 import type { Store } from '../store/store.js';
 
 export interface FeedHubOptions {
@@ -100,14 +100,16 @@ export class FeedHub {
     const onClose = (): void => { w.closed = true; w.wake?.(); };
     res.on('close', onClose);
     // connection: close — a finished stream must not leave a keep-alive socket behind (it would hold up shutdown).
-    res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store', 'x-accel-buffering': 'no', connection: 'close' });
+    res.writeHead(200, {
+      'content-type': 'application/x-ndjson', 'cache-control': 'no-store', 'x-accel-buffering': 'no', connection: 'close', 'sixpn-feed-proto': String(FEED_PROTO),
+    });
     // Send the headers now: a watch opened at the head would otherwise wait for its first line.
     res.flushHeaders();
     try {
       const oldest = await this.store.oldestResumableRev();
       if (since === 0 || since < oldest || since > Math.max(this.head, await this.store.rev())) {
         const snap = await this.store.snapshot();
-        await this.write(w, { type: 'snapshot', rev: snap.rev, state: snap.state });
+        await this.write(w, { type: 'snapshot', proto: FEED_PROTO, rev: snap.rev, state: snap.state });
         w.last = snap.rev;
       }
       let lastWrite = Date.now();

@@ -24,7 +24,8 @@ export const ENTITY_SCHEMAS: Record<string, unknown>[] = [
   record('Network', 'A /48 of fdaa::/16 inside an org', { id: { ...int, description: 'fdaa:N:N::/48' }, org: str, name: { ...str, description: '"default" or the custom network\'s name' }, created_at: time }),
   record('App', 'A named group of machines in one network', { name: str, org: str, network_id: int, created_at: time }),
   record('Host', 'A server running the agent, carrying machines (and peers when a gateway)', {
-    id: int, region: str, endpoint: { ...str, description: 'HOST:PORT of its WireGuard port' }, public_key: str, gateway: { type: 'boolean' }, created_at: time,
+    id: int, region: str, endpoint: { ...str, description: 'HOST:PORT of its WireGuard port' }, public_key: str, gateway: { type: 'boolean' },
+    version: { ...nullable('string'), description: 'the sixpn version its agent last reported' }, created_at: time,
   }),
   record('Machine', 'A machine on a host, with an address in its app\'s network', {
     id: { ...str, description: '14 lowercase hex characters' }, app: str, org: str, network_id: int, host_id: int, region: str, address: str,
@@ -81,7 +82,7 @@ export const FEED_MESSAGE = {
   $id: 'FeedMessage',
   description: 'One NDJSON line of the change feed',
   oneOf: [
-    msg('snapshot', { rev: int, state }),
+    { ...msg('snapshot', { proto: { ...int, description: 'the feed format version (FEED_PROTO)' }, rev: int, state }) },
     msg('change', { rev: int, at: time, ops }),
     msg('heartbeat', { rev: int }),
     msg('error', { code: str, message: str }),

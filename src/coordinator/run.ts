@@ -50,7 +50,13 @@ export async function openStore(opts: { dataDir?: string; dbUrl?: string; logger
     }
   }
   if (!opts.dataDir) throw new Error('either a data dir or a database URL is needed');
-  return Store.open(new SqliteBackend(join(opts.dataDir, 'sixpn.db')));
+  const backend = new SqliteBackend(join(opts.dataDir, 'sixpn.db'));
+  try {
+    return await Store.open(backend);
+  } catch (err) {
+    await backend.close().catch(() => undefined);
+    throw err;
+  }
 }
 
 /** The bootstrap admin token: made at first start, written to <data>/admin.token (0600). */

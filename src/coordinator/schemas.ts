@@ -9,6 +9,8 @@ export const machineId = RULES.machineId.schema;
 export const metaKey = RULES.metadataKey.schema;
 export const metaValue = RULES.metadataValue.schema;
 export const endpoint = RULES.endpoint.schema;
+/** A sixpn version as hosts report it, e.g. 0.1.0+1a2b3c4d5e6f */
+export const versionString = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[0-9A-Za-z.+-]+$' } as const;
 
 export const metadataObject = {
   type: 'object',

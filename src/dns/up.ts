@@ -6,6 +6,7 @@ import { Replica } from '../feed/replica.js';
 import { silentLogger, type Logger } from '../log.js';
 import { startDnsServer, type DnsServer } from './server.js';
 import type { Upstream } from './forward.js';
+import { userAgent } from '../version.js';
 
 export interface UpDnsOptions {
   coordinatorUrl: string;
@@ -31,7 +32,7 @@ export async function startUpDns(o: UpDnsOptions): Promise<UpDns> {
   const server = await startDnsServer({
     replica, listen: [o.listen], upstreams: o.upstreams, loopbackNetworkId: o.loopbackNetworkId, loopbackRegion: o.region, logger,
   });
-  const feed = new FeedClient({ url: o.coordinatorUrl, token: o.token, replica, logger });
+  const feed = new FeedClient({ url: o.coordinatorUrl, token: o.token, replica, logger, userAgent: userAgent('dns') });
   feed.start();
   return {
     server,

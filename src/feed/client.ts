@@ -1,8 +1,9 @@
 // Client for `GET /v1/watch?since=REV`: NDJSON lines, reconnect with backoff,
 // resume from the last revision seen. Feeds a Replica through its methods only;
 // observers subscribe with typed handlers (FeedHandlers).
-import type { FeedMessage } from '../model/types.js';
-import type { Replica } from './replica.js';
+import { FEED_PROTO, type FeedMessage } from '../model/types.js';
+import type { Replica, ReplicaUnknown } from './replica.js';
+import { BUILD } from '../version.js';
 import { silentLogger, type Logger } from '../log.js';
 import { checkCoordinatorUrl, coordinatorDispatcher, CoordinatorCertError, explainFetchError, isLoopbackHost, type CoordinatorTls } from './tls.js';
 
@@ -37,6 +38,8 @@ export interface FeedClientOptions {
    * error) unless `insecure`, and `ca` is the only trust root for HTTPS.
    */
   tls?: CoordinatorTls;
+  /** User-Agent of the watch request (userAgent('dns'), userAgent('agent')) */
+  userAgent?: string;
 }
 
 export class FeedClient {
@@ -49,14 +52,19 @@ export class FeedClient {
   private readonly subscribers = new Set<Partial<FeedHandlers>>();
   private _connected = false;
   private _lastMessageAt = 0;
+  /** message types and protocol versions already warned about (once each) */
+  private readonly warned = new Set<string>();
 
   constructor(opts: FeedClientOptions) {
     const { tls, ...rest } = opts;
-    this.opts = { idleTimeoutMs: 45_000, minBackoffMs: 200, maxBackoffMs: 10_000, ...rest };
+    this.opts = { idleTimeoutMs: 45_000, minBackoffMs: 200, maxBackoffMs: 10_000, userAgent: `sixpn/${BUILD}`, ...rest };
     this.log = opts.logger ?? silentLogger;
     if (tls) checkCoordinatorUrl(opts.url, tls);
     const d = coordinatorDispatcher(tls);
     this.dispatcher = d ? { dispatcher: d } : {};
+    opts.replica.onUnknown((u: ReplicaUnknown) => {
+      this.log.warn({ unknown: u.what, kind: u.name }, 'feed: skipping changes this version does not know (the coordinator is newer)');
+    });
     if (!tls) {
       const u = URL.canParse(opts.url) ? new URL(opts.url) : null;
       if (u?.protocol === 'http:' && !isLoopbackHost(u.hostname)) this.log.warn({ url: u.origin }, 'feed: plain HTTP to a non-loopback coordinator: the token crosses the network in clear');
@@ -134,7 +142,7 @@ export class FeedClient {
     arm();
     let got = false;
     try {
-      const res = await fetch(url, { headers: { authorization: `Bearer ${this.opts.token}` }, signal: ac.signal, ...this.dispatcher } as RequestInit);
+      const res = await fetch(url, { headers: { authorization: `Bearer ${this.opts.token}`, 'user-agent': this.opts.userAgent }, signal: ac.signal, ...this.dispatcher } as RequestInit);
       if (!res.ok || !res.body) {
         const text = await res.text().catch(() => '');
         const err = new Error(`watch failed: HTTP ${res.status} ${text.slice(0, 200)}`);
@@ -166,10 +174,19 @@ export class FeedClient {
     }
   }
 
+  private warnOnce(key: string, fields: Record<string, unknown>, text: string): void {
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    this.log.warn(fields, text);
+  }
+
   private handle(msg: FeedMessage): void {
     const replica = this.opts.replica;
     switch (msg.type) {
       case 'snapshot':
+        if ((msg.proto ?? 1) > FEED_PROTO) {
+          this.warnOnce(`proto:${msg.proto}`, { proto: msg.proto, known: FEED_PROTO }, 'feed: the coordinator speaks a newer feed protocol; upgrade this sixpn');
+        }
         replica.applySnapshot(msg.rev, msg.state);
         this.log.info({ rev: msg.rev }, 'feed snapshot loaded');
         this.emit('snapshot', msg.rev);
@@ -193,6 +210,10 @@ export class FeedClient {
         break;
       case 'error':
         throw new Error(`feed error ${msg.code}: ${msg.message}`);
+      default: {
+        const type = String((msg as { type?: unknown }).type);
+        this.warnOnce(`type:${type}`, { type }, 'feed: skipping a message type this version does not know');
+      }
     }
   }
 }

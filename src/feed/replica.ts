@@ -2,8 +2,11 @@
 // Consumers (DNS index, agent reconciler) read it and rebuild their own
 // derived views after each update; a snapshot replaces every map at once.
 // Readers get read-only maps: the replica changes only through its methods.
-import type { App, ChangeOp, ChangeRecord, Host, Machine, Network, Org, Peer, Region, State } from '../model/types.js';
-import { entityKey } from '../model/types.js';
+// What a newer coordinator sends and this version does not know (an entity
+// kind, an op) is skipped and reported once per kind (onUnknown): an old
+// replica keeps serving what it understands instead of crash-looping.
+import type { App, ChangeOp, ChangeRecord, EntityKind, Host, Machine, Network, Org, Peer, Region, State } from '../model/types.js';
+import { ENTITY_KINDS, entityKey } from '../model/types.js';
 import { opKey } from '../model/changes.js';
 
 export interface ReplicaUpdate {
@@ -13,6 +16,11 @@ export interface ReplicaUpdate {
 }
 
 export type ReplicaListener = (u: ReplicaUpdate) => void;
+
+/** Something skipped, reported once per kind: `{ what: 'entity' | 'op', name }`. */
+export interface ReplicaUnknown { what: 'entity' | 'op'; name: string }
+
+const KNOWN_ENTITIES = new Set<string>(ENTITY_KINDS);
 
 export class Replica {
   private _rev = 0;
@@ -25,6 +33,9 @@ export class Replica {
   private _machines = new Map<string, Machine>();
   private _peers = new Map<string, Peer>();
   private readonly listeners = new Set<ReplicaListener>();
+  private readonly unknownListeners = new Set<(u: ReplicaUnknown) => void>();
+  /** entity kinds and ops already reported as unknown */
+  private readonly skipped = new Set<string>();
 
   /** revision of the last snapshot or change applied */
   get rev(): number { return this._rev; }
@@ -48,14 +59,22 @@ export class Replica {
     return () => { this.listeners.delete(fn); };
   }
 
+  /** Call `fn` once per entity kind or op this version does not know; returns the unsubscribe. */
+  onUnknown(fn: (u: ReplicaUnknown) => void): () => void {
+    this.unknownListeners.add(fn);
+    return () => { this.unknownListeners.delete(fn); };
+  }
+
   applySnapshot(rev: number, state: State): void {
-    this._regions = new Map(state.regions.map((r) => [r.code, r]));
-    this._orgs = new Map(state.orgs.map((o) => [entityKey('org', o), o]));
-    this._networks = new Map(state.networks.map((n) => [entityKey('network', n), n]));
-    this._apps = new Map(state.apps.map((a) => [entityKey('app', a), a]));
-    this._hosts = new Map(state.hosts.map((h) => [entityKey('host', h), h]));
-    this._machines = new Map(state.machines.filter((m) => m.state !== 'destroyed').map((m) => [entityKey('machine', m), m]));
-    this._peers = new Map(state.peers.map((p) => [entityKey('peer', p), p]));
+    // A missing list reads as empty; lists of kinds this version does not know are ignored.
+    const all = <T>(xs: T[] | undefined): T[] => (Array.isArray(xs) ? xs : []);
+    this._regions = new Map(all(state.regions).map((r) => [r.code, r]));
+    this._orgs = new Map(all(state.orgs).map((o) => [entityKey('org', o), o]));
+    this._networks = new Map(all(state.networks).map((n) => [entityKey('network', n), n]));
+    this._apps = new Map(all(state.apps).map((a) => [entityKey('app', a), a]));
+    this._hosts = new Map(all(state.hosts).map((h) => [entityKey('host', h), h]));
+    this._machines = new Map(all(state.machines).filter((m) => m.state !== 'destroyed').map((m) => [entityKey('machine', m), m]));
+    this._peers = new Map(all(state.peers).map((p) => [entityKey('peer', p), p]));
     this._rev = rev;
     this._ready = true;
     this.notify({ rev, ops: null });
@@ -63,9 +82,24 @@ export class Replica {
 
   applyChange(rec: ChangeRecord): void {
     if (rec.rev <= this._rev) return; // already seen (resume overlap)
-    for (const op of rec.ops) this.applyOp(op);
-    this._rev = rec.rev;
-    this.notify({ rev: rec.rev, ops: rec.ops });
+    const ops = rec.ops.filter((op) => this.known(op));
+    for (const op of ops) this.applyOp(op);
+    this._rev = rec.rev; // consumed even when every op in it was skipped
+    this.notify({ rev: rec.rev, ops });
+  }
+
+  /** Whether this version understands `op`; reports each unknown kind once. */
+  private known(op: ChangeOp): boolean {
+    const o = op as { entity: unknown; op: unknown };
+    const unknown: ReplicaUnknown | null = !KNOWN_ENTITIES.has(String(o.entity)) ? { what: 'entity', name: String(o.entity) }
+      : o.op !== 'upsert' && o.op !== 'delete' ? { what: 'op', name: String(o.op) } : null;
+    if (!unknown) return true;
+    const id = `${unknown.what}:${unknown.name}`;
+    if (!this.skipped.has(id)) {
+      this.skipped.add(id);
+      for (const fn of [...this.unknownListeners]) fn(unknown);
+    }
+    return false;
   }
 
   /**
@@ -81,7 +115,7 @@ export class Replica {
     for (const fn of [...this.listeners]) fn(u);
   }
 
-  private mapOf(entity: ChangeOp['entity']): Map<string, unknown> {
+  private mapOf(entity: EntityKind): Map<string, unknown> {
     switch (entity) {
       case 'org': return this._orgs;
       case 'network': return this._networks;

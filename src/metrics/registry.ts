@@ -2,6 +2,7 @@
 // server, agent) owns its own Registry rather than prom-client's global one,
 // so several components in one process (`sixpn up`, the tests) never clash.
 import client from 'prom-client';
+import { COMMIT, VERSION } from '../version.js';
 
 export type { Registry } from 'prom-client';
 export { client as prom };
@@ -17,6 +18,9 @@ export function createRegistry(opts: RegistryOptions = {}): client.Registry {
   const registry = new client.Registry();
   if (opts.labels) registry.setDefaultLabels(opts.labels);
   if (opts.defaultMetrics) client.collectDefaultMetrics({ register: registry });
+  // Constant 1: which build answers (join on it in queries, alert on mixed versions).
+  new client.Gauge({ name: 'sixpn_build_info', help: 'Constant 1, labelled with the sixpn version and git commit', labelNames: ['version', 'commit'], registers: [registry] })
+    .set({ version: VERSION, commit: COMMIT ?? 'unknown' }, 1);
   return registry;
 }
 

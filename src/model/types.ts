@@ -41,6 +41,8 @@ export interface Host {
   endpoint: string;
   public_key: string;
   gateway: boolean;
+  /** the sixpn version its agent last reported (null before any report; absent in records saved by older versions) */
+  version?: string | null;
   created_at: string;
 }
 
@@ -110,9 +112,18 @@ export interface ChangeRecord {
   ops: ChangeOp[];
 }
 
+/**
+ * Version of the watch stream's format, on its snapshot line. A newer
+ * coordinator may add entity kinds, ops and message types: replicas skip
+ * what they do not know; a change that old replicas must not skip bumps it.
+ */
+export const FEED_PROTO = 1;
+
+export const ENTITY_KINDS: readonly EntityKind[] = ['org', 'network', 'app', 'host', 'machine', 'peer'];
+
 /** Lines of the `GET /v1/watch` NDJSON stream. */
 export type FeedMessage =
-  | { type: 'snapshot'; rev: number; state: State }
+  | { type: 'snapshot'; proto?: number; rev: number; state: State }
   | { type: 'change'; rev: number; at: string; ops: ChangeOp[] }
   | { type: 'heartbeat'; rev: number }
   | { type: 'error'; code: string; message: string }

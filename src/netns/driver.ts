@@ -60,6 +60,9 @@ export function interiorBatch(a: Pick<Attachment, 'address' | 'gateway' | 'subne
   ].join('\n');
 }
 
+/** Per-namespace sysctls of a machine's netns. */
+export const MACHINE_SYSCTLS = ['net.ipv4.ip_unprivileged_port_start=0', 'net.ipv4.ping_group_range=0 2147483647'];
+
 export class NetnsDriver implements AttachmentDriver {
   readonly name = 'netns';
   private readonly runDir: string;
@@ -97,6 +100,9 @@ export class NetnsDriver implements AttachmentDriver {
     await this.rtnl.addAddress(link.index, `${a.gateway}/${a.subnet.split('/')[1]}`, { nodad: true });
     await this.rtnl.setLink(link.index, { up: true });
     await execa(this.ip, ['-n', a.nsName, '-batch', '-'], { input: interiorBatch(a, this.inner) });
+    // The namespace is the machine's alone: its unprivileged (sandboxed) command may
+    // bind any port and ping (ping's file capability is void under no_new_privs).
+    await execa(this.ip, ['netns', 'exec', a.nsName, 'sysctl', '-q', '-w', ...MACHINE_SYSCTLS]);
     this.log.debug({ machine: a.machineId, ns: a.nsName, iface: a.hostIface }, 'netns attached');
   }
 
@@ -133,7 +139,13 @@ export class NetnsDriver implements AttachmentDriver {
     return null;
   }
 
+  /** `ip netns exec` also gives the command the machine's /etc files (and its own mount namespace). */
   commandArgv(a: Attachment, argv: string[]): string[] {
     return [this.ip, 'netns', 'exec', a.nsName, ...argv];
+  }
+
+  /** Every machine's /etc files and every namespace handle. */
+  hiddenPaths(): string[] {
+    return [this.etcDir, this.runDir];
   }
 }

@@ -8,7 +8,7 @@
 import { EventEmitter } from 'node:events';
 import pg from 'pg';
 import { silentLogger, type Logger } from '../log.js';
-import { Mutex, type Migration, type SqlBackend, type SqlValue, type Tx } from './sql.js';
+import { checkSchemaVersion, Mutex, type Migration, type SqlBackend, type SqlValue, type Tx } from './sql.js';
 
 const CHANNEL = 'sixpn_commit';
 const MIGRATION_LOCK = 4280;
@@ -224,6 +224,7 @@ export class PostgresBackend implements SqlBackend {
       await client.query('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
       const r = await client.query<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_version');
       let version = Number(r.rows[0]?.v ?? 0);
+      checkSchemaVersion(`at ${redactUrl(this.url)}`, version, migrations);
       for (const m of migrations) {
         if (m.version <= version) continue;
         try {

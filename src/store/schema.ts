@@ -45,4 +45,9 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX hosts_region_load ON hosts (region, machine_count, id)`,
     ],
   },
+  {
+    // The sixpn version each host runs, reported at enrollment and at every agent start.
+    version: 3,
+    statements: [`ALTER TABLE hosts ADD COLUMN version TEXT`],
+  },
 ];

@@ -1,6 +1,7 @@
 // The smallest SQL surface the store needs, so one domain layer (store.ts)
 // runs on SQLite and PostgreSQL alike. SQL is written with `?` placeholders;
 // backends translate them.
+import { VERSION } from '../version.js';
 
 export type SqlValue = string | number | null;
 
@@ -26,6 +27,21 @@ export interface SqlBackend {
   /** Subscribe to "a write committed" notifications, including other coordinators' (PostgreSQL). */
   onCommit(listener: () => void): () => void;
   close(): Promise<void>;
+}
+
+/** The database was migrated by a newer sixpn: refuse it rather than write to a schema we do not know. */
+export class SchemaTooNewError extends Error {
+  override name = 'SchemaTooNewError';
+  constructor(readonly where: string, readonly found: number, readonly known: number) {
+    super(`the database ${where} has schema version ${found}, newer than this sixpn (${VERSION}) knows (${known}): `
+      + 'run the newer sixpn that upgraded it, or restore a backup taken before the upgrade');
+  }
+}
+
+/** Throws SchemaTooNewError when `current` is past every migration we have. */
+export function checkSchemaVersion(where: string, current: number, migrations: readonly Migration[]): void {
+  const known = Math.max(0, ...migrations.map((m) => m.version));
+  if (current > known) throw new SchemaTooNewError(where, current, known);
 }
 
 export interface Migration {

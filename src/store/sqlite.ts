@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Mutex, type Migration, type SqlBackend, type SqlValue, type Tx } from './sql.js';
+import { checkSchemaVersion, Mutex, type Migration, type SqlBackend, type SqlValue, type Tx } from './sql.js';
 
 type Db = Database.Database;
 
@@ -140,6 +140,7 @@ export class SqliteBackend implements SqlBackend {
 
   async migrate(migrations: readonly Migration[]): Promise<number> {
     const current = this.writer.pragma('user_version', { simple: true }) as number;
+    checkSchemaVersion(this.path, current, migrations);
     let version = current;
     for (const m of migrations) {
       if (m.version <= current) continue;

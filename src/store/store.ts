@@ -168,17 +168,17 @@ export class Store {
 
   // ── hosts ────────────────────────────────────────────────────────────────
 
-  enrollHost(input: { region: string; endpoint: string; public_key: string; gateway: boolean }): Promise<Host> {
+  enrollHost(input: { region: string; endpoint: string; public_key: string; gateway: boolean; version?: string | null }): Promise<Host> {
     return this.change(async (tx) => {
       const host = await hosts.enrollHost(tx, input);
       return { value: host, ops: [hostUpserted(host)] };
     });
   }
 
-  updateHost(id: number, patch: { endpoint?: string; gateway?: boolean }): Promise<Host> {
+  updateHost(id: number, patch: hosts.HostPatch): Promise<Host> {
     return this.change(async (tx) => {
-      const host = await hosts.updateHost(tx, id, patch);
-      return { value: host, ops: [hostUpserted(host)] };
+      const { host, changed } = await hosts.updateHost(tx, id, patch);
+      return { value: host, ops: changed ? [hostUpserted(host)] : [] };
     });
   }
 

@@ -6,6 +6,7 @@ import pg from 'pg';
 import type { FeedMessage } from '../../src/model/types.js';
 import { PostgresBackend } from '../../src/store/postgres.js';
 import { Store } from '../../src/store/store.js';
+import { MIGRATIONS } from '../../src/store/schema.js';
 import { KEY_A } from '../../testkit/coordinator.js';
 import { freePort, startPg, type PgCluster } from '../../testkit/pg.js';
 import { runCli, sixpn, type Proc } from '../../testkit/proc.js';
@@ -141,7 +142,7 @@ describe('PostgreSQL: two coordinators on one database', function () {
       await c.connect();
       const v = await c.query('SELECT version FROM schema_version ORDER BY version');
       await c.end();
-      assert.deepEqual(v.rows.map((r: { version: number }) => r.version), [1, 2]);
+      assert.deepEqual(v.rows.map((r: { version: number }) => r.version), MIGRATIONS.map((m) => m.version));
       assert.equal((await stores[1]!.listRegions()).length, (await stores[0]!.listRegions()).length);
     } finally {
       for (const s of stores) await s.close();

@@ -30,6 +30,10 @@ describe('agent arguments', () => {
     assert.deepEqual(a.openPorts, [{ proto: 'tcp', port: 22 }]);
     assert.equal(a.outsideFilter, false);
   });
+  it('--no-commands: this host refuses `machines run` commands (default: runs them, sandboxed)', () => {
+    assert.equal(parseAgentArgs(base).commands, true);
+    assert.equal(parseAgentArgs([...base, '--no-commands']).commands, false);
+  });
   it('coordinator transport and metrics', () => {
     const a = parseAgentArgs([...base, '--ca', '/etc/sixpn/ca.pem', '--insecure', '--metrics', '[::1]:9482']);
     assert.equal(a.caFile, '/etc/sixpn/ca.pem');

@@ -30,6 +30,8 @@ export interface AgentArgs {
   machineApiPort: number | null;
   openPorts: { proto: 'tcp' | 'udp'; port: number }[];
   outsideFilter: boolean;
+  /** run `machines run` commands (sandboxed); false: refuse them (--no-commands) */
+  commands: boolean;
   /** CA for an https:// coordinator with a private CA */
   caFile: string | null;
   /** plain http:// to a coordinator that is not on loopback */
@@ -85,6 +87,7 @@ export function agentConfig(f: Flags, env: NodeJS.ProcessEnv = {}): AgentArgs {
     machineApiPort: machineApiPort === 0 ? null : machineApiPort,
     openPorts,
     outsideFilter: !bool(f, 'no-outside-filter'),
+    commands: !bool(f, 'no-commands'),
     caFile: ca ?? null,
     insecure: bool(f, 'insecure'),
     metrics: metrics === undefined ? null : ipPort(metrics, 'metrics'),

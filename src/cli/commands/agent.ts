@@ -37,7 +37,7 @@ export async function agentCommand(ctx: Context): Promise<number> {
   const agent = await Agent.start({
     coordinatorUrl: coordinator, stateDir, region, endpoint, gateway: a.gateway, iface: a.iface, listenPort, mtu: a.mtu,
     enrollToken: a.enrollToken ?? undefined, driver: a.driver, hook: a.hook ?? undefined, dnsPort: a.dnsPort,
-    dnsUpstreams: a.dnsUpstreams, machineApiPort: a.machineApiPort, tls, metrics: a.metrics, outsideFilter: a.outsideFilter, openPorts: a.openPorts, logger, userspace: a.userspace,
+    dnsUpstreams: a.dnsUpstreams, machineApiPort: a.machineApiPort, tls, metrics: a.metrics, outsideFilter: a.outsideFilter, commands: a.commands, openPorts: a.openPorts, logger, userspace: a.userspace,
     peerStatusMs: peerStatusMs(process.env.SIXPN_AGENT_PEER_STATUS_MS),
   });
   logger.info({ hostId: agent.identity.hostId, iface: a.iface, listenPort, device: agent.device?.kind }, 'agent running');

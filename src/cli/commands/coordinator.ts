@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 import { createLogger } from '../../log.js';
 import { startCoordinator } from '../../coordinator/run.js';
-import { str } from '../ctx.js';
+import { bool, str } from '../ctx.js';
 import { UsageError } from '../errors.js';
 import { hostPort, logLevel } from '../flags.js';
 import { parseFlags } from '../program.js';
@@ -57,6 +57,9 @@ function checkTlsFiles(tls: { certFile: string; keyFile: string }): void {
 }
 
 export async function coordinatorCommand(ctx: Context): Promise<number> {
+  if (ctx.args[0] === 'backup') return (await import('./coordinator-backup.js')).coordinatorBackupCommand(ctx);
+  if (ctx.args.length > 0) throw new UsageError(`unknown coordinator action ${JSON.stringify(ctx.args[0])} (the one action is backup)`, { showUsage: true });
+  if (bool(ctx.flags, 'force')) throw new UsageError('--force goes with backup');
   const cfg = coordinatorConfig(ctx.flags);
   if (cfg.tls) checkTlsFiles(cfg.tls);
   const logger = createLogger('coordinator', cfg.logLevel);

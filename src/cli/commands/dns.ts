@@ -4,6 +4,7 @@
 // and [::1]:53 (loopback only; a host's agent redirects port 53 of fdaa:*::3
 // to it, so nothing else needs to be exposed).
 import { FeedClient } from '../../feed/client.js';
+import { userAgent } from '../../version.js';
 import { Replica } from '../../feed/replica.js';
 import { checkCoordinatorUrl, loadCoordinatorTls } from '../../feed/tls.js';
 import { createLogger } from '../../log.js';
@@ -83,7 +84,7 @@ export async function dnsCommand(ctx: Context): Promise<number> {
     process.stderr.write(`sixpn dns: cannot listen: ${(err as Error).message}\n`);
     return 1;
   }
-  const feed = new FeedClient({ url: cfg.coordinator, token: cfg.token, replica, logger: log, tls });
+  const feed = new FeedClient({ url: cfg.coordinator, token: cfg.token, replica, logger: log, tls, userAgent: userAgent('dns') });
   let metrics: MetricsServer | null = null;
   if (cfg.metrics && stats) {
     const registry = createRegistry({ defaultMetrics: true });

@@ -8,7 +8,7 @@ import type { Context } from '../spec.js';
 export async function list(ctx: Context): Promise<number> {
   const r = await client(ctx).listHosts();
   if (json(ctx)) printJson(r.hosts);
-  else printTable(r.hosts as unknown as Record<string, unknown>[], ['id', 'region', 'endpoint', 'gateway', 'public_key']);
+  else printTable(r.hosts as unknown as Record<string, unknown>[], ['id', 'region', 'endpoint', 'gateway', 'version', 'public_key']);
   return 0;
 }
 

@@ -7,6 +7,7 @@ import { startCoordinator, type RunningCoordinator } from '../../coordinator/run
 import { startUpDns } from '../../dns/up.js';
 import { startUpAgent, type UpHostIdentity as LocalHostIdentity } from '../../agent/up.js';
 import { generateKeyPair } from '../../wg/keys.js';
+import { BUILD } from '../../version.js';
 import { writeFileAtomic } from '../../atomic-file.js';
 import { createLogger } from '../../log.js';
 import { bool, str } from '../ctx.js';
@@ -31,8 +32,9 @@ async function ensureLocalHost(c: RunningCoordinator, dataDir: string, region: s
   if (existsSync(file)) {
     const id = JSON.parse(readFileSync(file, 'utf8')) as LocalHostIdentity;
     if (id.region !== region) throw new UsageError(`this data dir's host is in region ${id.region}; start with --region ${id.region} or use another --data`);
+    // The store writes nothing when neither the endpoint nor the version changed.
+    await c.store.updateHost(id.host_id, { ...(endpoint ? { endpoint } : {}), version: BUILD });
     if (endpoint && endpoint !== id.endpoint) {
-      await c.store.updateHost(id.host_id, { endpoint });
       id.endpoint = endpoint;
       writeFileAtomic(file, JSON.stringify(id, null, 2));
     }
@@ -40,7 +42,7 @@ async function ensureLocalHost(c: RunningCoordinator, dataDir: string, region: s
   }
   const keys = generateKeyPair();
   const ep = endpoint ?? defaultEndpoint();
-  const host = await c.store.enrollHost({ region, endpoint: ep, public_key: keys.publicKey, gateway: true });
+  const host = await c.store.enrollHost({ region, endpoint: ep, public_key: keys.publicKey, gateway: true, version: BUILD });
   const { token } = await c.store.createToken({ scope: 'host', host_id: host.id });
   const id: LocalHostIdentity = { host_id: host.id, public_key: keys.publicKey, private_key: keys.privateKey, credential: token, region, endpoint: ep };
   writeFileAtomic(file, JSON.stringify(id, null, 2));

@@ -3,16 +3,16 @@ import { AppError } from '../../errors.js';
 import type { Store } from '../../store/store.js';
 import { RULES } from '../../validate.js';
 import { caller, requireScope } from '../auth.js';
-import { body, endpoint, label, params, region, wgKey } from '../schemas.js';
+import { body, endpoint, label, params, region, versionString, wgKey } from '../schemas.js';
 import { answer, answerList, NO_CONTENT, op, responses } from '../responses.js';
 
 interface PeerStatusBody { peers: { org: string; name: string; latest_handshake: number; rx_bytes: number; tx_bytes: number; endpoint: string | null }[] }
 
 export function hostRoutes(app: FastifyInstance, store: Store): void {
-  app.post<{ Body: { region: string; endpoint: string; public_key: string; gateway?: boolean } }>('/v1/hosts', {
+  app.post<{ Body: { region: string; endpoint: string; public_key: string; gateway?: boolean; version?: string } }>('/v1/hosts', {
     schema: {
       ...op('hosts', 'Enroll a host; answers its host credential (shown once)', 'admin, host-enroll'),
-      body: body({ region, endpoint, public_key: wgKey, gateway: { type: 'boolean' } }, ['region', 'endpoint', 'public_key']),
+      body: body({ region, endpoint, public_key: wgKey, gateway: { type: 'boolean' }, version: versionString }, ['region', 'endpoint', 'public_key']),
       response: responses(answer({ host: 'Host', credential: { type: 'string', description: 'the host-scoped token' } }, 'Enrolled'), 201),
     },
   }, async (req, reply) => {
@@ -37,11 +37,11 @@ export function hostRoutes(app: FastifyInstance, store: Store): void {
   });
 
   // An agent restarted with another --endpoint (or an operator) moves the host.
-  app.patch<{ Params: { id: number }; Body: { endpoint?: string; gateway?: boolean } }>('/v1/hosts/:id', {
+  app.patch<{ Params: { id: number }; Body: { endpoint?: string; gateway?: boolean; version?: string } }>('/v1/hosts/:id', {
     schema: {
-      ...op('hosts', 'Move a host (endpoint) or change its gateway role', 'admin, host (own; endpoint only)'),
+      ...op('hosts', 'Move a host (endpoint), change its gateway role, or report the version it runs', 'admin, host (own; endpoint and version only)'),
       params: params({ id: { type: 'integer', minimum: 1 } }),
-      body: body({ endpoint, gateway: { type: 'boolean' } }, []),
+      body: body({ endpoint, gateway: { type: 'boolean' }, version: versionString }, []),
       response: responses(answer({ host: 'Host' })),
     },
   }, async (req) => {
