@@ -79,6 +79,9 @@ export async function createPeer(tx: Tx, input: CreatePeerInput): Promise<{ peer
     address: peerAddress(network.id, gateway.id, index), public_key: input.public_key, app: input.app ?? null, created_at: now(),
     expires_at: input.expires_at ?? null,
   };
+  // Status reports take no revision lock (see setPeerStatus), so one may land just after a peer
+  // of this name was removed: a new peer never inherits it.
+  await tx.run('DELETE FROM peer_status WHERE org = ? AND name = ?', [input.org, input.name]);
   await tx.run(`INSERT INTO peers (${COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
     peer.org, peer.name, peer.network_id, peer.host_id, peer.region, peer.index, peer.address, peer.public_key, peer.app, peer.created_at,
     peer.expires_at ?? null,
@@ -120,7 +123,11 @@ export async function nextPeerExpiry(tx: Tx): Promise<string | null> {
   return r?.at ?? null;
 }
 
-/** A gateway's report on the peers it carries; reports on other hosts' peers are ignored. */
+/**
+ * A gateway's report on the peers it carries; reports on other hosts' peers
+ * are ignored. Runs outside the revision lock (Store.setPeerStatus): the
+ * ownership read and the upsert race only with that peer's removal.
+ */
 export async function setPeerStatus(tx: Tx, hostId: number, statuses: readonly PeerStatusReport[]): Promise<void> {
   const at = now();
   for (const s of statuses) {
