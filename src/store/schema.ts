@@ -51,8 +51,13 @@ export const MIGRATIONS: readonly Migration[] = [
     statements: [`ALTER TABLE hosts ADD COLUMN version TEXT`],
   },
   {
-    // Token lifecycle (an app a wireguard token is made for, expiry, last use) and ephemeral peers.
+    // When the carrying host last reported the machine attached (`machines create --wait` waits for it).
     version: 4,
+    statements: [`ALTER TABLE machines ADD COLUMN attached_at TEXT`],
+  },
+  {
+    // Token lifecycle (an app a wireguard token is made for, expiry, last use) and ephemeral peers.
+    version: 5,
     statements: [
       `ALTER TABLE tokens ADD COLUMN app TEXT`,
       `ALTER TABLE tokens ADD COLUMN expires_at TEXT`,
