@@ -220,6 +220,7 @@ export const TABLE: CommandSpec = {
           flags: [
             { name: 'network', value: 'NET', help: 'a network of the org', default: "the org's default" },
             { name: 'app', value: 'APP', help: 'the peer answers as this app in DNS' },
+            { name: 'ttl', value: 'DURATION', help: 'an ephemeral peer: removed after 90s, 10m, 24h, 30d… (at most 365d)', default: 'never' },
             { name: 'force', help: 'overwrite FILE' },
             { name: 'qr', help: 'also print the config as a QR code (for the mobile apps)' },
           ],
@@ -242,9 +243,16 @@ export const TABLE: CommandSpec = {
           flags: [
             { name: 'scope', value: 'SCOPE', help: 'org, wireguard (with --org); host-enroll, reader, admin', required: true, choices: ['org', 'wireguard', 'host-enroll', 'reader', 'admin'] },
             { name: 'org', value: 'ORG', help: 'the org of an org or wireguard token' },
+            { name: 'app', value: 'APP', help: 'a wireguard token that may also create peers of this app' },
+            { name: 'ttl', value: 'DURATION', help: 'expire after 90s, 10m, 24h, 30d… (at most 365d)', default: 'never' },
           ],
-          examples: ['sixpn tokens create --scope wireguard --org acme', 'sixpn tokens create --scope host-enroll'],
+          examples: ['sixpn tokens create --scope wireguard --org acme', 'sixpn tokens create --scope wireguard --org acme --app db --ttl 24h', 'sixpn tokens create --scope host-enroll --ttl 1h'],
           run: lazy(tokens, (m) => m.create),
+        },
+        {
+          name: 'list', summary: 'list unrevoked tokens: id, scope, org, app, host, created, expires, last used (never the secrets)', client: true,
+          flags: [{ name: 'org', value: 'ORG', help: "only this org's tokens (an org token sees its own org only)" }],
+          run: lazy(tokens, (m) => m.list),
         },
         { name: 'revoke', summary: 'revoke a token (its open streams close within a second)', client: true, args: [{ name: 'ID', help: 'the token id' }], run: lazy(tokens, (m) => m.revoke) },
       ],
