@@ -32,6 +32,7 @@ import { reportPeerStatus } from './peer-status.js';
 import { Planner } from './plan.js';
 import type { Ports } from './ports.js';
 import { Reconciler } from './reconciler.js';
+import { EndpointResolver } from './resolver.js';
 import { StatusReporter } from './reporter.js';
 import { ReplicaSaver } from './saver.js';
 import { StateDir, type Identity } from './statedir.js';
@@ -94,7 +95,7 @@ export class AgentRuntime {
       : new NetnsDriver(this.rtnl, partLogger(this.log, 'netns'));
     const machines = (this.machines = new MachineManager({ driver, state: this.state, reporter: this.reporter, log: partLogger(this.log, 'machines'), commands: c.commands, sandboxHide: c.sandboxHide }));
     this.status.bind({ attached: () => machines.attached().length });
-    const ports: Ports = { wg: this.wg, rtnl: hostRtnl(this.rtnl), nft: hostNft(this.state), machines };
+    const ports: Ports = { wg: this.wg, rtnl: hostRtnl(this.rtnl), nft: hostNft(this.state), machines, resolver: new EndpointResolver() };
     const device: DeviceWant = { iface: c.iface, privateKey: identity.privateKey, listenPort: c.listenPort, mtu: c.mtu };
     const memory = freshMemory();
     await setupDevice(ports, device, memory);
