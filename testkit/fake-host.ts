@@ -128,7 +128,7 @@ export class FakeHost implements Ports {
       this.calls.push(`rtnl.replaceRoute ${dst}`);
       if (!this.routes.includes(dst)) this.routes.push(dst);
     },
-    enableForwarding: async () => { this.calls.push('rtnl.enableForwarding'); },
+    enableForwarding: async (iface) => { this.calls.push(`rtnl.enableForwarding ${iface}`); },
   };
 
   readonly nft: NftPort = {

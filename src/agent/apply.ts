@@ -95,12 +95,29 @@ export async function writeNft(desired: DesiredHost, ports: Ports, memory: Apply
   return true;
 }
 
+/**
+ * Boot's first rules, before any long-lived connection. A restart over a
+ * converged host rewrites nothing (the table written last time, `lastText`,
+ * is trusted while it is there). With no desired state at all (none saved,
+ * or corrupt, and the coordinator not answered yet) a live table is kept as
+ * it is: the empty state is never applied over the live one.
+ */
+export async function writeBootNft(first: DesiredHost, known: boolean, ports: Ports, memory: ApplyMemory, lastText: string | null, log: Logger): Promise<boolean> {
+  const live = await ports.nft.exists(first.nft.table);
+  if (live && !known) {
+    log.warn({ table: first.nft.table }, 'no desired state yet: keeping the live nftables table');
+    return false;
+  }
+  if (live) memory.nftText = lastText;
+  return writeNft(first, ports, memory, log);
+}
+
 /** Device, key, port, link state; adopts an existing device untouched. */
 export async function setupDevice(ports: Ports, want: DeviceWant, memory: ApplyMemory): Promise<void> {
   const { created } = await ports.wg.ensure(want.iface);
   if (created) memory.kickPending = true;
   await syncDevice(ports, want);
-  await ports.rtnl.enableForwarding();
+  await ports.rtnl.enableForwarding(want.iface);
 }
 
 async function syncDevice(ports: Ports, want: DeviceWant): Promise<void> {

@@ -24,8 +24,8 @@ export interface RtnlPort {
   addAddress(index: number, cidr: string, opts: { nodad?: boolean }): Promise<void>;
   routes(family: 6): Promise<{ dst: string; oif: number | null }[]>;
   replaceRoute(dst: string, oif: number): Promise<void>;
-  /** IPv6 forwarding on (routing between attachments and the tunnel) */
-  enableForwarding(): Promise<void>;
+  /** IPv6 forwarding on for this interface of ours (routing between attachments and the tunnel); never `all` */
+  enableForwarding(iface: string): Promise<void>;
 }
 
 export interface NftPort {

@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, openSync, closeSync, rmSync, writeFileSync } fro
 import { join } from 'node:path';
 import { execa } from 'execa';
 import type { Logger } from '../log.js';
+import { enableInterfaceForwarding } from '../netlink/forwarding.js';
 import type { Rtnl } from '../netlink/rtnl.js';
 import type { Attachment, AttachmentDriver, HealthProblem } from '../agent/types.js';
 
@@ -103,6 +104,9 @@ export class NetnsDriver implements AttachmentDriver {
     if (!link) throw new Error(`veth ${a.hostIface} vanished after creation`);
     await this.rtnl.addAddress(link.index, `${a.gateway}/${a.subnet.split('/')[1]}`, { nodad: true });
     await this.rtnl.setLink(link.index, { up: true });
+    // The machine's traffic is forwarded into the tunnel: on for this interface, never `all`.
+    const noForwarding = enableInterfaceForwarding(a.hostIface);
+    if (noForwarding) this.log.error({ iface: a.hostIface, reason: noForwarding }, 'IPv6 forwarding not enabled');
     await execa(this.ip, ['-n', a.nsName, '-batch', '-'], { input: interiorBatch(a, this.inner), timeout: IP_TIMEOUT_MS });
     // The namespace is the machine's alone: its unprivileged (sandboxed) command may
     // bind any port and ping (ping's file capability is void under no_new_privs).
