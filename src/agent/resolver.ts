@@ -84,7 +84,14 @@ export interface PeerFailure { publicKey: string; error: string }
  * whose name does not resolve gets no endpoint (null: the device keeps what
  * it has, and the peer can still reach us) and a failure.
  */
-export async function resolvePeers(peers: readonly DesiredPeer[], resolver: ResolverPort): Promise<{ peers: DesiredPeer[]; failures: PeerFailure[] }> {
+export async function resolvePeers(peers: readonly DesiredPeer[], resolver: ResolverPort, waitMs = 250): Promise<{ peers: DesiredPeer[]; failures: PeerFailure[] }> {
+  // A slow name holds the pass up this long at most; its lookup goes on and
+  // is cached, and the retry of this (failed) pass picks the answer up.
+  const within = (host: string): Promise<string> => {
+    let timer: NodeJS.Timeout | undefined;
+    const slow = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${host} is still resolving`)), waitMs); });
+    return Promise.race([resolver.resolve(host), slow]).finally(() => clearTimeout(timer));
+  };
   const failures: PeerFailure[] = [];
   const out = await Promise.all(peers.map(async (p): Promise<DesiredPeer> => {
     if (p.endpoint === null) return p;
@@ -96,7 +103,7 @@ export async function resolvePeers(peers: readonly DesiredPeer[], resolver: Reso
       return { ...p, endpoint: null };
     }
     try {
-      const ip = await resolver.resolve(m[1]!);
+      const ip = await within(m[1]!);
       return { ...p, endpoint: isIP(ip) === 6 ? `[${ip}]:${m[2]}` : `${ip}:${m[2]}` };
     } catch (err) {
       failures.push({ publicKey: p.publicKey, error: `endpoint ${p.endpoint}: ${(err as Error).message}` });

@@ -125,6 +125,22 @@ describe('agent endpoint resolver', () => {
     assert.equal(await r.resolve('b.example'), '2001:db8::b', 'stale beats none');
   });
 
+  it('resolvePeers: a slow name holds the pass up for waitMs at most; the answer, cached, serves the next pass', async () => {
+    let release: (ip: string) => void = () => undefined;
+    const r = new EndpointResolver({ lookup: () => new Promise<string>((res) => { release = res; }), timeoutMs: 5000 });
+    const peers = [{ publicKey: key('A'), endpoint: 'slow.example:51820', allowedIps: [], keepalive: 0 }];
+    const t0 = Date.now();
+    const first = await resolvePeers(peers, r, 30);
+    assert.ok(Date.now() - t0 < 1000);
+    assert.deepEqual(first.failures, [{ publicKey: key('A'), error: 'endpoint slow.example:51820: slow.example is still resolving' }]);
+    assert.equal(first.peers[0]!.endpoint, null);
+    release('192.0.2.9');
+    await new Promise((res) => setTimeout(res, 10));
+    const next = await resolvePeers(peers, r, 30);
+    assert.deepEqual(next.failures, []);
+    assert.equal(next.peers[0]!.endpoint, '192.0.2.9:51820');
+  });
+
   it('resolvePeers: IPv6 answers bracketed, literals and roaming peers untouched', async () => {
     const r = new EndpointResolver({ lookup: zone({ 'v6.example': '2001:db8::6' }) });
     const { peers, failures } = await resolvePeers([
