@@ -6,7 +6,10 @@ import assert from 'node:assert/strict';
 import { apply, freshMemory, setupDevice, type DeviceWant } from '../../src/agent/apply.js';
 import { computeDesired, type SelfConfig } from '../../src/agent/desired.js';
 import { EndpointResolver, resolvePeers } from '../../src/agent/resolver.js';
+import { agentMetrics } from '../../src/agent/metrics.js';
 import { StatusBoard } from '../../src/agent/status.js';
+import { Replica } from '../../src/feed/replica.js';
+import { createRegistry } from '../../src/metrics/index.js';
 import { silentLogger } from '../../src/log.js';
 import type { Host, Peer, State } from '../../src/model/types.js';
 import { parseEndpoint, RULES } from '../../src/validate.js';
@@ -49,8 +52,14 @@ describe('agent: one bad peer never blocks the others', () => {
     assert.match(report.failed[0]!.error, /1 peer\(s\) not applied: endpoint nope\.invalid:51820/);
     assert.equal(memory.peersKey, null, 'not remembered as converged: the next pass retries it');
     const status = new StatusBoard();
+    const registry = createRegistry();
+    agentMetrics(registry, { status, feed: null, replica: new Replica() });
+    status.desired = d;
     status.passed({ rev: 1, ms: 1, peerChanges: 0, nftApplied: false, failed: ['wireguard'] }, report);
     assert.deepEqual(status.peerFailures.map((f) => f.publicKey), [key('D')]);
+    const text = await registry.metrics();
+    assert.match(text, /^sixpn_agent_peer_failures\{kind="host",peer="ams\/4"\} 1$/m);
+    assert.doesNotMatch(text, /^sixpn_agent_peer_failures\{[^}]*peer="ams\/[23]"/m);
   });
 
   it('before: without the agent resolving names, one name `wg` cannot resolve fails the batch; each peer is then applied alone', async () => {
