@@ -50,4 +50,9 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 3,
     statements: [`ALTER TABLE hosts ADD COLUMN version TEXT`],
   },
+  {
+    // When the carrying host last reported the machine attached (`machines create --wait` waits for it).
+    version: 4,
+    statements: [`ALTER TABLE machines ADD COLUMN attached_at TEXT`],
+  },
 ];
