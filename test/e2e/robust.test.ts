@@ -93,6 +93,7 @@ describe('robustness (e2e: bad endpoints, endless output, a corrupt state file)'
     const t0 = Date.now();
     await w.until('the gateway carries the developer peer', async () => (await w.wgDump('ams')).peers.some((p) => p.publicKey === keys.publicKey && p.allowedIps.length > 0), 5000, 20);
     const ms = Date.now() - t0;
+    console.log(`      the developer peer was on its gateway ${ms} ms after the API's answer`);
     assert.ok(ms < 1000, `the developer peer took ${ms} ms to reach its gateway`);
     // And it does reach it: stock wg-quick, DNS through the tunnel.
     laptop = await Laptop.create(w.lab, 'lapr');
