@@ -84,3 +84,6 @@ export function parseEndpoint(s: string): { host: string; port: number } | null 
   if (m[2] !== undefined && /^[0-9.]+$/.test(host) && !isIPv4(host)) return null;
   return { host, port };
 }
+
+/** The longest --ttl of a token or an ephemeral peer (365 days); without one they do not expire. */
+export const TTL_MAX_SECONDS = 365 * 86400;
