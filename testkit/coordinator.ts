@@ -22,9 +22,9 @@ export interface TestCoordinator {
   call(method: string, url: string, body?: unknown, token?: string | null): Promise<{ status: number; json: any }>;
 }
 
-export async function testCoordinator(opts: { heartbeatMs?: number; keepChanges?: number; drainTimeoutMs?: number } = {}): Promise<TestCoordinator> {
+export async function testCoordinator(opts: { heartbeatMs?: number; keepChanges?: number; drainTimeoutMs?: number; hostTimeoutMs?: number } = {}): Promise<TestCoordinator> {
   const dir = tempDir();
-  const store = await Store.open(new SqliteBackend(join(dir.path, 'sixpn.db')), { keepChanges: opts.keepChanges });
+  const store = await Store.open(new SqliteBackend(join(dir.path, 'sixpn.db')), { keepChanges: opts.keepChanges, hostTimeoutMs: opts.hostTimeoutMs });
   const { token: admin } = await store.createToken({ scope: 'admin' });
   const { app, hub } = await buildCoordinator({ store, logger: silentLogger, heartbeatMs: opts.heartbeatMs, drainTimeoutMs: opts.drainTimeoutMs });
   const tc: TestCoordinator = {

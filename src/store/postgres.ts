@@ -212,6 +212,11 @@ export class PostgresBackend implements SqlBackend {
     });
   }
 
+  /** No row lock on `revision`, no NOTIFY: bookkeeping that never becomes a change record. */
+  writeAside<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.transaction('BEGIN', fn);
+  }
+
   read<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     return this.transaction('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', fn);
   }

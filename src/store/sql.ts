@@ -20,6 +20,12 @@ export interface SqlBackend {
   readonly kind: 'sqlite' | 'postgres';
   /** Run fn in one serialized read-write transaction; commit is durable before it resolves. */
   write<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /**
+   * A durable write that publishes nothing (no revision: host heartbeats):
+   * it skips the global revision lock and wakes no feed. Only for rows no
+   * change record is built from.
+   */
+  writeAside<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /** Run fn against one consistent read view. */
   read<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /** Apply schema migrations; returns the schema version. */

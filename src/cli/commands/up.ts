@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startCoordinator, type RunningCoordinator } from '../../coordinator/run.js';
+import { hostTimeoutFlag } from './coordinator.js';
 import { startUpDns } from '../../dns/up.js';
 import { startUpAgent, type UpHostIdentity as LocalHostIdentity } from '../../agent/up.js';
 import { generateKeyPair } from '../../wg/keys.js';
@@ -42,8 +43,7 @@ async function ensureLocalHost(c: RunningCoordinator, dataDir: string, region: s
   }
   const keys = generateKeyPair();
   const ep = endpoint ?? defaultEndpoint();
-  const host = await c.store.enrollHost({ region, endpoint: ep, public_key: keys.publicKey, gateway: true, version: BUILD });
-  const { token } = await c.store.createToken({ scope: 'host', host_id: host.id });
+  const { host, credential: token } = await c.store.enrollHost({ region, endpoint: ep, public_key: keys.publicKey, gateway: true, version: BUILD });
   const id: LocalHostIdentity = { host_id: host.id, public_key: keys.publicKey, private_key: keys.privateKey, credential: token, region, endpoint: ep };
   writeFileAtomic(file, JSON.stringify(id, null, 2));
   return id;
@@ -64,7 +64,7 @@ export async function upCommand(ctx: Context): Promise<number> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const logger = createLogger('up', level);
 
-  const c = await startCoordinator({ dataDir, host: apiAddr.host, port: apiAddr.port, logger: logger.child({ component: 'coordinator' }) });
+  const c = await startCoordinator({ dataDir, host: apiAddr.host, port: apiAddr.port, logger: logger.child({ component: 'coordinator' }), hostTimeoutMs: hostTimeoutFlag(f) });
   const closers: Closer[] = [c];
   try {
     if (!c.adminToken) throw new UsageError(`${join(dataDir, 'admin.token')} is missing: the CLI cannot be configured without it`);
