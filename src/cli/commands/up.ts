@@ -93,6 +93,7 @@ export async function upCommand(ctx: Context): Promise<number> {
       `sixpn is up (data in ${dataDir})`,
       `  API         ${c.url}   (CLI config written to ${join(dataDir, 'cli.json')} and ${userConfigPath()})`,
       `  DNS         ${dnsAddr.host}:${dnsAddr.port}  (try: dig @${dnsAddr.host} -p ${dnsAddr.port} _apps.internal TXT)`,
+      `  dashboard   ${c.url}/ui#token=${c.adminToken}   (the token stays in the page: a URL fragment is never sent)`,
       `  org         ${org.name}, host ${host.host_id} in region ${region}`,
       `  ${agentLine}`,
       '',
