@@ -5,12 +5,13 @@ import { networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startCoordinator, type RunningCoordinator } from '../../coordinator/run.js';
 import { hostTimeoutFlag } from './coordinator.js';
+import { HEARTBEAT_MS } from '../../agent/heartbeat.js';
 import { startUpDns } from '../../dns/up.js';
 import { startUpAgent, type UpHostIdentity as LocalHostIdentity } from '../../agent/up.js';
 import { generateKeyPair } from '../../wg/keys.js';
 import { BUILD } from '../../version.js';
 import { writeFileAtomic } from '../../atomic-file.js';
-import { createLogger } from '../../log.js';
+import { createLogger, type Logger } from '../../log.js';
 import { bool, str } from '../ctx.js';
 import { endpoint as endpointFlag, hostPort, label, logLevel } from '../flags.js';
 import { userConfigPath, writeConfig } from '../config.js';
@@ -51,6 +52,14 @@ async function ensureLocalHost(c: RunningCoordinator, dataDir: string, region: s
 
 interface Closer { close(): Promise<void> }
 
+function localHeartbeat(c: RunningCoordinator, hostId: number, logger: Logger): Closer {
+  const beat = (): void => { c.store.heartbeat(hostId).catch((err: unknown) => logger.warn({ err: String(err) }, 'local host heartbeat failed')); };
+  beat();
+  const t = setInterval(beat, HEARTBEAT_MS);
+  t.unref();
+  return { close: async () => { clearInterval(t); } };
+}
+
 
 export async function upCommand(ctx: Context): Promise<number> {
   const f = ctx.flags;
@@ -87,6 +96,8 @@ export async function upCommand(ctx: Context): Promise<number> {
         agentLine = `data plane: on (WireGuard ${agent.iface}, gateway endpoint ${host.endpoint})`;
       }
     } else agentLine = 'data plane: off (--no-agent)';
+    // No agent sends this machine's heartbeat: `up` does, so its host is not unreachable after --host-timeout.
+    if (!agentLine.startsWith('data plane: on')) closers.unshift(localHeartbeat(c, host.host_id, logger));
 
     process.stdout.write([
       '',
