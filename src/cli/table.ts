@@ -2,6 +2,7 @@
 // means. Help at every level, parsing (commander), shell completion and the
 // README's CLI reference are all made from it. Handlers load lazily.
 import { LOG_LEVELS } from '../log-levels.js';
+import { QUOTA_FLAGS } from './quota-flags.js';
 import type { CommandSpec, FlagSpec, Handler } from './spec.js';
 
 const SERVICES = 'Run the services:';
@@ -47,6 +48,7 @@ export const TABLE: CommandSpec = {
         { name: 'region', value: 'CODE', help: "this machine's region", default: 'local' },
         { name: 'endpoint', value: 'HOST:PORT', help: "this machine's WireGuard endpoint", default: 'the first non-loopback IPv4, port 51820' },
         { name: 'no-agent', help: 'no data plane (no WireGuard, namespaces or nftables)' },
+        ...QUOTA_FLAGS,
         { name: 'host-timeout', value: 'DURATION', help: 'a host silent this long is unreachable: no new machines or developer peers (20s..24h)', default: '60s' },
         logLevel,
       ],
@@ -69,6 +71,7 @@ export const TABLE: CommandSpec = {
         { name: 'tls-cert', value: 'F', help: 'serve HTTPS with this PEM certificate (with --tls-key)', complete: 'file' },
         { name: 'tls-key', value: 'F', help: 'the private key of --tls-cert', complete: 'file' },
         { name: 'force', help: 'backup: replace FILE if it exists' },
+        ...QUOTA_FLAGS,
         { name: 'host-timeout', value: 'DURATION', help: 'a host silent this long is unreachable: no new machines or developer peers (20s..24h)', default: '60s' },
         logLevel,
       ],

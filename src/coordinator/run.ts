@@ -7,6 +7,7 @@ import { createRegistry } from '../metrics/index.js';
 import type { PostgresOptions } from '../store/postgres.js';
 import { SqliteBackend } from '../store/sqlite.js';
 import { Store } from '../store/store.js';
+import type { Quotas } from '../store/quotas.js';
 import { buildCoordinator } from './app.js';
 import { trackConnections } from './drain.js';
 import type { FeedHub } from './feed-hub.js';
@@ -29,6 +30,8 @@ export interface CoordinatorOptions {
   drainTimeoutMs?: number;
   /** a host silent this long is unreachable (default 60 s) */
   hostTimeoutMs?: number;
+  /** per-org quotas (unset ones keep their defaults) */
+  quotas?: Partial<Quotas>;
 }
 
 export interface RunningCoordinator {
@@ -40,8 +43,8 @@ export interface RunningCoordinator {
   close(): Promise<void>;
 }
 
-export async function openStore(opts: { dataDir?: string; dbUrl?: string; logger?: Logger; dbConnect?: PostgresOptions; hostTimeoutMs?: number }): Promise<Store> {
-  const storeOpts = { hostTimeoutMs: opts.hostTimeoutMs };
+export async function openStore(opts: { dataDir?: string; dbUrl?: string; logger?: Logger; dbConnect?: PostgresOptions; quotas?: Partial<Quotas>; hostTimeoutMs?: number }): Promise<Store> {
+  const storeOpts = { quotas: opts.quotas, hostTimeoutMs: opts.hostTimeoutMs };
   if (opts.dbUrl) {
     const { PostgresBackend } = await import('../store/postgres.js');
     const backend = await PostgresBackend.connect(opts.dbUrl, { logger: opts.logger, ...opts.dbConnect });

@@ -3,13 +3,15 @@
 // caller is the machine whose address the request comes from. That source is
 // trustworthy because the host drops packets whose source is not the
 // attachment's own address, and the redirect keeps the source. A machine can
-// read its app's machines and change only its own metadata.
-import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
+// read its app's machines and change only its own metadata, at a limited
+// rate (a token bucket per machine: each write is a global revision).
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Replica } from '../feed/replica.js';
 import type { Machine } from '../model/types.js';
 import { AppError, answerErrors } from '../errors.js';
 import { RULES } from '../validate.js';
 import { silentLogger, type Logger } from '../log.js';
+import { DEFAULT_WRITE_RATE, retryAfterSeconds, TokenBuckets, type RateOptions } from './rate-limit.js';
 
 export interface MetadataWriter {
   /** Persist through the coordinator (the host credential may change its own machines only). */
@@ -22,6 +24,8 @@ export interface MachineApiOptions {
   hostId: number;
   writer: MetadataWriter;
   logger?: Logger;
+  /** metadata writes per machine (default 10/s, burst 20); reads are not limited */
+  writeRate?: RateOptions;
 }
 
 /** The started machine on this host whose address is `source`, or null. Pure. */
@@ -66,6 +70,18 @@ export function buildMachineApi(o: MachineApiOptions): FastifyInstance {
     if (req.params.id !== m.id && req.params.id !== 'self') throw new AppError('forbidden', `machine ${m.id} may change only its own metadata, not ${req.params.id}'s`);
     return m;
   };
+  const buckets = new TokenBuckets(o.writeRate ?? DEFAULT_WRITE_RATE);
+  /** The caller may write (own metadata) and has a token left, else 403 / 429 with Retry-After. */
+  const mayWrite = (req: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply): Machine => {
+    const m = req.params.id ? own(req) : self(req);
+    const waitMs = buckets.take(m.id);
+    if (waitMs > 0) {
+      const rate = o.writeRate ?? DEFAULT_WRITE_RATE;
+      void reply.header('retry-after', String(retryAfterSeconds(waitMs)));
+      throw new AppError('rate_limited', `machine ${m.id} writes metadata too fast (limit ${rate.perSecond}/s, burst ${rate.burst}); retry in ${waitMs} ms`);
+    }
+    return m;
+  };
   const valueOf = (body: unknown): string => {
     const v = typeof body === 'string' ? body.trim() : (body as { value?: unknown } | null)?.value;
     if (typeof v !== 'string' || !RULES.metadataValue.test(v)) throw new AppError('invalid', `value must be ${RULES.metadataValue.hint}, as {"value": "..."} or a plain body`);
@@ -92,15 +108,15 @@ export function buildMachineApi(o: MachineApiOptions): FastifyInstance {
       if (v === undefined) throw new AppError('not_found', `metadata key ${JSON.stringify(req.params.key)} not set`);
       return { key: req.params.key, value: v };
     });
-    const write = async (req: FastifyRequest<{ Params: { id: string; key: string } }>) => {
-      const m = req.params.id ? own(req) : self(req);
+    const write = async (req: FastifyRequest<{ Params: { id: string; key: string } }>, reply: FastifyReply) => {
+      const m = mayWrite(req, reply);
       const updated = await o.writer.set(m.id, keyOf(req.params.key), valueOf(req.body));
       return updated.metadata;
     };
     app.put(`${base}/:key`, write);
     app.post(`${base}/:key`, write);
-    app.delete<{ Params: { id: string; key: string } }>(`${base}/:key`, async (req) => {
-      const m = req.params.id ? own(req) : self(req);
+    app.delete<{ Params: { id: string; key: string } }>(`${base}/:key`, async (req, reply) => {
+      const m = mayWrite(req, reply);
       return (await o.writer.set(m.id, keyOf(req.params.key), null)).metadata;
     });
   }

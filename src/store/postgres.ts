@@ -212,7 +212,7 @@ export class PostgresBackend implements SqlBackend {
     });
   }
 
-  /** No row lock on `revision`, no NOTIFY: bookkeeping that never becomes a change record. */
+  /** No revision row lock, no NOTIFY: concurrent with the serialized writes (row locks only). */
   writeAside<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     return this.transaction('BEGIN', fn);
   }

@@ -21,9 +21,9 @@ export interface SqlBackend {
   /** Run fn in one serialized read-write transaction; commit is durable before it resolves. */
   write<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /**
-   * A durable write that publishes nothing (no revision: host heartbeats):
-   * it skips the global revision lock and wakes no feed. Only for rows no
-   * change record is built from.
+   * Run fn in a transaction outside the change feed (reports such as peer
+   * status): it takes no global revision lock and wakes no feed. It must
+   * write only tables no change record describes.
    */
   writeAside<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /** Run fn against one consistent read view. */

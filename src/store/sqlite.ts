@@ -9,7 +9,7 @@ import { checkSchemaVersion, Mutex, type Migration, type SqlBackend, type SqlVal
 
 type Db = Database.Database;
 
-interface PendingWrite { fn: (tx: Tx) => Promise<unknown>; resolve: (v: unknown) => void; reject: (e: unknown) => void; aside?: boolean }
+interface PendingWrite { fn: (tx: Tx) => Promise<unknown>; resolve: (v: unknown) => void; reject: (e: unknown) => void; aside: boolean }
 
 function open(path: string, readonly: boolean): Db {
   const db = new Database(path, { readonly });
@@ -75,7 +75,16 @@ export class SqliteBackend implements SqlBackend {
    * rolls back alone), then one COMMIT makes them all durable. Every caller is
    * answered only after that COMMIT.
    */
-  write<T>(fn: (tx: Tx) => Promise<T>, aside = false): Promise<T> {
+  write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.enqueue(fn, false);
+  }
+
+  /** SQLite has one writer anyway: an aside write joins the group commit but wakes no feed. */
+  writeAside<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.enqueue(fn, true);
+  }
+
+  private enqueue<T>(fn: (tx: Tx) => Promise<T>, aside: boolean): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.pending.push({ fn: fn as (tx: Tx) => Promise<unknown>, resolve: resolve as (v: unknown) => void, reject, aside });
       // Start the batch on the next turn of the event loop, so every request
@@ -124,11 +133,6 @@ export class SqliteBackend implements SqlBackend {
       else w.reject(o.error);
     });
     if (outcomes.some((o, i) => o.ok && !batch[i]!.aside)) this.events.emit('commit');
-  }
-
-  /** SQLite has one writer anyway: an aside write joins the group commit but wakes no feed. */
-  writeAside<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.write(fn, true);
   }
 
   read<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {

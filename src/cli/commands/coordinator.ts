@@ -6,6 +6,8 @@ import { bool, str } from '../ctx.js';
 import { UsageError } from '../errors.js';
 import { duration, hostPort, logLevel } from '../flags.js';
 import { parseFlags } from '../program.js';
+import { quotaFlags } from '../quota-flags.js';
+import type { Quotas } from '../../store/quotas.js';
 import { onShutdown } from '../shutdown.js';
 import type { Context, Flags } from '../spec.js';
 import { TABLE } from '../table.js';
@@ -16,6 +18,7 @@ export interface CoordinatorConfig {
   listen: { host: string; port: number };
   tls?: { certFile: string; keyFile: string };
   logLevel: string;
+  quotas: Partial<Quotas>;
   /** a host silent this long is unreachable: no new machines or peers */
   hostTimeoutMs?: number;
 }
@@ -37,7 +40,7 @@ export function coordinatorConfig(f: Flags, env: NodeJS.ProcessEnv = process.env
   if (!!cert !== !!key) throw new UsageError('--tls-cert and --tls-key go together');
   const listen = hostPort(str(f, 'listen') ?? '127.0.0.1:4280', 'listen');
   const level = logLevel(str(f, 'log-level') ?? env.SIXPN_LOG_LEVEL ?? 'info');
-  return { data, db, listen, tls: cert && key ? { certFile: cert, keyFile: key } : undefined, logLevel: level, hostTimeoutMs: hostTimeoutFlag(f) };
+  return { data, db, listen, tls: cert && key ? { certFile: cert, keyFile: key } : undefined, logLevel: level, quotas: quotaFlags(f), hostTimeoutMs: hostTimeoutFlag(f) };
 }
 
 /** `sixpn coordinator` argv (and env) → config. */
@@ -72,9 +75,9 @@ export async function coordinatorCommand(ctx: Context): Promise<number> {
   if (cfg.tls) checkTlsFiles(cfg.tls);
   const logger = createLogger('coordinator', cfg.logLevel);
   const c = await startCoordinator({
-    dataDir: cfg.data, dbUrl: cfg.db, host: cfg.listen.host, port: cfg.listen.port, logger, tls: cfg.tls, hostTimeoutMs: cfg.hostTimeoutMs,
+    dataDir: cfg.data, dbUrl: cfg.db, host: cfg.listen.host, port: cfg.listen.port, logger, tls: cfg.tls, quotas: cfg.quotas, hostTimeoutMs: cfg.hostTimeoutMs,
   });
-  logger.info({ url: c.url, rev: c.hub.revision, store: c.store.backend.kind }, 'coordinator listening');
+  logger.info({ url: c.url, rev: c.hub.revision, store: c.store.backend.kind, quotas: c.store.quotas }, 'coordinator listening');
   await onShutdown(logger, () => c.close());
   logger.info('coordinator stopped');
   return 0;

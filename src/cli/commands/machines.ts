@@ -1,12 +1,10 @@
 import type { Machine } from '../../model/types.js';
-import { METADATA_KEY_PATTERN } from '../../validate.js';
+import { isMachineId, isMetadataKey, isMetadataValue } from '../../validate.js';
 import { bool, client, json, list as listFlag, need, str } from '../ctx.js';
 import { UsageError } from '../errors.js';
 import { label } from '../flags.js';
 import { printJson, printRecord, printTable } from '../output.js';
 import type { Context } from '../spec.js';
-
-const META_KEY = new RegExp(METADATA_KEY_PATTERN);
 
 function metadata(items: string[]): Record<string, string> | undefined {
   if (items.length === 0) return undefined;
@@ -15,7 +13,7 @@ function metadata(items: string[]): Record<string, string> | undefined {
     const eq = item.indexOf('=');
     const k = item.slice(0, eq);
     const v = item.slice(eq + 1);
-    if (eq < 1 || !META_KEY.test(k) || !/^[\x21-\x7e]{1,255}$/.test(v)) {
+    if (eq < 1 || !isMetadataKey(k) || !isMetadataValue(v)) {
       throw new UsageError(`--meta ${JSON.stringify(item)} must be KEY=VALUE (key: a-z, 0-9, '-', '_'; value: 1-255 printable chars, no spaces)`);
     }
     out[k] = v;
@@ -29,7 +27,7 @@ function show(m: Machine, asJson: boolean): void {
 }
 
 function machineId(s: string): string {
-  if (!/^[0-9a-f]{14}$/.test(s)) throw new UsageError(`machine id ${JSON.stringify(s)} is not 14 hex chars`);
+  if (!isMachineId(s)) throw new UsageError(`machine id ${JSON.stringify(s)} is not 14 hex chars`);
   return s;
 }
 

@@ -17,6 +17,7 @@ import { endpoint as endpointFlag, hostPort, label, logLevel } from '../flags.js
 import { userConfigPath, writeConfig } from '../config.js';
 import { UsageError } from '../errors.js';
 import { onShutdown } from '../shutdown.js';
+import { quotaFlags } from '../quota-flags.js';
 import type { Context } from '../spec.js';
 
 export const DEFAULT_ORG = 'personal';
@@ -70,10 +71,11 @@ export async function upCommand(ctx: Context): Promise<number> {
   const endpointArg = str(f, 'endpoint');
   const endpoint = endpointArg === undefined ? undefined : endpointFlag(endpointArg, 'endpoint');
   const level = logLevel(str(f, 'log-level') ?? process.env.SIXPN_LOG_LEVEL ?? 'info');
+  const quotas = quotaFlags(f);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const logger = createLogger('up', level);
 
-  const c = await startCoordinator({ dataDir, host: apiAddr.host, port: apiAddr.port, logger: logger.child({ component: 'coordinator' }), hostTimeoutMs: hostTimeoutFlag(f) });
+  const c = await startCoordinator({ dataDir, host: apiAddr.host, port: apiAddr.port, logger: logger.child({ component: 'coordinator' }), quotas, hostTimeoutMs: hostTimeoutFlag(f) });
   const closers: Closer[] = [c];
   try {
     if (!c.adminToken) throw new UsageError(`${join(dataDir, 'admin.token')} is missing: the CLI cannot be configured without it`);
