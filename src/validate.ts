@@ -78,3 +78,6 @@ export function parseEndpoint(s: string): { host: string; port: number } | null 
   if (m[2] && (host.startsWith('.') || host.endsWith('-') || host.includes('..'))) return null;
   return { host, port };
 }
+
+/** The longest --ttl of a token or an ephemeral peer (365 days); without one they do not expire. */
+export const TTL_MAX_SECONDS = 365 * 86400;

@@ -65,6 +65,8 @@ export interface Machine {
   command: string[] | null;
   created_at: string;
   updated_at: string;
+  /** when its host last reported it attached (null until then, and again after a stop; absent in older records) */
+  attached_at?: string | null;
 }
 
 export interface Peer {
@@ -81,6 +83,8 @@ export interface Peer {
   /** when set, the peer is also an instance of this app (external node) */
   app: string | null;
   created_at: string;
+  /** an ephemeral peer (wireguard create --ttl): removed from the feed at this time */
+  expires_at?: string | null;
 }
 
 /** The whole replicated state: what a snapshot carries. Tokens never leave the store. */

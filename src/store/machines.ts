@@ -25,15 +25,16 @@ export interface MachineFilter { app?: string; host_id?: number; all?: boolean }
 interface MachineRow {
   id: string; app: string; org: string; network_id: number | string; host_id: number | string; machine_field: number | string;
   region: string; address: string; state: string; reason: string | null; grp: string; metadata: string; command: string | null;
-  created_at: string; updated_at: string;
+  created_at: string; updated_at: string; attached_at: string | null;
 }
 
-const COLS = 'id, app, org, network_id, host_id, machine_field, region, address, state, reason, grp, metadata, command, created_at, updated_at';
+const COLS = 'id, app, org, network_id, host_id, machine_field, region, address, state, reason, grp, metadata, command, created_at, updated_at, attached_at';
 
 const toMachine = (r: MachineRow): Machine => ({
   id: r.id, app: r.app, org: r.org, network_id: Number(r.network_id), host_id: Number(r.host_id), region: r.region, address: r.address,
   state: r.state as MachineState, reason: r.reason, group: r.grp, metadata: JSON.parse(r.metadata) as Record<string, string>,
   command: r.command === null ? null : (JSON.parse(r.command) as string[]), created_at: r.created_at, updated_at: r.updated_at,
+  attached_at: r.attached_at ?? null,
 });
 
 export async function createMachine(tx: Tx, input: CreateMachineInput, randomHex: () => string, live: Liveness = ALWAYS_REACHABLE): Promise<Machine> {
@@ -56,12 +57,12 @@ export async function createMachine(tx: Tx, input: CreateMachineInput, randomHex
   const machine: Machine = {
     id, app: app.name, org: app.org, network_id: app.network_id, host_id: hostId, region: input.region,
     address: machineAddress(app.network_id, hostId, field), state: input.stopped ? 'created' : 'started', reason: null,
-    group: input.group ?? 'app', metadata: input.metadata ?? {}, command: input.command ?? null, created_at: at, updated_at: at,
+    group: input.group ?? 'app', metadata: input.metadata ?? {}, command: input.command ?? null, created_at: at, updated_at: at, attached_at: null,
   };
-  await tx.run(`INSERT INTO machines (${COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
+  await tx.run(`INSERT INTO machines (${COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
     machine.id, machine.app, machine.org, machine.network_id, hostId, field, machine.region, machine.address,
     machine.state, null, machine.group, JSON.stringify(machine.metadata),
-    machine.command ? JSON.stringify(machine.command) : null, at, at,
+    machine.command ? JSON.stringify(machine.command) : null, at, at, null,
   ]);
   await countMachine(tx, hostId, 1);
   return machine;
@@ -99,8 +100,8 @@ export async function loseHostMachines(tx: Tx, hostId: number): Promise<Machine[
 /** Store the mutable fields (state, reason, metadata) and stamp `updated_at`. */
 async function saveMachine(tx: Tx, m: Machine): Promise<Machine> {
   m.updated_at = now();
-  await tx.run('UPDATE machines SET state = ?, reason = ?, metadata = ?, updated_at = ? WHERE id = ?',
-    [m.state, m.reason, JSON.stringify(m.metadata), m.updated_at, m.id]);
+  await tx.run('UPDATE machines SET state = ?, reason = ?, metadata = ?, updated_at = ?, attached_at = ? WHERE id = ?',
+    [m.state, m.reason, JSON.stringify(m.metadata), m.updated_at, m.attached_at ?? null, m.id]);
   return m;
 }
 
@@ -120,6 +121,7 @@ export async function setMachineState(tx: Tx, id: string, state: 'started' | 'st
   if (state === 'destroyed') await countMachine(tx, m.host_id, -1);
   m.state = state;
   m.reason = null;
+  m.attached_at = null; // its host reports it attached again
   return { machine: await saveMachine(tx, m), changed: true };
 }
 
@@ -131,8 +133,16 @@ export async function setMachineState(tx: Tx, id: string, state: 'started' | 'st
 export async function reportMachineState(tx: Tx, hostId: number, id: string, state: 'started' | 'stopped' | 'failed', reason: string | null): Promise<MachineWrite> {
   const m = await requireMachine(tx, id);
   if (m.host_id !== hostId) throw new AppError('forbidden', `machine ${id} is not on host ${hostId}`);
-  if (m.state !== 'started' || state === 'started') return { machine: m, changed: false };
+  if (m.state !== 'started') return { machine: m, changed: false };
+  if (state === 'started') {
+    // Attached: recorded without touching updated_at, which agents read as the machine's generation.
+    if (m.attached_at) return { machine: m, changed: false };
+    m.attached_at = now();
+    await tx.run('UPDATE machines SET attached_at = ? WHERE id = ?', [m.attached_at, m.id]);
+    return { machine: m, changed: true };
+  }
   m.state = state;
+  m.attached_at = null;
   m.reason = state === 'failed' ? (reason ?? 'attachment failed') : reason;
   return { machine: await saveMachine(tx, m), changed: true };
 }

@@ -51,9 +51,27 @@ export const MIGRATIONS: readonly Migration[] = [
     statements: [`ALTER TABLE hosts ADD COLUMN version TEXT`],
   },
   {
+    // When the carrying host last reported the machine attached (`machines create --wait` waits for it).
+    version: 4,
+    statements: [`ALTER TABLE machines ADD COLUMN attached_at TEXT`],
+  },
+  {
+    // Token lifecycle (an app a wireguard token is made for, expiry, last use) and ephemeral peers.
+    version: 5,
+    statements: [
+      `ALTER TABLE tokens ADD COLUMN app TEXT`,
+      `ALTER TABLE tokens ADD COLUMN expires_at TEXT`,
+      `ALTER TABLE tokens ADD COLUMN last_used_at TEXT`,
+      `CREATE INDEX tokens_org ON tokens (org)`,
+      `CREATE INDEX tokens_revoked ON tokens (revoked_at)`,
+      `ALTER TABLE peers ADD COLUMN expires_at TEXT`,
+      `CREATE INDEX peers_expires ON peers (expires_at)`,
+    ],
+  },
+  {
     // Hosts lifecycle: the id of a host's current credential, when it was last
     // heard from (epoch ms; heartbeats), and removal (the row stays: lost machines name it).
-    version: 4,
+    version: 6,
     statements: [
       `ALTER TABLE hosts ADD COLUMN credential_id TEXT`,
       `ALTER TABLE hosts ADD COLUMN last_seen_ms BIGINT`,
