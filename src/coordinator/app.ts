@@ -13,6 +13,8 @@ import type { Registry } from '../metrics/index.js';
 import { appRoutes } from './routes/apps.js';
 import { hostRoutes } from './routes/hosts.js';
 import { machineRoutes } from './routes/machines.js';
+import { leaseRoutes } from './routes/leases.js';
+import { LeaseSweeper } from './lease-sweeper.js';
 import { orgRoutes } from './routes/orgs.js';
 import { peerRoutes } from './routes/peers.js';
 import { tokenRoutes } from './routes/tokens.js';
@@ -76,6 +78,9 @@ export async function buildCoordinator(opts: BuildOptions): Promise<{ app: Fasti
   appRoutes(app, store);
   hostRoutes(app, store);
   machineRoutes(app, store);
+  const sweeper = new LeaseSweeper(store, logger);
+  leaseRoutes(app, store, sweeper);
+  sweeper.start();
   peerRoutes(app, store);
   tokenRoutes(app, store, () => tokens.forget());
   uiRoutes(app, store, hub, { logger, heartbeatMs: opts.heartbeatMs, drainTimeoutMs: opts.drainTimeoutMs });
@@ -95,6 +100,6 @@ export async function buildCoordinator(opts: BuildOptions): Promise<{ app: Fasti
     await hub.serve(reply.raw, req.query.since ?? 0);
   });
 
-  app.addHook('preClose', async () => { await hub.close(); });
+  app.addHook('preClose', async () => { sweeper.close(); await hub.close(); });
   return { app, hub };
 }

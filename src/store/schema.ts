@@ -50,4 +50,19 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 3,
     statements: [`ALTER TABLE hosts ADD COLUMN version TEXT`],
   },
+  {
+    // Health checks, service ports, health and held leases on machines; the app-wide leases.
+    version: 4,
+    statements: [
+      `ALTER TABLE machines ADD COLUMN checks TEXT NOT NULL DEFAULT '[]'`,
+      `ALTER TABLE machines ADD COLUMN check_interval BIGINT NOT NULL DEFAULT 5`,
+      `ALTER TABLE machines ADD COLUMN health TEXT NOT NULL DEFAULT 'none'`,
+      `ALTER TABLE machines ADD COLUMN ports TEXT NOT NULL DEFAULT '[]'`,
+      `ALTER TABLE machines ADD COLUMN leases TEXT NOT NULL DEFAULT '[]'`,
+      `ALTER TABLE machines ADD COLUMN metadata_rev BIGINT NOT NULL DEFAULT 0`,
+      `CREATE TABLE leases (app TEXT NOT NULL REFERENCES apps(name), name TEXT NOT NULL, holder TEXT, expires_at TEXT, fence BIGINT NOT NULL, PRIMARY KEY (app, name))`,
+      `CREATE INDEX leases_holder ON leases (holder)`,
+      `CREATE INDEX leases_expiry ON leases (expires_at)`,
+    ],
+  },
 ];
