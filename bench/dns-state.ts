@@ -1,5 +1,6 @@
 // Generated state for the DNS benchmark, the equivalent Knot zone (what the
 // benchmark's querier, org 0, sees), and the query mix.
+import { randomBytes } from 'node:crypto';
 import { machineAddress } from '../src/addr/plan.js';
 import { REGIONS } from '../src/model/regions.js';
 import type { App, Host, Machine, Network, Org, State } from '../src/model/types.js';
@@ -79,5 +80,20 @@ export function benchQueries(state: State, networkId = 1): string[] {
     out.push(i % 2 ? `vms.${app}.internal TXT` : `regions.${app}.internal TXT`);
     out.push(`nx${i}.internal AAAA`);
   });
+  return out;
+}
+
+/**
+ * The miss-path mix: the names of `known` alternating with names nobody
+ * registered (`<random>.internal` and `<random>.<app>.internal`, NXDOMAIN),
+ * `total` lines. A new file each run, so no random name is ever cached.
+ */
+export function halfRandomQueries(known: readonly string[], apps: readonly string[], total: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < total; i++) {
+    if (i % 2 === 0) { out.push(known[(i / 2) % known.length]!); continue; }
+    const label = randomBytes(6).toString('hex');
+    out.push(i % 4 === 1 ? `${label}.internal AAAA` : `${label}.${apps[(i >> 2) % apps.length]}.internal AAAA`);
+  }
   return out;
 }

@@ -28,7 +28,21 @@ export function need(flags: Flags, name: string): string {
 /** The API client from --api/--token, SIXPN_API_URL/SIXPN_TOKEN or the config file. */
 export function client(ctx: Context): CoordinatorApi {
   const c = resolveConfig({ api: str(ctx.flags, 'api'), token: str(ctx.flags, 'token') });
+  if (c.token) warnPlainHttp(c.api);
   return new CoordinatorApi(c.api, c.token, 30_000);
+}
+
+let warned = false;
+
+/** A token sent in clear to another machine can be read (and replayed) on the way: say so, once. */
+export function warnPlainHttp(api: string): void {
+  let u: URL;
+  try { u = new URL(api); } catch { return; }
+  if (u.protocol !== 'http:' || warned) return;
+  const host = u.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host)) return;
+  warned = true;
+  process.stderr.write(`sixpn: warning: sending a token over plain HTTP to ${u.host}: anyone on the path can read it; use an https:// API URL\n`);
 }
 
 export const json = (ctx: Context): boolean => bool(ctx.flags, 'json');

@@ -3,7 +3,10 @@
 // truncated form is derived once). A hit copies bytes and patches the ID,
 // RD/CD, the question's case, and the rotation of multi-address answers.
 // Entries for a network are dropped when a feed change touches it.
-import type { Encoded } from './encode.js';
+// Bounded by CLOCK eviction (one entry at a time, second chance for entries
+// hit since the hand last passed), so a flood of random names cycles through
+// the cold slots while the names clients keep asking for stay.
+import type { Encoded } from './response.js';
 import type { Query } from './wire.js';
 
 export interface CachedAnswer extends Encoded {
@@ -14,13 +17,39 @@ export interface CachedAnswer extends Encoded {
   hasOpt: boolean;
 }
 
-export class AnswerCache {
-  private nets = new Map<number, Map<string, CachedAnswer>>();
+interface Slot extends CachedAnswer {
+  net: number;
+  key: string;
+  slot: number;
+  /** hit since the clock hand last passed */
+  ref: boolean;
+}
+
+export const DEFAULT_CACHE_ENTRIES = 200_000;
+
+/** What the metrics read: one cache's counters, or the sum over worker processes. */
+export interface CacheCounts {
+  hits: number;
+  misses: number;
+  evictions: number;
+  size: number;
+}
+
+export class AnswerCache implements CacheCounts {
+  private nets = new Map<number, Map<string, Slot>>();
+  /** slot → entry; the clock hand walks it */
+  private ring: (Slot | undefined)[] = [];
+  /** slots emptied by invalidation, filled before anything is evicted */
+  private free: number[] = [];
+  private hand = 0;
   private count = 0;
   hits = 0;
   misses = 0;
+  evictions = 0;
 
-  constructor(private readonly maxEntries = 200_000) {}
+  constructor(readonly maxEntries = DEFAULT_CACHE_ENTRIES) {
+    if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError(`answer cache size must be a positive integer, got ${maxEntries}`);
+  }
 
   static key(q: Query): string {
     return q.opt ? `${q.wireName}\u0001${q.qtype}` : `${q.wireName}\u0000${q.qtype}`;
@@ -28,19 +57,41 @@ export class AnswerCache {
 
   get(net: number, key: string): CachedAnswer | undefined {
     const hit = this.nets.get(net)?.get(key);
-    if (hit) this.hits++; else this.misses++;
+    if (hit) { this.hits++; hit.ref = true; } else this.misses++;
     return hit;
   }
 
   set(net: number, key: string, enc: Encoded, hasOpt: boolean): CachedAnswer {
-    const entry: CachedAnswer = { ...enc, turn: 0, truncated: null, hasOpt };
-    // Bounded: a flood of random names empties the cache rather than growing it.
-    if (this.count >= this.maxEntries) this.clear();
     let m = this.nets.get(net);
     if (!m) this.nets.set(net, (m = new Map()));
-    if (!m.has(key)) this.count++;
+    const old = m.get(key);
+    const slot = old ? old.slot : this.free.pop() ?? (this.ring.length < this.maxEntries ? this.ring.length : this.evict());
+    // New entries start cold: a name asked once is the first to go.
+    const entry: Slot = { buf: enc.buf, qEnd: enc.qEnd, rotatable: enc.rotatable, turn: 0, truncated: null, hasOpt, net, key, slot, ref: false };
+    if (!old) this.count++;
+    this.ring[slot] = entry;
+    // evict() may have dropped this network's last entry and its map with it
+    if (this.nets.get(net) !== m) this.nets.set(net, m);
     m.set(key, entry);
     return entry;
+  }
+
+  /** Advance the hand to a cold entry, drop it, and hand back its slot. */
+  private evict(): number {
+    for (;;) {
+      const at = this.hand;
+      this.hand = at + 1 === this.ring.length ? 0 : at + 1;
+      const e = this.ring[at];
+      if (!e) return at;
+      if (e.ref) { e.ref = false; continue; }
+      const m = this.nets.get(e.net)!;
+      m.delete(e.key);
+      if (m.size === 0) this.nets.delete(e.net);
+      this.ring[at] = undefined;
+      this.count--;
+      this.evictions++;
+      return at;
+    }
   }
 
   /** Drop the entries of these networks (null: all). */
@@ -48,12 +99,18 @@ export class AnswerCache {
     if (nets === null) { this.clear(); return; }
     for (const n of nets) {
       const m = this.nets.get(n);
-      if (m) { this.count -= m.size; this.nets.delete(n); }
+      if (!m) continue;
+      for (const e of m.values()) { this.ring[e.slot] = undefined; this.free.push(e.slot); }
+      this.count -= m.size;
+      this.nets.delete(n);
     }
   }
 
   clear(): void {
     this.nets = new Map();
+    this.ring = [];
+    this.free = [];
+    this.hand = 0;
     this.count = 0;
   }
 

@@ -3,8 +3,8 @@
 // prom-client (see src/dns/stats.ts).
 import type { Registry } from 'prom-client';
 import { prom } from '../metrics/index.js';
-import type { AnswerCache } from './cache.js';
 import { DURATION_BUCKETS, TRANSPORT_LABELS, type DnsStats } from './stats.js';
+import type { CacheCounts } from './cache.js';
 
 const DURATION = 'sixpn_dns_query_duration_seconds';
 
@@ -40,7 +40,7 @@ class PrecountedHistogram {
 }
 
 /** Register the DNS series: queries, their duration, the answer cache. */
-export function dnsMetrics(registry: Registry, stats: DnsStats, cache: () => AnswerCache): void {
+export function dnsMetrics(registry: Registry, stats: DnsStats, cache: () => CacheCounts): void {
   new prom.Counter({
     name: 'sixpn_dns_queries_total', help: 'DNS messages answered (or dropped), by question type, response code and transport',
     labelNames: ['qtype', 'rcode', 'transport'], registers: [registry],
@@ -57,6 +57,10 @@ export function dnsMetrics(registry: Registry, stats: DnsStats, cache: () => Ans
   new prom.Counter({
     name: 'sixpn_dns_cache_misses_total', help: 'Queries that had to be looked up (and were then cached when cacheable)', registers: [registry],
     collect() { this.reset(); this.inc(cache().misses); },
+  });
+  new prom.Counter({
+    name: 'sixpn_dns_cache_evictions_total', help: 'Encoded answers evicted to make room (CLOCK: entries not asked for since the last sweep go first)', registers: [registry],
+    collect() { this.reset(); this.inc(cache().evictions); },
   });
   new prom.Gauge({
     name: 'sixpn_dns_cache_entries', help: 'Encoded answers held', registers: [registry],

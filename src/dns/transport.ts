@@ -19,6 +19,8 @@ export type MessageHandler = (msg: Buffer, src: string, tcp: boolean) => Reply;
 export interface Listener {
   host: string;
   port: number;
+  /** the bound UDP socket (shared with worker processes by `--workers`) */
+  udp: dgram.Socket;
   close(): Promise<void>;
 }
 
@@ -37,6 +39,7 @@ export async function listenBoth(addr: ListenAddress, handler: MessageHandler, l
       return {
         host: addr.host,
         port,
+        udp,
         close: async () => {
           await Promise.all([
             new Promise<void>((r) => udp.close(() => r())),
@@ -52,8 +55,12 @@ export async function listenBoth(addr: ListenAddress, handler: MessageHandler, l
   }
 }
 
-function bindUdp(addr: ListenAddress, handler: MessageHandler, log: Logger): Promise<dgram.Socket> {
-  const sock = dgram.createSocket({ type: net.isIPv6(addr.host) ? 'udp6' : 'udp4' });
+/**
+ * Answer every datagram on a bound socket: this process's own, or one a
+ * primary shared with this worker process (the kernel hands each datagram to
+ * whichever process reads it first).
+ */
+export function serveUdp(sock: dgram.Socket, handler: MessageHandler, log: Logger): void {
   const send = (buf: Buffer, port: number, address: string): void => { sock.send(buf, port, address); };
   sock.on('message', (msg, rinfo) => {
     let out: Reply;
@@ -62,12 +69,17 @@ function bindUdp(addr: ListenAddress, handler: MessageHandler, log: Logger): Pro
     if (Buffer.isBuffer(out)) send(out, rinfo.port, rinfo.address);
     else out.then((b) => { if (b) send(b, rinfo.port, rinfo.address); }, (err: unknown) => log.error({ err: String(err) }, 'dns: udp reply failed'));
   });
+  // Send errors (e.g. an unreachable client) are not fatal.
+  sock.on('error', (err) => log.debug({ err: String(err) }, 'dns: udp socket error'));
+}
+
+function bindUdp(addr: ListenAddress, handler: MessageHandler, log: Logger): Promise<dgram.Socket> {
+  const sock = dgram.createSocket({ type: net.isIPv6(addr.host) ? 'udp6' : 'udp4' });
   return new Promise((resolve, reject) => {
     sock.once('error', reject);
     sock.bind(addr.port, addr.host, () => {
       sock.off('error', reject);
-      // After bind, send errors (e.g. unreachable client) are not fatal.
-      sock.on('error', (err) => log.debug({ err: String(err) }, 'dns: udp socket error'));
+      serveUdp(sock, handler, log);
       try { sock.setRecvBufferSize(4 << 20); sock.setSendBufferSize(4 << 20); } catch { /* capped by the kernel */ }
       resolve(sock);
     });

@@ -101,6 +101,20 @@ export function guardQuery(msg: Buffer): Guarded {
   };
 }
 
+/**
+ * The question name as asked (case kept, labels read as latin1, no trailing
+ * dot), from a query that passed the guard: what dns2's parser returns, without it.
+ */
+export function questionName(msg: Buffer, qnameEnd: number): string {
+  let name = '';
+  for (let p = HEADER_LEN; p < qnameEnd - 1;) {
+    const l = msg[p]!;
+    name += name ? `.${msg.toString('latin1', p + 1, p + 1 + l)}` : msg.toString('latin1', p + 1, p + 1 + l);
+    p += 1 + l;
+  }
+  return name;
+}
+
 /** DNS names compare case-insensitively in ASCII only. */
 function asciiLower(s: string): string {
   return s.replace(/[A-Z]+/g, (m) => m.toLowerCase());

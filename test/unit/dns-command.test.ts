@@ -29,7 +29,15 @@ describe('sixpn dns arguments', () => {
     assert.equal(c.token, 'X');
   });
 
+  it('--workers: one process by default, N on request', () => {
+    assert.equal(parseDnsArgs(base, {}).workers, 1);
+    assert.equal(parseDnsArgs([...base, '--workers', '2'], {}).workers, 2);
+  });
+
   const bad: [string[], RegExp][] = [
+    [[...base, '--workers', '0'], /--workers must be an integer in 1\.\.64, got "0"/],
+    [[...base, '--workers', 'two'], /--workers must be an integer in 1\.\.64/],
+    [[...base, '--workers', '65'], /--workers must be an integer in 1\.\.64/],
     [[], /--coordinator URL is required/],
     [['--coordinator', 'http://x'], /--token T is required/],
     [['--coordinator', 'ftp://x', '--token', 'T'], /http\(s\) URL/],

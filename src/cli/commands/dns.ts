@@ -15,7 +15,7 @@ import { DnsStats } from '../../dns/stats.js';
 import type { ListenAddress } from '../../dns/transport.js';
 import { list, str, bool } from '../ctx.js';
 import { UsageError } from '../errors.js';
-import { duration, hostPort, httpUrl, ipPort, logLevel } from '../flags.js';
+import { duration, hostPort, httpUrl, intIn, ipPort, logLevel } from '../flags.js';
 import { parseFlags } from '../program.js';
 import type { Context, Flags } from '../spec.js';
 import { TABLE } from '../table.js';
@@ -35,6 +35,8 @@ export interface DnsCommandConfig {
   insecure: boolean;
   /** where to serve GET /metrics; null: nowhere */
   metrics: ListenAddress | null;
+  /** processes answering UDP on the listen sockets (1: this one only) */
+  workers: number;
 }
 
 export function dnsConfig(f: Flags, env: NodeJS.ProcessEnv = process.env): DnsCommandConfig {
@@ -52,9 +54,11 @@ export function dnsConfig(f: Flags, env: NodeJS.ProcessEnv = process.env): DnsCo
   const ca = str(f, 'ca');
   if (ca === '') throw new UsageError('--ca needs a FILE');
   const metricsArg = str(f, 'metrics');
+  const workersArg = str(f, 'workers');
   return {
     coordinator, token, listen: listen.length ? listen : DEFAULT_LISTEN.map((a) => ({ ...a })), upstreams, ttl, logLevel: level,
     caFile: ca ?? null, insecure: bool(f, 'insecure'), metrics: metricsArg === undefined ? null : ipPort(metricsArg, 'metrics'),
+    workers: workersArg === undefined ? 1 : intIn(workersArg, 'workers', 1, 64),
   };
 }
 
@@ -74,7 +78,7 @@ export async function dnsCommand(ctx: Context): Promise<number> {
   const stats = cfg.metrics ? new DnsStats() : undefined;
   let server;
   try {
-    server = await startDnsServer({ replica, listen: cfg.listen, upstreams: cfg.upstreams, ttl: cfg.ttl, logger: log, stats });
+    server = await startDnsServer({ replica, listen: cfg.listen, upstreams: cfg.upstreams, ttl: cfg.ttl, logger: log, stats, workers: cfg.workers });
   } catch (err) {
     log.error({ err: String(err) }, 'dns: cannot listen');
     process.stderr.write(`sixpn dns: cannot listen: ${(err as Error).message}\n`);
@@ -84,8 +88,8 @@ export async function dnsCommand(ctx: Context): Promise<number> {
   let metrics: MetricsServer | null = null;
   if (cfg.metrics && stats) {
     const registry = createRegistry({ defaultMetrics: true });
-    const engine = server.engine;
-    dnsMetrics(registry, stats, () => engine.cache);
+    const s = server;
+    dnsMetrics(registry, stats, () => s.cacheCounts());
     feedMetrics(registry, feed, replica, 'sixpn_dns_feed');
     try {
       metrics = await serveMetrics(registry, cfg.metrics);

@@ -3,7 +3,7 @@ import { existsSync, linkSync, mkdirSync, renameSync, statSync, unlinkSync, writ
 import { basename, dirname, join, resolve } from 'node:path';
 import QRCode from 'qrcode';
 import { generateKeyPair } from '../../wg/keys.js';
-import { renderPeerConfig } from '../../wg/quick.js';
+import { peerAnswerProblem, renderPeerConfig } from '../../wg/quick.js';
 import { PEER_NAME_MAX } from '../../validate.js';
 import { bool, client, json, str } from '../ctx.js';
 import { CliError, UsageError } from '../errors.js';
@@ -62,6 +62,12 @@ export async function create(ctx: Context): Promise<number> {
   // The private key is made here and only ever written to FILE: the API sees the public half.
   const keys = generateKeyPair();
   const created = await api.createPeer(org, { ...body, public_key: keys.publicKey });
+  // wg-quick runs the file as root: a field of a rogue answer must not add a line.
+  const problem = peerAnswerProblem(created);
+  if (problem) {
+    const undone = await api.removePeer(org, name).then(() => true, () => false);
+    throw new CliError(`the API's answer is not a valid peer config, no file written: ${problem}${undone ? '' : `; peer ${name} may be registered: remove it with \`sixpn wireguard remove ${org} ${name}\``}`);
+  }
   const text = renderPeerConfig(keys.privateKey, created);
   try {
     writeSecretFile(file, text, force);
