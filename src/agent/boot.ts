@@ -117,7 +117,7 @@ export class AgentRuntime {
     }
     if (c.machineApiPort) {
       this.machineApi = buildMachineApi({
-        replica: this.replica, hostId: identity.hostId, writer: coordinatorWriter(api, this.replica),
+        replica: this.replica, hostId: identity.hostId, writer: coordinatorWriter(api, this.replica), leases: api,
         logger: partLogger(this.log, 'machine-api'),
       });
       await this.machineApi.listen({ host: '::', port: c.machineApiPort });

@@ -20,9 +20,9 @@ const machineFlags: FlagSpec[] = [
   { name: 'group', value: 'G', help: 'process group (a DNS label)', default: 'app' },
   { name: 'meta', value: 'K=V', help: 'metadata (key: a-z 0-9 - _; value: printable, no spaces)', repeat: true },
   { name: 'stopped', help: 'create it stopped' },
-  { name: 'check', value: 'SPEC', help: 'health check its host runs: tcp:PORT or http:PORT/PATH (at most 8); critical machines leave DNS', repeat: true },
+  { name: 'check', value: 'SPEC', help: 'health check: tcp:PORT or http:PORT/PATH (at most 8; failing: out of DNS)', repeat: true },
   { name: 'check-interval', value: 'D', help: 'time between check rounds (1s..1h)', default: '5s' },
-  { name: 'port', value: 'NAME:PORT[/tcp|/udp]', help: 'named service port, answered as SRV _NAME._tcp.<app>.internal (at most 16)', repeat: true },
+  { name: 'port', value: 'NAME:PORT', help: 'service port, [/tcp|/udp] after it: SRV _NAME._tcp.<app>.internal (at most 16)', repeat: true },
 ];
 const lazy = <M>(load: () => Promise<M>, pick: (m: M) => Handler) => async (): Promise<Handler> => pick(await load());
 

@@ -81,7 +81,7 @@ export async function list(ctx: Context): Promise<number> {
   const r = await client(ctx).listMachines(app, bool(ctx.flags, 'all'));
   if (json(ctx)) printJson(r.machines);
   else printTable(r.machines.map((m) => ({ ...m, health: m.health ?? 'none', metadata: Object.entries(m.metadata).map(([k, v]) => `${k}=${v}`).join(',') || null })),
-    ['id', 'region', 'state', 'health', 'address', 'group', 'metadata']);
+    ['id', 'region', 'state', 'address', 'health', 'group', 'metadata']);
   return 0;
 }
 

@@ -12,10 +12,10 @@ import { answer, ERRORS, op, responses } from '../responses.js';
 import { body, label, machineId, params } from '../schemas.js';
 
 const leaseParams = params({ id: machineId, name: label });
-/** 200 with the lease, or 409 with the error and the lease as it stands (its holder). */
+/** 200 with the lease, or 409 with the error and (when another machine holds it) the lease as it stands. */
 const leaseAnswers = {
   200: answer({ lease: 'Lease' }),
-  409: { description: 'Another machine holds the lease', type: 'object', properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } }, required: ['code', 'message'] }, lease: { $ref: 'Lease#' } }, required: ['error', 'lease'], additionalProperties: false },
+  409: { description: 'Another machine holds the lease', type: 'object', properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } }, required: ['code', 'message'] }, lease: { $ref: 'Lease#' } }, required: ['error'], additionalProperties: false },
   ...ERRORS,
 };
 
