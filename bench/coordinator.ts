@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Agent, setGlobalDispatcher } from 'undici';
 import { generateKeyPair } from '../src/wg/keys.js';
 import { REGIONS } from '../src/model/regions.js';
+import { cpuSeconds, rssMiB } from './procstat.js';
 
 const HOSTS = Number(process.env.BENCH_HOSTS ?? 1000);
 const MACHINES = Number(process.env.BENCH_MACHINES ?? 100_000);
@@ -17,17 +18,6 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 
 setGlobalDispatcher(new Agent({ connections: CONCURRENCY, pipelining: 1 }));
-
-/** user+system CPU seconds the process has used (clock ticks are 100/s on Linux). */
-function cpuSeconds(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100;
-}
-
-function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
 
 async function pool<T>(n: number, work: (i: number) => Promise<T>): Promise<void> {
   let next = 0;

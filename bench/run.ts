@@ -6,6 +6,7 @@ const BENCHES: Record<string, string> = {
   coordinator: './coordinator.js',
   dns: './dns.js',
   agent: './agent.js',
+  fleet: './fleet.js',
 };
 
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(BENCHES);

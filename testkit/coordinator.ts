@@ -6,6 +6,7 @@ import type { FeedHub } from '../src/coordinator/feed-hub.js';
 import { silentLogger } from '../src/log.js';
 import { SqliteBackend } from '../src/store/sqlite.js';
 import { Store } from '../src/store/store.js';
+import type { Quotas } from '../src/store/quotas.js';
 import { tempDir } from './tmp.js';
 
 export interface TestCoordinator {
@@ -22,9 +23,9 @@ export interface TestCoordinator {
   call(method: string, url: string, body?: unknown, token?: string | null): Promise<{ status: number; json: any }>;
 }
 
-export async function testCoordinator(opts: { heartbeatMs?: number; keepChanges?: number; drainTimeoutMs?: number } = {}): Promise<TestCoordinator> {
+export async function testCoordinator(opts: { heartbeatMs?: number; keepChanges?: number; drainTimeoutMs?: number; quotas?: Partial<Quotas> } = {}): Promise<TestCoordinator> {
   const dir = tempDir();
-  const store = await Store.open(new SqliteBackend(join(dir.path, 'sixpn.db')), { keepChanges: opts.keepChanges });
+  const store = await Store.open(new SqliteBackend(join(dir.path, 'sixpn.db')), { keepChanges: opts.keepChanges, quotas: opts.quotas });
   const { token: admin } = await store.createToken({ scope: 'admin' });
   const { app, hub } = await buildCoordinator({ store, logger: silentLogger, heartbeatMs: opts.heartbeatMs, drainTimeoutMs: opts.drainTimeoutMs });
   const tc: TestCoordinator = {

@@ -158,6 +158,8 @@ export class MachineManager {
     const l: Live = { rec, a, tail: null, poll: null };
     this.live.set(a.machineId, l);
     log.info({ address: a.address, iface: a.hostIface, driver: this.driver.name }, 'machine attached');
+    // The host's DNS had the machine before this reconcile began (same replica update): `--wait` may return.
+    this.o.reporter.report(a.machineId, { state: 'started', reason: null });
     if (a.command && this.sandbox) this.startCommand(l, this.sandbox);
     this.persist();
   }

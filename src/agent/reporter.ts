@@ -5,7 +5,8 @@ import type { Logger } from '../log.js';
 import { ApiError, type CoordinatorApi } from '../client/api.js';
 
 export interface Report {
-  state: 'stopped' | 'failed';
+  /** started: attached (and answered by this host's DNS) */
+  state: 'started' | 'stopped' | 'failed';
   reason: string | null;
 }
 

@@ -1,6 +1,6 @@
 // Reading a parsed command line in a handler.
 import { CoordinatorApi } from '../client/api.js';
-import { resolveConfig } from './config.js';
+import { resolveConfig, type CliConfig } from './config.js';
 import { UsageError } from './errors.js';
 import type { Context, Flags } from './spec.js';
 
@@ -25,11 +25,19 @@ export function need(flags: Flags, name: string): string {
   return v;
 }
 
+/** Where to connect: --api/--token/--token-file/--ca, their variables, or the config's current context. */
+export function connection(ctx: Context): CliConfig {
+  return resolveConfig({ api: str(ctx.flags, 'api'), token: str(ctx.flags, 'token'), tokenFile: str(ctx.flags, 'token-file'), ca: str(ctx.flags, 'ca') });
+}
+
 /** The API client from --api/--token, SIXPN_API_URL/SIXPN_TOKEN or the config file. */
-export function client(ctx: Context): CoordinatorApi {
-  const c = resolveConfig({ api: str(ctx.flags, 'api'), token: str(ctx.flags, 'token') });
+export function client(ctx: Context, timeoutMs = 30_000): CoordinatorApi {
+  const c = connection(ctx);
   if (c.token) warnPlainHttp(c.api);
-  return new CoordinatorApi(c.api, c.token, 30_000);
+  if (!c.ca) return new CoordinatorApi(c.api, c.token, timeoutMs);
+  const ca = c.ca;
+  // undici (for a private CA) loads only when one is given.
+  return new CoordinatorApi(c.api, c.token, timeoutMs, async () => (await import('../feed/tls.js')).coordinatorFetchInit(c.api, { caFile: ca }));
 }
 
 let warned = false;

@@ -2,6 +2,7 @@
 // means. Help at every level, parsing (commander), shell completion and the
 // README's CLI reference are all made from it. Handlers load lazily.
 import { LOG_LEVELS } from '../log-levels.js';
+import { QUOTA_FLAGS } from './quota-flags.js';
 import type { CommandSpec, FlagSpec, Handler } from './spec.js';
 
 const SERVICES = 'Run the services:';
@@ -20,6 +21,8 @@ const machineFlags: FlagSpec[] = [
   { name: 'group', value: 'G', help: 'process group (a DNS label)', default: 'app' },
   { name: 'meta', value: 'K=V', help: 'metadata (key: a-z 0-9 - _; value: printable, no spaces)', repeat: true },
   { name: 'stopped', help: 'create it stopped' },
+  { name: 'wait', help: 'return once its host reports it attached (its name then answers there); exit 1 with the reason if it fails' },
+  { name: 'wait-timeout', value: 'D', help: 'how long --wait waits', default: '60s' },
   { name: 'check', value: 'SPEC', help: 'health check: tcp:PORT or http:PORT/PATH (at most 8; failing: out of DNS)', repeat: true },
   { name: 'check-interval', value: 'D', help: 'time between check rounds (1s..1h)', default: '5s' },
   { name: 'port', value: 'NAME:PORT', help: 'service port, [/tcp|/udp] after it: SRV _NAME._tcp.<app>.internal (at most 16)', repeat: true },
@@ -32,6 +35,8 @@ const machines = () => import('./commands/machines.js');
 const hosts = () => import('./commands/hosts.js');
 const wireguard = () => import('./commands/wireguard.js');
 const tokens = () => import('./commands/tokens.js');
+const networks = () => import('./commands/networks.js');
+const contexts = () => import('./commands/context.js');
 
 export const TABLE: CommandSpec = {
   name: 'sixpn',
@@ -42,14 +47,17 @@ export const TABLE: CommandSpec = {
     {
       name: 'up', group: SERVICES, summary: 'run a whole sixpn on this machine: coordinator, DNS and (as root) an agent',
       description: 'Starts the coordinator on an embedded SQLite, the default org `personal`, a host record for this machine, '
-        + 'the DNS server and, as root, a local agent that is also a gateway. Writes the CLI config (API URL and admin token).',
+        + 'the DNS server and, as root, a local agent that is also a gateway. Adds the context `local` (API URL and admin token) '
+        + 'to the CLI config, keeping its other contexts; under sudo, to the invoking user\'s config too.',
       flags: [
         { name: 'data', value: 'DIR', help: 'where the database, tokens and host identity live', default: './data', complete: 'dir' },
-        { name: 'api', value: 'HOST:PORT', help: 'where the API listens', default: '127.0.0.1:4280' },
+        { name: 'listen', value: 'HOST:PORT', help: 'where the API listens', default: '127.0.0.1:4280' },
+        { name: 'api', value: 'HOST:PORT', help: 'old name of --listen (warns)', hidden: true },
         { name: 'dns', value: 'HOST:PORT', help: 'where the DNS server listens (loopback queries answer for org personal)', default: '127.0.0.1:5353' },
         { name: 'region', value: 'CODE', help: "this machine's region", default: 'local' },
         { name: 'endpoint', value: 'HOST:PORT', help: "this machine's WireGuard endpoint", default: 'the first non-loopback IPv4, port 51820' },
         { name: 'no-agent', help: 'no data plane (no WireGuard, namespaces or nftables)' },
+        ...QUOTA_FLAGS,
         logLevel,
       ],
       examples: ['sixpn up', 'sudo sixpn up --region ams --endpoint 203.0.113.7:51820'],
@@ -71,6 +79,7 @@ export const TABLE: CommandSpec = {
         { name: 'tls-cert', value: 'F', help: 'serve HTTPS with this PEM certificate (with --tls-key)', complete: 'file' },
         { name: 'tls-key', value: 'F', help: 'the private key of --tls-cert', complete: 'file' },
         { name: 'force', help: 'backup: replace FILE if it exists' },
+        ...QUOTA_FLAGS,
         logLevel,
       ],
       examples: [
@@ -166,12 +175,28 @@ export const TABLE: CommandSpec = {
         { name: 'start', summary: 'start a stopped machine', client: true, args: machineId, run: lazy(machines, (m) => m.byId) },
         { name: 'stop', summary: 'stop a machine (it keeps its address; its name stops answering)', client: true, args: machineId, run: lazy(machines, (m) => m.byId) },
         { name: 'destroy', summary: 'destroy a machine', client: true, args: machineId, run: lazy(machines, (m) => m.byId) },
+        {
+          name: 'metadata', summary: "a machine's metadata (found in DNS as <value>.<key>.kv._metadata.<app>.internal)",
+          commands: [
+            {
+              name: 'get', summary: 'print every KEY=VALUE, or the value of KEY', client: true,
+              args: [...machineId, { name: 'KEY', help: 'one key', optional: true }], run: lazy(machines, (m) => m.meta),
+            },
+            {
+              name: 'set', summary: 'set KEY to VALUE', client: true,
+              args: [...machineId, { name: 'KEY', help: 'a-z 0-9 - _' }, { name: 'VALUE', help: '1-255 printable characters, no spaces' }],
+              run: lazy(machines, (m) => m.meta), examples: ['sixpn machines metadata set 0bd878713d78e4 role primary'],
+            },
+            { name: 'unset', summary: 'remove KEY', client: true, args: [...machineId, { name: 'KEY', help: 'the key' }], run: lazy(machines, (m) => m.meta) },
+          ],
+        },
       ],
     },
     {
       name: 'hosts', group: MANAGE, summary: 'the servers that run agents',
       commands: [
         { name: 'list', summary: 'list hosts', client: true, run: lazy(hosts, (m) => m.list) },
+        { name: 'show', summary: 'show a host', client: true, args: [{ name: 'ID', help: 'the host id (sixpn hosts list)' }], run: lazy(hosts, (m) => m.show) },
         {
           name: 'enroll', summary: 'enroll a host by hand (agents enroll themselves with --enroll-token)', client: true,
           flags: [
@@ -224,6 +249,38 @@ export const TABLE: CommandSpec = {
           run: lazy(tokens, (m) => m.create),
         },
         { name: 'revoke', summary: 'revoke a token (its open streams close within a second)', client: true, args: [{ name: 'ID', help: 'the token id' }], run: lazy(tokens, (m) => m.revoke) },
+      ],
+    },
+    {
+      name: 'networks', group: MANAGE, summary: "an org's networks: each its own /48, unreachable from the others",
+      commands: [
+        {
+          name: 'create', summary: 'create a custom network in an org (put apps in it with apps create --network)', client: true,
+          args: [{ name: 'NAME', help: 'the network name (a DNS label)' }], flags: [org()],
+          run: lazy(networks, (m) => m.create), examples: ['sixpn networks create staging --org acme', 'sixpn apps create db --org acme --network staging'],
+        },
+        { name: 'list', summary: "list an org's networks", client: true, flags: [org()], run: lazy(networks, (m) => m.list) },
+      ],
+    },
+    {
+      name: 'context', group: MANAGE, summary: 'named coordinators (API URL, token, CA) in the CLI config',
+      description: 'The config is $SIXPN_CONFIG, else ~/.config/sixpn/cli.json; flags and SIXPN_* variables override its current context.',
+      commands: [
+        { name: 'list', summary: 'list contexts (* marks the current one)', run: lazy(contexts, (m) => m.list) },
+        { name: 'use', summary: 'make a context the current one', args: [{ name: 'NAME', help: 'the context' }], run: lazy(contexts, (m) => m.use) },
+        {
+          name: 'add', summary: 'add or replace a context (the current one when it is the first, or with --use)',
+          args: [{ name: 'NAME', help: 'the context name' }],
+          flags: [
+            { name: 'api', value: 'URL', help: 'the coordinator API URL', required: true },
+            { name: 'token', value: 'T', help: 'the API token (stored in the config, mode 0600)' },
+            { name: 'token-file', value: 'FILE', help: 'read the token from FILE at each command instead', complete: 'file' },
+            { name: 'ca', value: 'FILE', help: "PEM of the CA that signs the coordinator's certificate", complete: 'file' },
+            { name: 'use', help: 'make it the current context' },
+          ],
+          examples: ['sixpn context add prod --api https://coord.example.net:4280 --token-file ~/.sixpn-prod.token --ca ca.pem --use'],
+          run: lazy(contexts, (m) => m.add),
+        },
       ],
     },
     {

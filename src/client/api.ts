@@ -1,7 +1,7 @@
 // The coordinator's HTTP API as typed calls: one client for the CLI and the
 // agent (the watch stream has its own, src/feed/client.ts).
 import { CoordinatorCertError, explainFetchError } from '../feed/fetch-error.js';
-import type { App, Host, Lease, Machine, Org, Peer } from '../model/types.js';
+import type { App, Host, Lease, Machine, Network, Org, Peer } from '../model/types.js';
 import { ApiError, UnreachableError } from './errors.js';
 import { userAgent } from '../version.js';
 import type {
@@ -19,10 +19,12 @@ export class CoordinatorApi {
 
   /**
    * `init` is spread into every fetch: coordinatorFetchInit()'s dispatcher
-   * when the coordinator's certificate comes from a private CA (--ca).
+   * when the coordinator's certificate comes from a private CA (--ca); or a
+   * function making them on the first call (the CLI loads undici only then).
    */
   constructor(
-    base: string, private token: string, private readonly timeoutMs = 10_000, private readonly init: Record<string, unknown> = {},
+    base: string, private token: string, private readonly timeoutMs = 10_000,
+    private init: Record<string, unknown> | (() => Promise<Record<string, unknown>>) = {},
     /** who is asking: userAgent('cli') or userAgent('agent') */
     private readonly agent = userAgent('cli'),
   ) {
@@ -36,6 +38,7 @@ export class CoordinatorApi {
   /** One call; errors: ApiError (an answer), UnreachableError or CoordinatorCertError (none). */
   async call<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
     const url = `${this.base}${path}`;
+    if (typeof this.init === 'function') this.init = await this.init();
     const res = await fetch(url, {
       ...this.init,
       method,
@@ -69,6 +72,8 @@ export class CoordinatorApi {
   getOrg(name: string): Promise<OrgDetail> { return this.call('GET', `/v1/orgs/${enc(name)}`); }
   createApp(body: AppCreate): Promise<{ app: App }> { return this.call('POST', '/v1/apps', body); }
   listApps(org: string): Promise<{ apps: App[] }> { return this.call('GET', `/v1/apps?org=${enc(org)}`); }
+  createNetwork(org: string, name: string): Promise<{ network: Network }> { return this.call('POST', `/v1/orgs/${enc(org)}/networks`, { name }); }
+  listNetworks(org: string): Promise<{ networks: Network[] }> { return this.call('GET', `/v1/orgs/${enc(org)}/networks`); }
 
   // ── machines ─────────────────────────────────────────────────────────────
   createMachine(body: MachineCreate): Promise<{ machine: Machine }> { return this.call('POST', '/v1/machines', body); }
@@ -82,6 +87,8 @@ export class CoordinatorApi {
   reportMachine(id: string, state: MachineReport, reason: string | null): Promise<{ machine: Machine }> {
     return this.call('PUT', `/v1/machines/${enc(id)}/status`, reason === null ? { state } : { state, reason: reason.slice(0, 1000) });
   }
+
+  getMetadata(id: string): Promise<{ metadata: Record<string, string> }> { return this.call('GET', `/v1/machines/${enc(id)}/metadata`); }
 
   /** The host credential may change the metadata of machines on its own host only; `ifMatch`: only at that metadata revision. */
   setMetadata(id: string, key: string, value: string | null, ifMatch?: number): Promise<{ machine: Machine }> {
@@ -110,6 +117,7 @@ export class CoordinatorApi {
 
   // ── hosts ────────────────────────────────────────────────────────────────
   listHosts(): Promise<{ hosts: Host[] }> { return this.call('GET', '/v1/hosts'); }
+  getHost(id: number): Promise<{ host: Host }> { return this.call('GET', `/v1/hosts/${id}`); }
   enroll(body: HostEnroll): Promise<HostEnrolled> { return this.call('POST', '/v1/hosts', body); }
 
   /** A host moves its own endpoint (its `--endpoint` changed since enrollment). */

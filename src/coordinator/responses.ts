@@ -48,6 +48,7 @@ export const ENTITY_SCHEMAS: Record<string, unknown>[] = [
     group: str, metadata: { type: 'object', additionalProperties: str },
     command: { type: ['array', 'null'], items: str, description: 'argv the host\'s agent runs inside the machine (machines run)' },
     created_at: time, updated_at: time,
+    attached_at: { ...nullable('string'), description: 'when its host last reported it attached (null before, and after a stop)' },
     ...MACHINE_HEALTH_FIELDS,
   }), ...Object.keys(MACHINE_HEALTH_FIELDS)),
   record('Lease', 'An app-wide lease: at most one holder; fence grows with every new holder', {

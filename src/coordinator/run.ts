@@ -7,6 +7,7 @@ import { createRegistry } from '../metrics/index.js';
 import type { PostgresOptions } from '../store/postgres.js';
 import { SqliteBackend } from '../store/sqlite.js';
 import { Store } from '../store/store.js';
+import type { Quotas } from '../store/quotas.js';
 import { buildCoordinator } from './app.js';
 import { trackConnections } from './drain.js';
 import type { FeedHub } from './feed-hub.js';
@@ -27,6 +28,8 @@ export interface CoordinatorOptions {
   dbConnect?: PostgresOptions;
   /** on close, requests still running after this are cut (default 15 s) */
   drainTimeoutMs?: number;
+  /** per-org quotas (unset ones keep their defaults) */
+  quotas?: Partial<Quotas>;
 }
 
 export interface RunningCoordinator {
@@ -38,12 +41,12 @@ export interface RunningCoordinator {
   close(): Promise<void>;
 }
 
-export async function openStore(opts: { dataDir?: string; dbUrl?: string; logger?: Logger; dbConnect?: PostgresOptions }): Promise<Store> {
+export async function openStore(opts: { dataDir?: string; dbUrl?: string; logger?: Logger; dbConnect?: PostgresOptions; quotas?: Partial<Quotas> }): Promise<Store> {
   if (opts.dbUrl) {
     const { PostgresBackend } = await import('../store/postgres.js');
     const backend = await PostgresBackend.connect(opts.dbUrl, { logger: opts.logger, ...opts.dbConnect });
     try {
-      return await Store.open(backend);
+      return await Store.open(backend, { quotas: opts.quotas });
     } catch (err) {
       await backend.close().catch(() => undefined); // an open pool would keep the process alive
       throw err;
@@ -52,7 +55,7 @@ export async function openStore(opts: { dataDir?: string; dbUrl?: string; logger
   if (!opts.dataDir) throw new Error('either a data dir or a database URL is needed');
   const backend = new SqliteBackend(join(opts.dataDir, 'sixpn.db'));
   try {
-    return await Store.open(backend);
+    return await Store.open(backend, { quotas: opts.quotas });
   } catch (err) {
     await backend.close().catch(() => undefined);
     throw err;

@@ -56,12 +56,22 @@ async function passOn(reply: FastifyReply, call: () => Promise<{ lease: Lease }>
   }
 }
 
-export function leaseRoutes(app: FastifyInstance, o: { replica: Replica; leases: LeaseClient; self(req: FastifyRequest): Machine; waitMs?: number }): void {
+export interface LeaseRouteOptions {
+  replica: Replica;
+  leases: LeaseClient;
+  /** the calling machine (reads) */
+  self(req: FastifyRequest): Machine;
+  /** the calling machine, within its write rate (acquire, renew, release) */
+  mayWrite(req: FastifyRequest, reply: FastifyReply): Machine;
+  waitMs?: number;
+}
+
+export function leaseRoutes(app: FastifyInstance, o: LeaseRouteOptions): void {
   const wait = o.waitMs ?? 2000;
   app.put<{ Params: { name: string } }>('/v1/self/leases/:name', async (req, reply) => {
     const name = leaseName(req.params.name);
     const ttl = leaseTtl(req.body);
-    const me = o.self(req);
+    const me = o.mayWrite(req, reply);
     const lease = await passOn(reply, () => o.leases.acquireLease(me.id, name, ttl));
     if (!lease) return reply;
     await replicaShowsLease(o.replica, me.id, name, true, wait); // this host's DNS answers NAME.lease at once
@@ -69,7 +79,7 @@ export function leaseRoutes(app: FastifyInstance, o: { replica: Replica; leases:
   });
   app.delete<{ Params: { name: string } }>('/v1/self/leases/:name', async (req, reply) => {
     const name = leaseName(req.params.name);
-    const me = o.self(req);
+    const me = o.mayWrite(req, reply);
     const lease = await passOn(reply, () => o.leases.releaseLease(me.id, name));
     if (!lease) return reply;
     await replicaShowsLease(o.replica, me.id, name, false, wait);

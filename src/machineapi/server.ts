@@ -3,7 +3,8 @@
 // caller is the machine whose address the request comes from. That source is
 // trustworthy because the host drops packets whose source is not the
 // attachment's own address, and the redirect keeps the source. A machine can
-// read its app's machines and change only its own metadata.
+// read its app's machines and change only its own metadata, at a limited
+// rate (a token bucket per machine: each write is a global revision).
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import type { Replica } from '../feed/replica.js';
@@ -11,6 +12,7 @@ import type { Machine } from '../model/types.js';
 import { AppError, answerErrors } from '../errors.js';
 import { RULES } from '../validate.js';
 import { silentLogger, type Logger } from '../log.js';
+import { DEFAULT_WRITE_RATE, retryAfterSeconds, TokenBuckets, type RateOptions } from './rate-limit.js';
 import { leaseRoutes, type LeaseClient } from './leases.js';
 import { serveWatch } from './watch.js';
 
@@ -27,6 +29,8 @@ export interface MachineApiOptions {
   /** leases through the coordinator (absent: the lease routes answer 404) */
   leases?: LeaseClient;
   logger?: Logger;
+  /** metadata writes per machine (default 10/s, burst 20); reads are not limited */
+  writeRate?: RateOptions;
 }
 
 /** The started machine on this host whose address is `source`, or null. Pure. */
@@ -71,6 +75,18 @@ export function buildMachineApi(o: MachineApiOptions): FastifyInstance {
     if (req.params.id !== m.id && req.params.id !== 'self') throw new AppError('forbidden', `machine ${m.id} may change only its own metadata, not ${req.params.id}'s`);
     return m;
   };
+  const buckets = new TokenBuckets(o.writeRate ?? DEFAULT_WRITE_RATE);
+  /** The caller may write (own metadata) and has a token left, else 403 / 429 with Retry-After. */
+  const mayWrite = (req: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply): Machine => {
+    const m = req.params.id ? own(req) : self(req);
+    const waitMs = buckets.take(m.id);
+    if (waitMs > 0) {
+      const rate = o.writeRate ?? DEFAULT_WRITE_RATE;
+      void reply.header('retry-after', String(retryAfterSeconds(waitMs)));
+      throw new AppError('rate_limited', `machine ${m.id} writes metadata too fast (limit ${rate.perSecond}/s, burst ${rate.burst}); retry in ${waitMs} ms`);
+    }
+    return m;
+  };
   const valueOf = (body: unknown): string => {
     const v = typeof body === 'string' ? body.trim() : (body as { value?: unknown } | null)?.value;
     if (typeof v !== 'string' || !RULES.metadataValue.test(v)) throw new AppError('invalid', `value must be ${RULES.metadataValue.hint}, as {"value": "..."} or a plain body`);
@@ -94,7 +110,7 @@ export function buildMachineApi(o: MachineApiOptions): FastifyInstance {
     serveWatch(reply.raw, o.replica, me.app);
   });
   app.addHook('onClose', async () => { for (const res of watching) res.end(); });
-  if (o.leases) leaseRoutes(app, { replica: o.replica, leases: o.leases, self });
+  if (o.leases) leaseRoutes(app, { replica: o.replica, leases: o.leases, self, mayWrite: (req, reply) => mayWrite(req as FastifyRequest<{ Params: { id: string } }>, reply) });
   /** If-Match on metadata writes: the metadata revision the caller last read (412 when it moved on). */
   const ifMatch = (req: FastifyRequest): number | undefined => {
     const h = req.headers['if-match'];
@@ -122,7 +138,7 @@ export function buildMachineApi(o: MachineApiOptions): FastifyInstance {
       return { key: req.params.key, value: v };
     });
     const write = async (req: FastifyRequest<{ Params: { id: string; key: string } }>, reply: FastifyReply) => {
-      const m = req.params.id ? own(req) : self(req);
+      const m = mayWrite(req, reply);
       const updated = await o.writer.set(m.id, keyOf(req.params.key), valueOf(req.body), ifMatch(req));
       void reply.header('etag', etag(updated));
       return updated.metadata;
@@ -130,7 +146,7 @@ export function buildMachineApi(o: MachineApiOptions): FastifyInstance {
     app.put(`${base}/:key`, write);
     app.post(`${base}/:key`, write);
     app.delete<{ Params: { id: string; key: string } }>(`${base}/:key`, async (req, reply) => {
-      const m = req.params.id ? own(req) : self(req);
+      const m = mayWrite(req, reply);
       const updated = await o.writer.set(m.id, keyOf(req.params.key), null, ifMatch(req));
       void reply.header('etag', etag(updated));
       return updated.metadata;

@@ -64,6 +64,8 @@ export interface Machine {
   command: string[] | null;
   created_at: string;
   updated_at: string;
+  /** when its host last reported it attached (null until then, and again after a stop; absent in older records) */
+  attached_at?: string | null;
   /** health checks its host runs (absent in records of older versions: none) */
   checks?: MachineCheck[];
   /** seconds between check rounds */

@@ -38,7 +38,7 @@ async function setHeld(tx: Tx, id: string, name: string, held: boolean): Promise
   if (held === names.has(name)) return null;
   if (held) names.add(name); else names.delete(name);
   m.leases = [...names].sort();
-  return saveMachine(tx, m);
+  return saveMachine(tx, m, false);
 }
 
 /**

@@ -29,17 +29,18 @@ export interface MachineFilter { app?: string; host_id?: number; all?: boolean }
 interface MachineRow {
   id: string; app: string; org: string; network_id: number | string; host_id: number | string; machine_field: number | string;
   region: string; address: string; state: string; reason: string | null; grp: string; metadata: string; command: string | null;
-  created_at: string; updated_at: string;
+  created_at: string; updated_at: string; attached_at: string | null;
   checks: string; check_interval: number | string; health: string; ports: string; leases: string; metadata_rev: number | string;
 }
 
-const COLS = 'id, app, org, network_id, host_id, machine_field, region, address, state, reason, grp, metadata, command, created_at, updated_at, '
+const COLS = 'id, app, org, network_id, host_id, machine_field, region, address, state, reason, grp, metadata, command, created_at, updated_at, attached_at, '
   + 'checks, check_interval, health, ports, leases, metadata_rev';
 
 const toMachine = (r: MachineRow): Machine => ({
   id: r.id, app: r.app, org: r.org, network_id: Number(r.network_id), host_id: Number(r.host_id), region: r.region, address: r.address,
   state: r.state as MachineState, reason: r.reason, group: r.grp, metadata: JSON.parse(r.metadata) as Record<string, string>,
   command: r.command === null ? null : (JSON.parse(r.command) as string[]), created_at: r.created_at, updated_at: r.updated_at,
+  attached_at: r.attached_at ?? null,
   checks: JSON.parse(r.checks) as MachineCheck[], check_interval: Number(r.check_interval), health: r.health as MachineHealth,
   ports: JSON.parse(r.ports) as MachinePort[], leases: JSON.parse(r.leases) as string[], metadata_rev: Number(r.metadata_rev),
 });
@@ -64,15 +65,15 @@ export async function createMachine(tx: Tx, input: CreateMachineInput, randomHex
   const machine: Machine = {
     id, app: app.name, org: app.org, network_id: app.network_id, host_id: hostId, region: input.region,
     address: machineAddress(app.network_id, hostId, field), state: input.stopped ? 'created' : 'started', reason: null,
-    group: input.group ?? 'app', metadata: input.metadata ?? {}, command: input.command ?? null, created_at: at, updated_at: at,
+    group: input.group ?? 'app', metadata: input.metadata ?? {}, command: input.command ?? null, created_at: at, updated_at: at, attached_at: null,
     // with checks, a machine is out of DNS until its first check passes
     checks: input.checks ?? [], check_interval: input.check_interval ?? CHECK_INTERVAL_DEFAULT,
     health: input.checks?.length ? 'critical' : 'none', ports: input.ports ?? [], leases: [], metadata_rev: 0,
   };
-  await tx.run(`INSERT INTO machines (${COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
+  await tx.run(`INSERT INTO machines (${COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
     machine.id, machine.app, machine.org, machine.network_id, hostId, field, machine.region, machine.address,
     machine.state, null, machine.group, JSON.stringify(machine.metadata),
-    machine.command ? JSON.stringify(machine.command) : null, at, at,
+    machine.command ? JSON.stringify(machine.command) : null, at, at, null,
     JSON.stringify(machine.checks), machine.check_interval!, machine.health!, JSON.stringify(machine.ports), '[]', 0,
   ]);
   await countMachine(tx, hostId, 1);
@@ -100,11 +101,16 @@ export async function liveMachines(tx: Tx): Promise<Machine[]> {
   return (await tx.all<MachineRow>(`SELECT ${COLS} FROM machines WHERE state <> 'destroyed' ORDER BY id`)).map(toMachine);
 }
 
-/** Store the mutable fields (state, reason, metadata, health, leases) and stamp `updated_at`. */
-export async function saveMachine(tx: Tx, m: Machine): Promise<Machine> {
-  m.updated_at = now();
-  await tx.run('UPDATE machines SET state = ?, reason = ?, metadata = ?, health = ?, leases = ?, metadata_rev = ?, updated_at = ? WHERE id = ?',
-    [m.state, m.reason, JSON.stringify(m.metadata), m.health ?? 'none', JSON.stringify(m.leases ?? []), m.metadata_rev ?? 0, m.updated_at, m.id]);
+/**
+ * Store the mutable fields (state, reason, metadata, health, leases) and stamp
+ * `updated_at`, unless `touch` is false: health flips and lease changes leave
+ * it alone, because agents read it as the machine's generation (a new one
+ * runs an ended command again).
+ */
+export async function saveMachine(tx: Tx, m: Machine, touch = true): Promise<Machine> {
+  if (touch) m.updated_at = now();
+  await tx.run('UPDATE machines SET state = ?, reason = ?, metadata = ?, updated_at = ?, attached_at = ?, health = ?, leases = ?, metadata_rev = ? WHERE id = ?',
+    [m.state, m.reason, JSON.stringify(m.metadata), m.updated_at, m.attached_at ?? null, m.health ?? 'none', JSON.stringify(m.leases ?? []), m.metadata_rev ?? 0, m.id]);
   return m;
 }
 
@@ -124,6 +130,7 @@ export async function setMachineState(tx: Tx, id: string, state: 'started' | 'st
   if (state === 'started' && m.state !== 'started' && m.checks?.length) m.health = 'critical';
   m.state = state;
   m.reason = null;
+  m.attached_at = null; // its host reports it attached again
   if (state !== 'started') await dropLeases(tx, m);
   return { machine: await saveMachine(tx, m), changed: true };
 }
@@ -146,7 +153,7 @@ export async function reportMachineHealth(tx: Tx, hostId: number, id: string, he
   if (m.state === 'destroyed' || !m.checks?.length || m.health === health) return { machine: m, changed: false };
   m.health = health;
   if (health === 'critical') await dropLeases(tx, m);
-  return { machine: await saveMachine(tx, m), changed: true };
+  return { machine: await saveMachine(tx, m, false), changed: true };
 }
 
 /**
@@ -157,8 +164,16 @@ export async function reportMachineHealth(tx: Tx, hostId: number, id: string, he
 export async function reportMachineState(tx: Tx, hostId: number, id: string, state: 'started' | 'stopped' | 'failed', reason: string | null): Promise<MachineWrite> {
   const m = await requireMachine(tx, id);
   if (m.host_id !== hostId) throw new AppError('forbidden', `machine ${id} is not on host ${hostId}`);
-  if (m.state !== 'started' || state === 'started') return { machine: m, changed: false };
+  if (m.state !== 'started') return { machine: m, changed: false };
+  if (state === 'started') {
+    // Attached: recorded without touching updated_at, which agents read as the machine's generation.
+    if (m.attached_at) return { machine: m, changed: false };
+    m.attached_at = now();
+    await tx.run('UPDATE machines SET attached_at = ? WHERE id = ?', [m.attached_at, m.id]);
+    return { machine: m, changed: true };
+  }
   m.state = state;
+  m.attached_at = null;
   m.reason = state === 'failed' ? (reason ?? 'attachment failed') : reason;
   await dropLeases(tx, m);
   return { machine: await saveMachine(tx, m), changed: true };

@@ -76,6 +76,9 @@ export async function createPeer(tx: Tx, input: CreatePeerInput): Promise<{ peer
     org: input.org, name: input.name, network_id: network.id, host_id: gateway.id, region: input.region, index,
     address: peerAddress(network.id, gateway.id, index), public_key: input.public_key, app: input.app ?? null, created_at: now(),
   };
+  // Status reports take no revision lock (see setPeerStatus), so one may land just after a peer
+  // of this name was removed: a new peer never inherits it.
+  await tx.run('DELETE FROM peer_status WHERE org = ? AND name = ?', [input.org, input.name]);
   await tx.run(`INSERT INTO peers (${COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
     peer.org, peer.name, peer.network_id, peer.host_id, peer.region, peer.index, peer.address, peer.public_key, peer.app, peer.created_at,
   ]);
@@ -103,7 +106,11 @@ export async function removePeer(tx: Tx, org: string, name: string): Promise<Pee
   return peer;
 }
 
-/** A gateway's report on the peers it carries; reports on other hosts' peers are ignored. */
+/**
+ * A gateway's report on the peers it carries; reports on other hosts' peers
+ * are ignored. Runs outside the revision lock (Store.setPeerStatus): the
+ * ownership read and the upsert race only with that peer's removal.
+ */
 export async function setPeerStatus(tx: Tx, hostId: number, statuses: readonly PeerStatusReport[]): Promise<void> {
   const at = now();
   for (const s of statuses) {

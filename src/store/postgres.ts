@@ -212,6 +212,11 @@ export class PostgresBackend implements SqlBackend {
     });
   }
 
+  /** No revision row lock, no NOTIFY: concurrent with the serialized writes (row locks only). */
+  writeAside<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.transaction('BEGIN', fn);
+  }
+
   read<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     return this.transaction('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', fn);
   }

@@ -51,8 +51,13 @@ export const MIGRATIONS: readonly Migration[] = [
     statements: [`ALTER TABLE hosts ADD COLUMN version TEXT`],
   },
   {
-    // Health checks, service ports, health and held leases on machines; the app-wide leases.
+    // When the carrying host last reported the machine attached (`machines create --wait` waits for it).
     version: 4,
+    statements: [`ALTER TABLE machines ADD COLUMN attached_at TEXT`],
+  },
+  {
+    // Health checks, service ports, health and held leases on machines; the app-wide leases.
+    version: 5,
     statements: [
       `ALTER TABLE machines ADD COLUMN checks TEXT NOT NULL DEFAULT '[]'`,
       `ALTER TABLE machines ADD COLUMN check_interval BIGINT NOT NULL DEFAULT 5`,

@@ -20,6 +20,12 @@ export interface SqlBackend {
   readonly kind: 'sqlite' | 'postgres';
   /** Run fn in one serialized read-write transaction; commit is durable before it resolves. */
   write<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /**
+   * Run fn in a transaction outside the change feed (reports such as peer
+   * status): it takes no global revision lock and wakes no feed. It must
+   * write only tables no change record describes.
+   */
+  writeAside<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /** Run fn against one consistent read view. */
   read<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /** Apply schema migrations; returns the schema version. */

@@ -9,7 +9,7 @@ import { checkSchemaVersion, Mutex, type Migration, type SqlBackend, type SqlVal
 
 type Db = Database.Database;
 
-interface PendingWrite { fn: (tx: Tx) => Promise<unknown>; resolve: (v: unknown) => void; reject: (e: unknown) => void }
+interface PendingWrite { fn: (tx: Tx) => Promise<unknown>; resolve: (v: unknown) => void; reject: (e: unknown) => void; aside: boolean }
 
 function open(path: string, readonly: boolean): Db {
   const db = new Database(path, { readonly });
@@ -76,8 +76,17 @@ export class SqliteBackend implements SqlBackend {
    * answered only after that COMMIT.
    */
   write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.enqueue(fn, false);
+  }
+
+  /** SQLite has one writer anyway: an aside write joins the group commit but wakes no feed. */
+  writeAside<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.enqueue(fn, true);
+  }
+
+  private enqueue<T>(fn: (tx: Tx) => Promise<T>, aside: boolean): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ fn: fn as (tx: Tx) => Promise<unknown>, resolve: resolve as (v: unknown) => void, reject });
+      this.pending.push({ fn: fn as (tx: Tx) => Promise<unknown>, resolve: resolve as (v: unknown) => void, reject, aside });
       // Start the batch on the next turn of the event loop, so every request
       // parsed in this turn joins it (one fsync for all of them).
       if (!this.draining) { this.draining = true; setImmediate(() => void this.drain()); }
@@ -123,7 +132,7 @@ export class SqliteBackend implements SqlBackend {
       if (o.ok) w.resolve(o.value);
       else w.reject(o.error);
     });
-    if (outcomes.some((o) => o.ok)) this.events.emit('commit');
+    if (outcomes.some((o, i) => o.ok && !batch[i]!.aside)) this.events.emit('commit');
   }
 
   read<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {

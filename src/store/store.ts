@@ -19,6 +19,7 @@ import * as machines from './machines.js';
 import * as networks from './networks.js';
 import * as orgs from './orgs.js';
 import * as peers from './peers.js';
+import { DEFAULT_QUOTAS, enforceQuota, type Quotas } from './quotas.js';
 import * as regions from './regions.js';
 import { MIGRATIONS } from './schema.js';
 import { now, type SqlBackend, type Tx } from './sql.js';
@@ -29,6 +30,8 @@ export interface StoreOptions {
   keepChanges?: number;
   /** source of randomness for machine ids (tests pin it) */
   randomHex?: () => string;
+  /** per-org quotas (defaults: DEFAULT_QUOTAS) */
+  quotas?: Partial<Quotas>;
 }
 
 /** What a write returns, and the change ops it publishes (none: nothing changed, no new revision). */
@@ -37,10 +40,12 @@ interface Written<T> { value: T; ops: ChangeOp[] }
 export class Store {
   private readonly keepChanges: number;
   private readonly randomHex: () => string;
+  readonly quotas: Quotas;
 
   private constructor(readonly backend: SqlBackend, opts: StoreOptions) {
     this.keepChanges = opts.keepChanges ?? 100_000;
     this.randomHex = opts.randomHex ?? (() => randomBytes(7).toString('hex'));
+    this.quotas = { ...DEFAULT_QUOTAS, ...opts.quotas };
   }
 
   static async open(backend: SqlBackend, opts: StoreOptions = {}): Promise<Store> {
@@ -140,6 +145,7 @@ export class Store {
     return this.change(async (tx) => {
       await orgs.requireOrg(tx, org);
       const network = await networks.createNetwork(tx, org, name, now());
+      await enforceQuota(tx, this.quotas, 'networks', org);
       return { value: network, ops: [networkUpserted(network)] };
     });
   }
@@ -155,6 +161,7 @@ export class Store {
     return this.change(async (tx) => {
       await orgs.requireOrg(tx, input.org);
       const { app, network } = await apps.createApp(tx, input);
+      if (network) await enforceQuota(tx, this.quotas, 'networks', input.org);
       return { value: app, ops: network ? [networkUpserted(network), appUpserted(app)] : [appUpserted(app)] };
     });
   }
@@ -196,6 +203,7 @@ export class Store {
   createMachine(input: machines.CreateMachineInput): Promise<Machine> {
     return this.change(async (tx) => {
       const machine = await machines.createMachine(tx, input, this.randomHex);
+      await enforceQuota(tx, this.quotas, 'machines', machine.org);
       return { value: machine, ops: [machineUpserted(machine)] };
     });
   }
@@ -270,6 +278,7 @@ export class Store {
   createPeer(input: peers.CreatePeerInput): Promise<{ peer: Peer; gateway: Host }> {
     return this.change(async (tx) => {
       const created = await peers.createPeer(tx, input);
+      await enforceQuota(tx, this.quotas, 'peers', input.org);
       return { value: created, ops: [peerUpserted(created.peer)] };
     });
   }
@@ -286,9 +295,12 @@ export class Store {
     return this.change(async (tx) => ({ value: await peers.removePeer(tx, org, name), ops: [peerDeleted(org, name)] }));
   }
 
-  /** Gateway reports (not part of the feed: they change every few seconds). */
+  /**
+   * Gateway reports (not part of the feed: they change every few seconds), so
+   * they take neither the global revision lock nor a revision.
+   */
   async setPeerStatus(hostId: number, statuses: peers.PeerStatusReport[]): Promise<void> {
-    await this.backend.write((tx) => peers.setPeerStatus(tx, hostId, statuses));
+    await this.backend.writeAside((tx) => peers.setPeerStatus(tx, hostId, statuses));
   }
 
   getPeerStatus(org: string, name: string): Promise<peers.PeerStatus | null> {
@@ -298,7 +310,11 @@ export class Store {
   // ── tokens (not replicated) ──────────────────────────────────────────────
 
   createToken(input: { scope: Scope; org?: string | null; host_id?: number | null }): Promise<{ id: string; token: string }> {
-    return this.backend.write((tx) => tokens.createToken(tx, input));
+    return this.backend.write(async (tx) => {
+      const created = await tokens.createToken(tx, input);
+      if (input.org) await enforceQuota(tx, this.quotas, 'tokens', input.org);
+      return created;
+    });
   }
 
   resolveToken(secret: string): Promise<TokenInfo | null> {

@@ -22,6 +22,12 @@ describe('CLI against `sixpn up`', function () {
   before(startUp);
   after(async () => { await up?.kill('SIGKILL'); dir.remove(); });
 
+  it('prints where the dashboard is, with the admin token in the URL fragment', async () => {
+    const m = await up!.waitFor(/dashboard +(http:\/\/127\.0\.0\.1:\d+)\/ui#token=(sixpn_admin_\S+)/);
+    assert.equal((await fetch(`${m[1]}/ui`)).status, 200);
+    assert.match(up!.stdout(), new RegExp(`admin token .*${m[2]}`));
+  });
+
   it('creates an org, an app and a machine whose address follows the plan', async () => {
     assert.equal((await cli('orgs', 'create', 'acme')).code, 0);
     assert.equal((await cli('apps', 'create', 'web', '--org', 'acme')).code, 0);

@@ -131,7 +131,8 @@ describe('shell completion scripts', function () {
     assert.equal(n.status, 0, n.stderr);
     const complete = (...words: string[]): string => execFileSync('bash', ['-c', `source ${file}; COMP_WORDS=("$@"); COMP_CWORD=$(( \${#COMP_WORDS[@]} - 1 )); _sixpn; echo "\${COMPREPLY[*]}"`, 'x', 'sixpn', ...words], { encoding: 'utf8' }).trim();
     assert.equal(complete('mach'), 'machines');
-    assert.equal(complete('machines', ''), 'create run list show start stop destroy');
+    assert.equal(complete('machines', ''), 'create run list show start stop destroy metadata');
+    assert.equal(complete('machines', 'metadata', ''), 'get set unset');
     assert.equal(complete('machines', 'create', '--re'), '--region');
     assert.equal(complete('agent', '--driver', ''), 'netns hook');
     assert.equal(complete('dns', '--log-level', 'w'), 'warn');

@@ -96,6 +96,16 @@ describe('nft render', () => {
       lacks: ['iifname @mesh ip6 daddr & ffff:0:0:ffff:ffff:ffff:ffff:ffff == fdaa::3 tcp dport 80'],
     },
     {
+      name: "a machine reaches neither the host's own ports nor anything outside the mesh",
+      spec: spec(),
+      has: [
+        'iifname @mesh oifname != @mesh drop',
+        'iifname != @mesh oifname @mesh drop',
+        'iifname @mesh meta l4proto ipv6-icmp accept',
+        'iifname @mesh drop',
+      ],
+    },
+    {
       name: 'another ULA prefix',
       spec: spec({ prefix: 'fdab::/16', networks: ['fdab:0:1::/48'] }),
       has: ['iifname @mesh ip6 daddr & ffff:0:0:ffff:ffff:ffff:ffff:ffff == fdab::3 udp dport 53 redirect to :5354'],

@@ -6,6 +6,8 @@ import { bool, str } from '../ctx.js';
 import { UsageError } from '../errors.js';
 import { hostPort, logLevel } from '../flags.js';
 import { parseFlags } from '../program.js';
+import { quotaFlags } from '../quota-flags.js';
+import type { Quotas } from '../../store/quotas.js';
 import { onShutdown } from '../shutdown.js';
 import type { Context, Flags } from '../spec.js';
 import { TABLE } from '../table.js';
@@ -16,6 +18,7 @@ export interface CoordinatorConfig {
   listen: { host: string; port: number };
   tls?: { certFile: string; keyFile: string };
   logLevel: string;
+  quotas: Partial<Quotas>;
 }
 
 /** Flags (and env) → config; every mistake is a UsageError naming the flag (exit 2). */
@@ -29,7 +32,7 @@ export function coordinatorConfig(f: Flags, env: NodeJS.ProcessEnv = process.env
   if (!!cert !== !!key) throw new UsageError('--tls-cert and --tls-key go together');
   const listen = hostPort(str(f, 'listen') ?? '127.0.0.1:4280', 'listen');
   const level = logLevel(str(f, 'log-level') ?? env.SIXPN_LOG_LEVEL ?? 'info');
-  return { data, db, listen, tls: cert && key ? { certFile: cert, keyFile: key } : undefined, logLevel: level };
+  return { data, db, listen, tls: cert && key ? { certFile: cert, keyFile: key } : undefined, logLevel: level, quotas: quotaFlags(f) };
 }
 
 /** `sixpn coordinator` argv (and env) → config. */
@@ -64,9 +67,9 @@ export async function coordinatorCommand(ctx: Context): Promise<number> {
   if (cfg.tls) checkTlsFiles(cfg.tls);
   const logger = createLogger('coordinator', cfg.logLevel);
   const c = await startCoordinator({
-    dataDir: cfg.data, dbUrl: cfg.db, host: cfg.listen.host, port: cfg.listen.port, logger, tls: cfg.tls,
+    dataDir: cfg.data, dbUrl: cfg.db, host: cfg.listen.host, port: cfg.listen.port, logger, tls: cfg.tls, quotas: cfg.quotas,
   });
-  logger.info({ url: c.url, rev: c.hub.revision, store: c.store.backend.kind }, 'coordinator listening');
+  logger.info({ url: c.url, rev: c.hub.revision, store: c.store.backend.kind, quotas: c.store.quotas }, 'coordinator listening');
   await onShutdown(logger, () => c.close());
   logger.info('coordinator stopped');
   return 0;

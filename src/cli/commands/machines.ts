@@ -1,12 +1,10 @@
 import type { Machine } from '../../model/types.js';
-import { CHECK_INTERVAL_MAX, CHECK_INTERVAL_MIN, CHECKS_MAX, checkText, METADATA_KEY_PATTERN, parseAll, parseCheck, parsePort, PORTS_MAX, portText } from '../../validate.js';
+import { CHECK_INTERVAL_MAX, CHECK_INTERVAL_MIN, CHECKS_MAX, checkText, isMachineId, isMetadataKey, isMetadataValue, parseAll, parseCheck, parsePort, PORTS_MAX, portText } from '../../validate.js';
 import { bool, client, json, list as listFlag, need, str } from '../ctx.js';
-import { UsageError } from '../errors.js';
+import { CliError, UsageError } from '../errors.js';
 import { duration, label } from '../flags.js';
 import { printJson, printRecord, printTable } from '../output.js';
 import type { Context } from '../spec.js';
-
-const META_KEY = new RegExp(METADATA_KEY_PATTERN);
 
 function metadata(items: string[]): Record<string, string> | undefined {
   if (items.length === 0) return undefined;
@@ -15,7 +13,7 @@ function metadata(items: string[]): Record<string, string> | undefined {
     const eq = item.indexOf('=');
     const k = item.slice(0, eq);
     const v = item.slice(eq + 1);
-    if (eq < 1 || !META_KEY.test(k) || !/^[\x21-\x7e]{1,255}$/.test(v)) {
+    if (eq < 1 || !isMetadataKey(k) || !isMetadataValue(v)) {
       throw new UsageError(`--meta ${JSON.stringify(item)} must be KEY=VALUE (key: a-z, 0-9, '-', '_'; value: 1-255 printable chars, no spaces)`);
     }
     out[k] = v;
@@ -51,7 +49,7 @@ function healthFlags(ctx: Context): { checks?: string[]; check_interval?: number
 }
 
 function machineId(s: string): string {
-  if (!/^[0-9a-f]{14}$/.test(s)) throw new UsageError(`machine id ${JSON.stringify(s)} is not 14 hex chars`);
+  if (!isMachineId(s)) throw new UsageError(`machine id ${JSON.stringify(s)} is not 14 hex chars`);
   return s;
 }
 
@@ -64,7 +62,11 @@ export async function create(ctx: Context): Promise<number> {
   const group = str(ctx.flags, 'group');
   const meta = metadata(listFlag(ctx.flags, 'meta'));
   const health = healthFlags(ctx);
-  const r = await client(ctx).createMachine({
+  const wait = bool(ctx.flags, 'wait');
+  if (wait && bool(ctx.flags, 'stopped')) throw new UsageError('--wait waits for a started machine: not with --stopped', { showUsage: true });
+  const timeoutMs = duration(str(ctx.flags, 'wait-timeout') ?? '60s', 'wait-timeout', { lo: 1, hi: 86400, bare: true }) * 1000;
+  const api = client(ctx);
+  const r = await api.createMachine({
     app, region,
     ...(group ? { group: label(group, 'group') } : {}),
     ...(meta ? { metadata: meta } : {}),
@@ -72,7 +74,42 @@ export async function create(ctx: Context): Promise<number> {
     ...(run ? { command: [...ctx.rest] } : {}),
     ...health,
   });
-  show(r.machine, json(ctx));
+  if (!wait) { show(r.machine, json(ctx)); return 0; }
+  const { waitAttached } = await import('../wait.js');
+  show(await waitAttached(api, r.machine, { timeoutMs, tty: process.stderr }), json(ctx));
+  return 0;
+}
+
+/** `machines metadata get ID [KEY]`, `set ID KEY VALUE`, `unset ID KEY` */
+export async function meta(ctx: Context): Promise<number> {
+  const id = machineId(ctx.args[0]!);
+  const api = client(ctx);
+  const verb = ctx.path[2];
+  if (verb === 'get') {
+    const all = (await api.getMetadata(id)).metadata;
+    const key = ctx.args[1];
+    if (key === undefined) {
+      if (json(ctx)) printJson(all);
+      else for (const [k, v] of Object.entries(all)) process.stdout.write(`${k}=${v}\n`);
+      return 0;
+    }
+    if (!(key in all)) throw new CliError(`machine ${id} has no metadata key ${JSON.stringify(key)}`);
+    if (json(ctx)) printJson({ key, value: all[key] });
+    else process.stdout.write(`${all[key]}\n`);
+    return 0;
+  }
+  const key = ctx.args[1];
+  if (key === undefined) throw new UsageError('missing argument KEY', { showUsage: true });
+  if (!isMetadataKey(key)) throw new UsageError(`metadata key ${JSON.stringify(key)} must be a-z, 0-9, '-', '_'`);
+  let value: string | null = null;
+  if (verb === 'set') {
+    value = ctx.args[2] ?? null;
+    if (value === null) throw new UsageError('missing argument VALUE', { showUsage: true });
+    if (!isMetadataValue(value)) throw new UsageError('VALUE must be 1-255 printable characters, no spaces');
+  }
+  const r = await api.setMetadata(id, key, value);
+  if (json(ctx)) printJson(r.machine.metadata);
+  else for (const [k, v] of Object.entries(r.machine.metadata)) process.stdout.write(`${k}=${v}\n`);
   return 0;
 }
 

@@ -12,9 +12,10 @@ import { writeFileAtomic } from '../../atomic-file.js';
 import { createLogger } from '../../log.js';
 import { bool, str } from '../ctx.js';
 import { endpoint as endpointFlag, hostPort, label, logLevel } from '../flags.js';
-import { userConfigPath, writeConfig } from '../config.js';
+import { addContext, sudoUser, userConfigPath } from '../config.js';
 import { UsageError } from '../errors.js';
 import { onShutdown } from '../shutdown.js';
+import { quotaFlags } from '../quota-flags.js';
 import type { Context } from '../spec.js';
 
 export const DEFAULT_ORG = 'personal';
@@ -51,28 +52,49 @@ async function ensureLocalHost(c: RunningCoordinator, dataDir: string, region: s
 
 interface Closer { close(): Promise<void> }
 
+/**
+ * Add the context `local` to the CLI config, keeping the user's other
+ * contexts; under sudo, also to the invoking user's own config (owned by
+ * them), so their `sixpn` works without sudo. Answers the files written.
+ */
+function writeLocalContext(ctx: { api: string; token: string }): string[] {
+  const written = [userConfigPath()];
+  if (!addContext(written[0]!, 'local', ctx)) process.stderr.write('sixpn up: your CLI config has another current context; `sixpn context use local` to talk to this one\n');
+  const sudo = process.getuid?.() === 0 && existsSync('/etc/passwd') ? sudoUser(process.env, readFileSync('/etc/passwd', 'utf8')) : null;
+  if (sudo && !process.env.SIXPN_CONFIG) {
+    const path = userConfigPath(sudo.home, {});
+    if (path !== written[0]) {
+      addContext(path, 'local', ctx, { owner: { uid: sudo.uid, gid: sudo.gid } });
+      written.push(path);
+    }
+  }
+  return written;
+}
+
 
 export async function upCommand(ctx: Context): Promise<number> {
   const f = ctx.flags;
   const dataDir = resolve(str(f, 'data') ?? 'data');
-  const apiAddr = hostPort(str(f, 'api') ?? '127.0.0.1:4280', 'api');
+  const old = str(f, 'api');
+  if (old !== undefined) process.stderr.write('sixpn up: --api is the old name of --listen; use --listen HOST:PORT\n');
+  const listen = str(f, 'listen') ?? old;
+  const apiAddr = hostPort(listen ?? '127.0.0.1:4280', listen === str(f, 'listen') ? 'listen' : 'api');
   const dnsAddr = hostPort(str(f, 'dns') ?? '127.0.0.1:5353', 'dns');
   const region = label(str(f, 'region') ?? 'local', 'region');
   const endpointArg = str(f, 'endpoint');
   const endpoint = endpointArg === undefined ? undefined : endpointFlag(endpointArg, 'endpoint');
   const level = logLevel(str(f, 'log-level') ?? process.env.SIXPN_LOG_LEVEL ?? 'info');
+  const quotas = quotaFlags(f);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const logger = createLogger('up', level);
 
-  const c = await startCoordinator({ dataDir, host: apiAddr.host, port: apiAddr.port, logger: logger.child({ component: 'coordinator' }) });
+  const c = await startCoordinator({ dataDir, host: apiAddr.host, port: apiAddr.port, logger: logger.child({ component: 'coordinator' }), quotas });
   const closers: Closer[] = [c];
   try {
     if (!c.adminToken) throw new UsageError(`${join(dataDir, 'admin.token')} is missing: the CLI cannot be configured without it`);
     const org = await c.store.ensureOrg(DEFAULT_ORG);
     const host = await ensureLocalHost(c, dataDir, region, endpoint);
-    const config = { api: c.url, token: c.adminToken };
-    writeConfig(join(dataDir, 'cli.json'), config);
-    writeConfig(userConfigPath(), config);
+    const configs = writeLocalContext({ api: c.url, token: c.adminToken });
 
     // Loopback queries are answered as the default org's network.
     const dns = await startUpDns({ coordinatorUrl: c.url, token: c.adminToken, listen: dnsAddr, loopbackNetworkId: org.network_id, region, logger: logger.child({ component: 'dns' }) });
@@ -91,8 +113,9 @@ export async function upCommand(ctx: Context): Promise<number> {
     process.stdout.write([
       '',
       `sixpn is up (data in ${dataDir})`,
-      `  API         ${c.url}   (CLI config written to ${join(dataDir, 'cli.json')} and ${userConfigPath()})`,
+      `  API         ${c.url}   (CLI context \`local\` in ${configs.join(' and ')})`,
       `  DNS         ${dnsAddr.host}:${dnsAddr.port}  (try: dig @${dnsAddr.host} -p ${dnsAddr.port} _apps.internal TXT)`,
+      `  dashboard   ${c.url}/ui#token=${c.adminToken}   (the token stays in the page: a URL fragment is never sent)`,
       `  org         ${org.name}, host ${host.host_id} in region ${region}`,
       `  ${agentLine}`,
       '',

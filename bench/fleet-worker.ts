@@ -1,0 +1,48 @@
+// A worker thread of the fleet bench: runs many simulated hosts (fleet-host.ts)
+// on one event loop and answers the main thread's requests (fleet-protocol.ts).
+import { parentPort, workerData } from 'node:worker_threads';
+import { getHeapStatistics } from 'node:v8';
+import { SimHost } from './fleet-host.js';
+import type { ToMain, ToWorker, WorkerSetup } from './fleet-protocol.js';
+import { newHist } from './fleet-stats.js';
+
+const setup = workerData as WorkerSetup;
+const commits = new Map<number, number>();
+const hist = newHist();
+const feedHist = newHist();
+const hosts = setup.hosts.map((h) => new SimHost({ url: setup.url, hostId: h.hostId, token: h.token, privateKey: h.privateKey, commits, hist, feedHist }));
+const port = parentPort!;
+const send = (m: ToMain): void => port.postMessage(m);
+
+/** Until every host's pass covered `rev`, or the deadline; returns how many did not. */
+async function converge(rev: number, timeoutMs: number): Promise<number> {
+  let late = 0;
+  const deadline = new Promise<void>((r) => setTimeout(r, timeoutMs).unref());
+  await Promise.race([Promise.all(hosts.map((h) => h.until(rev))), deadline]);
+  for (const h of hosts) if (h.converged < rev) late++;
+  return late;
+}
+
+port.on('message', (m: ToWorker) => {
+  void (async () => {
+    switch (m.type) {
+      case 'start': {
+        // Staggered: a thousand snapshots at once would be a thundering herd, not the steady state measured.
+        for (const h of hosts) { await h.start(); await new Promise((r) => setTimeout(r, setup.staggerMs)); }
+        const late = await converge(m.rev, m.timeoutMs);
+        send({ type: 'ready', late });
+        break;
+      }
+      case 'collect': {
+        const late = await converge(m.rev, m.timeoutMs);
+        send({ type: 'result', late, hist, feedHist, heapUsed: getHeapStatistics().used_heap_size });
+        break;
+      }
+      case 'stop':
+        await Promise.all(hosts.map((h) => h.stop()));
+        send({ type: 'stopped' });
+        port.close();
+        break;
+    }
+  })().catch((err: unknown) => send({ type: 'error', message: String((err as Error)?.stack ?? err) }));
+});
