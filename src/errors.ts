@@ -19,6 +19,8 @@ export const ERROR_STATUS = {
   quota_exceeded: 429,
   unavailable: 503,
   internal: 500,
+  /** the token was valid but its --ttl has passed */
+  token_expired: 401,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -79,6 +79,8 @@ export function parseEndpoint(s: string): { host: string; port: number } | null 
   return { host, port };
 }
 
+/** The longest --ttl of a token or an ephemeral peer (365 days); without one they do not expire. */
+export const TTL_MAX_SECONDS = 365 * 86400;
 // ── health checks, service ports and leases (issue 12) ─────────────────────
 
 /** A health check the machine's host runs against the machine's address. */

@@ -3,7 +3,7 @@
 // the same thing under `up`, `coordinator` and `dns`.
 import { isIP } from 'node:net';
 import { isLogLevel, LOG_LEVELS, type LogLevel } from '../log-levels.js';
-import { isDnsLabel, parseEndpoint } from '../validate.js';
+import { isDnsLabel, parseEndpoint, TTL_MAX_SECONDS } from '../validate.js';
 import { UsageError } from './errors.js';
 
 export interface HostPort { host: string; port: number }
@@ -83,6 +83,11 @@ export function duration(value: string, flag: string, o: { lo?: number; hi?: num
     throw new UsageError(`--${flag} must be a duration like 90s, 10m, 24h or 30d${o.bare ? ' (or seconds)' : ''}, ${fmtRange(lo, hi)}, got ${q(value)}`);
   }
   return s;
+}
+
+/** A token's or an ephemeral peer's --ttl in seconds: 1s..365d. */
+export function ttl(value: string, flag = 'ttl'): number {
+  return duration(value, flag, { lo: 1, hi: TTL_MAX_SECONDS });
 }
 
 function fmtRange(lo: number, hi: number): string {

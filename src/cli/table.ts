@@ -10,6 +10,7 @@ const MANAGE = 'Manage the mesh:';
 const OTHER = 'Other:';
 
 const logLevel: FlagSpec = { name: 'log-level', value: 'L', help: 'log level', default: 'info', env: 'SIXPN_LOG_LEVEL', choices: LOG_LEVELS };
+const logFormat: FlagSpec = { name: 'log-format', value: 'F', help: 'log lines for people (pino-pretty) or JSON (the journal)', default: 'pretty when stderr is a terminal, else json', env: 'SIXPN_LOG_FORMAT', choices: ['pretty', 'json'] };
 const ca: FlagSpec = { name: 'ca', value: 'FILE', help: "PEM of the CA that signs the coordinator's certificate (replaces the system CAs)", complete: 'file' };
 const insecure: FlagSpec = { name: 'insecure', help: 'allow plain http:// to a coordinator that is not on loopback (the token crosses in clear)' };
 const metrics: FlagSpec = { name: 'metrics', value: 'IP:PORT', help: 'serve Prometheus metrics at http://IP:PORT/metrics (keep it on loopback or a management address)' };
@@ -58,7 +59,7 @@ export const TABLE: CommandSpec = {
         { name: 'endpoint', value: 'HOST:PORT', help: "this machine's WireGuard endpoint", default: 'the first non-loopback IPv4, port 51820' },
         { name: 'no-agent', help: 'no data plane (no WireGuard, namespaces or nftables)' },
         ...QUOTA_FLAGS,
-        logLevel,
+        logLevel, logFormat,
       ],
       examples: ['sixpn up', 'sudo sixpn up --region ams --endpoint 203.0.113.7:51820'],
       run: async () => (await import('./commands/up.js')).upCommand,
@@ -80,7 +81,7 @@ export const TABLE: CommandSpec = {
         { name: 'tls-key', value: 'F', help: 'the private key of --tls-cert', complete: 'file' },
         { name: 'force', help: 'backup: replace FILE if it exists' },
         ...QUOTA_FLAGS,
-        logLevel,
+        logLevel, logFormat,
       ],
       examples: [
         'sixpn coordinator --data /var/lib/sixpn/coordinator --listen 0.0.0.0:4280 --tls-cert cert.pem --tls-key key.pem',
@@ -99,7 +100,7 @@ export const TABLE: CommandSpec = {
         { name: 'ttl', value: 'S', help: 'TTL of answers, seconds or a duration', default: '5' },
         ca, insecure, metrics,
         { name: 'workers', value: 'N', help: 'processes answering UDP on the same sockets (1..64; TCP and the feed stay in the first)', default: '1' },
-        logLevel,
+        logLevel, logFormat,
       ],
       examples: ['sixpn dns --coordinator https://coord.example:4280 --token T --upstream 9.9.9.9'],
       run: async () => (await import('./commands/dns.js')).dnsCommand,
@@ -129,7 +130,7 @@ export const TABLE: CommandSpec = {
         { name: 'no-commands', help: 'refuse `machines run` commands on this host (such machines fail)' },
         { name: 'userspace', help: 'use wireguard-go even when the kernel has WireGuard' },
         { name: 'teardown', help: 'remove the interface, namespaces and rules, then exit' },
-        logLevel,
+        logLevel, logFormat,
       ],
       examples: ['sixpn agent --coordinator https://coord.example:4280 --enroll-token T --region iad --endpoint 203.0.113.10:51820 --gateway'],
       run: async () => (await import('./commands/agent.js')).agentCommand,
@@ -222,6 +223,7 @@ export const TABLE: CommandSpec = {
           flags: [
             { name: 'network', value: 'NET', help: 'a network of the org', default: "the org's default" },
             { name: 'app', value: 'APP', help: 'the peer answers as this app in DNS' },
+            { name: 'ttl', value: 'DURATION', help: 'an ephemeral peer: removed after 90s, 10m, 24h, 30d… (at most 365d)', default: 'never' },
             { name: 'force', help: 'overwrite FILE' },
             { name: 'qr', help: 'also print the config as a QR code (for the mobile apps)' },
           ],
@@ -244,9 +246,16 @@ export const TABLE: CommandSpec = {
           flags: [
             { name: 'scope', value: 'SCOPE', help: 'org, wireguard (with --org); host-enroll, reader, admin', required: true, choices: ['org', 'wireguard', 'host-enroll', 'reader', 'admin'] },
             { name: 'org', value: 'ORG', help: 'the org of an org or wireguard token' },
+            { name: 'app', value: 'APP', help: 'a wireguard token that may also create peers of this app' },
+            { name: 'ttl', value: 'DURATION', help: 'expire after 90s, 10m, 24h, 30d… (at most 365d)', default: 'never' },
           ],
-          examples: ['sixpn tokens create --scope wireguard --org acme', 'sixpn tokens create --scope host-enroll'],
+          examples: ['sixpn tokens create --scope wireguard --org acme', 'sixpn tokens create --scope wireguard --org acme --app db --ttl 24h', 'sixpn tokens create --scope host-enroll --ttl 1h'],
           run: lazy(tokens, (m) => m.create),
+        },
+        {
+          name: 'list', summary: 'list unrevoked tokens: id, scope, org, app, host, created, expires, last used (never the secrets)', client: true,
+          flags: [{ name: 'org', value: 'ORG', help: "only this org's tokens (an org token sees its own org only)" }],
+          run: lazy(tokens, (m) => m.list),
         },
         { name: 'revoke', summary: 'revoke a token (its open streams close within a second)', client: true, args: [{ name: 'ID', help: 'the token id' }], run: lazy(tokens, (m) => m.revoke) },
       ],

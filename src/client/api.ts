@@ -6,7 +6,7 @@ import { ApiError, UnreachableError } from './errors.js';
 import { userAgent } from '../version.js';
 import type {
   AppCreate, HostEnroll, HostEnrolled, MachineCreate, MachineReport, OrgCreated, OrgDetail, PeerCreate, PeerCreated, PeerDetail,
-  PeerListed, PeerStatus, TokenCreate, TokenCreated,
+  PeerListed, PeerStatus, TokenCreate, TokenCreated, TokenRecord,
 } from './types.js';
 
 export { ApiError } from './errors.js';
@@ -144,4 +144,5 @@ export class CoordinatorApi {
   // ── tokens ───────────────────────────────────────────────────────────────
   createToken(body: TokenCreate): Promise<TokenCreated> { return this.call('POST', '/v1/tokens', body); }
   revokeToken(id: string): Promise<{ revoked: string }> { return this.call('DELETE', `/v1/tokens/${enc(id)}`); }
+  listTokens(org?: string): Promise<{ tokens: TokenRecord[] }> { return this.call('GET', `/v1/tokens${org ? `?org=${enc(org)}` : ''}`); }
 }

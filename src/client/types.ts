@@ -28,7 +28,7 @@ export interface MachineCreate {
 }
 export type MachineReport = 'started' | 'stopped' | 'failed';
 
-export interface PeerCreate { name: string; region: string; public_key: string; network?: string; app?: string }
+export interface PeerCreate { name: string; region: string; public_key: string; network?: string; app?: string; ttl_seconds?: number }
 /** POST /v1/orgs/:org/peers: what a wg-quick file is made of. */
 export interface PeerCreated {
   peer: Peer;
@@ -49,5 +49,6 @@ export interface PeerStatus {
 export interface PeerStatusReported extends Omit<PeerStatus, 'org' | 'name'> { reported_at: string }
 export interface PeerDetail { peer: Peer; status: PeerStatusReported | null }
 
-export interface TokenCreate { scope: TokenScope; org?: string }
-export interface TokenCreated { id: string; token: string; scope: TokenScope; org: string | null }
+export interface TokenCreate { scope: TokenScope; org?: string; app?: string; ttl_seconds?: number }
+export interface TokenCreated { id: string; token: string; scope: TokenScope; org: string | null; app: string | null; expires_at: string | null }
+export type { TokenRecord } from '../model/auth.js';

@@ -3,8 +3,11 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { answerErrors } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
-import { bearer, requireScope, TokenCache } from './auth.js';
+import { isExpired } from '../model/auth.js';
+import { bearer, requireScope, TokenCache, UsageRecorder } from './auth.js';
 import { FeedHub } from './feed-hub.js';
+import { PeerReaper } from './peer-reaper.js';
+import { TokenStreams } from './token-streams.js';
 import { coordinatorMetrics } from './metrics.js';
 import { openApiRoute, registerOpenApi } from './openapi.js';
 import { answer, op } from './responses.js';
@@ -43,8 +46,13 @@ export async function buildCoordinator(opts: BuildOptions): Promise<{ app: Fasti
     ...(opts.https ? { https: opts.https } : {}),
   }) as unknown as FastifyInstance;
   const tokens = new TokenCache(store);
+  const usage = new UsageRecorder(store, logger);
   const hub = new FeedHub(store, { logger, heartbeatMs: opts.heartbeatMs, drainTimeoutMs: opts.drainTimeoutMs });
   await hub.start();
+  const tokenStreams = new TokenStreams(store, logger, () => tokens.forget());
+  tokenStreams.start();
+  const reaper = new PeerReaper(store, hub, logger);
+  await reaper.start();
 
   await registerOpenApi(app); // before every route, so each one is in the spec
   coordinatorMetrics(app, hub, { registry: opts.metrics, store: store.backend.kind });
@@ -53,6 +61,7 @@ export async function buildCoordinator(opts: BuildOptions): Promise<{ app: Fasti
   app.addHook('onRequest', async (req) => {
     const secret = bearer(req);
     req.token = secret ? await tokens.resolve(secret) : null;
+    if (req.token && !isExpired(req.token)) usage.used(req.token.id);
   });
 
   answerErrors(app, BODY_LIMIT);
@@ -82,8 +91,8 @@ export async function buildCoordinator(opts: BuildOptions): Promise<{ app: Fasti
   leaseRoutes(app, store, sweeper);
   sweeper.start();
   peerRoutes(app, store);
-  tokenRoutes(app, store, () => tokens.forget());
-  uiRoutes(app, store, hub, { logger, heartbeatMs: opts.heartbeatMs, drainTimeoutMs: opts.drainTimeoutMs });
+  tokenRoutes(app, store, { onRevoke: () => tokens.forget(), endStreams: (id) => tokenStreams.revoked([id]) });
+  uiRoutes(app, store, hub, { logger, heartbeatMs: opts.heartbeatMs, drainTimeoutMs: opts.drainTimeoutMs, tokenStreams });
 
   app.get<{ Querystring: { since?: number } }>('/v1/watch', {
     schema: {
@@ -95,11 +104,22 @@ export async function buildCoordinator(opts: BuildOptions): Promise<{ app: Fasti
       },
     },
   }, async (req, reply) => {
-    requireScope(req, 'admin', 'reader', 'host');
+    const token = requireScope(req, 'admin', 'reader', 'host');
     reply.hijack();
-    await hub.serve(reply.raw, req.query.since ?? 0);
+    const tracked = tokenStreams.track(token);
+    try {
+      await hub.serve(reply.raw, req.query.since ?? 0, tracked.signal);
+    } finally {
+      tracked.release();
+    }
   });
 
-  app.addHook('preClose', async () => { sweeper.close(); await hub.close(); });
+  app.addHook('preClose', async () => {
+    sweeper.close();
+    tokenStreams.stop();
+    await reaper.stop();
+    await hub.close();
+    await usage.flush();
+  });
   return { app, hub };
 }

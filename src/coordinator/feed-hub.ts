@@ -6,6 +6,7 @@ import type { ServerResponse } from 'node:http';
 import type { Logger } from '../log.js';
 import { FEED_PROTO, type ChangeRecord, type FeedMessage } from '../model/types.js';
 import type { Store } from '../store/store.js';
+import type { StreamEnd } from './token-streams.js';
 
 export interface FeedHubOptions {
   heartbeatMs?: number;
@@ -93,12 +94,17 @@ export class FeedHub {
     return this.store.changesSince(rev, 1000);
   }
 
-  /** Stream to `res` until the client goes away or the hub closes. */
-  async serve(res: ServerResponse, since: number): Promise<void> {
+  /**
+   * Stream to `res` until the client goes away, the hub closes or `end`
+   * aborts (its reason, a StreamEnd, is sent as a last `error` line).
+   */
+  async serve(res: ServerResponse, since: number, end?: AbortSignal): Promise<void> {
     const w: Watcher = { res, last: since, wake: null, closed: false };
     this.watchers.add(w);
     const onClose = (): void => { w.closed = true; w.wake?.(); };
     res.on('close', onClose);
+    const onEnd = (): void => w.wake?.();
+    end?.addEventListener('abort', onEnd);
     // connection: close — a finished stream must not leave a keep-alive socket behind (it would hold up shutdown).
     res.writeHead(200, {
       'content-type': 'application/x-ndjson', 'cache-control': 'no-store', 'x-accel-buffering': 'no', connection: 'close', 'sixpn-feed-proto': String(FEED_PROTO),
@@ -107,20 +113,21 @@ export class FeedHub {
     res.flushHeaders();
     try {
       const oldest = await this.store.oldestResumableRev();
-      if (since === 0 || since < oldest || since > Math.max(this.head, await this.store.rev())) {
+      // A token that ended before we got here gets no snapshot, only its error line.
+      if (!end?.aborted && (since === 0 || since < oldest || since > Math.max(this.head, await this.store.rev()))) {
         const snap = await this.store.snapshot();
         await this.write(w, { type: 'snapshot', proto: FEED_PROTO, rev: snap.rev, state: snap.state });
         w.last = snap.rev;
       }
       let lastWrite = Date.now();
-      while (!w.closed && !this.closing) {
+      while (!w.closed && !this.closing && !end?.aborted) {
         const recs = await this.changesAfter(w.last);
         if (recs.length > 0) {
           for (const r of recs) {
             if (r.rev !== w.last + 1) throw new Error(`feed gap at ${w.last} -> ${r.rev}`);
             await this.write(w, { type: 'change', rev: r.rev, at: r.at, ops: r.ops });
             w.last = r.rev;
-            if (w.closed) break;
+            if (w.closed || end?.aborted) break;
           }
           lastWrite = Date.now();
           continue;
@@ -132,17 +139,22 @@ export class FeedHub {
           continue;
         }
         await new Promise<void>((resolve) => {
+          if (w.closed || end?.aborted) { resolve(); return; } // ended while we read
           const t = setTimeout(resolve, wait);
           w.wake = () => { clearTimeout(t); resolve(); };
         });
         w.wake = null;
       }
-      if (this.closing && !w.closed) res.write(line({ type: 'bye', rev: w.last, reason: 'coordinator shutting down' }));
+      if (end?.aborted && !w.closed) {
+        const why = end.reason as StreamEnd;
+        res.write(line({ type: 'error', code: why.code, message: why.message }));
+      } else if (this.closing && !w.closed) res.write(line({ type: 'bye', rev: w.last, reason: 'coordinator shutting down' }));
     } catch (err) {
       if (!w.closed) this.log.warn({ err: String(err), last: w.last }, 'watch stream cut');
     } finally {
       this.watchers.delete(w);
       res.off('close', onClose);
+      end?.removeEventListener('abort', onEnd);
       if (!res.destroyed) res.end();
     }
   }

@@ -58,6 +58,7 @@ export const ENTITY_SCHEMAS: Record<string, unknown>[] = [
   record('Peer', 'A developer WireGuard peer, carried by a gateway host', {
     org: str, name: str, network_id: int, host_id: { ...int, description: 'gateway host' }, region: str, index: int, address: str, public_key: str,
     app: { ...nullable('string'), description: 'when set, the peer is also an instance of this app' }, created_at: time,
+    expires_at: { ...nullable('string'), description: 'an ephemeral peer (--ttl) is removed at this time' },
   }),
   record('PeerStatus', 'What the gateway last reported about a peer', {
     latest_handshake: { ...int, description: 'unix seconds, 0 when never' }, rx_bytes: int, tx_bytes: int, endpoint: nullable('string'), reported_at: time,

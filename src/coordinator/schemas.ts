@@ -1,5 +1,5 @@
 // JSON schemas for API bodies, params and queries, built from the input rules in validate.ts.
-import { METADATA_MAX_KEYS, RULES } from '../validate.js';
+import { METADATA_MAX_KEYS, RULES, TTL_MAX_SECONDS } from '../validate.js';
 
 export const label = RULES.label.schema;
 export const region = RULES.region.schema;
@@ -27,3 +27,6 @@ export function body(properties: Record<string, unknown>, required: string[]): R
 export function params(properties: Record<string, unknown>): Record<string, unknown> {
   return { type: 'object', properties, required: Object.keys(properties), additionalProperties: false };
 }
+
+/** A token's or an ephemeral peer's lifetime in seconds (the CLI's --ttl 90s, 10m, 24h, 30d). */
+export const ttlSeconds = { type: 'integer', minimum: 1, maximum: TTL_MAX_SECONDS, description: 'lifetime in seconds; absent: no expiry' } as const;

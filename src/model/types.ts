@@ -108,6 +108,8 @@ export interface Peer {
   /** when set, the peer is also an instance of this app (external node) */
   app: string | null;
   created_at: string;
+  /** an ephemeral peer (wireguard create --ttl): removed from the feed at this time */
+  expires_at?: string | null;
 }
 
 /** The whole replicated state: what a snapshot carries. Tokens never leave the store. */

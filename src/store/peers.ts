@@ -19,6 +19,8 @@ export interface CreatePeerInput {
   public_key: string;
   network?: string;
   app?: string | null;
+  /** an ephemeral peer: the coordinator removes it at this time (ISO) */
+  expires_at?: string | null;
 }
 
 export interface PeerStatus {
@@ -33,14 +35,14 @@ export type PeerStatusReport = { org: string; name: string } & Omit<PeerStatus, 
 
 interface PeerRow {
   org: string; name: string; network_id: number | string; host_id: number | string; region: string; idx: number | string;
-  address: string; public_key: string; app: string | null; created_at: string;
+  address: string; public_key: string; app: string | null; created_at: string; expires_at: string | null;
 }
 
-const COLS = 'org, name, network_id, host_id, region, idx, address, public_key, app, created_at';
+const COLS = 'org, name, network_id, host_id, region, idx, address, public_key, app, created_at, expires_at';
 
 const toPeer = (r: PeerRow): Peer => ({
   org: r.org, name: r.name, network_id: Number(r.network_id), host_id: Number(r.host_id), region: r.region, index: Number(r.idx),
-  address: r.address, public_key: r.public_key, app: r.app, created_at: r.created_at,
+  address: r.address, public_key: r.public_key, app: r.app, created_at: r.created_at, expires_at: r.expires_at ?? null,
 });
 
 /** The network a new peer joins: the one named, else its app's, else the org's default. */
@@ -75,12 +77,14 @@ export async function createPeer(tx: Tx, input: CreatePeerInput): Promise<{ peer
   const peer: Peer = {
     org: input.org, name: input.name, network_id: network.id, host_id: gateway.id, region: input.region, index,
     address: peerAddress(network.id, gateway.id, index), public_key: input.public_key, app: input.app ?? null, created_at: now(),
+    expires_at: input.expires_at ?? null,
   };
   // Status reports take no revision lock (see setPeerStatus), so one may land just after a peer
   // of this name was removed: a new peer never inherits it.
   await tx.run('DELETE FROM peer_status WHERE org = ? AND name = ?', [input.org, input.name]);
-  await tx.run(`INSERT INTO peers (${COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
+  await tx.run(`INSERT INTO peers (${COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
     peer.org, peer.name, peer.network_id, peer.host_id, peer.region, peer.index, peer.address, peer.public_key, peer.app, peer.created_at,
+    peer.expires_at ?? null,
   ]);
   return { peer, gateway };
 }
@@ -104,6 +108,19 @@ export async function removePeer(tx: Tx, org: string, name: string): Promise<Pee
   await tx.run('DELETE FROM peers WHERE org = ? AND name = ?', [org, name]);
   await tx.run('DELETE FROM peer_status WHERE org = ? AND name = ?', [org, name]);
   return peer;
+}
+
+/** Remove every peer whose expiry is at or before `at`; returns what was removed. */
+export async function removeExpiredPeers(tx: Tx, at: string): Promise<Peer[]> {
+  const gone = (await tx.all<PeerRow>(`SELECT ${COLS} FROM peers WHERE expires_at IS NOT NULL AND expires_at <= ? ORDER BY org, name`, [at])).map(toPeer);
+  for (const p of gone) await removePeer(tx, p.org, p.name);
+  return gone;
+}
+
+/** The soonest expiry of an ephemeral peer, or null when there is none. */
+export async function nextPeerExpiry(tx: Tx): Promise<string | null> {
+  const r = await tx.get<{ at: string | null }>('SELECT MIN(expires_at) AS at FROM peers WHERE expires_at IS NOT NULL');
+  return r?.at ?? null;
 }
 
 /**

@@ -56,8 +56,21 @@ export const MIGRATIONS: readonly Migration[] = [
     statements: [`ALTER TABLE machines ADD COLUMN attached_at TEXT`],
   },
   {
-    // Health checks, service ports, health and held leases on machines; the app-wide leases.
+    // Token lifecycle (an app a wireguard token is made for, expiry, last use) and ephemeral peers.
     version: 5,
+    statements: [
+      `ALTER TABLE tokens ADD COLUMN app TEXT`,
+      `ALTER TABLE tokens ADD COLUMN expires_at TEXT`,
+      `ALTER TABLE tokens ADD COLUMN last_used_at TEXT`,
+      `CREATE INDEX tokens_org ON tokens (org)`,
+      `CREATE INDEX tokens_revoked ON tokens (revoked_at)`,
+      `ALTER TABLE peers ADD COLUMN expires_at TEXT`,
+      `CREATE INDEX peers_expires ON peers (expires_at)`,
+    ],
+  },
+  {
+    // Health checks, service ports, health and held leases on machines; the app-wide leases.
+    version: 6,
     statements: [
       `ALTER TABLE machines ADD COLUMN checks TEXT NOT NULL DEFAULT '[]'`,
       `ALTER TABLE machines ADD COLUMN check_interval BIGINT NOT NULL DEFAULT 5`,

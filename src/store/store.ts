@@ -5,7 +5,7 @@
 // change ops a write publishes. It runs on any SqlBackend (SQLite embedded,
 // PostgreSQL for several coordinators).
 import { randomBytes } from 'node:crypto';
-import type { Scope, TokenInfo } from '../model/auth.js';
+import type { TokenInfo, TokenRecord } from '../model/auth.js';
 import {
   appUpserted, hostUpserted, machineUpserted, networkUpserted, orgUpserted, peerDeleted, peerUpserted,
 } from '../model/changes.js';
@@ -295,6 +295,19 @@ export class Store {
     return this.change(async (tx) => ({ value: await peers.removePeer(tx, org, name), ops: [peerDeleted(org, name)] }));
   }
 
+  /** Remove the ephemeral peers expired at `at`, in one revision (gateways drop them like any removal). */
+  removeExpiredPeers(at: string = now()): Promise<Peer[]> {
+    return this.change(async (tx) => {
+      const gone = await peers.removeExpiredPeers(tx, at);
+      return { value: gone, ops: gone.map((p) => peerDeleted(p.org, p.name)) };
+    });
+  }
+
+  /** The soonest expiry (ISO) of an ephemeral peer, or null. */
+  nextPeerExpiry(): Promise<string | null> {
+    return this.read(peers.nextPeerExpiry);
+  }
+
   /**
    * Gateway reports (not part of the feed: they change every few seconds), so
    * they take neither the global revision lock nor a revision.
@@ -309,7 +322,7 @@ export class Store {
 
   // ── tokens (not replicated) ──────────────────────────────────────────────
 
-  createToken(input: { scope: Scope; org?: string | null; host_id?: number | null }): Promise<{ id: string; token: string }> {
+  createToken(input: Parameters<typeof tokens.createToken>[1]): Promise<{ id: string; token: string }> {
     return this.backend.write(async (tx) => {
       const created = await tokens.createToken(tx, input);
       if (input.org) await enforceQuota(tx, this.quotas, 'tokens', input.org);
@@ -327,5 +340,22 @@ export class Store {
 
   hasAdminToken(): Promise<boolean> {
     return this.read(tokens.hasAdminToken);
+  }
+
+  listTokens(org?: string): Promise<TokenRecord[]> {
+    return this.read((tx) => tokens.listTokens(tx, org));
+  }
+
+  findToken(id: string): Promise<TokenRecord | null> {
+    return this.read((tx) => tokens.findToken(tx, id));
+  }
+
+  /** Last-used times (callers batch and throttle these). */
+  async touchTokens(ids: readonly string[], at: string = now()): Promise<void> {
+    if (ids.length > 0) await this.backend.write((tx) => tokens.touchTokens(tx, ids, at));
+  }
+
+  revokedTokensSince(since: string): Promise<{ id: string; revoked_at: string }[]> {
+    return this.read((tx) => tokens.revokedSince(tx, since));
   }
 }

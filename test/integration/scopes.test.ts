@@ -14,6 +14,8 @@ describe('scopes: each credential reaches what it is for and nothing further', f
   let h1 = 0, h2 = 0;
   let web: Machine, gx: Machine;
   let orgTokenId = '';
+  let globexTokenId = '';
+  let adminTokenId = '';
 
   before(async () => {
     c = await testCoordinator();
@@ -33,6 +35,8 @@ describe('scopes: each credential reaches what it is for and nothing further', f
     tok.wireguard = (await c.call('POST', '/v1/tokens', { scope: 'wireguard', org: 'acme' })).json.token;
     tok.reader = (await c.call('POST', '/v1/tokens', { scope: 'reader' })).json.token;
     tok.enroll = (await c.call('POST', '/v1/tokens', { scope: 'host-enroll' })).json.token;
+    globexTokenId = (await c.call('POST', '/v1/tokens', { scope: 'org', org: 'globex' })).json.id;
+    adminTokenId = (await c.call('GET', '/v1/tokens')).json.tokens.find((t: { scope: string }) => t.scope === 'admin').id;
   });
   after(async () => { await c.close(); });
 
@@ -56,7 +60,10 @@ describe('scopes: each credential reaches what it is for and nothing further', f
       ['POST', '/v1/tokens', { scope: 'admin' }, 403],
       ['POST', '/v1/tokens', { scope: 'reader' }, 403],
       ['POST', '/v1/tokens', { scope: 'org', org: 'globex' }, 403],
-      ['DELETE', `/v1/tokens/${orgTokenId}`, undefined, 403],
+      // Issue 11: an org token revokes its own org's tokens only; another org's, or an admin's, is not found (404).
+      ['DELETE', `/v1/tokens/${globexTokenId}`, undefined, 404],
+      ['DELETE', `/v1/tokens/${adminTokenId}`, undefined, 404],
+      ['GET', '/v1/tokens?org=globex', undefined, 403],
       ['GET', '/v1/watch', undefined, 403],
     ],
     wireguard: () => [
@@ -68,6 +75,9 @@ describe('scopes: each credential reaches what it is for and nothing further', f
       ['GET', `/v1/machines/${web.id}`, undefined, 403],
       ['POST', '/v1/machines', { app: 'web', region: 'iad' }, 403],
       ['POST', '/v1/tokens', { scope: 'wireguard', org: 'acme' }, 403],
+      ['GET', '/v1/tokens', undefined, 403],
+      ['DELETE', `/v1/tokens/${orgTokenId}`, undefined, 403],
+      ['POST', '/v1/orgs/acme/peers', { name: 'y', region: 'iad', public_key: generateKeyPair().publicKey, app: 'web' }, 403],
       ['GET', '/v1/watch', undefined, 403],
       ['GET', '/v1/ui/stream', undefined, 403],
     ],
@@ -79,6 +89,7 @@ describe('scopes: each credential reaches what it is for and nothing further', f
       ['POST', '/v1/orgs/acme/peers', { name: 'x', region: 'iad', public_key: generateKeyPair().publicKey }, 403],
       ['DELETE', '/v1/orgs/acme/peers/lap', undefined, 403],
       ['POST', '/v1/tokens', { scope: 'reader' }, 403],
+      ['GET', '/v1/tokens', undefined, 403],
       ['GET', '/v1/hosts', undefined, 403],
       ['POST', '/v1/hosts', newHost(), 403],
     ],

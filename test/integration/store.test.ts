@@ -219,8 +219,8 @@ for (const backend of BACKENDS) {
       const org = await store.createToken({ scope: 'org', org: 'acme' });
       const host = await store.createToken({ scope: 'host', host_id: 1 });
       assert.equal(await store.hasAdminToken(), true);
-      assert.deepEqual(await store.resolveToken(org.token), { id: org.id, scope: 'org', org: 'acme', host_id: null });
-      assert.deepEqual(await store.resolveToken(host.token), { id: host.id, scope: 'host', org: null, host_id: 1 });
+      assert.deepEqual(await store.resolveToken(org.token), { id: org.id, scope: 'org', org: 'acme', host_id: null, app: null, expires_at: null });
+      assert.deepEqual(await store.resolveToken(host.token), { id: host.id, scope: 'host', org: null, host_id: 1, app: null, expires_at: null });
       assert.equal(await store.resolveToken('sixpn_admin_nope'), null);
       await rejectsWith(store.createToken({ scope: 'org', org: 'nope' }), 'not_found');
       const rev = await store.rev();
@@ -228,6 +228,48 @@ for (const backend of BACKENDS) {
       assert.equal(await store.rev(), rev, 'tokens are not part of the feed');
       assert.equal(await store.resolveToken(admin.token), null);
       await rejectsWith(store.revokeToken(admin.id), 'not_found');
+    });
+
+    it('keeps a token\'s app, expiry and last use, lists unrevoked tokens by org and reports revocations', async () => {
+      const expires = new Date(Date.now() + 3_600_000).toISOString();
+      const ci = await store.createToken({ scope: 'wireguard', org: 'acme', app: 'web', expires_at: expires });
+      assert.deepEqual(await store.resolveToken(ci.token), { id: ci.id, scope: 'wireguard', org: 'acme', host_id: null, app: 'web', expires_at: expires });
+      const listed = (await store.listTokens('acme')).find((t) => t.id === ci.id)!;
+      assert.equal(listed.last_used_at, null);
+      assert.equal(listed.expires_at, expires);
+      assert.ok(!(await store.listTokens('acme')).some((t) => t.org !== 'acme'), 'only acme tokens');
+      assert.ok((await store.listTokens()).some((t) => t.scope === 'host'), 'admin view holds every token');
+      const at = new Date().toISOString();
+      const rev = await store.rev();
+      await store.touchTokens([ci.id], at);
+      assert.equal((await store.findToken(ci.id))!.last_used_at, at);
+      assert.equal(await store.rev(), rev, 'last use is not part of the feed');
+      const since = new Date(Date.now() - 1000).toISOString();
+      await store.revokeToken(ci.id);
+      assert.equal(await store.findToken(ci.id), null);
+      assert.ok(!(await store.listTokens('acme')).some((t) => t.id === ci.id), 'revoked tokens are not listed');
+      const revoked = await store.revokedTokensSince(since);
+      assert.ok(revoked.some((r) => r.id === ci.id));
+      for (const r of revoked) assert.equal(await store.findToken(r.id), null, 'only revoked tokens');
+    });
+
+    it('removes expired ephemeral peers in one revision and names the next expiry', async () => {
+      const past = new Date(Date.now() - 1000).toISOString();
+      const later = new Date(Date.now() + 3_600_000).toISOString();
+      await store.createPeer({ org: 'acme', name: 'eph1', region: 'iad', public_key: KEY_C, expires_at: past });
+      await store.createPeer({ org: 'acme', name: 'eph2', region: 'iad', public_key: 'e'.repeat(43) + '=', expires_at: later });
+      assert.equal((await store.getPeer('acme', 'eph2')).expires_at, later);
+      assert.equal(await store.nextPeerExpiry(), past);
+      const rev = await store.rev();
+      assert.deepEqual((await store.removeExpiredPeers()).map((p) => p.name), ['eph1']);
+      const recs = await store.changesSince(rev);
+      assert.equal(recs.length, 1);
+      assert.deepEqual(recs[0]!.ops, [{ entity: 'peer', op: 'delete', key: 'acme/eph1' }]);
+      assert.deepEqual(await store.removeExpiredPeers(), [], 'nothing more expired');
+      assert.equal(await store.rev(), rev + 1, 'an empty sweep writes no revision');
+      assert.equal(await store.nextPeerExpiry(), later);
+      await store.removePeer('acme', 'eph2');
+      assert.equal(await store.nextPeerExpiry(), null);
     });
 
     it('prunes old change records and reports the oldest resumable revision', async () => {

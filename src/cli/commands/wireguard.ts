@@ -7,7 +7,7 @@ import { peerAnswerProblem, renderPeerConfig } from '../../wg/quick.js';
 import { PEER_NAME_MAX } from '../../validate.js';
 import { bool, client, json, str } from '../ctx.js';
 import { CliError, UsageError } from '../errors.js';
-import { label } from '../flags.js';
+import { label, ttl } from '../flags.js';
 import { printJson, printRecord, printTable } from '../output.js';
 import type { Context } from '../spec.js';
 
@@ -52,7 +52,11 @@ export async function create(ctx: Context): Promise<number> {
   const name = peerName(nameArg!);
   const network = str(ctx.flags, 'network');
   const app = str(ctx.flags, 'app');
-  const body = { name, region, ...(network ? { network: label(network, 'network') } : {}), ...(app ? { app: label(app, 'app') } : {}) };
+  const ttlText = str(ctx.flags, 'ttl'); // an ephemeral peer: the coordinator removes it when it expires
+  const body = {
+    name, region, ...(network ? { network: label(network, 'network') } : {}), ...(app ? { app: label(app, 'app') } : {}),
+    ...(ttlText === undefined ? {} : { ttl_seconds: ttl(ttlText) }),
+  };
   const api = client(ctx);
   // The default directory is ours to make; a FILE the user named must be in a directory that exists.
   if (fileArg === undefined) mkdirSync(resolve('peers'), { recursive: true, mode: 0o700 });
@@ -80,7 +84,7 @@ export async function create(ctx: Context): Promise<number> {
   const qr = bool(ctx.flags, 'qr') ? await QRCode.toString(text, { type: 'terminal', small: true }) : null;
   if (json(ctx)) printJson({ ...created, file, ...(qr ? { qr } : {}) });
   else {
-    printRecord({ peer: name, address: created.peer.address, gateway: `${created.gateway.endpoint} (${created.gateway.region})`, dns: created.dns, ...(created.peer.app ? { app: created.peer.app } : {}), file });
+    printRecord({ peer: name, address: created.peer.address, gateway: `${created.gateway.endpoint} (${created.gateway.region})`, dns: created.dns, ...(created.peer.app ? { app: created.peer.app } : {}), ...(created.peer.expires_at ? { expires: created.peer.expires_at } : {}), file });
     process.stdout.write(`\nbring it up with: wg-quick up ${file}\n`);
     if (qr) process.stdout.write(qr);
   }

@@ -6,9 +6,10 @@ import { AppError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { Store } from '../../store/store.js';
 import { UI_STREAM_PATH } from '../../ui/protocol.js';
-import { bearer, requireScope } from '../auth.js';
+import { requireScope } from '../auth.js';
 import { ERRORS, op } from '../responses.js';
 import type { FeedHub } from '../feed-hub.js';
+import type { TokenStreams } from '../token-streams.js';
 import { UiStreams } from '../ui/stream.js';
 
 /** Built by `npm run build` (scripts/build-ui.mjs) into dist/ui, beside dist/src. */
@@ -39,7 +40,11 @@ function loadAssets(): Map<string, Buffer> {
   return out;
 }
 
-export interface UiRouteOptions { logger: Logger; heartbeatMs?: number; drainTimeoutMs?: number }
+export interface UiRouteOptions {
+  logger: Logger; heartbeatMs?: number; drainTimeoutMs?: number;
+  /** ends a stream when its token is revoked or expires */
+  tokenStreams?: TokenStreams;
+}
 
 export function uiRoutes(app: FastifyInstance, store: Store, hub: FeedHub, opts: UiRouteOptions): UiStreams {
   const assets = loadAssets();
@@ -79,7 +84,12 @@ export function uiRoutes(app: FastifyInstance, store: Store, hub: FeedHub, opts:
   }, async (req, reply) => {
     const token = requireScope(req, 'admin', 'reader', 'org');
     reply.hijack();
-    await streams.serve(reply.raw, token, bearer(req)!);
+    const tracked = opts.tokenStreams?.track(token);
+    try {
+      await streams.serve(reply.raw, token, tracked?.signal);
+    } finally {
+      tracked?.release();
+    }
   });
 
   app.addHook('preClose', async () => { await streams.close(); });

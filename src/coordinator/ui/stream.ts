@@ -7,6 +7,7 @@ import type { TokenInfo } from '../../model/auth.js';
 import type { Store } from '../../store/store.js';
 import type { PeerStatusMap, UiMessage } from '../../ui/protocol.js';
 import type { FeedHub } from '../feed-hub.js';
+import type { StreamEnd } from '../token-streams.js';
 import { ScopeView, type Visibility } from './scope.js';
 
 export interface UiStreamOptions {
@@ -14,8 +15,6 @@ export interface UiStreamOptions {
   heartbeatMs?: number;
   /** how often the gateways' peer reports are re-read */
   peerStatusMs?: number;
-  /** how often the token is checked again (a revoked token's stream ends) */
-  tokenCheckMs?: number;
   /** a reader whose socket does not drain within this is cut (the page reconnects) */
   drainTimeoutMs?: number;
 }
@@ -37,13 +36,11 @@ export class UiStreams {
   private closing = false;
   private readonly heartbeatMs: number;
   private readonly peerStatusMs: number;
-  private readonly tokenCheckMs: number;
   private readonly drainTimeoutMs: number;
 
   constructor(private readonly store: Store, private readonly hub: FeedHub, private readonly opts: UiStreamOptions) {
     this.heartbeatMs = opts.heartbeatMs ?? 10_000;
     this.peerStatusMs = opts.peerStatusMs ?? 2000;
-    this.tokenCheckMs = opts.tokenCheckMs ?? 5000;
     this.drainTimeoutMs = opts.drainTimeoutMs ?? 30_000;
   }
 
@@ -51,19 +48,25 @@ export class UiStreams {
     return this.open.size;
   }
 
-  /** Stream to `res` until the page goes away, the token stops resolving or the coordinator closes. */
-  async serve(res: ServerResponse, token: TokenInfo, secret: string): Promise<void> {
+  /**
+   * Stream to `res` until the page goes away, the coordinator closes or `end`
+   * aborts (the token was revoked or expired: its reason is the last line).
+   */
+  async serve(res: ServerResponse, token: TokenInfo, end?: AbortSignal): Promise<void> {
     let wakeup: (() => void) | null = null;
     const s: Stream = { res, closed: false, dirty: false, wake: () => { s.dirty = true; wakeup?.(); } };
     this.open.add(s);
     const onClose = (): void => { s.closed = true; s.wake(); };
     res.on('close', onClose);
     const off = this.hub.onAdvance(() => s.wake());
+    const onEnd = (): void => s.wake();
+    end?.addEventListener('abort', onEnd);
     const view = new ScopeView(visibilityOf(token));
     res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store', 'x-accel-buffering': 'no', connection: 'close' });
     res.flushHeaders();
     let last = 0;
     try {
+      if (end?.aborted) throw new Ended();
       await this.write(s, { type: 'hello', scope: token.scope, org: token.org });
       const snap = await this.store.snapshot();
       const state = view.snapshot(snap.state);
@@ -72,8 +75,7 @@ export class UiStreams {
       last = snap.rev;
       let lastWrite = Date.now();
       let nextPeers = Date.now() + this.peerStatusMs;
-      let nextToken = Date.now() + this.tokenCheckMs;
-      while (!s.closed && !this.closing) {
+      while (!s.closed && !this.closing && !end?.aborted) {
         s.dirty = false;
         const recs = await this.hub.changesAfter(last);
         for (const r of recs) {
@@ -84,13 +86,6 @@ export class UiStreams {
         }
         if (recs.length > 0) continue;
         const t = Date.now();
-        if (t >= nextToken) {
-          nextToken = t + this.tokenCheckMs;
-          if (!(await this.store.resolveToken(secret))) {
-            await this.write(s, { type: 'error', code: 'unauthorized', message: 'the token was revoked' });
-            break;
-          }
-        }
         if (t >= nextPeers) {
           nextPeers = t + this.peerStatusMs;
           const now = await this.peerStatus(view);
@@ -102,7 +97,7 @@ export class UiStreams {
           await this.write(s, { type: 'heartbeat', rev: last });
           lastWrite = Date.now();
         }
-        const wait = Math.max(1, Math.min(nextToken, nextPeers, lastWrite + this.heartbeatMs) - Date.now());
+        const wait = Math.max(1, Math.min(nextPeers, lastWrite + this.heartbeatMs) - Date.now());
         await new Promise<void>((resolve) => {
           if (s.dirty) { resolve(); return; }
           const timer = setTimeout(resolve, wait);
@@ -110,11 +105,16 @@ export class UiStreams {
         });
         wakeup = null;
       }
+      if (end?.aborted) throw new Ended();
       if (this.closing && !s.closed) await this.write(s, { type: 'bye', rev: last, reason: 'coordinator shutting down' });
     } catch (err) {
-      if (!s.closed) this.opts.logger.warn({ err: String(err), last }, 'dashboard stream cut');
+      if (err instanceof Ended) {
+        const why = end!.reason as StreamEnd;
+        await this.write(s, { type: 'error', code: why.code, message: why.message }).catch(() => undefined);
+      } else if (!s.closed) this.opts.logger.warn({ err: String(err), last }, 'dashboard stream cut');
     } finally {
       off();
+      end?.removeEventListener('abort', onEnd);
       this.open.delete(s);
       res.off('close', onClose);
       if (!res.destroyed) res.end();
@@ -152,6 +152,9 @@ export class UiStreams {
     for (const s of this.open) s.res.destroy();
   }
 }
+
+/** The token ended the stream (revoked or expired). */
+class Ended extends Error {}
 
 /** The entries of `now` that differ from `before` (a removed peer's entry is dropped by its delete op). */
 function changed(before: PeerStatusMap, now: PeerStatusMap): PeerStatusMap | null {
