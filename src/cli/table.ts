@@ -293,6 +293,15 @@ export const TABLE: CommandSpec = {
       ],
     },
     {
+      name: 'dig', group: MANAGE, summary: "look a name up in an org's .internal through the API (no tunnel needed)",
+      description: 'Answers as a machine of the org\'s network would get them, from the same lookup as the DNS servers; printed like dig\'s answer section. Exit 1 on REFUSED or SERVFAIL.',
+      client: true,
+      args: [{ name: 'NAME', help: 'e.g. web.internal, _apps.internal' }, { name: 'TYPE', help: 'AAAA (default), TXT, PTR, NS, SOA or A', optional: true, choices: ['AAAA', 'TXT', 'PTR', 'NS', 'SOA', 'A'] }],
+      flags: [org(), { name: 'network', value: 'NET', help: 'a network of the org', default: "the org's default" }],
+      examples: ['sixpn dig web.internal --org acme', 'sixpn dig _apps.internal TXT --org acme'],
+      run: async () => (await import('./commands/dig.js')).digCommand,
+    },
+    {
       name: 'install-units', group: OTHER, summary: 'install the systemd units and example configs, or check installed ones',
       description: 'Units go to PREFIX/etc/systemd/system with ExecStart pointing at this installation; example configs to PREFIX/etc/sixpn '
         + 'when absent (never overwritten). --check runs each unit\'s flags through the real parsers and names file:line of a bad setting.',

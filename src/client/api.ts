@@ -4,6 +4,7 @@ import { CoordinatorCertError, explainFetchError } from '../feed/fetch-error.js'
 import type { App, Host, Lease, Machine, Network, Org, Peer } from '../model/types.js';
 import { ApiError, UnreachableError } from './errors.js';
 import { userAgent } from '../version.js';
+import type { DigAnswer } from '../dns/dig.js';
 import type {
   AppCreate, HostEnroll, HostEnrolled, MachineCreate, MachineReport, OrgCreated, OrgDetail, PeerCreate, PeerCreated, PeerDetail,
   PeerListed, PeerStatus, TokenCreate, TokenCreated, TokenRecord,
@@ -113,6 +114,11 @@ export class CoordinatorApi {
 
   readLease(id: string, name: string): Promise<{ lease: Lease }> {
     return this.call('GET', `/v1/machines/${enc(id)}/leases/${enc(name)}`);
+  }
+
+  dig(org: string, q: { name: string; type: string; network?: string }): Promise<DigAnswer> {
+    const qs = new URLSearchParams({ name: q.name, type: q.type, ...(q.network ? { network: q.network } : {}) });
+    return this.call('GET', `/v1/orgs/${enc(org)}/dig?${qs.toString()}`);
   }
 
   // ── hosts ────────────────────────────────────────────────────────────────
