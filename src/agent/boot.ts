@@ -23,6 +23,7 @@ import { freshMemory, setupDevice, writeBootNft, type DeviceWant } from './apply
 import type { AgentConfig } from './config.js';
 import { computeDesired, type SelfConfig } from './desired.js';
 import { startDnsWorker, type DnsWorker } from './dns-worker.js';
+import { startHeartbeat } from './heartbeat.js';
 import { HookDriver } from './hook.js';
 import { HostWg, hostNft, hostRtnl } from './host-ports.js';
 import { followEndpoint, resolveIdentity } from './identity.js';
@@ -153,6 +154,7 @@ export class AgentRuntime {
       onResync: (err) => { this.log.warn({ err: err.message }, 'netlink link watch failed; subscribed again, resyncing'); reconciler.repairSoon(); },
     });
     followEndpoint({ state: this.state, api, hostId: identity.hostId, endpoint: c.endpoint, log: this.log, timers: this.timers });
+    startHeartbeat({ api, hostId: identity.hostId, log: partLogger(this.log, 'heartbeat'), timers: this.timers, everyMs: c.heartbeatMs });
     this.timers.every(c.healthMs ?? 5_000, () => machines.checkHealth());
     // the machines' own checks (--check): their outcome decides whether DNS lists them
     this.checks = new HealthChecks({

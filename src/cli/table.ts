@@ -59,6 +59,7 @@ export const TABLE: CommandSpec = {
         { name: 'endpoint', value: 'HOST:PORT', help: "this machine's WireGuard endpoint", default: 'the first non-loopback IPv4, port 51820' },
         { name: 'no-agent', help: 'no data plane (no WireGuard, namespaces or nftables)' },
         ...QUOTA_FLAGS,
+        { name: 'host-timeout', value: 'DURATION', help: 'a host silent this long is unreachable: no new machines or developer peers (20s..24h)', default: '60s' },
         logLevel, logFormat,
       ],
       examples: ['sixpn up', 'sudo sixpn up --region ams --endpoint 203.0.113.7:51820'],
@@ -81,6 +82,7 @@ export const TABLE: CommandSpec = {
         { name: 'tls-key', value: 'F', help: 'the private key of --tls-cert', complete: 'file' },
         { name: 'force', help: 'backup: replace FILE if it exists' },
         ...QUOTA_FLAGS,
+        { name: 'host-timeout', value: 'DURATION', help: 'a host silent this long is unreachable: no new machines or developer peers (20s..24h)', default: '60s' },
         logLevel, logFormat,
       ],
       examples: [
@@ -196,7 +198,7 @@ export const TABLE: CommandSpec = {
     {
       name: 'hosts', group: MANAGE, summary: 'the servers that run agents',
       commands: [
-        { name: 'list', summary: 'list hosts', client: true, run: lazy(hosts, (m) => m.list) },
+        { name: 'list', summary: 'list hosts (status unreachable: silent past the coordinator\'s --host-timeout)', client: true, run: lazy(hosts, (m) => m.list) },
         { name: 'show', summary: 'show a host', client: true, args: [{ name: 'ID', help: 'the host id (sixpn hosts list)' }], run: lazy(hosts, (m) => m.show) },
         {
           name: 'enroll', summary: 'enroll a host by hand (agents enroll themselves with --enroll-token)', client: true,
@@ -207,6 +209,12 @@ export const TABLE: CommandSpec = {
             { name: 'gateway', help: 'accept developer peers' },
           ],
           run: lazy(hosts, (m) => m.enroll),
+        },
+        {
+          name: 'remove', summary: 'remove a host: the others drop it as a peer, its credential is refused, its machines become lost', client: true,
+          args: [{ name: 'ID', help: 'the host id' }],
+          flags: [{ name: 'force', help: 'also remove the developer peers a gateway still carries (they are listed)' }],
+          run: lazy(hosts, (m) => m.remove),
         },
       ],
     },
@@ -300,6 +308,14 @@ export const TABLE: CommandSpec = {
       flags: [org(), { name: 'network', value: 'NET', help: 'a network of the org', default: "the org's default" }],
       examples: ['sixpn dig web.internal --org acme', 'sixpn dig _apps.internal TXT --org acme'],
       run: async () => (await import('./commands/dig.js')).digCommand,
+    },
+    {
+      name: 'doctor', group: OTHER, summary: 'check this host or laptop for what sixpn needs; each check ok, warn or fail with a fix',
+      description: 'wg, wireguard-go, nft, ip and resolvconf on PATH; kernel WireGuard or TUN; the coordinator (TLS, token); '
+        + "the local agent's DNS answering _apps.internal; the ::3 redirect in nftables. Exit 1 when a check fails.",
+      client: true,
+      flags: [{ name: 'dns-port', value: 'P', help: "the local agent's DNS port", default: '5354' }],
+      run: async () => (await import('./commands/doctor.js')).doctorCommand,
     },
     {
       name: 'install-units', group: OTHER, summary: 'install the systemd units and example configs, or check installed ones',

@@ -69,8 +69,19 @@ export const MIGRATIONS: readonly Migration[] = [
     ],
   },
   {
-    // Health checks, service ports, health and held leases on machines; the app-wide leases.
+    // Hosts lifecycle: the id of a host's current credential, when it was last
+    // heard from (epoch ms; heartbeats), and removal (the row stays: lost machines name it).
     version: 6,
+    statements: [
+      `ALTER TABLE hosts ADD COLUMN credential_id TEXT`,
+      `ALTER TABLE hosts ADD COLUMN last_seen_ms BIGINT`,
+      `ALTER TABLE hosts ADD COLUMN removed_at TEXT`,
+      `UPDATE hosts SET credential_id = (SELECT t.id FROM tokens t WHERE t.scope = 'host' AND t.host_id = hosts.id AND t.revoked_at IS NULL ORDER BY t.created_at DESC LIMIT 1)`,
+    ],
+  },
+  {
+    // Health checks, service ports, health and held leases on machines; the app-wide leases.
+    version: 7,
     statements: [
       `ALTER TABLE machines ADD COLUMN checks TEXT NOT NULL DEFAULT '[]'`,
       `ALTER TABLE machines ADD COLUMN check_interval BIGINT NOT NULL DEFAULT 5`,
