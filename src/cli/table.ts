@@ -310,6 +310,10 @@ export const TABLE: CommandSpec = {
       run: async () => (await import('./commands/dig.js')).digCommand,
     },
     {
+      name: 'status', group: OTHER, summary: 'the coordinator (URL, version, store, revision, feed lag) and every host, problems first',
+      client: true, flags: [], run: async () => (await import('./commands/status.js')).statusCommand,
+    },
+    {
       name: 'doctor', group: OTHER, summary: 'check this host or laptop for what sixpn needs; each check ok, warn or fail with a fix',
       description: 'wg, wireguard-go, nft, ip and resolvconf on PATH; kernel WireGuard or TUN; the coordinator (TLS, token); '
         + "the local agent's DNS answering _apps.internal; the ::3 redirect in nftables. Exit 1 when a check fails.",
