@@ -23,6 +23,8 @@ export interface SimHostOptions {
   /** commit time (ms since the epoch) of each change record, shared by the hosts of a worker */
   commits: Map<number, number>;
   hist: LatencyHist;
+  /** the reconciler's periodic forced pass; 0: none */
+  resyncMs: number;
   /** commit to the replica applying the change (before the DNS index and the pass) */
   feedHist: LatencyHist;
 }
@@ -56,7 +58,7 @@ export class SimHost {
       dnsPort: 5353, machineApiPort: 0, outsideFilter: true, openPorts: [],
     });
     const memory = freshMemory();
-    this.reconciler = new Reconciler({ replica: this.replica, planner, ports: this.host, device: this.device, memory, status, log: silentLogger });
+    this.reconciler = new Reconciler({ replica: this.replica, planner, ports: this.host, device: this.device, memory, status, log: silentLogger, timing: { resyncMs: o.resyncMs } });
     status.onPass((s) => this.passed(s.rev));
     this.memory = memory;
   }

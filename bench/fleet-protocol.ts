@@ -12,6 +12,8 @@ export interface WorkerSetup {
   hosts: SimHostSetup[];
   /** pause between two hosts' first connections */
   staggerMs: number;
+  /** each reconciler's periodic forced pass (0: none) */
+  resyncMs: number;
 }
 
 export type ToWorker =

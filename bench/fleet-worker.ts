@@ -10,7 +10,7 @@ const setup = workerData as WorkerSetup;
 const commits = new Map<number, number>();
 const hist = newHist();
 const feedHist = newHist();
-const hosts = setup.hosts.map((h) => new SimHost({ url: setup.url, hostId: h.hostId, token: h.token, privateKey: h.privateKey, commits, hist, feedHist }));
+const hosts = setup.hosts.map((h) => new SimHost({ url: setup.url, hostId: h.hostId, token: h.token, privateKey: h.privateKey, commits, hist, feedHist, resyncMs: setup.resyncMs }));
 const port = parentPort!;
 const send = (m: ToMain): void => port.postMessage(m);
 

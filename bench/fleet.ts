@@ -32,6 +32,9 @@ const SECONDS = env('FLEET_SECONDS', 30);
 const MACHINES = env('FLEET_MACHINES', 1000);
 const ORGS = Math.max(1, env('FLEET_ORGS', 100));
 const WORKERS = Math.max(1, Math.min(REPLICAS, env('FLEET_WORKERS', 2)));
+// A real agent forces a pass every 10 s; a thousand of them sharing two cores would spend
+// them on that alone, so it is off unless asked for (it is not on the path of a change).
+const RESYNC_MS = env('FLEET_RESYNC_MS', 0);
 const STORE = process.env.FLEET_STORE ?? 'sqlite';
 if (STORE !== 'sqlite' && STORE !== 'pg') { console.error('FLEET_STORE must be sqlite or pg'); process.exit(2); }
 
@@ -87,6 +90,8 @@ async function main(): Promise<void> {
   let pg: PgCluster | null = null;
   let coord: BenchCoordinator | null = null;
   let fleet: Fleet | null = null;
+  const cleanup = (): void => { coord?.stop(); pg?.stop(); rmSync(dir, { recursive: true, force: true }); };
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => { cleanup(); process.exit(130); });
   try {
     const target = STORE === 'pg' ? { dbUrl: await (pg = await startPg()).createDb('fleet') } : { dataDir: dir };
     let t = performance.now();
@@ -101,7 +106,7 @@ async function main(): Promise<void> {
     const setups: WorkerSetup[] = [];
     for (let i = 0; i < WORKERS; i++) {
       const hosts = seed.hosts.slice(i * per, (i + 1) * per);
-      if (hosts.length) setups.push({ url: coord.url, hosts, staggerMs: Math.max(1, Math.min(20, Math.floor(20_000 / REPLICAS))) });
+      if (hosts.length) setups.push({ url: coord.url, hosts, staggerMs: Math.max(1, Math.min(20, Math.floor(20_000 / REPLICAS))), resyncMs: RESYNC_MS });
     }
     t = performance.now();
     fleet = new Fleet(setups);
@@ -114,17 +119,21 @@ async function main(): Promise<void> {
 
     const rssIdle = coord.rssMiB();
     const cpu0 = coord.cpuSeconds();
+    const fleetCpu0 = process.cpuUsage(); // this process: every worker thread, and the load generator
     t = performance.now();
     const load = await runLoad(coord.url, seed, { rate: RATE, seconds: SECONDS });
     const loadS = (performance.now() - t) / 1000;
     const loadSentS = load.sentS;
-    const coordCpu = (coord.cpuSeconds() - cpu0) / loadS;
+    const coordCpuS = coord.cpuSeconds() - cpu0;
+    const coordCpu = coordCpuS / loadS;
     const rssLoad = coord.rssMiB();
     // The feed reads commits right after they happen; wait until the revision stops moving.
     let revEnd = await coord.revision();
     for (let again = -1; again !== revEnd;) { again = revEnd; await new Promise((r) => setTimeout(r, 200)); revEnd = await coord.revision(); }
     const results = await fleet.ask({ type: 'collect', rev: revEnd, timeoutMs: 120_000 });
     const convergedS = (performance.now() - t) / 1000;
+    const fleetCpu = process.cpuUsage(fleetCpu0);
+    const fleetCpuS = (fleetCpu.user + fleetCpu.system) / 1e6;
     const hist = newHist();
     const feedHist = newHist();
     let late = 0;
@@ -144,7 +153,8 @@ async function main(): Promise<void> {
     // The same, up to the replica applying the change (before its DNS index and reconcile pass).
     log(`commit to replica applied: p50 ${quantile(feedHist, 0.5)} ms, p99 ${quantile(feedHist, 0.99)} ms, max ${Math.round(feedHist.max)} ms; load sent in ${loadSentS.toFixed(1)} s, answered in ${loadS.toFixed(1)} s`);
     console.table([{
-      coordinator_cpu_cores: +coordCpu.toFixed(2), coordinator_rss_idle_mib: Math.round(rssIdle), coordinator_rss_load_mib: Math.round(rssLoad),
+      coordinator_cpu_cores: +coordCpu.toFixed(2), coordinator_cpu_ms_per_change: +((coordCpuS * 1000) / Math.max(1, changes)).toFixed(2),
+      replicas_cpu_s: +fleetCpuS.toFixed(1), cpu_us_per_replica_change: Math.round((fleetCpuS * 1e6) / Math.max(1, changes * REPLICAS)), coordinator_rss_idle_mib: Math.round(rssIdle), coordinator_rss_load_mib: Math.round(rssLoad),
       coordinator_rss_after_snapshot_mib: Math.round(rssSnap), coordinator_rss_peak_mib: Math.round(coord.peakRssMiB),
       replica_rss_mib: +replicaMiB.toFixed(2), replica_rss_after_load_mib: +(mib(rssAfter - rssBefore) / REPLICAS).toFixed(2),
       replica_heap_mib: +(mib(heap) / REPLICAS).toFixed(2), fresh_snapshot_s: +snapshotS.toFixed(2),
@@ -154,9 +164,7 @@ async function main(): Promise<void> {
     log(`fleet: replicas=${REPLICAS} rate=${RATE} changes=${changes} p50_ms=${p50} p99_ms=${p99} max_ms=${Math.round(max)} coordinator_rss_mb=${Math.round(coord.peakRssMiB)} replica_rss_mb=${replicaMiB.toFixed(2)} snapshot_s=${snapshotS.toFixed(2)}`);
   } finally {
     await fleet?.stop().catch(() => undefined);
-    coord?.stop();
-    pg?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    cleanup();
   }
 }
 

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Install the Debian packages sixpn and its tests need, when any is missing (root only).
+# Install the Debian packages sixpn needs at run time, when any is missing (root only);
+# with --test also the test tools (scripts/debian-test-packages.txt).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mapfile -t PKGS < <(grep -v '^\s*#' scripts/debian-packages.txt | grep -v '^\s*$')
+lists=(scripts/debian-packages.txt)
+[ "${1:-}" = --test ] && lists+=(scripts/debian-test-packages.txt)
+mapfile -t PKGS < <(cat "${lists[@]}" | grep -v '^\s*#' | grep -v '^\s*$')
 need=()
 for p in "${PKGS[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p"); done
 [ ${#need[@]} -eq 0 ] && exit 0

@@ -2,6 +2,7 @@
 // coordinator's fastify schemas are built from it), a test (the machine API
 // and the CLI call it) and a hint for error messages. Change a rule here and
 // every door changes with it.
+import { isIPv4, isIPv6 } from 'node:net';
 
 /** The JSON-schema shape of a string rule (what fastify's ajv checks). */
 export interface StringSchema {
@@ -75,7 +76,12 @@ export function parseEndpoint(s: string): { host: string; port: number } | null 
   const port = Number(m[3]);
   if (port < 1 || port > 65535) return null;
   const host = m[1] ?? m[2]!;
-  if (m[2] && (host.startsWith('.') || host.endsWith('-') || host.includes('..'))) return null;
+  if (m[1] !== undefined && !isIPv6(host)) return null;
+  // A DNS name (the agent resolves it): labels of 1-63 chars, no leading or trailing '-'.
+  if (m[2] !== undefined && host.length > 253) return null;
+  if (m[2] !== undefined && !host.replace(/\.$/, '').split('.').every((l) => /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(l))) return null;
+  // All digits and dots is meant as IPv4: it must be one (no "999.1.1.1" sent to the resolver).
+  if (m[2] !== undefined && /^[0-9.]+$/.test(host) && !isIPv4(host)) return null;
   return { host, port };
 }
 

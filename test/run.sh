@@ -3,7 +3,7 @@
 # As root on Debian 12 it first installs any missing system packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-packages.sh
+bash scripts/install-packages.sh --test
 [ -d node_modules ] || npm ci --no-audit --no-fund
 npm run lint --silent
 npm run build --silent

@@ -2,6 +2,7 @@
 // WireGuard device with peers, a link with addresses and routes, an nft
 // table, machines. For unit tests of apply and the loop, without root.
 import type { MachinesPort, NftPort, Ports, RtnlPort, WgPort } from '../src/agent/ports.js';
+import type { ResolverPort } from '../src/agent/resolver.js';
 import type { Attachment } from '../src/agent/types.js';
 import { canonicalCidr } from '../src/netlink/ip.js';
 import type { NftSpec } from '../src/nft/render.js';
@@ -26,6 +27,10 @@ export class FakeHost implements Ports {
   readonly faults = new Map<FaultPoint, { times: number; message: string }>();
   /** a call to machines.reconcile waits for this, when set */
   gate: Promise<void> | null = null;
+  /** `wg set` refuses any call that touches one of these peers (as it does an endpoint it cannot resolve) */
+  readonly refused = new Set<string>();
+  /** names to addresses (absent: endpoints go to `wg` as they are) */
+  resolver?: ResolverPort;
 
   private fault(p: FaultPoint): void {
     const f = this.faults.get(p);
@@ -74,6 +79,8 @@ export class FakeHost implements Ports {
       this.calls.push(`wg.applyPeers add=${n('add')} update=${n('update')} remove=${n('remove')}`);
       this.fault('wg.applyPeers');
       if (!this.device) throw new Error('no device');
+      const bad = changes.find((c) => this.refused.has(c.kind === 'add' ? c.peer.publicKey : c.publicKey));
+      if (bad) throw new Error(`wg set: peer ${bad.kind === 'add' ? bad.peer.publicKey : bad.publicKey} refused`);
       const peers = this.device.peers;
       for (const c of changes) {
         if (c.kind === 'remove') peers.delete(c.publicKey);
@@ -121,7 +128,7 @@ export class FakeHost implements Ports {
       this.calls.push(`rtnl.replaceRoute ${dst}`);
       if (!this.routes.includes(dst)) this.routes.push(dst);
     },
-    enableForwarding: async () => { this.calls.push('rtnl.enableForwarding'); },
+    enableForwarding: async (iface) => { this.calls.push(`rtnl.enableForwarding ${iface}`); },
   };
 
   readonly nft: NftPort = {

@@ -3,10 +3,12 @@
 // Each step is planned from what the port reports (src/agent/plan.ts); a
 // failing step is reported and the others still run. Returns what it did.
 import type { Logger } from '../log.js';
+import type { PeerChange } from '../wg/diff.js';
 import type { WgDump } from '../wg/dump.js';
 import type { DesiredHost } from './desired.js';
 import { planDevice, planKick, planLinkSettings, planMissing, planNft, planPeers } from './plan.js';
 import type { Ports } from './ports.js';
+import { resolvePeers, type PeerFailure } from './resolver.js';
 
 export type StepName = 'nft' | 'wireguard' | 'routes' | 'machines';
 
@@ -43,6 +45,8 @@ export interface ApplyReport {
   /** the device as read this pass (null: not read) */
   dump: WgDump | null;
   failed: { step: StepName; error: string }[];
+  /** peers not applied as wanted this pass (each alone: the others were applied) */
+  peerFailures: PeerFailure[];
 }
 
 export interface ApplyOptions {
@@ -56,7 +60,7 @@ export interface ApplyOptions {
 }
 
 export async function apply(desired: DesiredHost, ports: Ports, o: ApplyOptions): Promise<ApplyReport> {
-  const report: ApplyReport = { nftWritten: false, peers: { added: [], removed: [], changed: [] }, kicked: 0, deviceRecreated: false, dump: null, failed: [] };
+  const report: ApplyReport = { nftWritten: false, peers: { added: [], removed: [], changed: [] }, kicked: 0, deviceRecreated: false, dump: null, failed: [], peerFailures: [] };
   const step = async (name: StepName, f: () => Promise<unknown>): Promise<void> => {
     try { await f(); } catch (err) {
       const error = (err as Error).message ?? String(err);
@@ -71,6 +75,8 @@ export async function apply(desired: DesiredHost, ports: Ports, o: ApplyOptions)
   if (o.force || peersKey !== o.memory.peersKey) {
     await step('wireguard', async () => {
       await syncPeers(desired, ports, o, report);
+      // Not remembered as converged: the next pass diffs (and retries the failed peers) again.
+      if (report.peerFailures.length) throw new Error(`${report.peerFailures.length} peer(s) not applied: ${report.peerFailures.map((f) => f.error).join('; ')}`.slice(0, 1000));
       o.memory.peersKey = peersKey;
     });
   }
@@ -89,12 +95,29 @@ export async function writeNft(desired: DesiredHost, ports: Ports, memory: Apply
   return true;
 }
 
+/**
+ * Boot's first rules, before any long-lived connection. A restart over a
+ * converged host rewrites nothing (the table written last time, `lastText`,
+ * is trusted while it is there). With no desired state at all (none saved,
+ * or corrupt, and the coordinator not answered yet) a live table is kept as
+ * it is: the empty state is never applied over the live one.
+ */
+export async function writeBootNft(first: DesiredHost, known: boolean, ports: Ports, memory: ApplyMemory, lastText: string | null, log: Logger): Promise<boolean> {
+  const live = await ports.nft.exists(first.nft.table);
+  if (live && !known) {
+    log.warn({ table: first.nft.table }, 'no desired state yet: keeping the live nftables table');
+    return false;
+  }
+  if (live) memory.nftText = lastText;
+  return writeNft(first, ports, memory, log);
+}
+
 /** Device, key, port, link state; adopts an existing device untouched. */
 export async function setupDevice(ports: Ports, want: DeviceWant, memory: ApplyMemory): Promise<void> {
   const { created } = await ports.wg.ensure(want.iface);
   if (created) memory.kickPending = true;
   await syncDevice(ports, want);
-  await ports.rtnl.enableForwarding();
+  await ports.rtnl.enableForwarding(want.iface);
 }
 
 async function syncDevice(ports: Ports, want: DeviceWant): Promise<void> {
@@ -121,16 +144,53 @@ async function syncPeers(desired: DesiredHost, ports: Ports, o: ApplyOptions, re
     await syncDevice(ports, o.device);
   }
   report.dump = dump;
-  const plan = planPeers(desired.peers, dump.peers, o.nowS ?? Math.floor(Date.now() / 1000));
-  if (plan.changes.length) await ports.wg.applyPeers(iface, plan.changes);
-  report.peers = { added: plan.added, removed: plan.removed, changed: plan.changed };
+  const resolved = ports.resolver ? await resolvePeers(desired.peers, ports.resolver) : { peers: desired.peers, failures: [] };
+  const plan = planPeers(resolved.peers, dump.peers, o.nowS ?? Math.floor(Date.now() / 1000));
+  const failures = [...resolved.failures, ...(plan.changes.length ? await applyEach(ports, iface, plan.changes, o) : [])];
+  const bad = new Set(failures.map((f) => f.publicKey));
+  const ok = (keys: string[]): string[] => keys.filter((k) => !bad.has(k));
+  report.peers = { added: ok(plan.added), removed: ok(plan.removed), changed: ok(plan.changed) };
+  report.peerFailures = failures;
+  for (const f of failures) {
+    const owner = desired.owners.get(f.publicKey);
+    const peer = !owner ? 'unknown' : owner.kind === 'host' ? `host ${owner.region}/${owner.hostId}` : `peer ${owner.org}/${owner.name}`;
+    o.log.error({ peer, publicKey: f.publicKey, err: f.error }, 'WireGuard peer not applied; the others were');
+  }
   if (!o.memory.kickPending) return;
   o.memory.kickPending = false;
   const kick = planKick(desired.peers);
   if (!kick.length) return;
-  await ports.wg.applyPeers(iface, kick);
+  // Best effort, each peer alone if need be: a peer that fails here was reported above.
+  await applyEach(ports, iface, kick, o);
   report.kicked = kick.length;
   o.log.info({ peers: kick.length }, 'new WireGuard device: handshakes started');
+}
+
+const changeKey = (c: PeerChange): string => (c.kind === 'add' ? c.peer.publicKey : c.publicKey);
+
+/**
+ * One `wg set` for all the changes; when it fails, each change alone, so a
+ * peer `wg` refuses fails by itself and never blocks the others. A timeout is
+ * not a bad peer (the device is stuck): that fails the step as a whole.
+ */
+async function applyEach(ports: Ports, iface: string, changes: readonly PeerChange[], o: ApplyOptions): Promise<PeerFailure[]> {
+  const message = (err: unknown): string => ((err as Error).message ?? String(err)).slice(0, 500);
+  try {
+    await ports.wg.applyPeers(iface, changes);
+    return [];
+  } catch (err) {
+    if ((err as { timedOut?: boolean }).timedOut) throw err;
+    if (changes.length === 1) return [{ publicKey: changeKey(changes[0]!), error: message(err) }];
+    o.log.warn({ changes: changes.length, err: message(err) }, 'wg set failed; applying each peer alone');
+  }
+  const failures: PeerFailure[] = [];
+  for (const c of changes) {
+    try { await ports.wg.applyPeers(iface, [c]); } catch (err) {
+      if ((err as { timedOut?: boolean }).timedOut) throw err;
+      failures.push({ publicKey: changeKey(c), error: message(err) });
+    }
+  }
+  return failures;
 }
 
 async function syncLinkState(desired: DesiredHost, ports: Ports, want: DeviceWant): Promise<void> {

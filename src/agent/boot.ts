@@ -14,12 +14,12 @@ import { createRegistry, serveMetrics, type MetricsServer } from '../metrics/ind
 import { Rtnl } from '../netlink/rtnl.js';
 import { LinkWatch } from '../netlink/watch.js';
 import { NetnsDriver } from '../netns/driver.js';
-import { deleteTable, listTable } from '../nft/apply.js';
+import { deleteTable } from '../nft/apply.js';
 import { tableName } from '../nft/render.js';
 import { WgTool } from '../wg/cli.js';
 import { removeDevice } from '../wg/device.js';
 import { CoordinatorApi } from '../client/api.js';
-import { freshMemory, setupDevice, writeNft, type DeviceWant } from './apply.js';
+import { freshMemory, setupDevice, writeBootNft, type DeviceWant } from './apply.js';
 import type { AgentConfig } from './config.js';
 import { computeDesired, type SelfConfig } from './desired.js';
 import { startDnsWorker, type DnsWorker } from './dns-worker.js';
@@ -32,6 +32,7 @@ import { reportPeerStatus } from './peer-status.js';
 import { Planner } from './plan.js';
 import type { Ports } from './ports.js';
 import { Reconciler } from './reconciler.js';
+import { EndpointResolver } from './resolver.js';
 import { StatusReporter } from './reporter.js';
 import { ReplicaSaver } from './saver.js';
 import { StateDir, type Identity } from './statedir.js';
@@ -43,7 +44,8 @@ import { userAgent } from '../version.js';
 /** A running agent's parts; `stop` takes down whatever `boot` got to. */
 export class AgentRuntime {
   readonly replica = new Replica();
-  readonly rtnl = new Rtnl();
+  // A socket error may have lost a reply (that request fails on its own): resync soon.
+  readonly rtnl = new Rtnl((err) => { this.log.warn({ err: err.message }, 'netlink socket error; resyncing'); this.reconciler?.repairSoon(); });
   readonly state: StateDir;
   readonly status = new StatusBoard();
   readonly wg: HostWg;
@@ -83,10 +85,12 @@ export class AgentRuntime {
     };
     this.log.info({ hostId: identity.hostId, publicKey: identity.publicKey, iface: c.iface }, 'agent starting');
 
-    const saved = this.state.loadDesired();
+    const saved = this.state.loadDesired((msg, o) => this.log.error(o, msg));
     if (saved) {
       this.replica.applySnapshot(saved.rev, saved.state);
-      this.log.info({ rev: saved.rev }, 'loaded last desired state from disk');
+      this.log.info({ rev: saved.rev, file: saved.from }, 'loaded last desired state from disk');
+    } else {
+      this.log.warn('no saved desired state: the live host is left as it is until the coordinator answers');
     }
     this.reporter = new StatusReporter(api, partLogger(this.log, 'reporter'));
     const driver: AttachmentDriver = c.driver === 'hook'
@@ -94,7 +98,7 @@ export class AgentRuntime {
       : new NetnsDriver(this.rtnl, partLogger(this.log, 'netns'));
     const machines = (this.machines = new MachineManager({ driver, state: this.state, reporter: this.reporter, log: partLogger(this.log, 'machines'), commands: c.commands, sandboxHide: c.sandboxHide }));
     this.status.bind({ attached: () => machines.attached().length });
-    const ports: Ports = { wg: this.wg, rtnl: hostRtnl(this.rtnl), nft: hostNft(this.state), machines };
+    const ports: Ports = { wg: this.wg, rtnl: hostRtnl(this.rtnl, this.log), nft: hostNft(this.state), machines, resolver: new EndpointResolver() };
     const device: DeviceWant = { iface: c.iface, privateKey: identity.privateKey, listenPort: c.listenPort, mtu: c.mtu };
     const memory = freshMemory();
     await setupDevice(ports, device, memory);
@@ -102,10 +106,7 @@ export class AgentRuntime {
     // saw start, and the outside filter drops packets of unknown flows (the
     // feed stream would otherwise be cut by our own first table).
     const first = computeDesired(this.replica.ready ? this.replica.toState() : { hosts: [], machines: [], peers: [] }, self);
-    // A restart over a converged host rewrites nothing: trust the table we
-    // wrote last time if it is still there.
-    if ((await listTable(first.nft.table)) !== null) memory.nftText = this.state.loadText('nft.applied');
-    await writeNft(first, ports, memory, this.log);
+    await writeBootNft(first, this.replica.ready, ports, memory, this.state.loadText('nft.applied'), this.log);
 
     if (c.dnsPort !== null) {
       this.dns = await startDnsWorker({
@@ -145,6 +146,9 @@ export class AgentRuntime {
 
     this.links = new LinkWatch((name) => {
       if (name === c.iface || name.startsWith('sx')) reconciler.repairSoon();
+    }, {
+      // Link events may have been lost: subscribed again; re-read everything now.
+      onResync: (err) => { this.log.warn({ err: err.message }, 'netlink link watch failed; subscribed again, resyncing'); reconciler.repairSoon(); },
     });
     followEndpoint({ state: this.state, api, hostId: identity.hostId, endpoint: c.endpoint, log: this.log, timers: this.timers });
     this.timers.every(c.healthMs ?? 5_000, () => machines.checkHealth());

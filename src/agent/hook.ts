@@ -7,6 +7,7 @@
 // exit 0 = done/healthy; anything else = failed, stderr's last line the reason.
 import { execa } from 'execa';
 import type { Logger } from '../log.js';
+import { enableInterfaceForwarding } from '../netlink/forwarding.js';
 import type { Rtnl } from '../netlink/rtnl.js';
 import type { Attachment, AttachmentDriver, HealthProblem } from './types.js';
 import { machineEnv } from './types.js';
@@ -35,6 +36,9 @@ export class HookDriver implements AttachmentDriver {
     if (!link) throw new Error(`hook attach did not create interface ${a.hostIface}`);
     await this.rtnl.addAddress(link.index, `${a.gateway}/${a.subnet.split('/')[1]}`, { nodad: true });
     await this.rtnl.setLink(link.index, { up: true });
+    // The guest's traffic is forwarded into the tunnel: on for this interface, never `all`.
+    const noForwarding = enableInterfaceForwarding(a.hostIface);
+    if (noForwarding) this.log.error({ iface: a.hostIface, reason: noForwarding }, 'IPv6 forwarding not enabled');
     this.log.debug({ machine: a.machineId, iface: a.hostIface }, 'hook attached');
   }
 

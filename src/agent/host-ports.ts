@@ -1,8 +1,8 @@
 // The real ports of src/agent/ports.ts: `wg` and the device (kernel
 // WireGuard or wireguard-go), rtnetlink, `nft`. The machines port is the
 // MachineManager itself.
-import { writeFileSync } from 'node:fs';
 import type { Logger } from '../log.js';
+import { enableInterfaceForwarding } from '../netlink/forwarding.js';
 import type { Rtnl } from '../netlink/rtnl.js';
 import { applyTable, listTable } from '../nft/apply.js';
 import type { NftSpec } from '../nft/render.js';
@@ -40,7 +40,8 @@ export class HostWg implements WgPort {
   }
 }
 
-export function hostRtnl(rtnl: Rtnl): RtnlPort {
+export function hostRtnl(rtnl: Rtnl, log: Logger): RtnlPort {
+  let warned = false;
   return {
     link: (name) => rtnl.link(name),
     setLink: (index, opts) => rtnl.setLink(index, opts),
@@ -48,8 +49,11 @@ export function hostRtnl(rtnl: Rtnl): RtnlPort {
     addAddress: (index, cidr, opts) => rtnl.addAddress(index, cidr, opts),
     routes: (family) => rtnl.routes(family),
     replaceRoute: (dst, oif) => rtnl.replaceRoute(dst, oif),
-    // Routing between attachments and the tunnel; per-namespace sysctl.
-    enableForwarding: async () => writeFileSync('/proc/sys/net/ipv6/conf/all/forwarding', '1\n'),
+    // Routing between attachments and the tunnel: the interfaces we own only (src/netlink/forwarding.ts).
+    enableForwarding: async (iface) => {
+      const why = enableInterfaceForwarding(iface);
+      if (why && !warned) { warned = true; log.error({ iface, reason: why }, 'IPv6 forwarding not enabled'); }
+    },
   };
 }
 

@@ -31,6 +31,8 @@ export function agentMetrics(registry: Registry, o: { status: AgentStatus; feed:
       const now = Date.now() / 1000;
       return (status.dump?.peers ?? []).map((p) => [peerLabels(owners().get(p.publicKey)), p.latestHandshake > 0 ? Math.max(0, now - p.latestHandshake) : -1]);
     });
+  gaugeFnLabelled(registry, 'sixpn_agent_peer_failures', 'WireGuard peers the agent could not apply (e.g. an endpoint that does not resolve); 1 per failing peer', ['kind', 'peer'],
+    () => status.peerFailures.map((f) => [peerLabels(owners().get(f.publicKey)), 1]));
   gaugeFn(registry, 'sixpn_agent_machines', 'Machines attached on this host', () => status.attached);
 
   const duration = histogram(registry, 'sixpn_agent_reconcile_duration_seconds', 'Duration of a reconcile pass (nft, wg, routes, machines)', [], WORK_BUCKETS);

@@ -5,6 +5,7 @@ import type { NftSpec } from '../nft/render.js';
 import type { DeviceSettings } from '../wg/cli.js';
 import type { PeerChange } from '../wg/diff.js';
 import type { WgDump } from '../wg/dump.js';
+import type { ResolverPort } from './resolver.js';
 import type { Attachment } from './types.js';
 
 export interface WgPort {
@@ -23,8 +24,8 @@ export interface RtnlPort {
   addAddress(index: number, cidr: string, opts: { nodad?: boolean }): Promise<void>;
   routes(family: 6): Promise<{ dst: string; oif: number | null }[]>;
   replaceRoute(dst: string, oif: number): Promise<void>;
-  /** IPv6 forwarding on (routing between attachments and the tunnel) */
-  enableForwarding(): Promise<void>;
+  /** IPv6 forwarding on for this interface of ours (routing between attachments and the tunnel); never `all` */
+  enableForwarding(iface: string): Promise<void>;
 }
 
 export interface NftPort {
@@ -43,4 +44,6 @@ export interface Ports {
   rtnl: RtnlPort;
   nft: NftPort;
   machines: MachinesPort;
+  /** DNS-name endpoints to IP literals before `wg` sees them (absent: names go to `wg` as they are) */
+  resolver?: ResolverPort;
 }

@@ -1,7 +1,7 @@
 // The agent's state dir: its identity (private key 0600, never sent
 // anywhere), the last desired state it saw (so a restart with the
 // coordinator down still converges), and the attachments it owns.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../atomic-file.js';
 import type { State } from '../model/types.js';
@@ -26,6 +26,17 @@ export interface AttachmentRecord {
   pidStart: string | null;
   /** its command ended (reported stopped) */
   commandDone: boolean;
+}
+
+const DESIRED = 'desired-state.json';
+const DESIRED_GOOD = 'desired-state.good.json';
+const STATE_LISTS = ['regions', 'orgs', 'networks', 'apps', 'hosts', 'machines', 'peers'] as const;
+
+/** The shape saveDesired writes (a truncated or foreign file parses to something else, or not at all). */
+function isSavedState(v: unknown): v is { rev: number; state: State } {
+  if (!v || typeof v !== 'object') return false;
+  const { rev, state } = v as { rev?: unknown; state?: Record<string, unknown> };
+  return Number.isSafeInteger(rev) && (rev as number) >= 0 && !!state && typeof state === 'object' && STATE_LISTS.every((k) => Array.isArray(state[k]));
 }
 
 export class StateDir {
@@ -68,16 +79,36 @@ export class StateDir {
     this.writeAtomic('identity.json', `${JSON.stringify(id, null, 2)}\n`, 0o600);
   }
 
-  loadDesired(): { rev: number; state: State } | null {
-    try {
-      return this.readJson('desired-state.json');
-    } catch {
-      return null; // corrupt: start from the feed
+  /**
+   * The last desired state saved: desired-state.json, or when that is
+   * missing or corrupt (set aside as *.corrupt, reported through `log`) the
+   * last good copy beside it; null when neither is usable (the feed rebuilds
+   * it; until then nothing is applied over the live host).
+   */
+  loadDesired(log?: (msg: string, o: Record<string, unknown>) => void): { rev: number; state: State; from: string } | null {
+    for (const name of [DESIRED, DESIRED_GOOD]) {
+      const p = this.path(name);
+      if (!existsSync(p)) continue;
+      let why: string;
+      try {
+        const v = JSON.parse(readFileSync(p, 'utf8')) as unknown;
+        if (isSavedState(v)) return { ...v, from: name };
+        why = 'not a saved desired state';
+      } catch (err) {
+        why = (err as Error).message;
+      }
+      const aside = `${p}.corrupt`;
+      renameSync(p, aside);
+      log?.('corrupt desired state set aside', { file: p, movedTo: aside, err: why });
     }
+    return null;
   }
 
+  /** The state, and its good copy beside it (both fsync'd): a file found corrupt later falls back to the copy. */
   saveDesired(rev: number, state: State): void {
-    this.writeAtomic('desired-state.json', JSON.stringify({ rev, state }));
+    const text = JSON.stringify({ rev, state });
+    this.writeAtomic(DESIRED, text);
+    this.writeAtomic(DESIRED_GOOD, text);
   }
 
   loadAttachments(): AttachmentRecord[] {

@@ -3,6 +3,7 @@
 import type { WgDump } from '../wg/dump.js';
 import type { ApplyReport } from './apply.js';
 import type { DesiredHost } from './desired.js';
+import type { PeerFailure } from './resolver.js';
 
 /** One reconcile pass, as logged ("converged") and counted. */
 export interface ConvergeStats {
@@ -24,6 +25,8 @@ export interface AgentStatus {
   /** is the feed connected right now? */
   readonly connected: boolean;
   readonly lastPass: ConvergeStats | null;
+  /** WireGuard peers the last pass that touched peers could not apply (the others were) */
+  readonly peerFailures: readonly PeerFailure[];
   /** Called after every pass; returns the unsubscribe. */
   onPass(fn: (s: ConvergeStats, r: ApplyReport) => void): () => void;
 }
@@ -38,6 +41,7 @@ export class StatusBoard implements AgentStatus {
   desired: DesiredHost | null = null;
   dump: WgDump | null = null;
   lastPass: ConvergeStats | null = null;
+  peerFailures: readonly PeerFailure[] = [];
   private readonly listeners = new Set<(s: ConvergeStats, r: ApplyReport) => void>();
   private sources: StatusSources = { attached: () => 0, connected: () => false };
 
@@ -56,6 +60,8 @@ export class StatusBoard implements AgentStatus {
 
   passed(s: ConvergeStats, r: ApplyReport): void {
     this.lastPass = s;
+    // A pass that did not touch the peers changed nothing about them.
+    if (r.dump) this.peerFailures = r.peerFailures;
     for (const fn of this.listeners) fn(s, r);
   }
 

@@ -41,6 +41,14 @@ function report(err: unknown, path: readonly string[]): number {
   return line(`${e.code ? `${e.code}: ` : ''}${e.message}`, 1);
 }
 
+/** --log-format into SIXPN_LOG_FORMAT, resolved once, so worker threads (no TTY of their own) log alike. */
+function logFormatFrom(flags: Readonly<Record<string, unknown>>): void {
+  const f = flags['log-format'];
+  if (f !== undefined && f !== 'pretty' && f !== 'json') throw new UsageError(`--log-format must be pretty or json, got ${JSON.stringify(f)}`, { showUsage: true });
+  const env = process.env.SIXPN_LOG_FORMAT;
+  process.env.SIXPN_LOG_FORMAT = typeof f === 'string' ? f : env === 'pretty' || env === 'json' ? env : process.stderr.isTTY ? 'pretty' : 'json';
+}
+
 export async function main(argv: string[]): Promise<number> {
   if (argv.length === 0) { process.stderr.write(helpText(TABLE, [])); return 2; }
   const path = commandPath(TABLE, argv);
@@ -51,6 +59,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const p = parseCommandLine(TABLE, dash >= 0 ? argv.slice(0, dash) : argv, stdout);
     if (p.path[0] === 'help') return help(p.args);
+    logFormatFrom(p.flags);
     const handler = await p.spec.run!();
     return await handler({ path: p.path, args: p.args, flags: p.flags, rest });
   } catch (err) {

@@ -11,7 +11,7 @@ const WHAT: Record<QuotaKind, string> = {
   machines: 'live machines',
   networks: 'networks (the default one included)',
   peers: 'developer peers',
-  tokens: 'unrevoked org, wireguard and reader tokens',
+  tokens: 'live (unrevoked, unexpired) org and wireguard tokens',
 };
 
 export const QUOTA_FLAGS: FlagSpec[] = KINDS.map((k) => ({

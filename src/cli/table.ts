@@ -10,6 +10,7 @@ const MANAGE = 'Manage the mesh:';
 const OTHER = 'Other:';
 
 const logLevel: FlagSpec = { name: 'log-level', value: 'L', help: 'log level', default: 'info', env: 'SIXPN_LOG_LEVEL', choices: LOG_LEVELS };
+const logFormat: FlagSpec = { name: 'log-format', value: 'F', help: 'log lines for people (pino-pretty) or JSON (the journal)', default: 'pretty when stderr is a terminal, else json', env: 'SIXPN_LOG_FORMAT', choices: ['pretty', 'json'] };
 const ca: FlagSpec = { name: 'ca', value: 'FILE', help: "PEM of the CA that signs the coordinator's certificate (replaces the system CAs)", complete: 'file' };
 const insecure: FlagSpec = { name: 'insecure', help: 'allow plain http:// to a coordinator that is not on loopback (the token crosses in clear)' };
 const metrics: FlagSpec = { name: 'metrics', value: 'IP:PORT', help: 'serve Prometheus metrics at http://IP:PORT/metrics (keep it on loopback or a management address)' };
@@ -55,7 +56,7 @@ export const TABLE: CommandSpec = {
         { name: 'endpoint', value: 'HOST:PORT', help: "this machine's WireGuard endpoint", default: 'the first non-loopback IPv4, port 51820' },
         { name: 'no-agent', help: 'no data plane (no WireGuard, namespaces or nftables)' },
         ...QUOTA_FLAGS,
-        logLevel,
+        logLevel, logFormat,
       ],
       examples: ['sixpn up', 'sudo sixpn up --region ams --endpoint 203.0.113.7:51820'],
       run: async () => (await import('./commands/up.js')).upCommand,
@@ -77,7 +78,7 @@ export const TABLE: CommandSpec = {
         { name: 'tls-key', value: 'F', help: 'the private key of --tls-cert', complete: 'file' },
         { name: 'force', help: 'backup: replace FILE if it exists' },
         ...QUOTA_FLAGS,
-        logLevel,
+        logLevel, logFormat,
       ],
       examples: [
         'sixpn coordinator --data /var/lib/sixpn/coordinator --listen 0.0.0.0:4280 --tls-cert cert.pem --tls-key key.pem',
@@ -96,7 +97,7 @@ export const TABLE: CommandSpec = {
         { name: 'ttl', value: 'S', help: 'TTL of answers, seconds or a duration', default: '5' },
         ca, insecure, metrics,
         { name: 'workers', value: 'N', help: 'processes answering UDP on the same sockets (1..64; TCP and the feed stay in the first)', default: '1' },
-        logLevel,
+        logLevel, logFormat,
       ],
       examples: ['sixpn dns --coordinator https://coord.example:4280 --token T --upstream 9.9.9.9'],
       run: async () => (await import('./commands/dns.js')).dnsCommand,
@@ -126,7 +127,7 @@ export const TABLE: CommandSpec = {
         { name: 'no-commands', help: 'refuse `machines run` commands on this host (such machines fail)' },
         { name: 'userspace', help: 'use wireguard-go even when the kernel has WireGuard' },
         { name: 'teardown', help: 'remove the interface, namespaces and rules, then exit' },
-        logLevel,
+        logLevel, logFormat,
       ],
       examples: ['sixpn agent --coordinator https://coord.example:4280 --enroll-token T --region iad --endpoint 203.0.113.10:51820 --gateway'],
       run: async () => (await import('./commands/agent.js')).agentCommand,
@@ -287,6 +288,15 @@ export const TABLE: CommandSpec = {
           run: lazy(contexts, (m) => m.add),
         },
       ],
+    },
+    {
+      name: 'dig', group: MANAGE, summary: "look a name up in an org's .internal through the API (no tunnel needed)",
+      description: 'Answers as a machine of the org\'s network would get them, from the same lookup as the DNS servers; printed like dig\'s answer section. Exit 1 on REFUSED or SERVFAIL.',
+      client: true,
+      args: [{ name: 'NAME', help: 'e.g. web.internal, _apps.internal' }, { name: 'TYPE', help: 'AAAA (default), TXT, PTR, NS, SOA or A', optional: true, choices: ['AAAA', 'TXT', 'PTR', 'NS', 'SOA', 'A'] }],
+      flags: [org(), { name: 'network', value: 'NET', help: 'a network of the org', default: "the org's default" }],
+      examples: ['sixpn dig web.internal --org acme', 'sixpn dig _apps.internal TXT --org acme'],
+      run: async () => (await import('./commands/dig.js')).digCommand,
     },
     {
       name: 'install-units', group: OTHER, summary: 'install the systemd units and example configs, or check installed ones',

@@ -4,6 +4,7 @@ import { CoordinatorCertError, explainFetchError } from '../feed/fetch-error.js'
 import type { App, Host, Machine, Network, Org, Peer } from '../model/types.js';
 import { ApiError, UnreachableError } from './errors.js';
 import { userAgent } from '../version.js';
+import type { DigAnswer } from '../dns/dig.js';
 import type {
   AppCreate, HostEnroll, HostEnrolled, MachineCreate, MachineReport, OrgCreated, OrgDetail, PeerCreate, PeerCreated, PeerDetail,
   PeerListed, PeerStatus, TokenCreate, TokenCreated, TokenRecord,
@@ -94,6 +95,11 @@ export class CoordinatorApi {
   setMetadata(id: string, key: string, value: string | null): Promise<{ machine: Machine }> {
     const path = `/v1/machines/${enc(id)}/metadata/${enc(key)}`;
     return value === null ? this.call('DELETE', path) : this.call('PUT', path, { value });
+  }
+
+  dig(org: string, q: { name: string; type: string; network?: string }): Promise<DigAnswer> {
+    const qs = new URLSearchParams({ name: q.name, type: q.type, ...(q.network ? { network: q.network } : {}) });
+    return this.call('GET', `/v1/orgs/${enc(org)}/dig?${qs.toString()}`);
   }
 
   // ── hosts ────────────────────────────────────────────────────────────────

@@ -14,6 +14,7 @@ import { answer, op } from './responses.js';
 import { COMMIT, VERSION } from '../version.js';
 import type { Registry } from '../metrics/index.js';
 import { appRoutes } from './routes/apps.js';
+import { digRoutes } from './routes/dig.js';
 import { hostRoutes } from './routes/hosts.js';
 import { machineRoutes } from './routes/machines.js';
 import { orgRoutes } from './routes/orgs.js';
@@ -85,6 +86,7 @@ export async function buildCoordinator(opts: BuildOptions): Promise<{ app: Fasti
   appRoutes(app, store);
   hostRoutes(app, store);
   machineRoutes(app, store);
+  digRoutes(app, store);
   peerRoutes(app, store);
   tokenRoutes(app, store, { onRevoke: () => tokens.forget(), endStreams: (id) => tokenStreams.revoked([id]) });
   uiRoutes(app, store, hub, { logger, heartbeatMs: opts.heartbeatMs, drainTimeoutMs: opts.drainTimeoutMs, tokenStreams });

@@ -93,8 +93,13 @@ export class Rtnl {
   // socket: concurrent requests would interleave, so they are queued.
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor() {
+  /** the last error the socket reported (ENOBUFS…); requests in flight time out and fail on their own */
+  lastError: Error | null = null;
+
+  constructor(onError?: (err: Error) => void) {
     this.sock = createRtNetlink();
+    // Without a listener an 'error' event is an uncaught exception.
+    this.sock.socket.on('error', (err) => { this.lastError = err; onError?.(err); });
   }
 
   close(): void {

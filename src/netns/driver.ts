@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, openSync, closeSync, rmSync, writeFileSync } fro
 import { join } from 'node:path';
 import { execa } from 'execa';
 import type { Logger } from '../log.js';
+import { enableInterfaceForwarding } from '../netlink/forwarding.js';
 import type { Rtnl } from '../netlink/rtnl.js';
 import type { Attachment, AttachmentDriver, HealthProblem } from '../agent/types.js';
 
@@ -63,6 +64,10 @@ export function interiorBatch(a: Pick<Attachment, 'address' | 'gateway' | 'subne
 /** Per-namespace sysctls of a machine's netns. */
 export const MACHINE_SYSCTLS = ['net.ipv4.ip_unprivileged_port_start=0', 'net.ipv4.ping_group_range=0 2147483647'];
 
+/** An `ip` call that takes longer is killed and fails (execa: "timed out after N milliseconds"). */
+export const IP_TIMEOUT_MS = 10_000;
+const IP_CALL = { timeout: IP_TIMEOUT_MS, stdin: 'ignore' } as const;
+
 export class NetnsDriver implements AttachmentDriver {
   readonly name = 'netns';
   private readonly runDir: string;
@@ -88,7 +93,7 @@ export class NetnsDriver implements AttachmentDriver {
     writeFileSync(join(etc, 'resolv.conf'), resolvConf(a));
     writeFileSync(join(etc, 'hosts'), hostsFile(a));
     writeFileSync(join(etc, 'gai.conf'), gaiConf());
-    await execa(this.ip, ['netns', 'add', a.nsName]);
+    await execa(this.ip, ['netns', 'add', a.nsName], IP_CALL);
     const fd = openSync(this.nsPath(a.nsName), 'r');
     try {
       await this.rtnl.createVeth(a.hostIface, this.inner, { peerNsFd: fd, mtu: a.mtu });
@@ -99,17 +104,21 @@ export class NetnsDriver implements AttachmentDriver {
     if (!link) throw new Error(`veth ${a.hostIface} vanished after creation`);
     await this.rtnl.addAddress(link.index, `${a.gateway}/${a.subnet.split('/')[1]}`, { nodad: true });
     await this.rtnl.setLink(link.index, { up: true });
-    await execa(this.ip, ['-n', a.nsName, '-batch', '-'], { input: interiorBatch(a, this.inner) });
+    // The machine's traffic is forwarded into the tunnel: on for this interface, never `all`.
+    const noForwarding = enableInterfaceForwarding(a.hostIface);
+    if (noForwarding) this.log.error({ iface: a.hostIface, reason: noForwarding }, 'IPv6 forwarding not enabled');
+    await execa(this.ip, ['-n', a.nsName, '-batch', '-'], { input: interiorBatch(a, this.inner), timeout: IP_TIMEOUT_MS });
     // The namespace is the machine's alone: its unprivileged (sandboxed) command may
     // bind any port and ping (ping's file capability is void under no_new_privs).
-    await execa(this.ip, ['netns', 'exec', a.nsName, 'sysctl', '-q', '-w', ...MACHINE_SYSCTLS]);
+    await execa(this.ip, ['netns', 'exec', a.nsName, 'sysctl', '-q', '-w', ...MACHINE_SYSCTLS], IP_CALL);
     this.log.debug({ machine: a.machineId, ns: a.nsName, iface: a.hostIface }, 'netns attached');
   }
 
   async detach(a: Pick<Attachment, 'machineId' | 'hostIface' | 'nsName'>): Promise<void> {
     if (existsSync(this.nsPath(a.nsName))) {
       await this.killAll(a.nsName);
-      await execa(this.ip, ['netns', 'delete', a.nsName], { reject: false });
+      const r = await execa(this.ip, ['netns', 'delete', a.nsName], { ...IP_CALL, reject: false });
+      if (r.timedOut) throw new Error(`ip netns delete ${a.nsName} timed out after ${IP_TIMEOUT_MS} ms`);
     }
     const link = await this.rtnl.link(a.hostIface);
     if (link) await this.rtnl.deleteLink(link.index).catch(() => undefined);
@@ -119,7 +128,8 @@ export class NetnsDriver implements AttachmentDriver {
   /** Every process still inside the namespace (a machine's daemons too). */
   private async killAll(ns: string): Promise<void> {
     const pids = async (): Promise<number[]> => {
-      const r = await execa(this.ip, ['netns', 'pids', ns], { reject: false });
+      const r = await execa(this.ip, ['netns', 'pids', ns], { ...IP_CALL, reject: false });
+      if (r.timedOut) throw new Error(`ip netns pids ${ns} timed out after ${IP_TIMEOUT_MS} ms`);
       return r.stdout.split(/\s+/).filter(Boolean).map(Number).filter((p) => p > 1 && p !== process.pid);
     };
     let list = await pids();

@@ -18,7 +18,6 @@ export interface WgQuickPeer {
 export const PEER_PREFIX = 'fdaa::/16';
 
 // C0 controls, DEL and C1 controls; and the Unicode line/paragraph separators.
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
 function inPrefix(ip: string, cidrLen?: number): boolean {

@@ -30,8 +30,15 @@ describe('developer peers (e2e: sixpn wireguard create, stock wg-quick, wireguar
   let lapA: Laptop, lapB: Laptop;
   const env = { SIXPN_CONFIG: '/nonexistent/sixpn-cli.json' };
   const savedStatusMs = process.env.SIXPN_AGENT_PEER_STATUS_MS;
-  // The CLI, as a process, against the lab's coordinator.
-  const cli = (token: string, ...args: string[]) => runCli([...args, '--api', w.url, '--token', token], env);
+  // The CLI, as a process, against the lab's coordinator. That is plain HTTP
+  // off loopback, so every call first warns about the token (checked, then
+  // taken off stderr so the lines below are checked as they were).
+  const cli = async (token: string, ...args: string[]) => {
+    const r = await runCli([...args, '--api', w.url, '--token', token], env);
+    const warning = `sixpn: warning: sending a token over plain HTTP to ${new URL(w.url).host}: anyone on the path can read it; use an https:// API URL\n`;
+    assert.ok(r.stderr.startsWith(warning), `no plain-HTTP warning: ${r.stderr}`);
+    return { ...r, stderr: r.stderr.slice(warning.length) };
+  };
   const admin = (...args: string[]) => cli(w.adminToken, ...args);
   const conf = (tag: string) => join(files, `wl${w.id}${tag}.conf`); // wg-quick names the interface after the file (≤ 15 chars)
   let acme: Created;

@@ -170,6 +170,16 @@ describe('fair use: per-org quotas (SQLite)', function () {
     assert.equal((await c.call('DELETE', `/v1/tokens/${made[1].id}`)).status, 200);
     assert.equal((await c.call('POST', '/v1/tokens', { scope: 'org', org: 'acme' })).status, 201);
   });
+
+  it('expired tokens free their place too', async () => {
+    refused(await c.call('POST', '/v1/tokens', { scope: 'org', org: 'acme' }), 'tokens', 2);
+    const live = await c.store.listTokens('acme');
+    assert.equal(live.length, 2);
+    // Let one of them lapse (as `--ttl` would have), in the store itself.
+    await c.store.backend.write((tx) => tx.run('UPDATE tokens SET expires_at = ? WHERE id = ?', ['2000-01-01T00:00:00.000Z', live[0]!.id]));
+    assert.equal((await c.call('POST', '/v1/tokens', { scope: 'org', org: 'acme' })).status, 201);
+    refused(await c.call('POST', '/v1/tokens', { scope: 'org', org: 'acme' }), 'tokens', 2);
+  });
 });
 
 describe('fair use: peer-status reports take no revision', function () {
