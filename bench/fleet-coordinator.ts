@@ -20,7 +20,9 @@ export class BenchCoordinator {
   static async start(store: { dataDir?: string; dbUrl?: string }): Promise<BenchCoordinator> {
     const port = await freePort();
     const where = store.dbUrl ? ['--db', store.dbUrl] : ['--data', store.dataDir!];
-    const child = spawn(process.execPath, [MAIN, 'coordinator', ...where, '--listen', `127.0.0.1:${port}`, '--log-level', 'error'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [MAIN, 'coordinator', ...where, '--listen', `127.0.0.1:${port}`, '--log-level', 'error',
+      // The simulated hosts send no heartbeats: never count them unreachable.
+      '--host-timeout', '24h'], { stdio: ['ignore', 'ignore', 'pipe'] });
     const c = new BenchCoordinator(`http://127.0.0.1:${port}`, child);
     const deadline = Date.now() + 30_000;
     for (;;) {

@@ -37,8 +37,7 @@ export async function seedFleet(target: { dataDir?: string; dbUrl?: string }, o:
     });
     const hosts = await batched(o.replicas, 200, async (i) => {
       const keys = generateKeyPair();
-      const host = await store.enrollHost({ region: regions[i % regions.length]!, endpoint: `198.51.100.${1 + (i % 250)}:${51820 + i}`, public_key: keys.publicKey, gateway: false });
-      const { token } = await store.createToken({ scope: 'host', host_id: host.id });
+      const { host, credential: token } = await store.enrollHost({ region: regions[i % regions.length]!, endpoint: `198.51.100.${1 + (i % 250)}:${51820 + i}`, public_key: keys.publicKey, gateway: false });
       return { hostId: host.id, token, privateKey: keys.privateKey };
     });
     const machines = await batched(o.machines, 500, async (i) => (await store.createMachine({ app: apps[i % apps.length]!, region: regions[i % regions.length]! })).id);

@@ -23,9 +23,14 @@ export interface TestCoordinator {
   call(method: string, url: string, body?: unknown, token?: string | null): Promise<{ status: number; json: any }>;
 }
 
-export async function testCoordinator(opts: { heartbeatMs?: number; keepChanges?: number; drainTimeoutMs?: number; quotas?: Partial<Quotas> } = {}): Promise<TestCoordinator> {
+export async function testCoordinator(opts: { heartbeatMs?: number; keepChanges?: number; drainTimeoutMs?: number; quotas?: Partial<Quotas>; hostTimeoutMs?: number } = {}): Promise<TestCoordinator> {
   const dir = tempDir();
-  const store = await Store.open(new SqliteBackend(join(dir.path, 'sixpn.db')), { keepChanges: opts.keepChanges, quotas: opts.quotas });
+  const store = await Store.open(new SqliteBackend(join(dir.path, 'sixpn.db')), {
+    keepChanges: opts.keepChanges,
+    quotas: opts.quotas,
+    // The hosts tests enroll by hand send no heartbeats: unreachable only when a test asks for a timeout.
+    hostTimeoutMs: opts.hostTimeoutMs ?? 86_400_000,
+  });
   const { token: admin } = await store.createToken({ scope: 'admin' });
   const { app, hub } = await buildCoordinator({ store, logger: silentLogger, heartbeatMs: opts.heartbeatMs, drainTimeoutMs: opts.drainTimeoutMs });
   const tc: TestCoordinator = {

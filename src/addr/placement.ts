@@ -10,23 +10,34 @@ export interface Candidate {
   region: string;
   /** what the host already carries: live machines, or peers for a gateway */
   load: number;
+  /** false: silent past the host timeout; it gets nothing new (absent: reachable) */
+  reachable?: boolean;
 }
+
+const isReachable = (c: Candidate): boolean => c.reachable !== false;
 
 /** Least loaded first, lowest id on ties. */
 const byLoad = (a: Candidate, b: Candidate): number => a.load - b.load || a.id - b.id;
 
-/** The host of `region` with the fewest live machines (lowest id on ties). */
+/** The reachable host of `region` with the fewest live machines (lowest id on ties). */
 export function placeMachine(hosts: readonly Candidate[], region: string): number {
-  const inRegion = hosts.filter((h) => h.region === region).sort(byLoad);
-  if (inRegion.length === 0) throw new AppError('no_host', `no host in region ${region} to place the machine on`);
+  const all = hosts.filter((h) => h.region === region);
+  const inRegion = all.filter(isReachable).sort(byLoad);
+  if (inRegion.length === 0) {
+    throw new AppError('no_host', all.length === 0
+      ? `no host in region ${region} to place the machine on`
+      : `no reachable host in region ${region} to place the machine on (unreachable: ${all.map((h) => h.id).join(', ')})`);
+  }
   return inRegion[0]!.id;
 }
 
 /**
- * The gateway of `region` carrying the fewest peers (lowest id on ties).
+ * The reachable gateway of `region` carrying the fewest peers (lowest id on ties).
  * With none there, the error names the three nearest regions that have one.
  */
-export function placePeer(gateways: readonly Candidate[], region: Region, regions: ReadonlyMap<string, Region>): number {
+export function placePeer(candidates: readonly Candidate[], region: Region, regions: ReadonlyMap<string, Region>): number {
+  // An unreachable gateway is not chosen, nor offered as a nearest one.
+  const gateways = candidates.filter(isReachable);
   const inRegion = gateways.filter((g) => g.region === region.code).sort(byLoad);
   if (inRegion.length > 0) return inRegion[0]!.id;
   const nearest = [...new Set(gateways.map((g) => g.region))]

@@ -23,6 +23,7 @@ import { freshMemory, setupDevice, writeBootNft, type DeviceWant } from './apply
 import type { AgentConfig } from './config.js';
 import { computeDesired, type SelfConfig } from './desired.js';
 import { startDnsWorker, type DnsWorker } from './dns-worker.js';
+import { startHeartbeat } from './heartbeat.js';
 import { HookDriver } from './hook.js';
 import { HostWg, hostNft, hostRtnl } from './host-ports.js';
 import { followEndpoint, resolveIdentity } from './identity.js';
@@ -151,6 +152,7 @@ export class AgentRuntime {
       onResync: (err) => { this.log.warn({ err: err.message }, 'netlink link watch failed; subscribed again, resyncing'); reconciler.repairSoon(); },
     });
     followEndpoint({ state: this.state, api, hostId: identity.hostId, endpoint: c.endpoint, log: this.log, timers: this.timers });
+    startHeartbeat({ api, hostId: identity.hostId, log: partLogger(this.log, 'heartbeat'), timers: this.timers, everyMs: c.heartbeatMs });
     this.timers.every(c.healthMs ?? 5_000, () => machines.checkHealth());
     if (c.gateway) {
       this.timers.every(c.peerStatusMs ?? 10_000, () => reportPeerStatus({ status: this.status, wg: this.wg, iface: c.iface, api, hostId: identity.hostId, log: this.log }));

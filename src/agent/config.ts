@@ -39,6 +39,8 @@ export interface AgentConfig {
   healthMs?: number;
   /** gateway: developer-peer status reports */
   peerStatusMs?: number;
+  /** heartbeat to the coordinator every this many ms (default 10 s) */
+  heartbeatMs?: number;
   /** force wireguard-go even when the kernel has WireGuard */
   userspace?: boolean;
   /** coordinator transport policy (--ca, --insecure); absent: fetch defaults, no URL policy (`sixpn up` on loopback) */

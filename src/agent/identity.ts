@@ -2,6 +2,8 @@
 // only to the state dir, mode 0600, and to the WireGuard device); the
 // coordinator sees the public key at enrollment and hands back the host id
 // and a credential. `sixpn up` passes an identity it provisioned itself.
+// Enrolling is idempotent: a retry after a lost reply gets the same host id
+// (and a fresh credential), so the agent simply tries again.
 // A host restarted with a new --endpoint or as another sixpn version tells the coordinator (followEndpoint).
 import type { Logger } from '../log.js';
 import { generateKeyPair, publicKeyOf } from '../wg/keys.js';
@@ -20,7 +22,11 @@ export interface IdentityInput {
   api: CoordinatorApi;
   log: Logger;
   stopped: () => boolean;
+  /** wait between tries after a 409 (default 30 s) */
+  conflictRetryMs?: number;
 }
+
+const CONFLICT_RETRY_MS = 30_000;
 
 export async function resolveIdentity(o: IdentityInput): Promise<Identity> {
   const { cfg, state, log } = o;
@@ -49,11 +55,17 @@ export async function resolveIdentity(o: IdentityInput): Promise<Identity> {
       log.info({ hostId: r.host.id, region: cfg.region, endpoint: cfg.endpoint }, 'enrolled');
       return { hostId: r.host.id, publicKey, privateKey, credential: r.credential };
     } catch (err) {
-      // The coordinator answered "no": retrying will not change its mind.
-      if (err instanceof ApiError && err.status < 500 && err.status !== 429) throw new EnrollError(`enrollment refused: ${err.message}`);
+      // A conflict (this key is enrolled elsewhere and still heard from, or
+      // was removed) may clear once the old record goes silent: wait and try
+      // again, slowly, rather than exit into a restart loop.
+      const conflict = err instanceof ApiError && err.status === 409;
+      // Any other "no" (a bad token, bad input): retrying will not change the coordinator's mind.
+      if (err instanceof ApiError && err.status < 500 && err.status !== 429 && !conflict) throw new EnrollError(`enrollment refused: ${err.message}`);
       if (o.stopped()) throw new EnrollError('stopped before enrollment');
-      log.warn({ err: String(err), retryMs: backoff }, 'enrollment failed; retrying');
-      await new Promise((r) => setTimeout(r, backoff));
+      const waitMs = conflict ? Math.max(backoff, o.conflictRetryMs ?? CONFLICT_RETRY_MS) : backoff;
+      if (conflict) log.error({ err: err.message, retryMs: waitMs }, 'enrollment conflict; retrying');
+      else log.warn({ err: String(err), retryMs: waitMs }, 'enrollment failed; retrying');
+      await new Promise((r) => setTimeout(r, waitMs));
       backoff = Math.min(backoff * 2, 10_000);
     }
   }

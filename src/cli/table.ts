@@ -56,6 +56,7 @@ export const TABLE: CommandSpec = {
         { name: 'endpoint', value: 'HOST:PORT', help: "this machine's WireGuard endpoint", default: 'the first non-loopback IPv4, port 51820' },
         { name: 'no-agent', help: 'no data plane (no WireGuard, namespaces or nftables)' },
         ...QUOTA_FLAGS,
+        { name: 'host-timeout', value: 'DURATION', help: 'a host silent this long is unreachable: no new machines or developer peers (20s..24h)', default: '60s' },
         logLevel, logFormat,
       ],
       examples: ['sixpn up', 'sudo sixpn up --region ams --endpoint 203.0.113.7:51820'],
@@ -78,6 +79,7 @@ export const TABLE: CommandSpec = {
         { name: 'tls-key', value: 'F', help: 'the private key of --tls-cert', complete: 'file' },
         { name: 'force', help: 'backup: replace FILE if it exists' },
         ...QUOTA_FLAGS,
+        { name: 'host-timeout', value: 'DURATION', help: 'a host silent this long is unreachable: no new machines or developer peers (20s..24h)', default: '60s' },
         logLevel, logFormat,
       ],
       examples: [
@@ -193,7 +195,7 @@ export const TABLE: CommandSpec = {
     {
       name: 'hosts', group: MANAGE, summary: 'the servers that run agents',
       commands: [
-        { name: 'list', summary: 'list hosts', client: true, run: lazy(hosts, (m) => m.list) },
+        { name: 'list', summary: 'list hosts (status unreachable: silent past the coordinator\'s --host-timeout)', client: true, run: lazy(hosts, (m) => m.list) },
         { name: 'show', summary: 'show a host', client: true, args: [{ name: 'ID', help: 'the host id (sixpn hosts list)' }], run: lazy(hosts, (m) => m.show) },
         {
           name: 'enroll', summary: 'enroll a host by hand (agents enroll themselves with --enroll-token)', client: true,
@@ -204,6 +206,12 @@ export const TABLE: CommandSpec = {
             { name: 'gateway', help: 'accept developer peers' },
           ],
           run: lazy(hosts, (m) => m.enroll),
+        },
+        {
+          name: 'remove', summary: 'remove a host: the others drop it as a peer, its credential is refused, its machines become lost', client: true,
+          args: [{ name: 'ID', help: 'the host id' }],
+          flags: [{ name: 'force', help: 'also remove the developer peers a gateway still carries (they are listed)' }],
+          run: lazy(hosts, (m) => m.remove),
         },
       ],
     },

@@ -6,7 +6,7 @@ import { ApiError, UnreachableError } from './errors.js';
 import { userAgent } from '../version.js';
 import type { DigAnswer } from '../dns/dig.js';
 import type {
-  AppCreate, HostEnroll, HostEnrolled, MachineCreate, MachineReport, OrgCreated, OrgDetail, PeerCreate, PeerCreated, PeerDetail,
+  AppCreate, HostEnroll, HostEnrolled, HostListed, HostRemoved, MachineCreate, MachineReport, OrgCreated, OrgDetail, PeerCreate, PeerCreated, PeerDetail,
   PeerListed, PeerStatus, TokenCreate, TokenCreated, TokenRecord,
 } from './types.js';
 
@@ -103,7 +103,11 @@ export class CoordinatorApi {
   }
 
   // ── hosts ────────────────────────────────────────────────────────────────
-  listHosts(): Promise<{ hosts: Host[] }> { return this.call('GET', '/v1/hosts'); }
+  listHosts(): Promise<{ hosts: HostListed[] }> { return this.call('GET', '/v1/hosts'); }
+  /** Admin: remove a host (force: also the developer peers a gateway carries). */
+  removeHost(id: number, force: boolean): Promise<HostRemoved> { return this.call('DELETE', `/v1/hosts/${id}${force ? '?force=true' : ''}`); }
+  /** A host agent says it is alive. */
+  heartbeat(hostId: number): Promise<void> { return this.call('PUT', `/v1/hosts/${hostId}/heartbeat`); }
   getHost(id: number): Promise<{ host: Host }> { return this.call('GET', `/v1/hosts/${id}`); }
   enroll(body: HostEnroll): Promise<HostEnrolled> { return this.call('POST', '/v1/hosts', body); }
 

@@ -11,6 +11,10 @@ export interface AppCreate { name: string; org: string; network?: string }
 
 export interface HostEnroll { region: string; endpoint: string; public_key: string; gateway: boolean; version?: string }
 export interface HostEnrolled { host: Host; credential: string }
+/** GET /v1/hosts: a host with its current credential id and whether it is heard from. */
+export interface HostListed extends Host { credential_id: string | null; last_seen: string | null; status: 'reachable' | 'unreachable' }
+/** DELETE /v1/hosts/:id */
+export interface HostRemoved { host: Host; removed_peers: Peer[]; lost_machines: string[] }
 
 export interface MachineCreate {
   app: string;

@@ -27,9 +27,16 @@ export const ENTITY_SCHEMAS: Record<string, unknown>[] = [
     id: int, region: str, endpoint: { ...str, description: 'HOST:PORT of its WireGuard port' }, public_key: str, gateway: { type: 'boolean' },
     version: { ...nullable('string'), description: 'the sixpn version its agent last reported' }, created_at: time,
   }),
+  record('HostListed', 'A host as hosts list shows it: the record, its current credential and whether it is heard from', {
+    id: int, region: str, endpoint: { ...str, description: 'HOST:PORT of its WireGuard port' }, public_key: str, gateway: { type: 'boolean' },
+    version: { ...nullable('string'), description: 'the sixpn version its agent last reported' }, created_at: time,
+    credential_id: { ...nullable('string'), description: 'id of its current host credential (tokens revoke ID)' },
+    last_seen: { ...nullable('string'), description: 'ISO 8601 time of its last heartbeat or enrollment' },
+    status: { type: 'string', enum: ['reachable', 'unreachable'], description: 'unreachable: silent past the host timeout; it gets no new machines or peers' },
+  }),
   record('Machine', 'A machine on a host, with an address in its app\'s network', {
     id: { ...str, description: '14 lowercase hex characters' }, app: str, org: str, network_id: int, host_id: int, region: str, address: str,
-    state: { type: 'string', enum: ['created', 'started', 'stopped', 'destroyed', 'failed'] },
+    state: { type: 'string', enum: ['created', 'started', 'stopped', 'destroyed', 'failed', 'lost'] },
     reason: { ...nullable('string'), description: 'why the host could not realize the machine (state failed)' },
     group: str, metadata: { type: 'object', additionalProperties: str },
     command: { type: ['array', 'null'], items: str, description: 'argv the host\'s agent runs inside the machine (machines run)' },

@@ -28,6 +28,8 @@ export interface CoordinatorOptions {
   dbConnect?: PostgresOptions;
   /** on close, requests still running after this are cut (default 15 s) */
   drainTimeoutMs?: number;
+  /** a host silent this long is unreachable (default 60 s) */
+  hostTimeoutMs?: number;
   /** per-org quotas (unset ones keep their defaults) */
   quotas?: Partial<Quotas>;
 }
@@ -41,12 +43,13 @@ export interface RunningCoordinator {
   close(): Promise<void>;
 }
 
-export async function openStore(opts: { dataDir?: string; dbUrl?: string; logger?: Logger; dbConnect?: PostgresOptions; quotas?: Partial<Quotas> }): Promise<Store> {
+export async function openStore(opts: { dataDir?: string; dbUrl?: string; logger?: Logger; dbConnect?: PostgresOptions; quotas?: Partial<Quotas>; hostTimeoutMs?: number }): Promise<Store> {
+  const storeOpts = { quotas: opts.quotas, hostTimeoutMs: opts.hostTimeoutMs };
   if (opts.dbUrl) {
     const { PostgresBackend } = await import('../store/postgres.js');
     const backend = await PostgresBackend.connect(opts.dbUrl, { logger: opts.logger, ...opts.dbConnect });
     try {
-      return await Store.open(backend, { quotas: opts.quotas });
+      return await Store.open(backend, storeOpts);
     } catch (err) {
       await backend.close().catch(() => undefined); // an open pool would keep the process alive
       throw err;
@@ -55,7 +58,7 @@ export async function openStore(opts: { dataDir?: string; dbUrl?: string; logger
   if (!opts.dataDir) throw new Error('either a data dir or a database URL is needed');
   const backend = new SqliteBackend(join(opts.dataDir, 'sixpn.db'));
   try {
-    return await Store.open(backend, { quotas: opts.quotas });
+    return await Store.open(backend, storeOpts);
   } catch (err) {
     await backend.close().catch(() => undefined);
     throw err;

@@ -22,6 +22,9 @@ export interface ReplicaUnknown { what: 'entity' | 'op'; name: string }
 
 const KNOWN_ENTITIES = new Set<string>(ENTITY_KINDS);
 
+/** Out of the mesh: destroyed, or lost with its removed host. */
+const gone = (m: Machine): boolean => m.state === 'destroyed' || m.state === 'lost';
+
 export class Replica {
   private _rev = 0;
   private _ready = false;
@@ -48,7 +51,7 @@ export class Replica {
   get apps(): ReadonlyMap<string, App> { return this._apps; }
   /** keyed by String(id) */
   get hosts(): ReadonlyMap<string, Host> { return this._hosts; }
-  /** live machines only (destroyed ones are dropped) */
+  /** live machines only (destroyed and lost ones are dropped) */
   get machines(): ReadonlyMap<string, Machine> { return this._machines; }
   /** keyed by `org/name` */
   get peers(): ReadonlyMap<string, Peer> { return this._peers; }
@@ -73,7 +76,7 @@ export class Replica {
     this._networks = new Map(all(state.networks).map((n) => [entityKey('network', n), n]));
     this._apps = new Map(all(state.apps).map((a) => [entityKey('app', a), a]));
     this._hosts = new Map(all(state.hosts).map((h) => [entityKey('host', h), h]));
-    this._machines = new Map(all(state.machines).filter((m) => m.state !== 'destroyed').map((m) => [entityKey('machine', m), m]));
+    this._machines = new Map(all(state.machines).filter((m) => !gone(m)).map((m) => [entityKey('machine', m), m]));
     this._peers = new Map(all(state.peers).map((p) => [entityKey('peer', p), p]));
     this._rev = rev;
     this._ready = true;
@@ -128,7 +131,7 @@ export class Replica {
 
   private applyOp(op: ChangeOp): void {
     const map = this.mapOf(op.entity);
-    if (op.op === 'delete' || (op.entity === 'machine' && op.data.state === 'destroyed')) map.delete(opKey(op));
+    if (op.op === 'delete' || (op.entity === 'machine' && gone(op.data))) map.delete(opKey(op));
     else map.set(opKey(op), op.data);
   }
 

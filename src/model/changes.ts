@@ -11,6 +11,8 @@ export const hostUpserted = (data: Host): ChangeOp => ({ entity: 'host', op: 'up
 /** Also how a machine is destroyed: an upsert with state `destroyed` (the replica drops it). */
 export const machineUpserted = (data: Machine): ChangeOp => ({ entity: 'machine', op: 'upsert', data });
 export const peerUpserted = (data: Peer): ChangeOp => ({ entity: 'peer', op: 'upsert', data });
+/** A host was removed (its machines were sent as `lost` upserts first). */
+export const hostDeleted = (id: number): ChangeOp => ({ entity: 'host', op: 'delete', key: String(id) });
 export const peerDeleted = (org: string, name: string): ChangeOp => ({ entity: 'peer', op: 'delete', key: `${org}/${name}` });
 
 /** The key under which an op's entity is stored (replica maps, delete ops). */

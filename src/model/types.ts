@@ -1,7 +1,8 @@
 // The records that flow from the store to every consumer (API, change feed,
 // DNS replica, agent). One declared shape, shared by all of them.
 
-export type MachineState = 'created' | 'started' | 'stopped' | 'destroyed' | 'failed';
+/** `lost`: its host was removed (it is out of DNS and every host's routes; it can only be destroyed) */
+export type MachineState = 'created' | 'started' | 'stopped' | 'destroyed' | 'failed' | 'lost';
 
 export interface Region {
   code: string;

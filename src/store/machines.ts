@@ -7,7 +7,7 @@ import { AppError, notFound } from '../errors.js';
 import type { Machine, MachineState } from '../model/types.js';
 import { METADATA_MAX_KEYS } from '../validate.js';
 import { requireApp } from './apps.js';
-import { countMachine, machineHostCandidates } from './hosts.js';
+import { ALWAYS_REACHABLE, countMachine, machineHostCandidates, type Liveness } from './hosts.js';
 import { requireRegion } from './regions.js';
 import { now, type Tx } from './sql.js';
 
@@ -37,10 +37,10 @@ const toMachine = (r: MachineRow): Machine => ({
   attached_at: r.attached_at ?? null,
 });
 
-export async function createMachine(tx: Tx, input: CreateMachineInput, randomHex: () => string): Promise<Machine> {
+export async function createMachine(tx: Tx, input: CreateMachineInput, randomHex: () => string, live: Liveness = ALWAYS_REACHABLE): Promise<Machine> {
   const app = await requireApp(tx, input.app);
   await requireRegion(tx, input.region);
-  const hostId = placeMachine(await machineHostCandidates(tx, input.region), input.region);
+  const hostId = placeMachine(await machineHostCandidates(tx, input.region, live), input.region);
   // Random 32-bit machine fields collide rarely; retry a few times, then call the host full.
   const usedFields = new Set<number>();
   let id = '';
@@ -86,7 +86,15 @@ export async function listMachines(tx: Tx, filter: MachineFilter): Promise<Machi
 
 /** Live machines by id, as a snapshot carries them. */
 export async function liveMachines(tx: Tx): Promise<Machine[]> {
-  return (await tx.all<MachineRow>(`SELECT ${COLS} FROM machines WHERE state <> 'destroyed' ORDER BY id`)).map(toMachine);
+  return (await tx.all<MachineRow>(`SELECT ${COLS} FROM machines WHERE state NOT IN ('destroyed', 'lost') ORDER BY id`)).map(toMachine);
+}
+
+/** The host was removed: its machines that were not destroyed become `lost` (they leave DNS and every host's routes). */
+export async function loseHostMachines(tx: Tx, hostId: number): Promise<Machine[]> {
+  const rows = await tx.all<MachineRow>(`SELECT ${COLS} FROM machines WHERE host_id = ? AND state NOT IN ('destroyed', 'lost') ORDER BY id`, [hostId]);
+  const out: Machine[] = [];
+  for (const r of rows) out.push(await saveMachine(tx, { ...toMachine(r), state: 'lost', reason: `host ${hostId} was removed` }));
+  return out;
 }
 
 /** Store the mutable fields (state, reason, metadata) and stamp `updated_at`. */
@@ -107,6 +115,8 @@ export async function setMachineState(tx: Tx, id: string, state: 'started' | 'st
     if (state === 'destroyed') return { machine: m, changed: false };
     throw new AppError('conflict', `machine ${id} is destroyed`);
   }
+  // Its host was removed: it can only be destroyed.
+  if (m.state === 'lost' && state !== 'destroyed') throw new AppError('conflict', `machine ${id} is lost (its host ${m.host_id} was removed): destroy it`);
   if (m.state === state && m.reason === null) return { machine: m, changed: false };
   if (state === 'destroyed') await countMachine(tx, m.host_id, -1);
   m.state = state;

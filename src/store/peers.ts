@@ -6,7 +6,7 @@ import { placePeer } from '../addr/placement.js';
 import { AppError, conflict, notFound } from '../errors.js';
 import type { App, Host, Network, Peer } from '../model/types.js';
 import { findApp } from './apps.js';
-import { listGateways } from './hosts.js';
+import { ALWAYS_REACHABLE, listGateways, type Liveness } from './hosts.js';
 import { networkById, requireNetwork } from './networks.js';
 import { requireOrg } from './orgs.js';
 import { listRegions, requireRegion } from './regions.js';
@@ -54,7 +54,7 @@ async function peerNetwork(tx: Tx, input: CreatePeerInput, app: App | null): Pro
   return network;
 }
 
-export async function createPeer(tx: Tx, input: CreatePeerInput): Promise<{ peer: Peer; gateway: Host }> {
+export async function createPeer(tx: Tx, input: CreatePeerInput, live: Liveness = ALWAYS_REACHABLE): Promise<{ peer: Peer; gateway: Host }> {
   await requireOrg(tx, input.org);
   const region = await requireRegion(tx, input.region);
   let app: App | null = null;
@@ -66,7 +66,7 @@ export async function createPeer(tx: Tx, input: CreatePeerInput): Promise<{ peer
   const network = await peerNetwork(tx, input, app);
   if (await tx.get('SELECT 1 FROM peers WHERE org = ? AND name = ?', [input.org, input.name])) throw conflict('peer', input.name);
   if (await tx.get('SELECT 1 FROM peers WHERE public_key = ?', [input.public_key])) throw new AppError('conflict', 'a peer with this public key already exists');
-  const gateways = await listGateways(tx);
+  const gateways = await listGateways(tx, live);
   const counts = await tx.all<{ host_id: number | string; n: number | string }>('SELECT host_id, COUNT(*) AS n FROM peers GROUP BY host_id');
   const load = new Map(counts.map((c) => [Number(c.host_id), Number(c.n)]));
   const regions = new Map((await listRegions(tx)).map((r) => [r.code, r]));
@@ -108,6 +108,11 @@ export async function removePeer(tx: Tx, org: string, name: string): Promise<Pee
   await tx.run('DELETE FROM peers WHERE org = ? AND name = ?', [org, name]);
   await tx.run('DELETE FROM peer_status WHERE org = ? AND name = ?', [org, name]);
   return peer;
+}
+
+/** The peers a gateway carries (by org, name). */
+export async function peersOnHost(tx: Tx, hostId: number): Promise<Peer[]> {
+  return (await tx.all<PeerRow>(`SELECT ${COLS} FROM peers WHERE host_id = ? ORDER BY org, name`, [hostId])).map(toPeer);
 }
 
 /** Remove every peer whose expiry is at or before `at`; returns what was removed. */

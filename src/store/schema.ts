@@ -68,4 +68,15 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX peers_expires ON peers (expires_at)`,
     ],
   },
+  {
+    // Hosts lifecycle: the id of a host's current credential, when it was last
+    // heard from (epoch ms; heartbeats), and removal (the row stays: lost machines name it).
+    version: 6,
+    statements: [
+      `ALTER TABLE hosts ADD COLUMN credential_id TEXT`,
+      `ALTER TABLE hosts ADD COLUMN last_seen_ms BIGINT`,
+      `ALTER TABLE hosts ADD COLUMN removed_at TEXT`,
+      `UPDATE hosts SET credential_id = (SELECT t.id FROM tokens t WHERE t.scope = 'host' AND t.host_id = hosts.id AND t.revoked_at IS NULL ORDER BY t.created_at DESC LIMIT 1)`,
+    ],
+  },
 ];

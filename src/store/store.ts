@@ -5,9 +5,10 @@
 // change ops a write publishes. It runs on any SqlBackend (SQLite embedded,
 // PostgreSQL for several coordinators).
 import { randomBytes } from 'node:crypto';
+import { AppError, notFound } from '../errors.js';
 import type { TokenInfo, TokenRecord } from '../model/auth.js';
 import {
-  appUpserted, hostUpserted, machineUpserted, networkUpserted, orgUpserted, peerDeleted, peerUpserted,
+  appUpserted, hostDeleted, hostUpserted, machineUpserted, networkUpserted, orgUpserted, peerDeleted, peerUpserted,
 } from '../model/changes.js';
 import { REGIONS } from '../model/regions.js';
 import type { App, ChangeOp, ChangeRecord, Host, Machine, Network, Org, Peer, Region, State } from '../model/types.js';
@@ -29,9 +30,16 @@ export interface StoreOptions {
   keepChanges?: number;
   /** source of randomness for machine ids (tests pin it) */
   randomHex?: () => string;
+  /** a host not heard from for this long is unreachable: no new machines or peers (default 60 s) */
+  hostTimeoutMs?: number;
   /** per-org quotas (defaults: DEFAULT_QUOTAS) */
   quotas?: Partial<Quotas>;
 }
+
+export const DEFAULT_HOST_TIMEOUT_MS = 60_000;
+
+/** What `removeHost` did: the developer peers it removed with it (force) and the machines now lost. */
+export interface HostRemoved { host: Host; removed_peers: Peer[]; lost_machines: string[] }
 
 /** What a write returns, and the change ops it publishes (none: nothing changed, no new revision). */
 interface Written<T> { value: T; ops: ChangeOp[] }
@@ -39,12 +47,22 @@ interface Written<T> { value: T; ops: ChangeOp[] }
 export class Store {
   private readonly keepChanges: number;
   private readonly randomHex: () => string;
+  readonly hostTimeoutMs: number;
+  /** silence is counted from here at the earliest: a restarted coordinator did not hear anyone while it was down */
+  private readonly openedAt = Date.now();
   readonly quotas: Quotas;
 
   private constructor(readonly backend: SqlBackend, opts: StoreOptions) {
     this.keepChanges = opts.keepChanges ?? 100_000;
     this.randomHex = opts.randomHex ?? (() => randomBytes(7).toString('hex'));
     this.quotas = { ...DEFAULT_QUOTAS, ...opts.quotas };
+    this.hostTimeoutMs = opts.hostTimeoutMs ?? DEFAULT_HOST_TIMEOUT_MS;
+  }
+
+  /** Which hosts count as reachable now (see hosts.Liveness). */
+  private liveness(): hosts.Liveness {
+    const cutoffMs = Date.now() - this.hostTimeoutMs;
+    return cutoffMs < this.openedAt ? hosts.ALWAYS_REACHABLE : { cutoffMs };
   }
 
   static async open(backend: SqlBackend, opts: StoreOptions = {}): Promise<Store> {
@@ -175,11 +193,50 @@ export class Store {
 
   // ── hosts ────────────────────────────────────────────────────────────────
 
-  enrollHost(input: { region: string; endpoint: string; public_key: string; gateway: boolean; version?: string | null }): Promise<Host> {
+  /** Enroll a host, or the same key again (idempotent; see hosts.enrollHost); host and credential in one transaction. */
+  enrollHost(input: hosts.EnrollInput): Promise<hosts.Enrolled> {
     return this.change(async (tx) => {
-      const host = await hosts.enrollHost(tx, input);
-      return { value: host, ops: [hostUpserted(host)] };
+      const r = await hosts.enrollHost(tx, input, this.liveness());
+      return { value: r, ops: r.changed ? [hostUpserted(r.host)] : [] };
     });
+  }
+
+  /**
+   * Remove a host: its machines become `lost`, its credentials are revoked
+   * and every other host drops it as a peer (a host delete in the feed). A
+   * gateway still carrying developer peers is refused unless `force`, which
+   * removes them too.
+   */
+  removeHost(id: number, force: boolean): Promise<HostRemoved> {
+    return this.change(async (tx) => {
+      const host = await hosts.requireHost(tx, id);
+      const carried = await peers.peersOnHost(tx, id);
+      if (carried.length > 0 && !force) {
+        const names = carried.map((p) => `${p.org}/${p.name}`);
+        throw new AppError('conflict', `host ${id} is a gateway still carrying ${names.length} developer peer(s): ${names.join(', ')}; `
+          + 'remove them first (wireguard remove) or remove the host with --force, which removes them too');
+      }
+      for (const p of carried) await peers.removePeer(tx, p.org, p.name);
+      const lost = await machines.loseHostMachines(tx, id);
+      await hosts.markRemoved(tx, id);
+      const ops = [...lost.map(machineUpserted), ...carried.map((p) => peerDeleted(p.org, p.name)), hostDeleted(id)];
+      return { value: { host, removed_peers: carried, lost_machines: lost.map((m) => m.id) }, ops };
+    });
+  }
+
+  /** A host's heartbeat: bookkeeping outside the feed (no revision, no global revision lock). */
+  async heartbeat(id: number): Promise<void> {
+    const known = await this.backend.writeAside((tx) => hosts.touchHost(tx, id, Date.now()));
+    if (!known) throw notFound('host', id);
+  }
+
+  /** Hosts with their credential id, last heartbeat and status. */
+  listHostsWithStatus(): Promise<hosts.HostListed[]> {
+    return this.read((tx) => hosts.listHostsWithStatus(tx, this.liveness()));
+  }
+
+  getHostWithStatus(id: number): Promise<hosts.HostListed> {
+    return this.read((tx) => hosts.getHostWithStatus(tx, id, this.liveness()));
   }
 
   updateHost(id: number, patch: hosts.HostPatch): Promise<Host> {
@@ -201,7 +258,7 @@ export class Store {
 
   createMachine(input: machines.CreateMachineInput): Promise<Machine> {
     return this.change(async (tx) => {
-      const machine = await machines.createMachine(tx, input, this.randomHex);
+      const machine = await machines.createMachine(tx, input, this.randomHex, this.liveness());
       await enforceQuota(tx, this.quotas, 'machines', machine.org);
       return { value: machine, ops: [machineUpserted(machine)] };
     });
@@ -240,7 +297,7 @@ export class Store {
 
   createPeer(input: peers.CreatePeerInput): Promise<{ peer: Peer; gateway: Host }> {
     return this.change(async (tx) => {
-      const created = await peers.createPeer(tx, input);
+      const created = await peers.createPeer(tx, input, this.liveness());
       await enforceQuota(tx, this.quotas, 'peers', input.org);
       return { value: created, ops: [peerUpserted(created.peer)] };
     });

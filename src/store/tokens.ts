@@ -72,3 +72,8 @@ export async function revokeToken(tx: Tx, id: string): Promise<void> {
 export async function hasAdminToken(tx: Tx): Promise<boolean> {
   return !!(await tx.get("SELECT 1 FROM tokens WHERE scope = 'admin' AND revoked_at IS NULL"));
 }
+
+/** Revoke every live credential of a host (re-enrollment, removal). */
+export async function revokeHostTokens(tx: Tx, hostId: number): Promise<void> {
+  await tx.run("UPDATE tokens SET revoked_at = ? WHERE scope = 'host' AND host_id = ? AND revoked_at IS NULL", [now(), hostId]);
+}

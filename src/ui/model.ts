@@ -40,7 +40,7 @@ export function meshFromState(rev: number, state: State, peerStatus: PeerStatusM
     networks: by(state.networks, (n) => String(n.id)),
     apps: by(state.apps, (a) => a.name),
     hosts: by(state.hosts, (h) => String(h.id)),
-    machines: by(state.machines.filter((m) => m.state !== 'destroyed'), (m) => m.id),
+    machines: by(state.machines.filter((m) => m.state !== 'destroyed' && m.state !== 'lost'), (m) => m.id),
     peers: by(state.peers, (p) => `${p.org}/${p.name}`),
     peerStatus: { ...peerStatus },
   };
@@ -125,7 +125,7 @@ export function applyOp(mesh: Mesh, op: ChangeOp): string | null {
     case 'machine': {
       const m = op.data;
       const before = mesh.machines.get(m.id);
-      if (m.state === 'destroyed') mesh.machines.delete(m.id);
+      if (m.state === 'destroyed' || m.state === 'lost') mesh.machines.delete(m.id);
       else mesh.machines.set(m.id, m);
       if (!before) return m.state === 'destroyed' ? `${describeMachine(m)} destroyed` : `${describeMachine(m)} created: ${m.state}`;
       if (before.state !== m.state) return `${describeMachine(m)} ${before.state} → ${m.state}${m.reason ? ` (${m.reason})` : ''}`;

@@ -290,7 +290,7 @@ describe('fair use on PostgreSQL: quotas across two coordinators; status reports
     await holder.connect();
     try {
       await store.createOrg('acme');
-      const gw = await store.enrollHost({ region: 'iad', endpoint: '192.0.2.1:51820', public_key: KEY_B, gateway: true });
+      const { host: gw } = await store.enrollHost({ region: 'iad', endpoint: '192.0.2.1:51820', public_key: KEY_B, gateway: true });
       await store.createPeer({ org: 'acme', name: 'laptop', region: 'iad', public_key: KEY_C });
       const rev = await store.rev();
       await holder.query('BEGIN');

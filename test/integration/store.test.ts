@@ -113,8 +113,8 @@ for (const backend of BACKENDS) {
     });
 
     it('enrolls hosts with sequential ids and refuses a second host with the same key', async () => {
-      const h1 = await store.enrollHost({ region: 'iad', endpoint: '192.0.2.1:51820', public_key: KEY_A, gateway: true });
-      const h2 = await store.enrollHost({ region: 'iad', endpoint: '192.0.2.2:51820', public_key: KEY_B, gateway: false });
+      const { host: h1 } = await store.enrollHost({ region: 'iad', endpoint: '192.0.2.1:51820', public_key: KEY_A, gateway: true });
+      const { host: h2 } = await store.enrollHost({ region: 'iad', endpoint: '192.0.2.2:51820', public_key: KEY_B, gateway: false });
       assert.equal(h2.id, h1.id + 1);
       assert.equal(h1.gateway, true);
       assert.equal(h2.gateway, false);

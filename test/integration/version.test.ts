@@ -104,7 +104,8 @@ describe('one version', () => {
     const list = await runCli(['hosts', 'list', '--api', tc.url, '--token', tc.admin]);
     assert.equal(list.code, 0, list.stderr);
     const [head, row] = list.stdout.trim().split('\n');
-    assert.match(head!, /^ID\s+REGION\s+ENDPOINT\s+GATEWAY\s+VERSION\s+PUBLIC_KEY$/);
+    assert.match(head!, /^ID\s+REGION\s+ENDPOINT\s+GATEWAY\s+VERSION\s+PUBLIC_KEY\s+STATUS\s+LAST_SEEN$/);
     assert.match(row!, new RegExp(`^${id}\\s+iad\\s+192\\.0\\.2\\.1:51820\\s+false\\s+${PKG_VERSION.replace(/\./g, '\\.')}\\s+`));
+    assert.match(row!, /\sreachable\s+\d{4}-\d\d-\d\dT/, 'status and last heartbeat (enrollment counts)');
   });
 });

@@ -56,3 +56,19 @@ describe('placement: developer peers', () => {
     });
   }
 });
+
+describe('placement: unreachable hosts get nothing new', () => {
+  const down = (c: Candidate): Candidate => ({ ...c, reachable: false });
+  it('a silent host with no machines does not take every new machine of its region', () => {
+    assert.equal(placeMachine([down(h(1, 'iad', 0)), h(2, 'iad', 40)], 'iad'), 2);
+  });
+  it('every host of the region silent: no_host, naming them', () => {
+    assert.throws(() => placeMachine([down(h(1, 'iad', 0)), down(h(3, 'iad', 2)), h(2, 'ams', 0)], 'iad'),
+      (e: unknown) => e instanceof AppError && e.code === 'no_host' && e.message === 'no reachable host in region iad to place the machine on (unreachable: 1, 3)');
+  });
+  it('an unreachable gateway is not chosen, nor named as a nearest one', () => {
+    assert.equal(placePeer([down(h(1, 'iad', 0)), h(2, 'iad', 9)], REGION.get('iad')!, REGION), 2);
+    assert.throws(() => placePeer([down(h(1, 'iad', 0)), down(h(2, 'ewr', 0)), h(3, 'fra', 0)], REGION.get('iad')!, REGION),
+      (e: unknown) => e instanceof AppError && e.code === 'no_gateway' && e.message === 'no gateway in region iad; nearest gateways: fra');
+  });
+});

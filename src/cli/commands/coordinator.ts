@@ -4,7 +4,7 @@ import { createLogger } from '../../log.js';
 import { startCoordinator } from '../../coordinator/run.js';
 import { bool, str } from '../ctx.js';
 import { UsageError } from '../errors.js';
-import { hostPort, logLevel } from '../flags.js';
+import { duration, hostPort, logLevel } from '../flags.js';
 import { parseFlags } from '../program.js';
 import { quotaFlags } from '../quota-flags.js';
 import type { Quotas } from '../../store/quotas.js';
@@ -19,6 +19,14 @@ export interface CoordinatorConfig {
   tls?: { certFile: string; keyFile: string };
   logLevel: string;
   quotas: Partial<Quotas>;
+  /** a host silent this long is unreachable: no new machines or peers */
+  hostTimeoutMs?: number;
+}
+
+/** `--host-timeout DURATION` in ms (undefined: the store's default, 60 s). */
+export function hostTimeoutFlag(f: Flags): number | undefined {
+  const v = str(f, 'host-timeout');
+  return v === undefined ? undefined : duration(v, 'host-timeout', { lo: 20, hi: 86400, bare: true }) * 1000;
 }
 
 /** Flags (and env) → config; every mistake is a UsageError naming the flag (exit 2). */
@@ -32,7 +40,7 @@ export function coordinatorConfig(f: Flags, env: NodeJS.ProcessEnv = process.env
   if (!!cert !== !!key) throw new UsageError('--tls-cert and --tls-key go together');
   const listen = hostPort(str(f, 'listen') ?? '127.0.0.1:4280', 'listen');
   const level = logLevel(str(f, 'log-level') ?? env.SIXPN_LOG_LEVEL ?? 'info');
-  return { data, db, listen, tls: cert && key ? { certFile: cert, keyFile: key } : undefined, logLevel: level, quotas: quotaFlags(f) };
+  return { data, db, listen, tls: cert && key ? { certFile: cert, keyFile: key } : undefined, logLevel: level, quotas: quotaFlags(f), hostTimeoutMs: hostTimeoutFlag(f) };
 }
 
 /** `sixpn coordinator` argv (and env) → config. */
@@ -67,7 +75,7 @@ export async function coordinatorCommand(ctx: Context): Promise<number> {
   if (cfg.tls) checkTlsFiles(cfg.tls);
   const logger = createLogger('coordinator', cfg.logLevel);
   const c = await startCoordinator({
-    dataDir: cfg.data, dbUrl: cfg.db, host: cfg.listen.host, port: cfg.listen.port, logger, tls: cfg.tls, quotas: cfg.quotas,
+    dataDir: cfg.data, dbUrl: cfg.db, host: cfg.listen.host, port: cfg.listen.port, logger, tls: cfg.tls, quotas: cfg.quotas, hostTimeoutMs: cfg.hostTimeoutMs,
   });
   logger.info({ url: c.url, rev: c.hub.revision, store: c.store.backend.kind, quotas: c.store.quotas }, 'coordinator listening');
   await onShutdown(logger, () => c.close());

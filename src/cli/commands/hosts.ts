@@ -8,7 +8,23 @@ import type { Context } from '../spec.js';
 export async function list(ctx: Context): Promise<number> {
   const r = await client(ctx).listHosts();
   if (json(ctx)) printJson(r.hosts);
-  else printTable(r.hosts as unknown as Record<string, unknown>[], ['id', 'region', 'endpoint', 'gateway', 'version', 'public_key']);
+  else printTable(r.hosts as unknown as Record<string, unknown>[], ['id', 'region', 'endpoint', 'gateway', 'version', 'public_key', 'status', 'last_seen']);
+  return 0;
+}
+
+/** `hosts remove ID [--force]`: prints the developer peers removed with it and its machines now lost. */
+export async function remove(ctx: Context): Promise<number> {
+  const raw = ctx.args[0] ?? '';
+  const id = /^[1-9]\d{0,9}$/.test(raw) ? Number(raw) : NaN;
+  if (!(id <= 0xffffffff)) throw new UsageError(`ID must be a host id (a positive integer, see hosts list), got ${JSON.stringify(raw)}`, { showUsage: true });
+  const r = await client(ctx).removeHost(id, bool(ctx.flags, 'force'));
+  if (json(ctx)) {
+    printJson(r);
+    return 0;
+  }
+  process.stdout.write(`removed host ${r.host.id} (${r.host.region}, ${r.host.endpoint})\n`);
+  for (const p of r.removed_peers) process.stdout.write(`removed peer ${p.org}/${p.name} (${p.address})\n`);
+  for (const m of r.lost_machines) process.stdout.write(`machine ${m} lost\n`);
   return 0;
 }
 

@@ -4,12 +4,14 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startCoordinator, type RunningCoordinator } from '../../coordinator/run.js';
+import { hostTimeoutFlag } from './coordinator.js';
+import { HEARTBEAT_MS } from '../../agent/heartbeat.js';
 import { startUpDns } from '../../dns/up.js';
 import { startUpAgent, type UpHostIdentity as LocalHostIdentity } from '../../agent/up.js';
 import { generateKeyPair } from '../../wg/keys.js';
 import { BUILD } from '../../version.js';
 import { writeFileAtomic } from '../../atomic-file.js';
-import { createLogger } from '../../log.js';
+import { createLogger, type Logger } from '../../log.js';
 import { bool, str } from '../ctx.js';
 import { endpoint as endpointFlag, hostPort, label, logLevel } from '../flags.js';
 import { addContext, sudoUser, userConfigPath } from '../config.js';
@@ -43,14 +45,21 @@ async function ensureLocalHost(c: RunningCoordinator, dataDir: string, region: s
   }
   const keys = generateKeyPair();
   const ep = endpoint ?? defaultEndpoint();
-  const host = await c.store.enrollHost({ region, endpoint: ep, public_key: keys.publicKey, gateway: true, version: BUILD });
-  const { token } = await c.store.createToken({ scope: 'host', host_id: host.id });
+  const { host, credential: token } = await c.store.enrollHost({ region, endpoint: ep, public_key: keys.publicKey, gateway: true, version: BUILD });
   const id: LocalHostIdentity = { host_id: host.id, public_key: keys.publicKey, private_key: keys.privateKey, credential: token, region, endpoint: ep };
   writeFileAtomic(file, JSON.stringify(id, null, 2));
   return id;
 }
 
 interface Closer { close(): Promise<void> }
+
+function localHeartbeat(c: RunningCoordinator, hostId: number, logger: Logger): Closer {
+  const beat = (): void => { c.store.heartbeat(hostId).catch((err: unknown) => logger.warn({ err: String(err) }, 'local host heartbeat failed')); };
+  beat();
+  const t = setInterval(beat, HEARTBEAT_MS);
+  t.unref();
+  return { close: async () => { clearInterval(t); } };
+}
 
 /**
  * Add the context `local` to the CLI config, keeping the user's other
@@ -88,7 +97,7 @@ export async function upCommand(ctx: Context): Promise<number> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const logger = createLogger('up', level);
 
-  const c = await startCoordinator({ dataDir, host: apiAddr.host, port: apiAddr.port, logger: logger.child({ component: 'coordinator' }), quotas });
+  const c = await startCoordinator({ dataDir, host: apiAddr.host, port: apiAddr.port, logger: logger.child({ component: 'coordinator' }), quotas, hostTimeoutMs: hostTimeoutFlag(f) });
   const closers: Closer[] = [c];
   try {
     if (!c.adminToken) throw new UsageError(`${join(dataDir, 'admin.token')} is missing: the CLI cannot be configured without it`);
@@ -109,6 +118,8 @@ export async function upCommand(ctx: Context): Promise<number> {
         agentLine = `data plane: on (WireGuard ${agent.iface}, gateway endpoint ${host.endpoint})`;
       }
     } else agentLine = 'data plane: off (--no-agent)';
+    // No agent sends this machine's heartbeat: `up` does, so its host is not unreachable after --host-timeout.
+    if (!agentLine.startsWith('data plane: on')) closers.unshift(localHeartbeat(c, host.host_id, logger));
 
     process.stdout.write([
       '',

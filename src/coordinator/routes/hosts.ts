@@ -6,26 +6,57 @@ import { caller, requireScope } from '../auth.js';
 import { body, endpoint, label, params, region, versionString, wgKey } from '../schemas.js';
 import { answer, answerList, NO_CONTENT, op, responses } from '../responses.js';
 
+const enrolled = (description: string): Record<string, unknown> => answer({ host: 'Host', credential: { type: 'string', description: 'the host-scoped token' } }, description);
+
 interface PeerStatusBody { peers: { org: string; name: string; latest_handshake: number; rx_bytes: number; tx_bytes: number; endpoint: string | null }[] }
 
 export function hostRoutes(app: FastifyInstance, store: Store): void {
   app.post<{ Body: { region: string; endpoint: string; public_key: string; gateway?: boolean; version?: string } }>('/v1/hosts', {
     schema: {
-      ...op('hosts', 'Enroll a host; answers its host credential (shown once)', 'admin, host-enroll'),
+      ...op('hosts', 'Enroll a host (201), or the same public key again (200: same host id, a fresh credential, the old one revoked; '
+        + 'a retry after a lost reply); answers its host credential (shown once)', 'admin, host-enroll'),
       body: body({ region, endpoint, public_key: wgKey, gateway: { type: 'boolean' }, version: versionString }, ['region', 'endpoint', 'public_key']),
-      response: responses(answer({ host: 'Host', credential: { type: 'string', description: 'the host-scoped token' } }, 'Enrolled'), 201),
+      response: { ...responses(enrolled('Enrolled'), 201), 200: enrolled('Enrolled again: the same host, a fresh credential') },
     },
   }, async (req, reply) => {
     requireScope(req, 'admin', 'host-enroll');
     if (!RULES.endpoint.test(req.body.endpoint)) throw new AppError('invalid', RULES.endpoint.explain(req.body.endpoint));
-    const host = await store.enrollHost({ ...req.body, gateway: req.body.gateway ?? false });
-    const { token } = await store.createToken({ scope: 'host', host_id: host.id });
-    return reply.code(201).send({ host, credential: token });
+    const r = await store.enrollHost({ ...req.body, gateway: req.body.gateway ?? false });
+    return reply.code(r.created ? 201 : 200).send({ host: r.host, credential: r.credential });
   });
 
-  app.get('/v1/hosts', { schema: { ...op('hosts', 'List hosts', 'admin'), response: responses(answerList('hosts', 'Host')) } }, async (req) => {
+  app.get('/v1/hosts', {
+    schema: { ...op('hosts', 'List hosts, with their credential id, last heartbeat and status (unreachable: silent past the host timeout)', 'admin'), response: responses(answerList('hosts', 'HostListed')) },
+  }, async (req) => {
     requireScope(req, 'admin');
-    return { hosts: await store.listHosts() };
+    return { hosts: await store.listHostsWithStatus() };
+  });
+
+  app.delete<{ Params: { id: number }; Querystring: { force?: boolean } }>('/v1/hosts/:id', {
+    schema: {
+      ...op('hosts', 'Remove a host: every other host drops it as a peer, its credential is revoked, its machines become lost. '
+        + 'A gateway still carrying developer peers is refused (409, naming them) unless force=true, which removes them too', 'admin'),
+      params: params({ id: { type: 'integer', minimum: 1 } }),
+      querystring: { type: 'object', properties: { force: { type: 'boolean' } }, additionalProperties: false },
+      response: responses(answer({
+        host: 'Host',
+        removed_peers: { type: 'array', items: { $ref: 'Peer#' }, description: 'developer peers removed with it (force)' },
+        lost_machines: { type: 'array', items: { type: 'string' }, description: 'ids of its machines, now in state lost' },
+      }, 'Removed')),
+    },
+  }, async (req) => {
+    requireScope(req, 'admin');
+    return store.removeHost(req.params.id, req.query.force ?? false);
+  });
+
+  // Cheap on purpose: one row write, no revision, no feed traffic.
+  app.put<{ Params: { id: number } }>('/v1/hosts/:id/heartbeat', {
+    schema: { ...op('hosts', 'A host says it is alive (its agent, every few seconds); no revision', 'host (own)'), params: params({ id: { type: 'integer', minimum: 1 } }), response: NO_CONTENT },
+  }, async (req, reply) => {
+    const t = caller(req);
+    if (t.scope !== 'host' || t.host_id !== req.params.id) throw new AppError('forbidden', 'only the host itself sends its heartbeat');
+    await store.heartbeat(req.params.id);
+    return reply.code(204).send();
   });
 
   app.get<{ Params: { id: number } }>('/v1/hosts/:id', {
