@@ -307,6 +307,14 @@ export const TABLE: CommandSpec = {
       run: async () => (await import('./commands/dig.js')).digCommand,
     },
     {
+      name: 'doctor', group: OTHER, summary: 'check this host or laptop for what sixpn needs; each check ok, warn or fail with a fix',
+      description: 'wg, wireguard-go, nft, ip and resolvconf on PATH; kernel WireGuard or TUN; the coordinator (TLS, token); '
+        + "the local agent's DNS answering _apps.internal; the ::3 redirect in nftables. Exit 1 when a check fails.",
+      client: true,
+      flags: [{ name: 'dns-port', value: 'P', help: "the local agent's DNS port", default: '5354' }],
+      run: async () => (await import('./commands/doctor.js')).doctorCommand,
+    },
+    {
       name: 'install-units', group: OTHER, summary: 'install the systemd units and example configs, or check installed ones',
       description: 'Units go to PREFIX/etc/systemd/system with ExecStart pointing at this installation; example configs to PREFIX/etc/sixpn '
         + 'when absent (never overwritten). --check runs each unit\'s flags through the real parsers and names file:line of a bad setting.',
