@@ -216,8 +216,19 @@ describe('hosts lifecycle', function () {
     it('a removed host\'s machines become lost and leave DNS; it is gone from the feed and hosts list', async () => {
       const m = (await c.call('GET', '/v1/machines?app=web')).json.machines[0];
       assert.ok((await aaaa('web.internal')).includes(m.address));
+      // The host's own feed stream, open while it is removed, is cut and not let back in.
+      const own = new FeedClient({ url: c.url, token: hosts.plain!.credential, replica: new Replica(), minBackoffMs: 50, maxBackoffMs: 300 });
+      let refused = false;
+      own.subscribe({ authError: () => { refused = true; } });
+      own.start();
+      await until(() => own.connected, 5000);
       const rev = await c.store.rev();
       const r = await c.call('DELETE', `/v1/hosts/${hosts.plain!.id}`);
+      try {
+        await until(() => refused && !own.connected, 3000);
+      } finally {
+        await own.stop();
+      }
       assert.equal(r.status, 200, JSON.stringify(r.json));
       assert.deepEqual(r.json.lost_machines, [m.id]);
       assert.deepEqual(r.json.removed_peers, []);
