@@ -87,3 +87,66 @@ export function parseEndpoint(s: string): { host: string; port: number } | null 
 
 /** The longest --ttl of a token or an ephemeral peer (365 days); without one they do not expire. */
 export const TTL_MAX_SECONDS = 365 * 86400;
+// ── health checks, service ports and leases (issue 12) ─────────────────────
+
+/** A health check the machine's host runs against the machine's address. */
+export type CheckSpec = { type: 'tcp'; port: number } | { type: 'http'; port: number; path: string };
+/** A named service port, published as SRV `_NAME._PROTO.<app>.internal`. */
+export interface PortSpec { name: string; port: number; protocol: 'tcp' | 'udp' }
+
+export const CHECKS_MAX = 8;
+export const PORTS_MAX = 16;
+export const CHECK_INTERVAL_DEFAULT = 5;
+/** seconds */
+export const CHECK_INTERVAL_MIN = 1;
+export const CHECK_INTERVAL_MAX = 3600;
+export const LEASE_TTL_MIN = 1;
+export const LEASE_TTL_MAX = 300;
+/** RFC 6335 service names are at most 15 characters */
+export const SERVICE_NAME_MAX = 15;
+
+const portNumber = (s: string): number | null => (/^\d{1,5}$/.test(s) && Number(s) >= 1 && Number(s) <= 65535 ? Number(s) : null);
+
+/** Why a check spec is bad, or null; specs are `tcp:PORT` or `http:PORT/PATH`. */
+export function parseCheck(s: string): CheckSpec | string {
+  const m = /^([a-z0-9]+):(\d+)(\/.*)?$/.exec(s);
+  if (!m) return `check ${JSON.stringify(s)} must be tcp:PORT or http:PORT/PATH`;
+  const [, kind, portText, path] = m;
+  if (kind !== 'tcp' && kind !== 'http') return `check ${JSON.stringify(s)}: unknown check kind ${JSON.stringify(kind)} (tcp or http)`;
+  const port = portNumber(portText!);
+  if (port === null) return `check ${JSON.stringify(s)}: port must be 1-65535`;
+  if (kind === 'tcp') return path === undefined ? { type: 'tcp', port } : `check ${JSON.stringify(s)}: a tcp check has no path`;
+  const p = path ?? '/';
+  if (p.length > 1024 || !/^\/[\x21-\x7e]*$/.test(p)) return `check ${JSON.stringify(s)}: path must be printable, without spaces or control characters (at most 1024)`;
+  return { type: 'http', port, path: p };
+}
+
+/** `NAME:PORT[/tcp|/udp]` */
+export function parsePort(s: string): PortSpec | string {
+  const m = /^([^:]*):(\d+)(?:\/([a-z]+))?$/.exec(s);
+  if (!m) return `port ${JSON.stringify(s)} must be NAME:PORT[/tcp|/udp]`;
+  const [, name, portText, proto] = m;
+  if (!RULES.label.test(name!) || name!.length > SERVICE_NAME_MAX) return `port ${JSON.stringify(s)}: name must be a DNS label of at most ${SERVICE_NAME_MAX} characters`;
+  const port = portNumber(portText!);
+  if (port === null) return `port ${JSON.stringify(s)}: port must be 1-65535`;
+  if (proto !== undefined && proto !== 'tcp' && proto !== 'udp') return `port ${JSON.stringify(s)}: protocol must be tcp or udp`;
+  return { name: name!, port, protocol: proto === 'udp' ? 'udp' : 'tcp' };
+}
+
+/** Parse every item, or the first reason one is bad; `max` bounds the count. */
+export function parseAll<T>(items: readonly string[], parse: (s: string) => T | string, what: string, max: number): T[] | string {
+  if (items.length > max) return `at most ${max} ${what}s, got ${items.length}`;
+  const out: T[] = [];
+  for (const s of items) {
+    const v = parse(s);
+    if (typeof v === 'string') return v;
+    out.push(v);
+  }
+  return out;
+}
+
+export const checkText = (c: CheckSpec): string => (c.type === 'tcp' ? `tcp:${c.port}` : `http:${c.port}${c.path}`);
+export const portText = (p: PortSpec): string => `${p.name}:${p.port}/${p.protocol}`;
+
+/** A lease name is a DNS label (it becomes `NAME.lease.<app>.internal`). */
+export const isLeaseName = (s: string): boolean => RULES.label.test(s);

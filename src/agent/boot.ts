@@ -35,6 +35,7 @@ import type { Ports } from './ports.js';
 import { Reconciler } from './reconciler.js';
 import { EndpointResolver } from './resolver.js';
 import { StatusReporter } from './reporter.js';
+import { HealthChecks } from './checks.js';
 import { ReplicaSaver } from './saver.js';
 import { StateDir, type Identity } from './statedir.js';
 import { StatusBoard } from './status.js';
@@ -61,6 +62,7 @@ export class AgentRuntime {
   private metrics: MetricsServer | null = null;
   private reporter: StatusReporter | null = null;
   private machines: MachineManager | null = null;
+  private checks: HealthChecks | null = null;
   private links: LinkWatch | null = null;
   private unsubscribe: (() => void)[] = [];
   private stopped = false;
@@ -117,7 +119,7 @@ export class AgentRuntime {
     }
     if (c.machineApiPort) {
       this.machineApi = buildMachineApi({
-        replica: this.replica, hostId: identity.hostId, writer: coordinatorWriter(api, this.replica),
+        replica: this.replica, hostId: identity.hostId, writer: coordinatorWriter(api, this.replica), leases: api,
         logger: partLogger(this.log, 'machine-api'),
       });
       await this.machineApi.listen({ host: '::', port: c.machineApiPort });
@@ -154,6 +156,12 @@ export class AgentRuntime {
     followEndpoint({ state: this.state, api, hostId: identity.hostId, endpoint: c.endpoint, log: this.log, timers: this.timers });
     startHeartbeat({ api, hostId: identity.hostId, log: partLogger(this.log, 'heartbeat'), timers: this.timers, everyMs: c.heartbeatMs });
     this.timers.every(c.healthMs ?? 5_000, () => machines.checkHealth());
+    // the machines' own checks (--check): their outcome decides whether DNS lists them
+    this.checks = new HealthChecks({
+      machines: () => this.replica.machines.values(), subscribe: (fn) => this.replica.subscribe(fn), hostId: identity.hostId,
+      report: async (id, health) => { await api.reportHealth(id, health); }, log: partLogger(this.log, 'checks'),
+    });
+    this.checks.start();
     if (c.gateway) {
       this.timers.every(c.peerStatusMs ?? 10_000, () => reportPeerStatus({ status: this.status, wg: this.wg, iface: c.iface, api, hostId: identity.hostId, log: this.log }));
     }
@@ -168,6 +176,7 @@ export class AgentRuntime {
     const first = !this.stopped;
     this.stopped = true;
     this.timers.stop();
+    this.checks?.stop();
     this.links?.close();
     const passes = this.reconciler?.stop();
     await this.feed?.stop();

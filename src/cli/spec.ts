@@ -71,8 +71,8 @@ export interface CommandSpec {
 
 export const JSON_FLAG: FlagSpec = { name: 'json', help: 'print JSON instead of text' };
 export const CLIENT_FLAGS: readonly FlagSpec[] = [
-  { name: 'api', value: 'URL', help: 'coordinator API URL', env: 'SIXPN_API_URL', default: 'from the config `sixpn up` writes' },
-  { name: 'token', value: 'T', help: 'API token', env: 'SIXPN_TOKEN', default: 'from the config `sixpn up` writes' },
+  { name: 'api', value: 'URL', help: 'coordinator API URL', env: 'SIXPN_API_URL', default: 'the config `sixpn up` writes' },
+  { name: 'token', value: 'T', help: 'API token', env: 'SIXPN_TOKEN', default: 'the config `sixpn up` writes' },
   { name: 'token-file', value: 'FILE', help: 'read the API token from FILE (keeps it out of ps and shell history)', env: 'SIXPN_TOKEN_FILE', complete: 'file' },
   { name: 'ca', value: 'FILE', help: "PEM of the CA that signs the coordinator's certificate (replaces the system CAs)", env: 'SIXPN_CA', complete: 'file' },
 ];

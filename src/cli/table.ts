@@ -24,6 +24,9 @@ const machineFlags: FlagSpec[] = [
   { name: 'stopped', help: 'create it stopped' },
   { name: 'wait', help: 'return once its host reports it attached (its name then answers there); exit 1 with the reason if it fails' },
   { name: 'wait-timeout', value: 'D', help: 'how long --wait waits', default: '60s' },
+  { name: 'check', value: 'SPEC', help: 'health check: tcp:PORT or http:PORT/PATH (at most 8; failing: out of DNS)', repeat: true },
+  { name: 'check-interval', value: 'D', help: 'time between check rounds (1s..1h)', default: '5s' },
+  { name: 'port', value: 'NAME:PORT', help: 'service port, [/tcp|/udp] after it: SRV _NAME._tcp.<app>.internal (at most 16)', repeat: true },
 ];
 const lazy = <M>(load: () => Promise<M>, pick: (m: M) => Handler) => async (): Promise<Handler> => pick(await load());
 
@@ -305,6 +308,10 @@ export const TABLE: CommandSpec = {
       flags: [org(), { name: 'network', value: 'NET', help: 'a network of the org', default: "the org's default" }],
       examples: ['sixpn dig web.internal --org acme', 'sixpn dig _apps.internal TXT --org acme'],
       run: async () => (await import('./commands/dig.js')).digCommand,
+    },
+    {
+      name: 'status', group: OTHER, summary: 'the coordinator (URL, version, store, revision, feed lag) and every host, problems first',
+      client: true, flags: [], run: async () => (await import('./commands/status.js')).statusCommand,
     },
     {
       name: 'doctor', group: OTHER, summary: 'check this host or laptop for what sixpn needs; each check ok, warn or fail with a fix',

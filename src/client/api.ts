@@ -1,7 +1,7 @@
 // The coordinator's HTTP API as typed calls: one client for the CLI and the
 // agent (the watch stream has its own, src/feed/client.ts).
 import { CoordinatorCertError, explainFetchError } from '../feed/fetch-error.js';
-import type { App, Host, Machine, Network, Org, Peer } from '../model/types.js';
+import type { App, Host, Lease, Machine, Network, Org, Peer } from '../model/types.js';
 import { ApiError, UnreachableError } from './errors.js';
 import { userAgent } from '../version.js';
 import type { DigAnswer } from '../dns/dig.js';
@@ -37,13 +37,13 @@ export class CoordinatorApi {
   }
 
   /** One call; errors: ApiError (an answer), UnreachableError or CoordinatorCertError (none). */
-  async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  async call<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
     const url = `${this.base}${path}`;
     if (typeof this.init === 'function') this.init = await this.init();
     const res = await fetch(url, {
       ...this.init,
       method,
-      headers: { authorization: `Bearer ${this.token}`, 'user-agent': this.agent, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: { authorization: `Bearer ${this.token}`, 'user-agent': this.agent, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
       body: body !== undefined ? JSON.stringify(body) : undefined,
       signal: AbortSignal.timeout(this.timeoutMs),
     }).catch((err: unknown) => { throw this.unreachable(err, url); });
@@ -54,7 +54,7 @@ export class CoordinatorApi {
     if (!res.ok) {
       const e = (json as { error?: { code?: string; message?: string } } | null)?.error;
       const why = e?.message ?? `HTTP ${res.status} ${text.slice(0, 200)}`.trim();
-      throw new ApiError(res.status, e?.code ?? 'http_error', `${method} ${path}: ${why}`, e?.message ? `${e.message} (${e.code ?? 'http_error'})` : `HTTP ${res.status} from ${method} ${path}`);
+      throw new ApiError(res.status, e?.code ?? 'http_error', `${method} ${path}: ${why}`, e?.message ? `${e.message} (${e.code ?? 'http_error'})` : `HTTP ${res.status} from ${method} ${path}`, json);
     }
     return json as T;
   }
@@ -89,12 +89,31 @@ export class CoordinatorApi {
     return this.call('PUT', `/v1/machines/${enc(id)}/status`, reason === null ? { state } : { state, reason: reason.slice(0, 1000) });
   }
 
-  /** The host credential may change the metadata of machines on its own host only. */
   getMetadata(id: string): Promise<{ metadata: Record<string, string> }> { return this.call('GET', `/v1/machines/${enc(id)}/metadata`); }
 
-  setMetadata(id: string, key: string, value: string | null): Promise<{ machine: Machine }> {
+  /** The host credential may change the metadata of machines on its own host only; `ifMatch`: only at that metadata revision. */
+  setMetadata(id: string, key: string, value: string | null, ifMatch?: number): Promise<{ machine: Machine }> {
     const path = `/v1/machines/${enc(id)}/metadata/${enc(key)}`;
-    return value === null ? this.call('DELETE', path) : this.call('PUT', path, { value });
+    const h: Record<string, string> = ifMatch === undefined ? {} : { 'if-match': `"${ifMatch}"` };
+    return value === null ? this.call('DELETE', path, undefined, h) : this.call('PUT', path, { value }, h);
+  }
+
+  /** A host agent reports the outcome of a machine's checks. */
+  reportHealth(id: string, health: 'passing' | 'critical'): Promise<{ machine: Machine }> {
+    return this.call('PUT', `/v1/machines/${enc(id)}/health`, { health });
+  }
+
+  /** Acquire or renew a lease for a machine; a 409 ApiError's body carries `lease` (the holder). */
+  acquireLease(id: string, name: string, ttl: number): Promise<{ lease: Lease }> {
+    return this.call('PUT', `/v1/machines/${enc(id)}/leases/${enc(name)}`, { ttl });
+  }
+
+  releaseLease(id: string, name: string): Promise<{ lease: Lease }> {
+    return this.call('DELETE', `/v1/machines/${enc(id)}/leases/${enc(name)}`);
+  }
+
+  readLease(id: string, name: string): Promise<{ lease: Lease }> {
+    return this.call('GET', `/v1/machines/${enc(id)}/leases/${enc(name)}`);
   }
 
   dig(org: string, q: { name: string; type: string; network?: string }): Promise<DigAnswer> {

@@ -10,7 +10,7 @@ export class ApiError extends Error {
    * @param message `METHOD PATH: why` (for logs)
    * @param summary `why (code)` (for one line of CLI output)
    */
-  constructor(readonly status: number, readonly code: string, message: string, readonly summary: string = message) {
+  constructor(readonly status: number, readonly code: string, message: string, readonly summary: string = message, readonly body: unknown = null) {
     super(message);
   }
 }

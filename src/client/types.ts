@@ -23,6 +23,12 @@ export interface MachineCreate {
   metadata?: Record<string, string>;
   stopped?: boolean;
   command?: string[];
+  /** `tcp:PORT` or `http:PORT/PATH` */
+  checks?: string[];
+  /** seconds */
+  check_interval?: number;
+  /** `NAME:PORT[/tcp|/udp]` */
+  ports?: string[];
 }
 export type MachineReport = 'started' | 'stopped' | 'failed';
 

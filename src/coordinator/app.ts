@@ -17,6 +17,8 @@ import { appRoutes } from './routes/apps.js';
 import { digRoutes } from './routes/dig.js';
 import { hostRoutes } from './routes/hosts.js';
 import { machineRoutes } from './routes/machines.js';
+import { leaseRoutes } from './routes/leases.js';
+import { LeaseSweeper } from './lease-sweeper.js';
 import { orgRoutes } from './routes/orgs.js';
 import { peerRoutes } from './routes/peers.js';
 import { tokenRoutes } from './routes/tokens.js';
@@ -86,6 +88,9 @@ export async function buildCoordinator(opts: BuildOptions): Promise<{ app: Fasti
   appRoutes(app, store);
   hostRoutes(app, store);
   machineRoutes(app, store);
+  const sweeper = new LeaseSweeper(store, logger);
+  leaseRoutes(app, store, sweeper);
+  sweeper.start();
   digRoutes(app, store);
   peerRoutes(app, store);
   tokenRoutes(app, store, { onRevoke: () => tokens.forget(), endStreams: (id) => tokenStreams.revoked([id]) });
@@ -112,6 +117,7 @@ export async function buildCoordinator(opts: BuildOptions): Promise<{ app: Fasti
   });
 
   app.addHook('preClose', async () => {
+    sweeper.close();
     tokenStreams.stop();
     await reaper.stop();
     await hub.close();

@@ -15,6 +15,20 @@ function record(id: string, description: string, properties: Record<string, unkn
   return { $id: id, description, type: 'object', properties, required: Object.keys(properties), additionalProperties: false };
 }
 
+/** The same record with these properties optional (absent in records saved by older versions). */
+function optional(schema: Record<string, unknown>, ...names: string[]): Record<string, unknown> {
+  return { ...schema, required: (schema.required as string[]).filter((n) => !names.includes(n)) };
+}
+
+const MACHINE_HEALTH_FIELDS = {
+  checks: { type: 'array', items: { type: 'object', properties: { type: { type: 'string', enum: ['tcp', 'http'] }, port: int, path: str }, required: ['type', 'port'] }, description: 'health checks its host runs' },
+  check_interval: { ...int, description: 'seconds between check rounds' },
+  health: { type: 'string', enum: ['passing', 'critical', 'none'], description: 'critical machines leave DNS (but for the all. forms)' },
+  ports: { type: 'array', items: { type: 'object', properties: { name: str, port: int, protocol: { type: 'string', enum: ['tcp', 'udp'] } }, required: ['name', 'port', 'protocol'] }, description: 'named service ports (SRV)' },
+  leases: { type: 'array', items: str, description: 'names of the app-wide leases it holds' },
+  metadata_rev: { ...int, description: 'grows with every metadata write (If-Match)' },
+};
+
 const ref = (id: string): { $ref: string } => ({ $ref: `${id}#` });
 const list = (id: string): Record<string, unknown> => ({ type: 'array', items: ref(id) });
 
@@ -34,7 +48,7 @@ export const ENTITY_SCHEMAS: Record<string, unknown>[] = [
     last_seen: { ...nullable('string'), description: 'ISO 8601 time of its last heartbeat or enrollment' },
     status: { type: 'string', enum: ['reachable', 'unreachable'], description: 'unreachable: silent past the host timeout; it gets no new machines or peers' },
   }),
-  record('Machine', 'A machine on a host, with an address in its app\'s network', {
+  optional(record('Machine', 'A machine on a host, with an address in its app\'s network', {
     id: { ...str, description: '14 lowercase hex characters' }, app: str, org: str, network_id: int, host_id: int, region: str, address: str,
     state: { type: 'string', enum: ['created', 'started', 'stopped', 'destroyed', 'failed', 'lost'] },
     reason: { ...nullable('string'), description: 'why the host could not realize the machine (state failed)' },
@@ -42,6 +56,11 @@ export const ENTITY_SCHEMAS: Record<string, unknown>[] = [
     command: { type: ['array', 'null'], items: str, description: 'argv the host\'s agent runs inside the machine (machines run)' },
     created_at: time, updated_at: time,
     attached_at: { ...nullable('string'), description: 'when its host last reported it attached (null before, and after a stop)' },
+    ...MACHINE_HEALTH_FIELDS,
+  }), ...Object.keys(MACHINE_HEALTH_FIELDS)),
+  record('Lease', 'An app-wide lease: at most one holder; fence grows with every new holder', {
+    app: str, name: str, holder: { ...nullable('string'), description: 'machine id; null when free' },
+    expires_at: { ...nullable('string'), description: 'ISO 8601 time' }, fence: int,
   }),
   record('Peer', 'A developer WireGuard peer, carried by a gateway host', {
     org: str, name: str, network_id: int, host_id: { ...int, description: 'gateway host' }, region: str, index: int, address: str, public_key: str,

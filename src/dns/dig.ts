@@ -8,7 +8,7 @@ import { buildIndex } from './index.js';
 import { lookup, type Rr } from './lookup.js';
 import { QTYPE } from './names.js';
 
-export const DIG_TYPES = ['AAAA', 'TXT', 'PTR', 'NS', 'SOA', 'A'] as const;
+export const DIG_TYPES = ['AAAA', 'TXT', 'PTR', 'NS', 'SOA', 'A', 'SRV'] as const;
 export type DigType = (typeof DIG_TYPES)[number];
 
 export interface DigRecord { name: string; type: string; ttl: number; data: string }
@@ -31,7 +31,8 @@ function record(rr: Rr, ttl: number): DigRecord {
   const data = rr.type === QTYPE.AAAA ? rr.address
     : rr.type === QTYPE.TXT ? txtData(rr.items.join(rr.sep))
       : rr.type === QTYPE.SOA ? `${fq(rr.mname)} ${fq(rr.rname)} ${rr.serial} 3600 600 86400 ${ttl}`
-        : fq(rr.target);
+        : rr.type === QTYPE.SRV ? `${rr.priority} ${rr.weight} ${rr.port} ${fq(rr.target)}`
+          : fq(rr.target);
   return { name, type: TYPE_NAME.get(rr.type) ?? String(rr.type), ttl, data };
 }
 

@@ -5,7 +5,7 @@
 import { Packet, type Header, type Resource } from 'dns2';
 import type { Rr } from './lookup.js';
 import { QCLASS_IN, QTYPE, splitTxt } from './names.js';
-import { fitAnswers, questionEnd, rotatableCount, type Encoded, type ResponseSpec } from './response.js';
+import { fitAdditional, fitAnswers, questionEnd, rotatableCount, type Encoded, type ResponseSpec } from './response.js';
 
 export type { Encoded, ResponseSpec } from './response.js';
 
@@ -43,8 +43,9 @@ export function encodeResponse(spec: ResponseSpec, ordered: boolean): Encoded {
   packet.questions = [new Packet.Question(spec.question.name, spec.question.type, QCLASS_IN)];
   packet.answers = answers.map((rr) => resource(rr, spec.ttl));
   packet.authorities = spec.authority.map((rr) => resource(rr, spec.ttl));
+  packet.additionals = fitAdditional(spec.question.name, answers, spec.additional, spec.ednsSize !== null).map((rr) => resource(rr, spec.ttl));
   if (spec.ednsSize !== null) {
-    packet.additionals = [{ name: '', type: QTYPE.OPT, class: spec.ednsSize, ttl: 0, extendedRcode: 0, version: 0, doFlag: false, rdata: [] } as unknown as Resource];
+    packet.additionals.push({ name: '', type: QTYPE.OPT, class: spec.ednsSize, ttl: 0, extendedRcode: 0, version: 0, doFlag: false, rdata: [] } as unknown as Resource);
   }
   const buf = packet.toBuffer();
   const qEnd = questionEnd(spec.question.name);
@@ -58,6 +59,7 @@ function resource(rr: Rr, ttl: number): Resource {
     case QTYPE.TXT: return { ...base, data: splitTxt(rr.items.join(rr.sep)) as unknown as string[] } as Resource;
     case QTYPE.PTR: return { ...base, domain: rr.target } as Resource;
     case QTYPE.NS: return { ...base, ns: rr.target } as Resource;
+    case QTYPE.SRV: return { ...base, priority: rr.priority, weight: rr.weight, port: rr.port, target: rr.target } as Resource;
     case QTYPE.SOA:
       return {
         ...base, primary: rr.mname, admin: rr.rname, serial: rr.serial,

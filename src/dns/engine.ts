@@ -99,6 +99,7 @@ export class DnsEngine {
       question: { name, type: q.qtype },
       answers: res.kind === 'answer' ? res.answers : [],
       authority: res.kind === 'answer' ? [] : res.authority,
+      additional: res.kind === 'answer' ? res.additional : undefined,
       ednsSize: q.opt ? this.o.maxUdpSize : null,
       ttl: this.o.ttl,
     }, res.kind === 'answer' && res.ordered);

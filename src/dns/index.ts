@@ -3,7 +3,7 @@
 // networks the change touched are rebuilt), and always replaced as a new
 // object: a query holds one index for its whole lookup, so it never sees
 // half an update.
-import type { ChangeOp, Machine, MachineState, Peer, Region } from '../model/types.js';
+import type { ChangeOp, Machine, MachineHealth, MachinePort, MachineState, Peer, Region } from '../model/types.js';
 import type { Replica } from '../feed/replica.js';
 import { networksTouched, type NetworkLookup } from '../model/changes.js';
 import { REGIONS } from '../model/regions.js';
@@ -22,6 +22,11 @@ export interface Instance {
   state: MachineState;
   /** set for peers standing in as app instances */
   peer?: true;
+  /** critical instances leave every answer but the `all.` forms, `vm.` and PTR */
+  health?: MachineHealth;
+  ports?: MachinePort[];
+  /** lease names it holds */
+  leases?: string[];
 }
 
 export type ReplicaView = Pick<Replica, 'rev' | 'ready' | 'regions' | 'orgs' | 'networks' | 'apps' | 'hosts' | 'machines' | 'peers'>;
@@ -41,8 +46,14 @@ function memo<T>(f: () => T): () => T {
 }
 
 export class AppIndex {
-  /** started instances, sorted by id */
+  /** started instances that are not critical, sorted by id: what the app's names answer */
   readonly started: Instance[];
+  /** started instances, critical ones included (`<id>.vm.` and PTR name one machine whatever its health) */
+  readonly live: Instance[];
+  /** `_name._proto` → started healthy instances declaring that port */
+  readonly byService = new Map<string, { i: Instance; port: number }[]>();
+  /** lease name → its holder, if started and healthy */
+  readonly byLease = new Map<string, Instance>();
   /** every instance (stopped, created, failed included), sorted by id */
   readonly all: Instance[];
   readonly byRegion = new Map<string, Instance[]>();
@@ -53,8 +64,11 @@ export class AppIndex {
 
   constructor(readonly name: string, readonly networkId: number, instances: Instance[]) {
     this.all = instances.slice().sort(byId);
-    this.started = this.all.filter((i) => i.state === 'started');
+    this.live = this.all.filter((i) => i.state === 'started');
+    this.started = this.live.filter((i) => i.health !== 'critical');
     for (const i of this.started) {
+      for (const p of i.ports ?? []) pushTo(this.byService, `_${p.name}._${p.protocol}`, { i, port: p.port });
+      for (const l of i.leases ?? []) this.byLease.set(l, i);
       pushTo(this.byRegion, i.region, i);
       if (i.group) pushTo(this.byGroup, i.group.toLowerCase(), i);
       for (const [k, v] of Object.entries(i.metadata)) {
@@ -70,9 +84,9 @@ export class AppIndex {
   readonly vms = memo(() => this.started.map((i) => `${i.id} ${i.region}`));
   readonly allVms = memo(() => this.all.map((i) => `${i.id} ${i.region}`));
 
-  /** Started instance by full id or unambiguous id prefix. */
+  /** Started instance (critical or not) by full id or unambiguous id prefix. */
   findId(prefix: string): Instance | 'ambiguous' | null {
-    const s = this.started;
+    const s = this.live;
     let lo = 0, hi = s.length;
     while (lo < hi) { const mid = (lo + hi) >>> 1; if (s[mid]!.id < prefix) lo = mid + 1; else hi = mid; }
     const first = s[lo];
@@ -117,7 +131,7 @@ export class NetworkIndex {
   private readonly ptrMap = memo(() => {
     const m = new Map<string, string>();
     for (const app of this.apps.values()) {
-      for (const i of app.started) {
+      for (const i of app.live) {
         if (i.peer) continue;
         const n = ipv6Nibbles(i.address);
         if (n) m.set(n, `${i.id}.vm.${app.name}.internal`);

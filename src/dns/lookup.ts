@@ -12,6 +12,7 @@ export type Rr =
   | { type: typeof QTYPE.TXT; name: string; items: readonly string[]; sep: string }
   | { type: typeof QTYPE.PTR; name: string; target: string }
   | { type: typeof QTYPE.NS; name: string; target: string }
+  | { type: typeof QTYPE.SRV; name: string; priority: number; weight: number; port: number; target: string }
   | { type: typeof QTYPE.SOA; name: string; mname: string; rname: string; serial: number };
 
 export type LookupResult =
@@ -22,6 +23,8 @@ export type LookupResult =
       ordered: boolean;
       /** false when the answer depends on more than (network, name, type) */
       cacheable: boolean;
+      /** the additional section (SRV targets' AAAA) */
+      additional?: Rr[];
     }
   | { kind: 'nodata' | 'nxdomain'; authority: Rr[] }
   | { kind: 'refused' }
@@ -34,6 +37,8 @@ interface Node {
   txt?: { items: readonly string[]; sep: string };
   ptr?: string;
   ns?: string;
+  /** SRV records: port and target instance */
+  srv?: readonly { port: number; target: string; address: string }[];
   soa?: boolean;
   ordered?: boolean;
   regionDependent?: boolean;
@@ -42,6 +47,8 @@ interface Node {
 const EMPTY: Node = {};
 const addrs = (xs: readonly Instance[]): string[] => xs.map((i) => i.address);
 const TOP_RE = /^top([1-9][0-9]{0,5})$/;
+const SRV_PRIORITY = 10;
+const SRV_WEIGHT = 10;
 
 /**
  * Answer one question. `qname` is case-insensitive, with or without the
@@ -78,8 +85,16 @@ export function lookup(index: DnsIndex, qname: string, qtype: number, querierNet
   if ((any || qtype === QTYPE.AAAA) && node.aaaa) for (const a of node.aaaa) answers.push({ type: QTYPE.AAAA, name, address: a });
   if ((any || qtype === QTYPE.TXT) && node.txt && node.txt.items.length > 0) answers.push({ type: QTYPE.TXT, name, items: node.txt.items, sep: node.txt.sep });
   if ((any || qtype === QTYPE.PTR) && node.ptr) answers.push({ type: QTYPE.PTR, name, target: node.ptr });
+  let additional: Rr[] | undefined;
+  if ((any || qtype === QTYPE.SRV) && node.srv) {
+    additional = [];
+    for (const s of node.srv) {
+      answers.push({ type: QTYPE.SRV, name, priority: SRV_PRIORITY, weight: SRV_WEIGHT, port: s.port, target: s.target });
+      additional.push({ type: QTYPE.AAAA, name: s.target, address: s.address });
+    }
+  }
   if (answers.length === 0) return { kind: 'nodata', authority: [soa()] };
-  return { kind: 'answer', answers, ordered: node.ordered === true, cacheable: node.regionDependent !== true };
+  return { kind: 'answer', answers, ordered: node.ordered === true, cacheable: node.regionDependent !== true, ...(additional ? { additional } : {}) };
 }
 
 /** `labels` are the labels left of `internal`, leftmost first. */
@@ -110,6 +125,8 @@ function appNode(index: DnsIndex, app: AppIndex, sub: string[], region: string |
   const n = sub.length;
   if (n === 0) return { aaaa: addrs(app.started) };
   const s0 = sub[0]!;
+  const proto = n === 1 ? s0 : sub[1];
+  if (proto === '_tcp' || proto === '_udp') return serviceNode(app, sub);
   const key = sub.slice(1).join('.');
   switch (key) {
     case '':
@@ -118,7 +135,7 @@ function appNode(index: DnsIndex, app: AppIndex, sub: string[], region: string |
         case 'regions': return { txt: { items: app.regions(), sep: ',' } };
         case 'vms': return { txt: { items: app.vms(), sep: ',' } };
         // parents of deeper names (empty non-terminals)
-        case 'vm': case 'process': case 'of': case '_metadata': return EMPTY;
+        case 'vm': case 'process': case 'of': case '_metadata': case 'lease': return EMPTY;
       }
       { const inRegion = app.byRegion.get(s0); return inRegion ? { aaaa: addrs(inRegion) } : null; }
     // all.vms.<app>, all.regions.<app>: stopped machines included
@@ -129,6 +146,8 @@ function appNode(index: DnsIndex, app: AppIndex, sub: string[], region: string |
       return i && i !== 'ambiguous' ? { aaaa: [i.address] } : null;
     }
     case 'process': { const g = app.byGroup.get(s0); return g ? { aaaa: addrs(g) } : null; }
+    // the lease's holder while it is started and healthy (at most one)
+    case 'lease': { const h = app.byLease.get(s0); return h ? { aaaa: [h.address] } : null; }
     case 'of': return s0 === 'nearest' ? EMPTY : null;
     case 'nearest.of': {
       const m = TOP_RE.exec(s0);
@@ -143,6 +162,26 @@ function appNode(index: DnsIndex, app: AppIndex, sub: string[], region: string |
     return hits ? { aaaa: addrs(hits) } : null;
   }
   return null;
+}
+
+/**
+ * SRV names: `_<name>._tcp.<app>` and `_<name>._tcp.<region>.<app>` (and
+ * `_udp`): the started, healthy instances declaring that port. `_tcp.<app>`
+ * exists (NODATA) while some instance declares a port of that protocol.
+ */
+function serviceNode(app: AppIndex, sub: string[]): Node | null {
+  const n = sub.length;
+  if (n === 1) {
+    const proto = sub[0]!;
+    if (proto !== '_tcp' && proto !== '_udp') return null;
+    for (const k of app.byService.keys()) if (k.endsWith(`.${proto}`)) return EMPTY;
+    return null;
+  }
+  if ((n !== 2 && n !== 3) || (sub[1] !== '_tcp' && sub[1] !== '_udp')) return null;
+  const all = app.byService.get(`${sub[0]}.${sub[1]}`);
+  const hits = n === 3 ? all?.filter((s) => s.i.region === sub[2]) : all;
+  if (!hits || hits.length === 0) return null;
+  return { srv: hits.map((s) => ({ port: s.port, target: `${s.i.id}.vm.${app.name}.internal`, address: s.i.address })) };
 }
 
 /** The N instances nearest the querier's region; stable (id order) on ties and when the region is unknown. */

@@ -8,6 +8,7 @@ export const QTYPE = {
   SOA: 6,
   PTR: 12,
   TXT: 16,
+  SRV: 33,
   AAAA: 28,
   OPT: 41,
   IXFR: 251,

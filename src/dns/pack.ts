@@ -4,7 +4,7 @@
 // bit-per-array-element writer (the miss path's main cost: each packet
 // allocated and garbage-collected thousands of array slots). Table tests hold
 // the two byte-for-byte equal (test/unit/dns-pack.test.ts).
-import { fitAnswers, rotatableCount, type Encoded, type ResponseSpec } from './response.js';
+import { fitAdditional, fitAnswers, rotatableCount, type Encoded, type ResponseSpec } from './response.js';
 import type { Rr } from './lookup.js';
 import { QCLASS_IN, QTYPE, splitTxt } from './names.js';
 
@@ -68,6 +68,7 @@ function suffixOf(parts: readonly string[], i: number): string {
 /** The same bytes as encodeResponse(spec, ordered), built directly. */
 export function packResponse(spec: ResponseSpec, ordered: boolean): Encoded {
   const answers = fitAnswers(spec.question.name, spec.answers, spec.ednsSize !== null);
+  const additional = fitAdditional(spec.question.name, answers, spec.additional, spec.ednsSize !== null);
   const w = new Writer();
   w.u16(spec.id);
   w.u8(0x80 | 0x04 | (spec.rd ? 1 : 0)); // QR, opcode 0, AA, RD
@@ -75,13 +76,14 @@ export function packResponse(spec: ResponseSpec, ordered: boolean): Encoded {
   w.u16(1);
   w.u16(answers.length);
   w.u16(spec.authority.length);
-  w.u16(spec.ednsSize !== null ? 1 : 0);
+  w.u16(additional.length + (spec.ednsSize !== null ? 1 : 0));
   w.name(spec.question.name);
   w.u16(spec.question.type);
   w.u16(QCLASS_IN);
   const qEnd = w.pos;
   for (const rr of answers) record(w, rr, spec.ttl);
   for (const rr of spec.authority) record(w, rr, spec.ttl);
+  for (const rr of additional) record(w, rr, spec.ttl);
   if (spec.ednsSize !== null) w.rr('', QTYPE.OPT, spec.ednsSize, 0, () => undefined);
   const buf = Buffer.from(scratch.subarray(0, w.pos));
   return { buf, qEnd, rotatable: ordered ? 0 : rotatableCount(buf, qEnd, answers) };
@@ -95,6 +97,13 @@ function record(w: Writer, rr: Rr, ttl: number): void {
         for (const s of splitTxt(rr.items.join(rr.sep))) { w.u8(s.length); w.bytes(s); }
       });
     case QTYPE.PTR: case QTYPE.NS: return w.rr(rr.name, rr.type, QCLASS_IN, ttl, () => w.name(rr.target));
+    case QTYPE.SRV:
+      return w.rr(rr.name, rr.type, QCLASS_IN, ttl, () => {
+        w.u16(rr.priority);
+        w.u16(rr.weight);
+        w.u16(rr.port);
+        w.name(rr.target);
+      });
     case QTYPE.SOA:
       return w.rr(rr.name, rr.type, QCLASS_IN, ttl, () => {
         w.name(rr.mname);

@@ -17,6 +17,8 @@ export interface ResponseSpec {
   question: { name: string; type: number };
   answers: readonly Rr[];
   authority: readonly Rr[];
+  /** additional records (SRV targets' AAAA), before the OPT; cut to what fits */
+  additional?: readonly Rr[];
   /** echo an OPT advertising this UDP size; null: the query had none */
   ednsSize: number | null;
   ttl: number;
@@ -42,6 +44,7 @@ function rrSize(rr: Rr): number {
     case QTYPE.AAAA: return AAAA_RR_LEN;
     case QTYPE.TXT: { const len = txtLength(rr.items, rr.sep); return 12 + len + Math.ceil(len / 255); }
     case QTYPE.SOA: return 12 + wireLength(rr.mname) + wireLength(rr.rname) + 20;
+    case QTYPE.SRV: return 18 + wireLength(rr.target);
     default: return 12 + wireLength(rr.target);
   }
 }
@@ -93,4 +96,20 @@ export function rotatableCount(buf: Buffer, qEnd: number, answers: readonly Rr[]
     if (buf[at] !== 0xc0 || buf[at + 1] !== 0x0c || buf.readUInt16BE(at + 10) !== 16) return 0;
   }
   return answers.length;
+}
+
+/** The additional records that still fit after the fitted answers (whole records only). */
+export function fitAdditional(qname: string, answers: readonly Rr[], additional: readonly Rr[] | undefined, hasOpt: boolean): readonly Rr[] {
+  if (!additional || additional.length === 0) return [];
+  let left = MAX_MESSAGE - questionEnd(qname) - (hasOpt ? 11 : 0) - 128;
+  for (const rr of answers) left -= rrSize(rr);
+  // owner names of additional records are not always compressible: count them whole
+  const out: Rr[] = [];
+  for (const rr of additional) {
+    const size = rrSize(rr) + wireLength(rr.name);
+    if (size > left) break;
+    left -= size;
+    out.push(rr);
+  }
+  return out;
 }

@@ -6,16 +6,19 @@
 // read its app's machines and change only its own metadata, at a limited
 // rate (a token bucket per machine: each write is a global revision).
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { ServerResponse } from 'node:http';
 import type { Replica } from '../feed/replica.js';
 import type { Machine } from '../model/types.js';
 import { AppError, answerErrors } from '../errors.js';
 import { RULES } from '../validate.js';
 import { silentLogger, type Logger } from '../log.js';
 import { DEFAULT_WRITE_RATE, retryAfterSeconds, TokenBuckets, type RateOptions } from './rate-limit.js';
+import { leaseRoutes, type LeaseClient } from './leases.js';
+import { serveWatch } from './watch.js';
 
 export interface MetadataWriter {
-  /** Persist through the coordinator (the host credential may change its own machines only). */
-  set(machineId: string, key: string, value: string | null): Promise<Machine>;
+  /** Persist through the coordinator (the host credential may change its own machines only); `ifMatch`: only at that metadata revision. */
+  set(machineId: string, key: string, value: string | null, ifMatch?: number): Promise<Machine>;
 }
 
 export interface MachineApiOptions {
@@ -23,6 +26,8 @@ export interface MachineApiOptions {
   /** this host: only its own machines are served */
   hostId: number;
   writer: MetadataWriter;
+  /** leases through the coordinator (absent: the lease routes answer 404) */
+  leases?: LeaseClient;
   logger?: Logger;
   /** metadata writes per machine (default 10/s, burst 20); reads are not limited */
   writeRate?: RateOptions;
@@ -95,13 +100,37 @@ export function buildMachineApi(o: MachineApiOptions): FastifyInstance {
   answerErrors(app, BODY_LIMIT);
 
   app.get('/v1/self', async (req) => publicView(self(req)));
+  // before /v1/machines/:id/… so `watch` is not taken for an id
+  const watching = new Set<ServerResponse>();
+  app.get('/v1/machines/watch', async (req, reply) => {
+    const me = self(req);
+    reply.hijack();
+    watching.add(reply.raw);
+    reply.raw.once('close', () => watching.delete(reply.raw));
+    serveWatch(reply.raw, o.replica, me.app);
+  });
+  app.addHook('onClose', async () => { for (const res of watching) res.end(); });
+  if (o.leases) leaseRoutes(app, { replica: o.replica, leases: o.leases, self, mayWrite: (req, reply) => mayWrite(req as FastifyRequest<{ Params: { id: string } }>, reply) });
+  /** If-Match on metadata writes: the metadata revision the caller last read (412 when it moved on). */
+  const ifMatch = (req: FastifyRequest): number | undefined => {
+    const h = req.headers['if-match'];
+    if (h === undefined) return undefined;
+    const m = /^\s*(?:W\/)?"?(\d{1,15})"?\s*$/.exec(String(h));
+    if (!m) throw new AppError('invalid', `If-Match must be a metadata revision such as "3" (see the ETag of GET /v1/self/metadata), got ${JSON.stringify(h)}`);
+    return Number(m[1]);
+  };
+  const etag = (m: Machine): string => `"${m.metadata_rev ?? 0}"`;
   app.get('/v1/machines', async (req) => {
     const me = self(req);
     return { machines: [...o.replica.machines.values()].filter((m) => m.app === me.app).map(publicView) };
   });
 
   for (const base of ['/v1/self/metadata', '/v1/machines/:id/metadata']) {
-    app.get<{ Params: { id: string } }>(base, async (req) => (req.params.id ? own(req) : self(req)).metadata);
+    app.get<{ Params: { id: string } }>(base, async (req, reply) => {
+      const m = req.params.id ? own(req) : self(req);
+      void reply.header('etag', etag(m));
+      return m.metadata;
+    });
     app.get<{ Params: { id: string; key: string } }>(`${base}/:key`, async (req) => {
       const m = req.params.id ? own(req) : self(req);
       const v = m.metadata[keyOf(req.params.key)];
@@ -110,14 +139,17 @@ export function buildMachineApi(o: MachineApiOptions): FastifyInstance {
     });
     const write = async (req: FastifyRequest<{ Params: { id: string; key: string } }>, reply: FastifyReply) => {
       const m = mayWrite(req, reply);
-      const updated = await o.writer.set(m.id, keyOf(req.params.key), valueOf(req.body));
+      const updated = await o.writer.set(m.id, keyOf(req.params.key), valueOf(req.body), ifMatch(req));
+      void reply.header('etag', etag(updated));
       return updated.metadata;
     };
     app.put(`${base}/:key`, write);
     app.post(`${base}/:key`, write);
     app.delete<{ Params: { id: string; key: string } }>(`${base}/:key`, async (req, reply) => {
       const m = mayWrite(req, reply);
-      return (await o.writer.set(m.id, keyOf(req.params.key), null)).metadata;
+      const updated = await o.writer.set(m.id, keyOf(req.params.key), null, ifMatch(req));
+      void reply.header('etag', etag(updated));
+      return updated.metadata;
     });
   }
   return app;

@@ -9,7 +9,7 @@ import { AppError, ERROR_STATUS, type ErrorCode } from '../errors.js';
 import type { MetadataWriter } from './server.js';
 
 export interface MetadataApi {
-  setMetadata(machineId: string, key: string, value: string | null): Promise<{ machine: Machine }>;
+  setMetadata(machineId: string, key: string, value: string | null, ifMatch?: number): Promise<{ machine: Machine }>;
 }
 
 /** True when `m` shows key=value (or the key gone, for null). */
@@ -39,8 +39,8 @@ function asAppError(err: unknown): AppError {
 
 export function coordinatorWriter(api: MetadataApi, replica: Replica, waitMs = 2000): MetadataWriter {
   return {
-    async set(machineId, key, value) {
-      const { machine } = await api.setMetadata(machineId, key, value).catch((err: unknown) => { throw asAppError(err); });
+    async set(machineId, key, value, ifMatch) {
+      const { machine } = await api.setMetadata(machineId, key, value, ifMatch).catch((err: unknown) => { throw asAppError(err); });
       await replicaShows(replica, machineId, key, value, waitMs);
       return machine;
     },

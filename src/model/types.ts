@@ -67,6 +67,32 @@ export interface Machine {
   updated_at: string;
   /** when its host last reported it attached (null until then, and again after a stop; absent in older records) */
   attached_at?: string | null;
+  /** health checks its host runs (absent in records of older versions: none) */
+  checks?: MachineCheck[];
+  /** seconds between check rounds */
+  check_interval?: number;
+  /** `passing`, `critical` or `none` (no checks); critical machines leave DNS but for the `all.` forms */
+  health?: MachineHealth;
+  /** named service ports (SRV records) */
+  ports?: MachinePort[];
+  /** names of the app-wide leases it holds */
+  leases?: string[];
+  /** grows with every metadata write: the `If-Match` of conditional metadata writes */
+  metadata_rev?: number;
+}
+
+export type MachineHealth = 'passing' | 'critical' | 'none';
+export type MachineCheck = { type: 'tcp'; port: number } | { type: 'http'; port: number; path: string };
+export interface MachinePort { name: string; port: number; protocol: 'tcp' | 'udp' }
+
+/** An app-wide lease: at most one holder; `fence` grows with every new holder. */
+export interface Lease {
+  app: string;
+  name: string;
+  /** machine id, null when free */
+  holder: string | null;
+  expires_at: string | null;
+  fence: number;
 }
 
 export interface Peer {

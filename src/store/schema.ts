@@ -79,4 +79,19 @@ export const MIGRATIONS: readonly Migration[] = [
       `UPDATE hosts SET credential_id = (SELECT t.id FROM tokens t WHERE t.scope = 'host' AND t.host_id = hosts.id AND t.revoked_at IS NULL ORDER BY t.created_at DESC LIMIT 1)`,
     ],
   },
+  {
+    // Health checks, service ports, health and held leases on machines; the app-wide leases.
+    version: 7,
+    statements: [
+      `ALTER TABLE machines ADD COLUMN checks TEXT NOT NULL DEFAULT '[]'`,
+      `ALTER TABLE machines ADD COLUMN check_interval BIGINT NOT NULL DEFAULT 5`,
+      `ALTER TABLE machines ADD COLUMN health TEXT NOT NULL DEFAULT 'none'`,
+      `ALTER TABLE machines ADD COLUMN ports TEXT NOT NULL DEFAULT '[]'`,
+      `ALTER TABLE machines ADD COLUMN leases TEXT NOT NULL DEFAULT '[]'`,
+      `ALTER TABLE machines ADD COLUMN metadata_rev BIGINT NOT NULL DEFAULT 0`,
+      `CREATE TABLE leases (app TEXT NOT NULL REFERENCES apps(name), name TEXT NOT NULL, holder TEXT, expires_at TEXT, fence BIGINT NOT NULL, PRIMARY KEY (app, name))`,
+      `CREATE INDEX leases_holder ON leases (holder)`,
+      `CREATE INDEX leases_expiry ON leases (expires_at)`,
+    ],
+  },
 ];

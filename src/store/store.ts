@@ -11,10 +11,11 @@ import {
   appUpserted, hostDeleted, hostUpserted, machineUpserted, networkUpserted, orgUpserted, peerDeleted, peerUpserted,
 } from '../model/changes.js';
 import { REGIONS } from '../model/regions.js';
-import type { App, ChangeOp, ChangeRecord, Host, Machine, Network, Org, Peer, Region, State } from '../model/types.js';
+import type { App, ChangeOp, ChangeRecord, Host, Lease, Machine, Network, Org, Peer, Region, State } from '../model/types.js';
 import * as apps from './apps.js';
 import * as changes from './changes.js';
 import * as hosts from './hosts.js';
+import * as leases from './leases.js';
 import * as machines from './machines.js';
 import * as networks from './networks.js';
 import * as orgs from './orgs.js';
@@ -282,8 +283,44 @@ export class Store {
     return this.changeMachine((tx) => machines.reportMachineState(tx, hostId, id, state, reason));
   }
 
-  setMachineMetadata(id: string, key: string, value: string | null): Promise<Machine> {
-    return this.changeMachine((tx) => machines.setMachineMetadata(tx, id, key, value));
+  /** `ifMatch`: write only if the machine's metadata is still at that revision (412 otherwise). */
+  setMachineMetadata(id: string, key: string, value: string | null, ifMatch?: number): Promise<Machine> {
+    return this.changeMachine((tx) => machines.setMachineMetadata(tx, id, key, value, ifMatch));
+  }
+
+  /** A host reports its checks' outcome; a revision only when the health flips. */
+  reportMachineHealth(hostId: number, id: string, health: 'passing' | 'critical'): Promise<Machine> {
+    return this.changeMachine((tx) => machines.reportMachineHealth(tx, hostId, id, health));
+  }
+
+  // ── leases ───────────────────────────────────────────────────────────────
+
+  /** Acquire or renew; a new holder publishes the machines whose `leases` changed, a renewal nothing. */
+  acquireLease(machineId: string, name: string, ttl: number): Promise<leases.LeaseWrite> {
+    return this.changeLeases((tx) => leases.acquireLease(tx, machineId, name, ttl));
+  }
+
+  releaseLease(machineId: string, name: string): Promise<leases.LeaseWrite> {
+    return this.changeLeases((tx) => leases.releaseLease(tx, machineId, name));
+  }
+
+  readLease(app: string, name: string): Promise<Lease> {
+    return this.read((tx) => leases.readLease(tx, app, name));
+  }
+
+  /** End expired leases; returns when the next one expires (ms since the epoch) or null. */
+  expireLeases(): Promise<number | null> {
+    return this.change(async (tx) => {
+      const changed = await leases.expireLeases(tx);
+      return { value: await leases.nextExpiry(tx), ops: changed.map(machineUpserted) };
+    });
+  }
+
+  private changeLeases(fn: (tx: Tx) => Promise<leases.LeaseWrite>): Promise<leases.LeaseWrite> {
+    return this.change(async (tx) => {
+      const w = await fn(tx);
+      return { value: w, ops: w.machines.map(machineUpserted) };
+    });
   }
 
   private changeMachine(fn: (tx: Tx) => Promise<machines.MachineWrite>): Promise<Machine> {

@@ -63,6 +63,9 @@ describe('CLI against `sixpn up`', function () {
     { args: ['machines', 'run', '--app', 'web', '--region', 'local'], code: 2, msg: /needs a command/ },
     { args: ['wireguard', 'create', 'acme', 'local', 'this-name-is-too-long'], code: 2, msg: /longer than 15/ },
     { args: ['nosuchcommand'], code: 2, msg: /unknown command/ },
+    { args: ['machines', 'create', '--app', 'web', '--region', 'local', '--check', 'udp:53'], code: 2, msg: /unknown check kind/ },
+    { args: ['machines', 'create', '--app', 'web', '--region', 'local', '--port', 'http:70000'], code: 2, msg: /1-65535/ },
+    { args: ['machines', 'create', '--app', 'web', '--region', 'local', '--check', 'tcp:80', '--check-interval', '0s'], code: 2, msg: /--check-interval must be a duration/ },
   ];
   for (const e of errors) {
     it(`exits ${e.code} with one line for: ${e.args.join(' ')}`, async () => {

@@ -54,6 +54,29 @@ describe('sixpn doctor against `sixpn up`', function () {
     assert.match(c2.detail, /refused the token/);
   });
 
+  it('status: the coordinator and its hosts, problems first', async () => {
+    const r = await cli('status', '--json');
+    assert.equal(r.code, 0, r.stderr);
+    const s = JSON.parse(r.stdout);
+    assert.deepEqual(Object.keys(s), ['problems', 'coordinator', 'hosts']);
+    assert.equal(s.coordinator.url, api);
+    assert.equal(s.coordinator.store, 'sqlite');
+    assert.ok(s.coordinator.revision >= 1);
+    assert.equal(s.hosts.length, 1);
+    assert.equal(s.hosts[0].region, 'local');
+    const text = await cli('status');
+    assert.match(text.stdout, /^problems: none\n\ncoordinator  http:\/\/127\.0\.0\.1:\d+  version \S+/);
+    const down = await cli('status', '--api', 'http://127.0.0.1:47', '--token', 'x');
+    assert.equal(down.code, 1);
+    assert.match(down.stderr, /^sixpn status: cannot reach the API at http:\/\/127\.0\.0\.1:47: ECONNREFUSED\n$/);
+    const refused = await cli('status', '--api', api, '--token', 'nope');
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /^sixpn status: .*token.*\n$/);
+    const bad = await cli('status', '--bogus');
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /usage: sixpn status/);
+  });
+
   it('bad input exits 2 with its usage', async () => {
     for (const args of [['doctor', '--bogus'], ['doctor', '--dns-port', 'x'], ['doctor', 'extra']]) {
       const r = await cli(...args);

@@ -21,6 +21,7 @@ function show(rr: Rr): string {
     case QTYPE.PTR: return `PTR ${rr.target}`;
     case QTYPE.NS: return `NS ${rr.target}`;
     case QTYPE.SOA: return `SOA ${rr.name} ${rr.serial}`;
+    case QTYPE.SRV: return `SRV ${rr.priority} ${rr.weight} ${rr.port} ${rr.target}`;
   }
 }
 

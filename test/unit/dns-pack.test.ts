@@ -52,6 +52,14 @@ const table: { title: string; s: ResponseSpec; ordered?: boolean }[] = [
   { title: 'TXT with UTF-8', s: spec('vms.web.internal', QTYPE.TXT, { answers: [{ type: QTYPE.TXT, name: 'vms.web.internal', items: ['z\u00fcrich', '\u6771\u4eac'], sep: ',' }] }) },
   { title: 'TXT cut to one message', s: spec('_instances.internal', QTYPE.TXT, { answers: [{ type: QTYPE.TXT, name: '_instances.internal', items: Array(8).fill(BIG_TXT).flat(), sep: ';' }], ednsSize: 1232 }) },
   { title: 'many AAAA', s: spec('many.internal', QTYPE.AAAA, { answers: aaaa('many.internal', ...MANY.slice(0, 200)) }) },
+  {
+    title: 'SRV with the targets\' AAAA in the additional section',
+    s: spec('_http._tcp.web.internal', QTYPE.SRV, {
+      answers: [{ type: QTYPE.SRV, name: '_http._tcp.web.internal', priority: 10, weight: 10, port: 8080, target: 'f066b83b000001.vm.web.internal' }],
+      additional: [{ type: QTYPE.AAAA, name: 'f066b83b000001.vm.web.internal', address: WEB_IAD.address }],
+      ednsSize: 1232,
+    }),
+  },
   { title: 'PTR', s: spec(reverseName(WEB_IAD.address)!, QTYPE.PTR, { answers: [{ type: QTYPE.PTR, name: reverseName(WEB_IAD.address)!, target: 'f066b83b000001.vm.web.internal' }], ednsSize: 512 }) },
   { title: 'apex ANY: SOA and NS', s: spec('Internal', QTYPE.ANY, { answers: [soa('internal'), { type: QTYPE.NS, name: 'internal', target: NS_NAME }] }) },
   { title: 'reverse apex ANY', s: spec('a.a.d.f.ip6.arpa', QTYPE.ANY, { answers: [soa('a.a.d.f.ip6.arpa'), { type: QTYPE.NS, name: 'a.a.d.f.ip6.arpa', target: NS_NAME }] }) },

@@ -1,5 +1,5 @@
 import type { Machine } from '../../model/types.js';
-import { isMachineId, isMetadataKey, isMetadataValue } from '../../validate.js';
+import { CHECK_INTERVAL_MAX, CHECK_INTERVAL_MIN, CHECKS_MAX, checkText, isMachineId, isMetadataKey, isMetadataValue, parseAll, parseCheck, parsePort, PORTS_MAX, portText } from '../../validate.js';
 import { bool, client, json, list as listFlag, need, str } from '../ctx.js';
 import { CliError, UsageError } from '../errors.js';
 import { duration, label } from '../flags.js';
@@ -23,7 +23,29 @@ function metadata(items: string[]): Record<string, string> | undefined {
 
 function show(m: Machine, asJson: boolean): void {
   if (asJson) { printJson(m); return; }
-  printRecord({ id: m.id, app: m.app, region: m.region, state: m.state + (m.reason ? ` (${m.reason})` : ''), address: m.address, host: m.host_id, group: m.group, metadata: m.metadata, command: m.command });
+  printRecord({
+    id: m.id, app: m.app, region: m.region, state: m.state + (m.reason ? ` (${m.reason})` : ''), health: m.health ?? 'none', address: m.address, host: m.host_id,
+    group: m.group, metadata: m.metadata, command: m.command,
+    ...(m.checks?.length ? { checks: `${m.checks.map(checkText).join(' ')} every ${m.check_interval ?? 5}s` } : {}),
+    ...(m.ports?.length ? { ports: m.ports.map(portText).join(' ') } : {}),
+    ...(m.leases?.length ? { leases: m.leases.join(',') } : {}),
+  });
+}
+
+/** --check, --check-interval and --port, checked here (exit 2) by the same rules the API applies. */
+function healthFlags(ctx: Context): { checks?: string[]; check_interval?: number; ports?: string[] } {
+  const checks = listFlag(ctx.flags, 'check');
+  const ports = listFlag(ctx.flags, 'port');
+  for (const [items, parse, what, max] of [[checks, parseCheck, 'check', CHECKS_MAX], [ports, parsePort, 'port', PORTS_MAX]] as const) {
+    const r = parseAll<unknown>(items, parse, what, max);
+    if (typeof r === 'string') throw new UsageError(`--${what}: ${r}`, { showUsage: true });
+  }
+  const every = str(ctx.flags, 'check-interval');
+  return {
+    ...(checks.length ? { checks } : {}),
+    ...(every !== undefined ? { check_interval: duration(every, 'check-interval', { lo: CHECK_INTERVAL_MIN, hi: CHECK_INTERVAL_MAX }) } : {}),
+    ...(ports.length ? { ports } : {}),
+  };
 }
 
 function machineId(s: string): string {
@@ -39,6 +61,7 @@ export async function create(ctx: Context): Promise<number> {
   const region = label(need(ctx.flags, 'region'), 'region');
   const group = str(ctx.flags, 'group');
   const meta = metadata(listFlag(ctx.flags, 'meta'));
+  const health = healthFlags(ctx);
   const wait = bool(ctx.flags, 'wait');
   if (wait && bool(ctx.flags, 'stopped')) throw new UsageError('--wait waits for a started machine: not with --stopped', { showUsage: true });
   const timeoutMs = duration(str(ctx.flags, 'wait-timeout') ?? '60s', 'wait-timeout', { lo: 1, hi: 86400, bare: true }) * 1000;
@@ -49,6 +72,7 @@ export async function create(ctx: Context): Promise<number> {
     ...(meta ? { metadata: meta } : {}),
     ...(bool(ctx.flags, 'stopped') ? { stopped: true } : {}),
     ...(run ? { command: [...ctx.rest] } : {}),
+    ...health,
   });
   if (!wait) { show(r.machine, json(ctx)); return 0; }
   const { waitAttached } = await import('../wait.js');
@@ -93,8 +117,8 @@ export async function list(ctx: Context): Promise<number> {
   const app = label(need(ctx.flags, 'app'), 'app');
   const r = await client(ctx).listMachines(app, bool(ctx.flags, 'all'));
   if (json(ctx)) printJson(r.machines);
-  else printTable(r.machines.map((m) => ({ ...m, metadata: Object.entries(m.metadata).map(([k, v]) => `${k}=${v}`).join(',') || null })),
-    ['id', 'region', 'state', 'address', 'group', 'metadata']);
+  else printTable(r.machines.map((m) => ({ ...m, health: m.health ?? 'none', metadata: Object.entries(m.metadata).map(([k, v]) => `${k}=${v}`).join(',') || null })),
+    ['id', 'region', 'state', 'address', 'health', 'group', 'metadata']);
   return 0;
 }
 

@@ -1,12 +1,25 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../errors.js';
-import type { Machine } from '../../model/types.js';
+import type { Machine, MachineCheck, MachinePort } from '../../model/types.js';
+import { CHECK_INTERVAL_MAX, CHECK_INTERVAL_MIN, CHECKS_MAX, parseAll, parseCheck, parsePort, PORTS_MAX } from '../../validate.js';
 import type { Store } from '../../store/store.js';
 import { caller, requireOrg } from '../auth.js';
 import { body, label, machineId, metadataObject, metaKey, metaValue, params, region } from '../schemas.js';
 import { answer, answerList, op, responses } from '../responses.js';
 
-interface CreateBody { app: string; region: string; group?: string; metadata?: Record<string, string>; stopped?: boolean; command?: string[] }
+interface CreateBody {
+  app: string; region: string; group?: string; metadata?: Record<string, string>; stopped?: boolean; command?: string[];
+  checks?: string[]; check_interval?: number; ports?: string[];
+}
+
+/** Check and port specs parsed by the one rule in validate.ts (400 with its message). */
+function parseSpecs(b: CreateBody): { checks: MachineCheck[]; ports: MachinePort[] } {
+  const checks = parseAll(b.checks ?? [], parseCheck, 'check', CHECKS_MAX);
+  if (typeof checks === 'string') throw new AppError('invalid', checks);
+  const ports = parseAll(b.ports ?? [], parsePort, 'port', PORTS_MAX);
+  if (typeof ports === 'string') throw new AppError('invalid', ports);
+  return { checks, ports };
+}
 
 const idParams = params({ id: machineId });
 const keyParams = params({ id: machineId, key: metaKey });
@@ -24,6 +37,15 @@ async function visibleMachine(req: FastifyRequest, store: Store, id: string, hos
   return m;
 }
 
+/** The If-Match header as a metadata revision (`3`, `"3"`), undefined when absent. */
+export function ifMatch(req: FastifyRequest): number | undefined {
+  const h = req.headers['if-match'];
+  if (h === undefined) return undefined;
+  const m = /^\s*(?:W\/)?"?(\d{1,15})"?\s*$/.exec(String(h));
+  if (!m) throw new AppError('invalid', `If-Match must be a metadata revision (a number such as "3"), got ${JSON.stringify(h)}`);
+  return Number(m[1]);
+}
+
 export function machineRoutes(app: FastifyInstance, store: Store): void {
   app.post<{ Body: CreateBody }>('/v1/machines', {
     schema: {
@@ -32,13 +54,17 @@ export function machineRoutes(app: FastifyInstance, store: Store): void {
       body: body({
         app: label, region, group: label, metadata: metadataObject, stopped: { type: 'boolean' },
         command: { type: 'array', minItems: 1, maxItems: 256, items: { type: 'string', maxLength: 4096 } },
+        checks: { type: 'array', maxItems: CHECKS_MAX, items: { type: 'string', maxLength: 1100 }, description: 'tcp:PORT or http:PORT/PATH' },
+        check_interval: { type: 'integer', minimum: CHECK_INTERVAL_MIN, maximum: CHECK_INTERVAL_MAX, description: 'seconds (default 5)' },
+        ports: { type: 'array', maxItems: PORTS_MAX, items: { type: 'string', maxLength: 40 }, description: 'NAME:PORT[/tcp|/udp]' },
       }, ['app', 'region']),
     },
   }, async (req, reply) => {
     caller(req);
     const a = await store.getApp(req.body.app);
     requireOrg(req, a.org);
-    return reply.code(201).send({ machine: await store.createMachine(req.body) });
+    const specs = parseSpecs(req.body);
+    return reply.code(201).send({ machine: await store.createMachine({ ...req.body, ...specs }) });
   });
 
   app.get<{ Querystring: { app?: string; all?: boolean } }>('/v1/machines', {
@@ -106,18 +132,18 @@ export function machineRoutes(app: FastifyInstance, store: Store): void {
 
   app.put<{ Params: { id: string; key: string }; Body: { value: string } }>('/v1/machines/:id/metadata/:key', {
     schema: {
-      ...op('metadata', 'Set one metadata key', 'admin, org (own org), host (own machines)'),
+      ...op('metadata', 'Set one metadata key (with If-Match: only while the metadata is at that metadata_rev, else 412)', 'admin, org (own org), host (own machines)'),
       params: keyParams, body: body({ value: metaValue }, ['value']), response: oneMachine,
     },
   }, async (req) => {
     await visibleMachine(req, store, req.params.id, true);
-    return { machine: await store.setMachineMetadata(req.params.id, req.params.key, req.body.value) };
+    return { machine: await store.setMachineMetadata(req.params.id, req.params.key, req.body.value, ifMatch(req)) };
   });
 
   app.delete<{ Params: { id: string; key: string } }>('/v1/machines/:id/metadata/:key', {
     schema: { ...op('metadata', 'Remove one metadata key', 'admin, org (own org), host (own machines)'), params: keyParams, response: oneMachine },
   }, async (req) => {
     await visibleMachine(req, store, req.params.id, true);
-    return { machine: await store.setMachineMetadata(req.params.id, req.params.key, null) };
+    return { machine: await store.setMachineMetadata(req.params.id, req.params.key, null, ifMatch(req)) };
   });
 }
