@@ -79,6 +79,7 @@ export class TokenStreams {
 
   /** One look at recent revocations per burst of commits. */
   private check(): void {
+    if (this.open.size === 0) return; // no stream to end: nothing to look up
     if (this.checking) { this.again = true; return; }
     this.checking = true;
     void (async () => {

@@ -102,6 +102,21 @@ describe('PostgreSQL: two coordinators on one database', function () {
       + `(after A's ack: median ${pct(fromAck, 0.5).toFixed(1)} ms, max ${Math.max(...fromAck).toFixed(1)} ms) over ${fromSend.length} writes`);
   });
 
+  it('a token revoked through A ends its watch stream on B within a second', async () => {
+    const t = (await api(a.url, admin, 'POST', '/v1/tokens', { scope: 'reader' })).json as { id: string; token: string };
+    const w = await openWatch(b.url, t.token, 0);
+    watches.push(w);
+    assert.equal((await w.next()).type, 'snapshot');
+    const ended = new Promise<number>((resolve) => { w.res.on('close', () => resolve(Date.now())); w.res.resume(); });
+    const t0 = Date.now();
+    assert.equal((await api(a.url, admin, 'DELETE', `/v1/tokens/${t.id}`)).status, 200);
+    const last = await w.next(2000);
+    assert.deepEqual(last, { type: 'error', code: 'unauthorized', message: 'the token was revoked' });
+    const took = (await ended) - t0;
+    assert.ok(took < 1000, `B's stream ended ${took} ms after the revoke on A`);
+    assert.equal((await api(b.url, t.token, 'GET', '/v1/regions')).status, 401, 'and B refuses the token');
+  });
+
   it('keeps revisions gap-free with concurrent writers on both, and both feeds are identical', async () => {
     const start = (await api(a.url, admin, 'GET', '/healthz')).json.rev as number;
     const wa = await watch(a.url, start);
