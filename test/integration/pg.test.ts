@@ -257,7 +257,7 @@ describe('scripts/pg-create-db.sh', function () {
     assert.match(url, new RegExp(`^postgres://sixpn_role:[0-9a-f]{48}@127\\.0\\.0\\.1:${cluster.port}/sixpn_prod$`));
     const p = sixpn(['coordinator', '--listen', '127.0.0.1:0'], { SIXPN_DB_URL: url });
     try {
-      await p.waitFor(/"store":"postgres","msg":"coordinator listening"/);
+      await p.waitFor(/"store":"postgres".*"msg":"coordinator listening"/);
     } finally {
       await p.kill();
     }
