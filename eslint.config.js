@@ -42,7 +42,10 @@ export default defineConfig(
       ],
     },
   },
-  { files: ['src/dns/**/*.{ts,tsx}'], rules: { 'no-restricted-imports': ['error', { paths: [{ name: 'netlink', message: 'only src/netlink imports netlink' }] }] } },
+  {
+    files: ['src/dns/**/*.{ts,tsx}'],
+    rules: { 'no-restricted-imports': ['error', { paths: [{ name: 'netlink', message: 'only src/netlink imports netlink' }] }] },
+  },
   { files: ['src/netlink/**/*.{ts,tsx}'], rules: { 'no-restricted-imports': ['error', { paths: [{ name: 'dns2', message: 'only src/dns imports dns2' }] }] } },
   { files: ['src/**/*.{ts,tsx}'], ignores: ['src/wg/**'], rules: { 'no-restricted-syntax': ['error', ...RUNS_WG] } },
   { files: ['src/cli/**/*.ts', 'bench/**/*.ts', 'examples/**/*.ts', 'test/**/*.ts'], rules: { 'no-restricted-properties': 'off' } },

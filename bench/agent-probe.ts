@@ -15,11 +15,18 @@ async function watch(name: string): Promise<void> {
   for (;;) {
     try {
       const a = await r.resolve6(name);
-      if (a.length) { process.stdout.write(`${name} ${now().toFixed(3)}\n`); return; }
-    } catch { /* NXDOMAIN until it converges */ }
+      if (a.length) {
+        process.stdout.write(`${name} ${now().toFixed(3)}\n`);
+        return;
+      }
+    } catch {
+      /* NXDOMAIN until it converges */
+    }
     await new Promise((res) => setTimeout(res, 1));
   }
 }
 
-createInterface({ input: process.stdin }).on('line', (line) => { if (line.trim()) void watch(line.trim()); });
+createInterface({ input: process.stdin }).on('line', (line) => {
+  if (line.trim()) void watch(line.trim());
+});
 process.stdout.write('ready\n');

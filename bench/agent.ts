@@ -20,7 +20,11 @@ import type { DesiredPeer } from '../src/wg/diff.js';
 
 const { values: opt } = parseArgs({
   options: {
-    only: { type: 'string' }, hosts: { type: 'string' }, machines: { type: 'string' }, peers: { type: 'string' }, seconds: { type: 'string' },
+    only: { type: 'string' },
+    hosts: { type: 'string' },
+    machines: { type: 'string' },
+    peers: { type: 'string' },
+    seconds: { type: 'string' },
   },
 });
 const HOSTS = Number(opt.hosts ?? 4);
@@ -41,7 +45,11 @@ const row = (cells: (string | number)[]): void => console.log(cells.map((c) => S
 
 /** Log lines of an agent after byte offset `from`, parsed. */
 function logLines(file: string, from = 0): Record<string, unknown>[] {
-  return readFileSync(file, 'utf8').slice(from).split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+  return readFileSync(file, 'utf8')
+    .slice(from)
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 async function convergence(): Promise<void> {
@@ -94,7 +102,9 @@ async function convergence(): Promise<void> {
       const at = logLines(a.logFile, mark).find((l) => l.msg === 'machine attached' && l.machine === m.id)!;
       attach.push(Number(at.time) - t0);
     }
-    console.log(`\nconvergence: ${MACHINES} machines created one after another, ${HOSTS} hosts (create → DNS answers on every host; each host asked every 1 ms from a machine on it)`);
+    console.log(
+      `\nconvergence: ${MACHINES} machines created one after another, ${HOSTS} hosts (create → DNS answers on every host; each host asked every 1 ms from a machine on it)`,
+    );
     row(['metric', 'p50 ms', 'p99 ms', 'max ms']);
     row(['all hosts', f1(pct(all, 50)), f1(pct(all, 99)), f1(Math.max(...all))]);
     row(['each host', f1(pct(perHost, 50)), f1(pct(perHost, 99)), f1(Math.max(...perHost))]);
@@ -116,25 +126,40 @@ async function peers(): Promise<void> {
     const h = await lab.addHost('p');
     wgo = spawn('ip', ['netns', 'exec', h.ns, 'wireguard-go', '-f', iface], { stdio: 'ignore' });
     const inNs = (argv: string[]) => execa('ip', ['netns', 'exec', h.ns, ...argv]);
-    for (let i = 0; i < 100; i++) { if ((await execa('ip', ['netns', 'exec', h.ns, 'wg', 'show', iface], { reject: false })).exitCode === 0) break; await sleep(20); }
+    for (let i = 0; i < 100; i++) {
+      if ((await execa('ip', ['netns', 'exec', h.ns, 'wg', 'show', iface], { reject: false })).exitCode === 0) break;
+      await sleep(20);
+    }
     const keyFile = join(dir, 'k');
     writeFileSync(keyFile, `${generateKeyPair().privateKey}\n`, { mode: 0o600 });
     await inNs(['wg', 'set', iface, 'private-key', keyFile, 'listen-port', '51999']);
-    const fake = (i: number): DesiredPeer => ({ publicKey: generateKeyPair().publicKey, endpoint: `192.0.2.${(i % 250) + 1}:51820`, allowedIps: [`fdaa:0:1:${(i >>> 16).toString(16)}:${(i & 0xffff).toString(16)}::/80`], keepalive: 0 });
+    const fake = (i: number): DesiredPeer => ({
+      publicKey: generateKeyPair().publicKey,
+      endpoint: `192.0.2.${(i % 250) + 1}:51820`,
+      allowedIps: [`fdaa:0:1:${(i >>> 16).toString(16)}:${(i & 0xffff).toString(16)}::/80`],
+      keepalive: 0,
+    });
     const batch = Array.from({ length: PEERS }, (_, i) => fake(i + 1));
     // wg must run in the namespace: wrap through a tiny shim that prefixes `ip netns exec`.
     const shim = join(dir, 'wg');
     writeFileSync(shim, `#!/bin/sh\nexec ip netns exec ${h.ns} wg "$@"\n`, { mode: 0o755 });
     const nsWg = new WgTool(undefined, shim);
     let t = now();
-    await nsWg.applyPeers(iface, batch.map((peer) => ({ kind: 'add', peer })));
+    await nsWg.applyPeers(
+      iface,
+      batch.map((peer) => ({ kind: 'add', peer })),
+    );
     const bulk = now() - t;
     const one: number[] = [];
     const dump: number[] = [];
     for (let i = 0; i < 20; i++) {
-      t = now(); await nsWg.show(iface); dump.push(now() - t);
+      t = now();
+      await nsWg.show(iface);
+      dump.push(now() - t);
       const p = fake(PEERS + 1 + i);
-      t = now(); await nsWg.applyPeers(iface, [{ kind: 'add', peer: p }]); one.push(now() - t);
+      t = now();
+      await nsWg.applyPeers(iface, [{ kind: 'add', peer: p }]);
+      one.push(now() - t);
     }
     console.log(`\npeers: bare wireguard-go device, ${PEERS} peers`);
     row(['operation', 'median ms']);
@@ -155,7 +180,8 @@ async function peers(): Promise<void> {
     const a = w.agent('ams');
     const enroll = async (i: number): Promise<void> => {
       const r = await fetch(`${w.url}/v1/hosts`, {
-        method: 'POST', headers: { authorization: `Bearer ${w.enrollToken}`, 'content-type': 'application/json' },
+        method: 'POST',
+        headers: { authorization: `Bearer ${w.enrollToken}`, 'content-type': 'application/json' },
         body: JSON.stringify({ region: 'iad', endpoint: `192.0.2.${(i % 250) + 1}:51820`, public_key: generateKeyPair().publicKey }),
       });
       if (!r.ok) throw new Error(`enroll: ${r.status} ${await r.text()}`);
@@ -192,7 +218,9 @@ async function iperf(clientNs: string, serverNs: string, addr: string): Promise<
   const server = spawn('ip', ['netns', 'exec', serverNs, 'iperf3', '-s', '-1', '-p', '5201'], { stdio: 'ignore' });
   try {
     await sleep(300);
-    const r = await execa('ip', ['netns', 'exec', clientNs, 'iperf3', '-c', addr, '-p', '5201', '-t', String(SECONDS), '-J', '--connect-timeout', '3000'], { timeout: (SECONDS + 20) * 1000 });
+    const r = await execa('ip', ['netns', 'exec', clientNs, 'iperf3', '-c', addr, '-p', '5201', '-t', String(SECONDS), '-J', '--connect-timeout', '3000'], {
+      timeout: (SECONDS + 20) * 1000,
+    });
     const j = JSON.parse(r.stdout) as { end: { sum_received: { bits_per_second: number } } };
     return j.end.sum_received.bits_per_second / 1e6;
   } finally {
@@ -205,17 +233,57 @@ async function iperf(clientNs: string, serverNs: string, addr: string): Promise<
  * veth hop, no forwarding, no nft rules on it); returns its address on b.
  */
 async function bareTunnel(w: MeshLab, a: string, b: string, mtu: number, dir: string, procs: ChildProcess[]): Promise<string> {
-  const ha = w.agent(a).host, hb = w.agent(b).host;
-  const ifa = `x${w.id}a`, ifb = `x${w.id}b`;
-  const ka = generateKeyPair(), kb = generateKeyPair();
+  const ha = w.agent(a).host,
+    hb = w.agent(b).host;
+  const ifa = `x${w.id}a`,
+    ifb = `x${w.id}b`;
+  const ka = generateKeyPair(),
+    kb = generateKeyPair();
   writeFileSync(join(dir, 'a'), `${ka.privateKey}\n`, { mode: 0o600 });
   writeFileSync(join(dir, 'b'), `${kb.privateKey}\n`, { mode: 0o600 });
-  for (const [h, ifc] of [[ha, ifa], [hb, ifb]] as const) {
+  for (const [h, ifc] of [
+    [ha, ifa],
+    [hb, ifb],
+  ] as const) {
     procs.push(spawn('ip', ['netns', 'exec', h.ns, 'wireguard-go', '-f', ifc], { stdio: 'ignore' }));
     await w.until('bare device', async () => (await execa('ip', ['netns', 'exec', h.ns, 'wg', 'show', ifc], { reject: false })).exitCode === 0);
   }
-  await execa('ip', ['netns', 'exec', ha.ns, 'wg', 'set', ifa, 'private-key', join(dir, 'a'), 'listen-port', '51998', 'peer', kb.publicKey, 'endpoint', `${hb.addr}:51998`, 'allowed-ips', 'fd99::2/128']);
-  await execa('ip', ['netns', 'exec', hb.ns, 'wg', 'set', ifb, 'private-key', join(dir, 'b'), 'listen-port', '51998', 'peer', ka.publicKey, 'endpoint', `${ha.addr}:51998`, 'allowed-ips', 'fd99::1/128']);
+  await execa('ip', [
+    'netns',
+    'exec',
+    ha.ns,
+    'wg',
+    'set',
+    ifa,
+    'private-key',
+    join(dir, 'a'),
+    'listen-port',
+    '51998',
+    'peer',
+    kb.publicKey,
+    'endpoint',
+    `${hb.addr}:51998`,
+    'allowed-ips',
+    'fd99::2/128',
+  ]);
+  await execa('ip', [
+    'netns',
+    'exec',
+    hb.ns,
+    'wg',
+    'set',
+    ifb,
+    'private-key',
+    join(dir, 'b'),
+    'listen-port',
+    '51998',
+    'peer',
+    ka.publicKey,
+    'endpoint',
+    `${ha.addr}:51998`,
+    'allowed-ips',
+    'fd99::1/128',
+  ]);
   await execa('ip', ['-n', ha.ns, '-batch', '-'], { input: `address add fd99::1/64 dev ${ifa} nodad\nlink set ${ifa} mtu ${mtu} up\n` });
   await execa('ip', ['-n', hb.ns, '-batch', '-'], { input: `address add fd99::2/64 dev ${ifb} nodad\nlink set ${ifb} mtu ${mtu} up\n` });
   return 'fd99::2';
@@ -252,10 +320,19 @@ async function throughput(): Promise<void> {
       rmSync(dir, { recursive: true, force: true });
     }
   }
-  console.log(`\nthroughput: iperf3 TCP ${SECONDS} s × ${ROUNDS} alternating rounds, machine→machine across two hosts vs bare wireguard-go between the same two host namespaces (medians)`);
+  console.log(
+    `\nthroughput: iperf3 TCP ${SECONDS} s × ${ROUNDS} alternating rounds, machine→machine across two hosts vs bare wireguard-go between the same two host namespaces (medians)`,
+  );
   row(['MTU', 'bare Mbit/s', 'mesh Mbit/s', 'mesh/bare', 'bare runs', 'mesh runs']);
   for (const r of results) {
-    row([r.mtu, f1(median(r.bare)), f1(median(r.mesh)), (median(r.mesh) / median(r.bare)).toFixed(2), r.bare.map((x) => x.toFixed(0)).join('/'), r.mesh.map((x) => x.toFixed(0)).join('/')]);
+    row([
+      r.mtu,
+      f1(median(r.bare)),
+      f1(median(r.mesh)),
+      (median(r.mesh) / median(r.bare)).toFixed(2),
+      r.bare.map((x) => x.toFixed(0)).join('/'),
+      r.mesh.map((x) => x.toFixed(0)).join('/'),
+    ]);
   }
 }
 
@@ -270,4 +347,7 @@ async function main(): Promise<void> {
   if (!only || only === 'throughput') await throughput();
 }
 
-main().catch((err: unknown) => { console.error(err); process.exitCode = 1; });
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});

@@ -21,9 +21,11 @@ setGlobalDispatcher(new Agent({ connections: CONCURRENCY, pipelining: 1 }));
 
 async function pool<T>(n: number, work: (i: number) => Promise<T>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    for (let i = next++; i < n; i = next++) await work(i);
-  }));
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      for (let i = next++; i < n; i = next++) await work(i);
+    }),
+  );
 }
 
 export async function benchCoordinator(): Promise<Record<string, number>> {
@@ -32,7 +34,11 @@ export async function benchCoordinator(): Promise<Record<string, number>> {
   try {
     const url = await new Promise<string>((resolve, reject) => {
       let out = '';
-      child.stderr!.on('data', (d: Buffer) => { out += d; const m = /"url":"([^"]+)"/.exec(out); if (m) resolve(m[1]!); });
+      child.stderr!.on('data', (d: Buffer) => {
+        out += d;
+        const m = /"url":"([^"]+)"/.exec(out);
+        if (m) resolve(m[1]!);
+      });
       child.stdout!.on('data', () => undefined);
       child.on('exit', () => reject(new Error(`coordinator exited: ${out}`)));
     });
@@ -47,7 +53,9 @@ export async function benchCoordinator(): Promise<Record<string, number>> {
     let t = performance.now();
     await pool(ORGS, (i) => post('/v1/orgs', { name: `org-${i}` }));
     await pool(ORGS, (i) => post('/v1/apps', { name: `app-${i}`, org: `org-${i}` }));
-    await pool(HOSTS, (i) => post('/v1/hosts', { region: regions[i % regions.length]!.code, endpoint: `198.51.100.${i % 250}:${51820 + i}`, public_key: generateKeyPair().publicKey }));
+    await pool(HOSTS, (i) =>
+      post('/v1/hosts', { region: regions[i % regions.length]!.code, endpoint: `198.51.100.${i % 250}:${51820 + i}`, public_key: generateKeyPair().publicKey }),
+    );
     const setupS = (performance.now() - t) / 1000;
     t = performance.now();
     const cpu0 = cpuSeconds(child.pid!);
@@ -70,9 +78,16 @@ export async function benchCoordinator(): Promise<Record<string, number>> {
     const snapshotS = (performance.now() - t) / 1000;
     await reader.cancel();
     return {
-      hosts: HOSTS, orgs: ORGS, machines: MACHINES, setup_s: +setupS.toFixed(2),
-      creates_per_s: Math.round(MACHINES / createS), creates_per_cpu_s: Math.round(MACHINES / createCpuS), rss_mib: Math.round(rss), rss_after_snapshot_mib: Math.round(rssMiB(child.pid!)),
-      snapshot_s: +snapshotS.toFixed(2), snapshot_mib: +(bytes / 1048576).toFixed(1),
+      hosts: HOSTS,
+      orgs: ORGS,
+      machines: MACHINES,
+      setup_s: +setupS.toFixed(2),
+      creates_per_s: Math.round(MACHINES / createS),
+      creates_per_cpu_s: Math.round(MACHINES / createCpuS),
+      rss_mib: Math.round(rss),
+      rss_after_snapshot_mib: Math.round(rssMiB(child.pid!)),
+      snapshot_s: +snapshotS.toFixed(2),
+      snapshot_mib: +(bytes / 1048576).toFixed(1),
     };
   } finally {
     child.kill('SIGKILL');
@@ -81,5 +96,14 @@ export async function benchCoordinator(): Promise<Record<string, number>> {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  benchCoordinator().then((r) => { console.table([r]); process.exit(0); }, (err: unknown) => { console.error(err); process.exit(1); });
+  benchCoordinator().then(
+    (r) => {
+      console.table([r]);
+      process.exit(0);
+    },
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
 }

@@ -14,11 +14,19 @@ const state = JSON.parse(readFileSync(file!, 'utf8')) as State;
 const replica = new Replica();
 replica.applySnapshot(1, state);
 const server = await startDnsServer({
-  replica, listen: [{ host: '127.0.0.1', port: Number(portArg) }], loopbackNetworkId: 1, loopbackRegion: 'iad',
-  answerCache: !flags.includes('--no-cache'), workers,
+  replica,
+  listen: [{ host: '127.0.0.1', port: Number(portArg) }],
+  loopbackNetworkId: 1,
+  loopbackRegion: 'iad',
+  answerCache: !flags.includes('--no-cache'),
+  workers,
 });
 const loadMs = performance.now() - t0;
 (globalThis as { gc?: () => void }).gc?.();
 const mem = process.memoryUsage();
-process.stdout.write(`${JSON.stringify({ ready: true, port: server.addresses[0]!.port, machines: state.machines.length, loadMs, rss: mem.rss, heapUsed: mem.heapUsed, workers: server.workers?.pids ?? [] })}\n`);
-process.on('SIGTERM', () => { void server.close().then(() => process.exit(0)); });
+process.stdout.write(
+  `${JSON.stringify({ ready: true, port: server.addresses[0]!.port, machines: state.machines.length, loadMs, rss: mem.rss, heapUsed: mem.heapUsed, workers: server.workers?.pids ?? [] })}\n`,
+);
+process.on('SIGTERM', () => {
+  void server.close().then(() => process.exit(0));
+});

@@ -28,7 +28,13 @@ const SERVER_CPU = PIN ? ['taskset', '-c', '1'] : [];
 const CLIENT_CPU = PIN ? ['taskset', '-c', '0'] : [];
 const here = dirname(fileURLToPath(import.meta.url));
 
-interface PerfResult { qps: number; meanMs: number; p99Ms: number | null; lost: number; sent: number }
+interface PerfResult {
+  qps: number;
+  meanMs: number;
+  p99Ms: number | null;
+  lost: number;
+  sent: number;
+}
 
 /**
  * One dnsperf run; with `latencyFile` its per-query lines (-v) go to that file
@@ -36,15 +42,31 @@ interface PerfResult { qps: number; meanMs: number; p99Ms: number | null; lost: 
  * read afterwards for the p99.
  */
 function dnsperf(port: number, queryFile: string, seconds: number, qps?: number, latencyFile?: string, pin = true): Promise<PerfResult> {
-  const args = ['-s', '127.0.0.1', '-p', String(port), '-d', queryFile, '-l', String(seconds), ...DNSPERF, ...(qps ? ['-Q', String(Math.round(qps))] : []), ...(latencyFile ? ['-v'] : [])];
+  const args = [
+    '-s',
+    '127.0.0.1',
+    '-p',
+    String(port),
+    '-d',
+    queryFile,
+    '-l',
+    String(seconds),
+    ...DNSPERF,
+    ...(qps ? ['-Q', String(Math.round(qps))] : []),
+    ...(latencyFile ? ['-v'] : []),
+  ];
   return new Promise((resolve, reject) => {
     const out = latencyFile ? openSync(latencyFile, 'w') : 'pipe';
     const argv = [...(pin ? CLIENT_CPU : []), 'dnsperf', ...args];
     const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', out, 'pipe'] });
     if (typeof out === 'number') closeSync(out);
     let text = '';
-    child.stdout?.on('data', (c: Buffer) => { text += c.toString(); });
-    child.stderr!.on('data', (c: Buffer) => { text += c.toString(); });
+    child.stdout?.on('data', (c: Buffer) => {
+      text += c.toString();
+    });
+    child.stderr!.on('data', (c: Buffer) => {
+      text += c.toString();
+    });
     child.on('error', reject);
     child.on('close', (code) => {
       try {
@@ -59,19 +81,46 @@ function dnsperf(port: number, queryFile: string, seconds: number, qps?: number,
           lat.sort((a, b) => a - b);
           if (lat.length) p99 = lat[Math.min(lat.length - 1, Math.floor(lat.length * 0.99))]! * 1000;
         }
-        const num = (re: RegExp): number => { const m = re.exec(text); if (!m) throw new Error(`dnsperf output (exit ${code}):\n${text}`); return Number(m[1]); };
-        resolve({ qps: num(/Queries per second:\s+([\d.]+)/), meanMs: num(/Average Latency \(s\):\s+([\d.]+)/) * 1000, p99Ms: p99, lost: num(/Queries lost:\s+(\d+)/), sent: num(/Queries sent:\s+(\d+)/) });
-      } catch (err) { reject(err); }
+        const num = (re: RegExp): number => {
+          const m = re.exec(text);
+          if (!m) throw new Error(`dnsperf output (exit ${code}):\n${text}`);
+          return Number(m[1]);
+        };
+        resolve({
+          qps: num(/Queries per second:\s+([\d.]+)/),
+          meanMs: num(/Average Latency \(s\):\s+([\d.]+)/) * 1000,
+          p99Ms: p99,
+          lost: num(/Queries lost:\s+(\d+)/),
+          sent: num(/Queries sent:\s+(\d+)/),
+        });
+      } catch (err) {
+        reject(err);
+      }
     });
   });
 }
 
-interface SixpnProc { port: number; pid: number; info: { machines: number; loadMs: number; rss: number; heapUsed: number; workers: number[] }; stop(): Promise<void> }
+interface SixpnProc {
+  port: number;
+  pid: number;
+  info: { machines: number; loadMs: number; rss: number; heapUsed: number; workers: number[] };
+  stop(): Promise<void>;
+}
 
 async function startSixpn(stateFile: string, cache: boolean, workers = 1): Promise<SixpnProc> {
   const port = await freePort();
   const pin = workers === 1 ? SERVER_CPU : [];
-  const argv = [...pin, process.execPath, '--expose-gc', join(here, 'dns-server.js'), stateFile, String(port), ...(cache ? [] : ['--no-cache']), '--workers', String(workers)];
+  const argv = [
+    ...pin,
+    process.execPath,
+    '--expose-gc',
+    join(here, 'dns-server.js'),
+    stateFile,
+    String(port),
+    ...(cache ? [] : ['--no-cache']),
+    '--workers',
+    String(workers),
+  ];
   const child: ChildProcess = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const info = await new Promise<SixpnProc['info']>((resolve, reject) => {
@@ -79,8 +128,13 @@ async function startSixpn(stateFile: string, cache: boolean, workers = 1): Promi
     child.once('exit', (c) => reject(new Error(`sixpn dns server exited (${c})`)));
   });
   return {
-    port, pid: child.pid!, info,
-    async stop() { child.kill('SIGTERM'); await exited; },
+    port,
+    pid: child.pid!,
+    info,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
   };
 }
 
@@ -98,7 +152,10 @@ async function checkEquivalent(queries: readonly string[], a: number, b: number)
       const r = await udpExchange('127.0.0.1', port, buildQuery(name!, types[type!]!, { edns: 1232 }), 2000);
       if (!r) throw new Error(`no answer from port ${port} for ${q}`);
       const d = decode(r);
-      return `${d.rcode} ${d.answers.map((x) => (Array.isArray(x.data) ? x.data.join('') : x.data)).sort().join(' ')}`;
+      return `${d.rcode} ${d.answers
+        .map((x) => (Array.isArray(x.data) ? x.data.join('') : x.data))
+        .sort()
+        .join(' ')}`;
     };
     const [x, y] = [await ask(a), await ask(b)];
     if (x !== y) throw new Error(`answers differ for ${q}:\n  sixpn: ${x}\n  knot:  ${y}`);
@@ -132,7 +189,9 @@ async function main(): Promise<void> {
     const emptyFile = join(dir, 'empty.json');
     writeFileSync(emptyFile, JSON.stringify(benchState({ orgs: 1, appsPerOrg: 0, machinesPerApp: 0 })));
 
-    console.log(`state: ${state.machines.length} machines (${started} started) in ${state.apps.length} apps, ${state.orgs.length} orgs; query mix: ${queries.length} names (app AAAA, region AAAA, TXT, NXDOMAIN); miss mix: the same names alternating with random ones (NXDOMAIN)`);
+    console.log(
+      `state: ${state.machines.length} machines (${started} started) in ${state.apps.length} apps, ${state.orgs.length} orgs; query mix: ${queries.length} names (app AAAA, region AAAA, TXT, NXDOMAIN); miss mix: the same names alternating with random ones (NXDOMAIN)`,
+    );
     const knot = await startKnot([{ origin: 'internal', records: benchZone(state) }], { udpWorkers: 1, wrap: SERVER_CPU });
     procs.push(knot);
     const knot2 = await startKnot([{ origin: 'internal', records: benchZone(state) }], { udpWorkers: 2 });
@@ -153,7 +212,11 @@ async function main(): Promise<void> {
     // warm up, then interleave rounds so all see the same machine conditions
     await dnsperf(sixpn.port, queryFile, 2);
     await dnsperf(knot.port, queryFile, 2);
-    const k: PerfResult[] = [], s: PerfResult[] = [], n: PerfResult[] = [], sm: PerfResult[] = [], km: PerfResult[] = [];
+    const k: PerfResult[] = [],
+      s: PerfResult[] = [],
+      n: PerfResult[] = [],
+      sm: PerfResult[] = [],
+      km: PerfResult[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       k.push(await dnsperf(knot.port, queryFile, SECONDS));
       s.push(await dnsperf(sixpn.port, queryFile, SECONDS));
@@ -162,30 +225,44 @@ async function main(): Promise<void> {
       sm.push(await dnsperf(sixpn.port, miss, SECONDS));
       km.push(await dnsperf(knot.port, miss, SECONDS));
     }
-    const kMax = best(k), sMax = best(s), nMax = best(n), smMax = best(sm), kmMax = best(km);
+    const kMax = best(k),
+      sMax = best(s),
+      nMax = best(n),
+      smMax = best(sm),
+      kmMax = best(km);
     // latency under load: half of Knot's max for both, loss and p99 at 80% of sixpn's; best round
     const half = kMax.qps / 2;
     const lat = join(dir, 'latency.txt');
     const lowest = (xs: PerfResult[]): PerfResult => xs.reduce((a, b) => ((b.p99Ms ?? Infinity) < (a.p99Ms ?? Infinity) ? b : a));
-    const sh: PerfResult[] = [], kh: PerfResult[] = [], s8: PerfResult[] = [];
+    const sh: PerfResult[] = [],
+      kh: PerfResult[] = [],
+      s8: PerfResult[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       sh.push(await dnsperf(sixpn.port, queryFile, SECONDS, half, lat));
       kh.push(await dnsperf(knot.port, queryFile, SECONDS, half, lat));
       s8.push(await dnsperf(sixpn.port, queryFile, SECONDS, sMax.qps * 0.8, lat));
     }
-    const sHalf = lowest(sh), kHalf = lowest(kh), s80 = lowest(s8);
+    const sHalf = lowest(sh),
+      kHalf = lowest(kh),
+      s80 = lowest(s8);
     const rssAfter = rssOf(sixpn.pid);
 
     // two of each, nothing pinned (dnsperf shares the two cores with them)
     await dnsperf(sixpn2.port, queryFile, 2, undefined, undefined, false);
-    const k2: PerfResult[] = [], s2: PerfResult[] = [], sm2: PerfResult[] = [], s2h: PerfResult[] = [];
+    const k2: PerfResult[] = [],
+      s2: PerfResult[] = [],
+      sm2: PerfResult[] = [],
+      s2h: PerfResult[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       k2.push(await dnsperf(knot2.port, queryFile, SECONDS, undefined, undefined, false));
       s2.push(await dnsperf(sixpn2.port, queryFile, SECONDS, undefined, undefined, false));
       sm2.push(await dnsperf(sixpn2.port, missFile(dir, queries, apps), SECONDS, undefined, undefined, false));
       s2h.push(await dnsperf(sixpn2.port, queryFile, SECONDS, half, lat, false));
     }
-    const k2Max = best(k2), s2Max = best(s2), sm2Max = best(sm2), s2Half = lowest(s2h);
+    const k2Max = best(k2),
+      s2Max = best(s2),
+      sm2Max = best(sm2),
+      s2Half = lowest(s2h);
     const rss2 = [sixpn2.pid, ...sixpn2.info.workers].reduce((a, pid) => a + rssOf(pid), 0);
 
     const rows = [
@@ -196,25 +273,41 @@ async function main(): Promise<void> {
       ['sixpn dns, half random names (miss path)', smMax, null],
     ] as const;
     console.log('');
-    console.log(`| server (one core) | max qps | mean ms at max | p99 ms at ${Math.round(half)} qps | mean ms at ${Math.round(half)} qps | lost at ${Math.round(half)} qps |`);
+    console.log(
+      `| server (one core) | max qps | mean ms at max | p99 ms at ${Math.round(half)} qps | mean ms at ${Math.round(half)} qps | lost at ${Math.round(half)} qps |`,
+    );
     console.log('|---|---:|---:|---:|---:|---:|');
     for (const [name, max, at] of rows) {
-      console.log(`| ${name} | ${Math.round(max.qps)} | ${f(max.meanMs)} | ${at ? f(at.p99Ms) : '-'} | ${at ? f(at.meanMs) : '-'} | ${at ? `${at.lost}/${at.sent}` : '-'} |`);
+      console.log(
+        `| ${name} | ${Math.round(max.qps)} | ${f(max.meanMs)} | ${at ? f(at.p99Ms) : '-'} | ${at ? f(at.meanMs) : '-'} | ${at ? `${at.lost}/${at.sent}` : '-'} |`,
+      );
     }
     console.log('');
     console.log(`| two of each (unpinned, dnsperf on the same 2 cores) | max qps | mean ms at max | p99 ms at ${Math.round(half)} qps |`);
     console.log('|---|---:|---:|---:|');
-    for (const [name, max, at] of [['knotd (2 UDP workers)', k2Max, null], ['sixpn dns --workers 2', s2Max, s2Half], ['sixpn dns --workers 2, half random names', sm2Max, null]] as const) {
+    for (const [name, max, at] of [
+      ['knotd (2 UDP workers)', k2Max, null],
+      ['sixpn dns --workers 2', s2Max, s2Half],
+      ['sixpn dns --workers 2, half random names', sm2Max, null],
+    ] as const) {
       console.log(`| ${name} | ${Math.round(max.qps)} | ${f(max.meanMs)} | ${at ? f(at.p99Ms) : '-'} |`);
     }
     console.log('');
     console.log(`ratio sixpn/knot: ${(sMax.qps / kMax.qps).toFixed(2)}x  (target >= 0.5x)`);
-    console.log(`ratio sixpn/knot with two workers each: ${(s2Max.qps / k2Max.qps).toFixed(2)}x; sixpn 2 workers / 1: ${(s2Max.qps / sMax.qps).toFixed(2)}x, knot 2 / 1: ${(k2Max.qps / kMax.qps).toFixed(2)}x`);
+    console.log(
+      `ratio sixpn/knot with two workers each: ${(s2Max.qps / k2Max.qps).toFixed(2)}x; sixpn 2 workers / 1: ${(s2Max.qps / sMax.qps).toFixed(2)}x, knot 2 / 1: ${(k2Max.qps / kMax.qps).toFixed(2)}x`,
+    );
     console.log(`cache speed-up: ${(sMax.qps / nMax.qps).toFixed(1)}x over the uncached path`);
-    console.log(`sixpn p99 at half of knot's max (${Math.round(half)} qps): ${f(sHalf.p99Ms)} ms with one process, ${f(s2Half.p99Ms)} ms with --workers 2  (target <= 2 ms; knot ${f(kHalf.p99Ms)} ms)`);
+    console.log(
+      `sixpn p99 at half of knot's max (${Math.round(half)} qps): ${f(sHalf.p99Ms)} ms with one process, ${f(s2Half.p99Ms)} ms with --workers 2  (target <= 2 ms; knot ${f(kHalf.p99Ms)} ms)`,
+    );
     console.log(`sixpn at 80% (${Math.round(sMax.qps * 0.8)} qps): lost ${s80.lost}/${s80.sent}, p99 ${f(s80.p99Ms)} ms`);
-    console.log(`memory: sixpn dns RSS ${mb(sixpn.info.rss)} with ${sixpn.info.machines} machines loaded (heap ${mb(sixpn.info.heapUsed)}, load ${Math.round(sixpn.info.loadMs)} ms), ${mb(rssAfter)} after the runs; empty server ${mb(emptyRss)}; --workers 2: ${mb(rss2)} for both processes`);
-    console.log(`rounds: knot ${k.map((x) => Math.round(x.qps)).join(', ')}; sixpn ${s.map((x) => Math.round(x.qps)).join(', ')}; uncached ${n.map((x) => Math.round(x.qps)).join(', ')}; miss mix ${sm.map((x) => Math.round(x.qps)).join(', ')}; knot 2 ${k2.map((x) => Math.round(x.qps)).join(', ')}; sixpn 2 ${s2.map((x) => Math.round(x.qps)).join(', ')} qps; sixpn p99 at half load ${sh.map((x) => f(x.p99Ms)).join(', ')} ms (dnsperf ${DNSPERF.join(' ')} -l ${SECONDS}${PIN ? '; one-core servers pinned to CPU 1, dnsperf to CPU 0' : ''})`);
+    console.log(
+      `memory: sixpn dns RSS ${mb(sixpn.info.rss)} with ${sixpn.info.machines} machines loaded (heap ${mb(sixpn.info.heapUsed)}, load ${Math.round(sixpn.info.loadMs)} ms), ${mb(rssAfter)} after the runs; empty server ${mb(emptyRss)}; --workers 2: ${mb(rss2)} for both processes`,
+    );
+    console.log(
+      `rounds: knot ${k.map((x) => Math.round(x.qps)).join(', ')}; sixpn ${s.map((x) => Math.round(x.qps)).join(', ')}; uncached ${n.map((x) => Math.round(x.qps)).join(', ')}; miss mix ${sm.map((x) => Math.round(x.qps)).join(', ')}; knot 2 ${k2.map((x) => Math.round(x.qps)).join(', ')}; sixpn 2 ${s2.map((x) => Math.round(x.qps)).join(', ')} qps; sixpn p99 at half load ${sh.map((x) => f(x.p99Ms)).join(', ')} ms (dnsperf ${DNSPERF.join(' ')} -l ${SECONDS}${PIN ? '; one-core servers pinned to CPU 1, dnsperf to CPU 0' : ''})`,
+    );
     console.log(`dns miss path: ${Math.round(smMax.qps)} qps (all-cached ${Math.round(sMax.qps)} qps, ratio ${(smMax.qps / sMax.qps).toFixed(2)})`);
   } finally {
     for (const p of procs.reverse()) await p.stop().catch(() => undefined);

@@ -12,31 +12,61 @@ export class BenchCoordinator {
   private sampler: NodeJS.Timeout | null = null;
   private stderr = '';
 
-  private constructor(readonly url: string, private readonly child: ChildProcess) {
-    child.stderr!.on('data', (d: Buffer) => { this.stderr = (this.stderr + d.toString()).slice(-4000); });
+  private constructor(
+    readonly url: string,
+    private readonly child: ChildProcess,
+  ) {
+    child.stderr!.on('data', (d: Buffer) => {
+      this.stderr = (this.stderr + d.toString()).slice(-4000);
+    });
     this.sampler = setInterval(() => this.sample(), 250);
   }
 
   static async start(store: { dataDir?: string; dbUrl?: string }): Promise<BenchCoordinator> {
     const port = await freePort();
     const where = store.dbUrl ? ['--db', store.dbUrl] : ['--data', store.dataDir!];
-    const child = spawn(process.execPath, [MAIN, 'coordinator', ...where, '--listen', `127.0.0.1:${port}`, '--log-level', 'error',
-      // The simulated hosts send no heartbeats: never count them unreachable.
-      '--host-timeout', '24h'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [
+        MAIN,
+        'coordinator',
+        ...where,
+        '--listen',
+        `127.0.0.1:${port}`,
+        '--log-level',
+        'error',
+        // The simulated hosts send no heartbeats: never count them unreachable.
+        '--host-timeout',
+        '24h',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     const c = new BenchCoordinator(`http://127.0.0.1:${port}`, child);
     const deadline = Date.now() + 30_000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`coordinator exited (${child.exitCode}): ${c.stderr}`);
-      const ok = await fetch(`${c.url}/healthz`).then((r) => r.ok, () => false);
+      const ok = await fetch(`${c.url}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) return c;
-      if (Date.now() > deadline) { c.stop(); throw new Error(`coordinator did not come up: ${c.stderr}`); }
+      if (Date.now() > deadline) {
+        c.stop();
+        throw new Error(`coordinator did not come up: ${c.stderr}`);
+      }
       await new Promise((r) => setTimeout(r, 100));
     }
   }
 
-  get pid(): number { return this.child.pid!; }
-  cpuSeconds(): number { return cpuSeconds(this.pid); }
-  rssMiB(): number { return this.sample(); }
+  get pid(): number {
+    return this.child.pid!;
+  }
+  cpuSeconds(): number {
+    return cpuSeconds(this.pid);
+  }
+  rssMiB(): number {
+    return this.sample();
+  }
 
   private sample(): number {
     const v = this.child.exitCode === null ? rssMiB(this.pid) : NaN;

@@ -54,11 +54,28 @@ export class SimHost {
     const status = new StatusBoard();
     this.device = { iface: 'sixpn0', privateKey: o.privateKey, listenPort: 51820, mtu: 1420 };
     const planner = new Planner({
-      hostId: o.hostId, gateway: false, iface: 'sixpn0', listenPort: 51820, mtu: 1420, prefix: DEFAULT_PREFIX,
-      dnsPort: 5353, machineApiPort: 0, outsideFilter: true, openPorts: [],
+      hostId: o.hostId,
+      gateway: false,
+      iface: 'sixpn0',
+      listenPort: 51820,
+      mtu: 1420,
+      prefix: DEFAULT_PREFIX,
+      dnsPort: 5353,
+      machineApiPort: 0,
+      outsideFilter: true,
+      openPorts: [],
     });
     const memory = freshMemory();
-    this.reconciler = new Reconciler({ replica: this.replica, planner, ports: this.host, device: this.device, memory, status, log: silentLogger, timing: { resyncMs: o.resyncMs } });
+    this.reconciler = new Reconciler({
+      replica: this.replica,
+      planner,
+      ports: this.host,
+      device: this.device,
+      memory,
+      status,
+      log: silentLogger,
+      timing: { resyncMs: o.resyncMs },
+    });
     status.onPass((s) => this.passed(s.rev));
     this.memory = memory;
   }
@@ -86,7 +103,10 @@ export class SimHost {
     this.converged = rev;
     for (let i = this.waiters.length - 1; i >= 0; i--) {
       const w = this.waiters[i]!;
-      if (w.rev <= rev) { this.waiters.splice(i, 1); w.resolve(); }
+      if (w.rev <= rev) {
+        this.waiters.splice(i, 1);
+        w.resolve();
+      }
     }
   }
 

@@ -24,8 +24,10 @@ export async function runLoad(url: string, seed: Seed, o: { rate: number; second
   const pick = (): string | undefined => ids[Math.floor(Math.random() * ids.length)];
 
   const call = async (method: string, path: string, body?: unknown): Promise<unknown> => {
-    const r = await fetch(`${url}${path}`, body === undefined ? { method, headers: auth }
-      : { method, headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const r = await fetch(
+      `${url}${path}`,
+      body === undefined ? { method, headers: auth } : { method, headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) },
+    );
     const text = await r.text();
     if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${text.slice(0, 200)}`);
     return JSON.parse(text) as unknown;
@@ -35,7 +37,9 @@ export async function runLoad(url: string, seed: Seed, o: { rate: number; second
     const id = pick();
     const kind = id === undefined ? 0 : i % 3;
     if (kind === 0) {
-      const m = (await call('POST', '/v1/machines', { app: seed.apps[i % seed.apps.length], region: seed.regions[i % seed.regions.length] })) as { machine: { id: string } };
+      const m = (await call('POST', '/v1/machines', { app: seed.apps[i % seed.apps.length], region: seed.regions[i % seed.regions.length] })) as {
+        machine: { id: string };
+      };
       ids.push(m.machine.id);
       started.set(m.machine.id, true);
     } else if (kind === 1) {
@@ -55,11 +59,21 @@ export async function runLoad(url: string, seed: Seed, o: { rate: number; second
   while (n < total) {
     const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * o.rate));
     for (; n < due; n++) {
-      if (inFlight >= maxInFlight) { res.skipped++; continue; }
+      if (inFlight >= maxInFlight) {
+        res.skipped++;
+        continue;
+      }
       inFlight++;
       res.sent++;
-      const p = one(n).catch((err: unknown) => { res.failed++; res.firstError ??= String((err as Error).message ?? err); })
-        .finally(() => { inFlight--; pending.delete(p); });
+      const p = one(n)
+        .catch((err: unknown) => {
+          res.failed++;
+          res.firstError ??= String((err as Error).message ?? err);
+        })
+        .finally(() => {
+          inFlight--;
+          pending.delete(p);
+        });
       pending.add(p);
     }
     await new Promise((r) => setTimeout(r, 5));

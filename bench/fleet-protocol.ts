@@ -16,10 +16,7 @@ export interface WorkerSetup {
   resyncMs: number;
 }
 
-export type ToWorker =
-  | { type: 'start'; rev: number; timeoutMs: number }
-  | { type: 'collect'; rev: number; timeoutMs: number }
-  | { type: 'stop' };
+export type ToWorker = { type: 'start'; rev: number; timeoutMs: number } | { type: 'collect'; rev: number; timeoutMs: number } | { type: 'stop' };
 
 export type ToMain =
   | { type: 'ready'; late: number }

@@ -21,7 +21,7 @@ export const benchRegions = (): string[] => REGIONS.filter((r) => r.code !== 'lo
 /** Run `n` calls of `fn`, `width` at a time (concurrent writes share one group commit). */
 async function batched<T>(n: number, width: number, fn: (i: number) => Promise<T>): Promise<T[]> {
   const out: T[] = [];
-  for (let i = 0; i < n; i += width) out.push(...await Promise.all(Array.from({ length: Math.min(width, n - i) }, (_, j) => fn(i + j))));
+  for (let i = 0; i < n; i += width) out.push(...(await Promise.all(Array.from({ length: Math.min(width, n - i) }, (_, j) => fn(i + j)))));
   return out;
 }
 
@@ -37,10 +37,19 @@ export async function seedFleet(target: { dataDir?: string; dbUrl?: string }, o:
     });
     const hosts = await batched(o.replicas, 200, async (i) => {
       const keys = generateKeyPair();
-      const { host, credential: token } = await store.enrollHost({ region: regions[i % regions.length]!, endpoint: `198.51.100.${1 + (i % 250)}:${51820 + i}`, public_key: keys.publicKey, gateway: false });
+      const { host, credential: token } = await store.enrollHost({
+        region: regions[i % regions.length]!,
+        endpoint: `198.51.100.${1 + (i % 250)}:${51820 + i}`,
+        public_key: keys.publicKey,
+        gateway: false,
+      });
       return { hostId: host.id, token, privateKey: keys.privateKey };
     });
-    const machines = await batched(o.machines, 500, async (i) => (await store.createMachine({ app: apps[i % apps.length]!, region: regions[i % regions.length]! })).id);
+    const machines = await batched(
+      o.machines,
+      500,
+      async (i) => (await store.createMachine({ app: apps[i % apps.length]!, region: regions[i % regions.length]! })).id,
+    );
     return { admin, hosts, apps, regions, machines };
   } finally {
     await store.close();

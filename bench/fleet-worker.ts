@@ -10,7 +10,9 @@ const setup = workerData as WorkerSetup;
 const commits = new Map<number, number>();
 const hist = newHist();
 const feedHist = newHist();
-const hosts = setup.hosts.map((h) => new SimHost({ url: setup.url, hostId: h.hostId, token: h.token, privateKey: h.privateKey, commits, hist, feedHist, resyncMs: setup.resyncMs }));
+const hosts = setup.hosts.map(
+  (h) => new SimHost({ url: setup.url, hostId: h.hostId, token: h.token, privateKey: h.privateKey, commits, hist, feedHist, resyncMs: setup.resyncMs }),
+);
 const port = parentPort!;
 const send = (m: ToMain): void => port.postMessage(m);
 
@@ -28,7 +30,10 @@ port.on('message', (m: ToWorker) => {
     switch (m.type) {
       case 'start': {
         // Staggered: a thousand snapshots at once would be a thundering herd, not the steady state measured.
-        for (const h of hosts) { await h.start(); await new Promise((r) => setTimeout(r, setup.staggerMs)); }
+        for (const h of hosts) {
+          await h.start();
+          await new Promise((r) => setTimeout(r, setup.staggerMs));
+        }
         const late = await converge(m.rev, m.timeoutMs);
         send({ type: 'ready', late });
         break;

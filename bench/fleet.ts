@@ -23,7 +23,10 @@ import { merge, newHist, quantile } from './fleet-stats.js';
 
 const env = (name: string, dflt: number): number => {
   const v = Number(process.env[name] ?? dflt);
-  if (!Number.isFinite(v) || v < 0) { console.error(`${name} must be a non-negative number`); process.exit(2); }
+  if (!Number.isFinite(v) || v < 0) {
+    console.error(`${name} must be a non-negative number`);
+    process.exit(2);
+  }
   return v;
 };
 const REPLICAS = Math.max(1, env('FLEET_REPLICAS', 1000));
@@ -36,7 +39,10 @@ const WORKERS = Math.max(1, Math.min(REPLICAS, env('FLEET_WORKERS', 2)));
 // them on that alone, so it is off unless asked for (it is not on the path of a change).
 const RESYNC_MS = env('FLEET_RESYNC_MS', 0);
 const STORE = process.env.FLEET_STORE ?? 'sqlite';
-if (STORE !== 'sqlite' && STORE !== 'pg') { console.error('FLEET_STORE must be sqlite or pg'); process.exit(2); }
+if (STORE !== 'sqlite' && STORE !== 'pg') {
+  console.error('FLEET_STORE must be sqlite or pg');
+  process.exit(2);
+}
 
 // The load generator's requests: keep-alive, enough connections for the open loop.
 setGlobalDispatcher(new Agent({ connections: 64 }));
@@ -50,17 +56,31 @@ class Fleet {
       const w = new Worker(fileURLToPath(new URL('./fleet-worker.js', import.meta.url)), { workerData: s });
       this.inbox[i] = [];
       w.on('message', (m: ToMain) => {
-        if (m.type === 'error') { console.error(`fleet worker ${i}: ${m.message}`); process.exitCode = 1; }
+        if (m.type === 'error') {
+          console.error(`fleet worker ${i}: ${m.message}`);
+          process.exitCode = 1;
+        }
         this.inbox[i]!.shift()?.(m);
       });
-      w.on('error', (err) => { console.error(`fleet worker ${i} died: ${err.stack ?? err}`); process.exit(1); });
+      w.on('error', (err) => {
+        console.error(`fleet worker ${i} died: ${err.stack ?? err}`);
+        process.exit(1);
+      });
       this.workers.push(w);
     }
   }
 
   /** Send `m` to every worker; resolves with their answers. */
   ask(m: ToWorker): Promise<ToMain[]> {
-    return Promise.all(this.workers.map((w, i) => new Promise<ToMain>((resolve) => { this.inbox[i]!.push(resolve); w.postMessage(m); })));
+    return Promise.all(
+      this.workers.map(
+        (w, i) =>
+          new Promise<ToMain>((resolve) => {
+            this.inbox[i]!.push(resolve);
+            w.postMessage(m);
+          }),
+      ),
+    );
   }
 
   async stop(): Promise<void> {
@@ -83,15 +103,25 @@ async function snapshotSeconds(url: string, token: string): Promise<number> {
 }
 
 const mib = (bytes: number): number => bytes / 1048576;
-const log = (text: string): void => { console.log(text); };
+const log = (text: string): void => {
+  console.log(text);
+};
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'sixpn-fleet-'));
   let pg: PgCluster | null = null;
   let coord: BenchCoordinator | null = null;
   let fleet: Fleet | null = null;
-  const cleanup = (): void => { coord?.stop(); pg?.stop(); rmSync(dir, { recursive: true, force: true }); };
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => { cleanup(); process.exit(130); });
+  const cleanup = (): void => {
+    coord?.stop();
+    pg?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  for (const sig of ['SIGINT', 'SIGTERM'] as const)
+    process.once(sig, () => {
+      cleanup();
+      process.exit(130);
+    });
   try {
     const target = STORE === 'pg' ? { dbUrl: await (pg = await startPg()).createDb('fleet') } : { dataDir: dir };
     let t = performance.now();
@@ -115,7 +145,9 @@ async function main(): Promise<void> {
     const readyS = (performance.now() - t) / 1000;
     const rssReplicas = process.memoryUsage().rss;
     const replicaMiB = mib(rssReplicas - rssBefore) / REPLICAS;
-    log(`fleet up: ${REPLICAS} replicas on ${setups.length} worker threads in ${readyS.toFixed(1)} s (${notReady} not converged); ${replicaMiB.toFixed(2)} MiB RSS per replica`);
+    log(
+      `fleet up: ${REPLICAS} replicas on ${setups.length} worker threads in ${readyS.toFixed(1)} s (${notReady} not converged); ${replicaMiB.toFixed(2)} MiB RSS per replica`,
+    );
 
     const rssIdle = coord.rssMiB();
     const cpu0 = coord.cpuSeconds();
@@ -129,7 +161,11 @@ async function main(): Promise<void> {
     const rssLoad = coord.rssMiB();
     // The feed reads commits right after they happen; wait until the revision stops moving.
     let revEnd = await coord.revision();
-    for (let again = -1; again !== revEnd;) { again = revEnd; await new Promise((r) => setTimeout(r, 200)); revEnd = await coord.revision(); }
+    for (let again = -1; again !== revEnd;) {
+      again = revEnd;
+      await new Promise((r) => setTimeout(r, 200));
+      revEnd = await coord.revision();
+    }
     const results = await fleet.ask({ type: 'collect', rev: revEnd, timeoutMs: 120_000 });
     const convergedS = (performance.now() - t) / 1000;
     const fleetCpu = process.cpuUsage(fleetCpu0);
@@ -138,34 +174,75 @@ async function main(): Promise<void> {
     const feedHist = newHist();
     let late = 0;
     let heap = 0;
-    for (const r of results) if (r.type === 'result') { merge(hist, r.hist); merge(feedHist, r.feedHist); late += r.late; heap += r.heapUsed; }
+    for (const r of results)
+      if (r.type === 'result') {
+        merge(hist, r.hist);
+        merge(feedHist, r.feedHist);
+        late += r.late;
+        heap += r.heapUsed;
+      }
     const rssAfter = process.memoryUsage().rss;
     const snapshotS = await snapshotSeconds(coord.url, seed.admin);
     const rssSnap = coord.rssMiB();
 
     const changes = revEnd - rev0;
-    const p50 = quantile(hist, 0.5); const p99 = quantile(hist, 0.99); const max = hist.max;
-    console.table([{
-      store: STORE, replicas: REPLICAS, rate: RATE, seconds: SECONDS, machines_preloaded: MACHINES,
-      requests: load.sent, failed: load.failed, skipped: load.skipped, changes, samples: hist.n, late_replicas: late,
-      p50_ms: p50, p99_ms: p99, max_ms: Math.round(max), all_converged_s: +convergedS.toFixed(1),
-    }]);
+    const p50 = quantile(hist, 0.5);
+    const p99 = quantile(hist, 0.99);
+    const max = hist.max;
+    console.table([
+      {
+        store: STORE,
+        replicas: REPLICAS,
+        rate: RATE,
+        seconds: SECONDS,
+        machines_preloaded: MACHINES,
+        requests: load.sent,
+        failed: load.failed,
+        skipped: load.skipped,
+        changes,
+        samples: hist.n,
+        late_replicas: late,
+        p50_ms: p50,
+        p99_ms: p99,
+        max_ms: Math.round(max),
+        all_converged_s: +convergedS.toFixed(1),
+      },
+    ]);
     // The same, up to the replica applying the change (before its DNS index and reconcile pass).
-    log(`commit to replica applied: p50 ${quantile(feedHist, 0.5)} ms, p99 ${quantile(feedHist, 0.99)} ms, max ${Math.round(feedHist.max)} ms; load sent in ${loadSentS.toFixed(1)} s, answered in ${loadS.toFixed(1)} s`);
-    console.table([{
-      coordinator_cpu_cores: +coordCpu.toFixed(2), coordinator_cpu_ms_per_change: +((coordCpuS * 1000) / Math.max(1, changes)).toFixed(2),
-      replicas_cpu_s: +fleetCpuS.toFixed(1), cpu_us_per_replica_change: Math.round((fleetCpuS * 1e6) / Math.max(1, changes * REPLICAS)), coordinator_rss_idle_mib: Math.round(rssIdle), coordinator_rss_load_mib: Math.round(rssLoad),
-      coordinator_rss_after_snapshot_mib: Math.round(rssSnap), coordinator_rss_peak_mib: Math.round(coord.peakRssMiB),
-      replica_rss_mib: +replicaMiB.toFixed(2), replica_rss_after_load_mib: +(mib(rssAfter - rssBefore) / REPLICAS).toFixed(2),
-      replica_heap_mib: +(mib(heap) / REPLICAS).toFixed(2), fresh_snapshot_s: +snapshotS.toFixed(2),
-    }]);
+    log(
+      `commit to replica applied: p50 ${quantile(feedHist, 0.5)} ms, p99 ${quantile(feedHist, 0.99)} ms, max ${Math.round(feedHist.max)} ms; load sent in ${loadSentS.toFixed(1)} s, answered in ${loadS.toFixed(1)} s`,
+    );
+    console.table([
+      {
+        coordinator_cpu_cores: +coordCpu.toFixed(2),
+        coordinator_cpu_ms_per_change: +((coordCpuS * 1000) / Math.max(1, changes)).toFixed(2),
+        replicas_cpu_s: +fleetCpuS.toFixed(1),
+        cpu_us_per_replica_change: Math.round((fleetCpuS * 1e6) / Math.max(1, changes * REPLICAS)),
+        coordinator_rss_idle_mib: Math.round(rssIdle),
+        coordinator_rss_load_mib: Math.round(rssLoad),
+        coordinator_rss_after_snapshot_mib: Math.round(rssSnap),
+        coordinator_rss_peak_mib: Math.round(coord.peakRssMiB),
+        replica_rss_mib: +replicaMiB.toFixed(2),
+        replica_rss_after_load_mib: +(mib(rssAfter - rssBefore) / REPLICAS).toFixed(2),
+        replica_heap_mib: +(mib(heap) / REPLICAS).toFixed(2),
+        fresh_snapshot_s: +snapshotS.toFixed(2),
+      },
+    ]);
     if (load.firstError) console.log(`first failed request: ${load.firstError}`);
     if (late > 0 || load.failed > 0) process.exitCode = 1;
-    log(`fleet: replicas=${REPLICAS} rate=${RATE} changes=${changes} p50_ms=${p50} p99_ms=${p99} max_ms=${Math.round(max)} coordinator_rss_mb=${Math.round(coord.peakRssMiB)} replica_rss_mb=${replicaMiB.toFixed(2)} snapshot_s=${snapshotS.toFixed(2)}`);
+    log(
+      `fleet: replicas=${REPLICAS} rate=${RATE} changes=${changes} p50_ms=${p50} p99_ms=${p99} max_ms=${Math.round(max)} coordinator_rss_mb=${Math.round(coord.peakRssMiB)} replica_rss_mb=${replicaMiB.toFixed(2)} snapshot_s=${snapshotS.toFixed(2)}`,
+    );
   } finally {
     await fleet?.stop().catch(() => undefined);
     cleanup();
   }
 }
 
-main().then(() => process.exit(), (err: unknown) => { console.error(err); process.exit(1); });
+main().then(
+  () => process.exit(),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

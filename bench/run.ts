@@ -18,7 +18,10 @@ const env = named.length ? process.env : { FLEET_REPLICAS: '10', ...process.env 
 let failed = 0;
 for (const name of wanted) {
   const rel = BENCHES[name];
-  if (!rel) { console.error(`unknown bench ${name}; one of ${Object.keys(BENCHES).join(', ')}`); process.exit(2); }
+  if (!rel) {
+    console.error(`unknown bench ${name}; one of ${Object.keys(BENCHES).join(', ')}`);
+    process.exit(2);
+  }
   console.log(`\n== bench: ${name}`);
   const r = spawnSync(process.execPath, [fileURLToPath(new URL(rel, import.meta.url))], { stdio: 'inherit', env });
   if (r.status !== 0) failed++;

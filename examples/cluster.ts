@@ -12,18 +12,20 @@
 import { readFileSync } from 'node:fs';
 import { networkDnsAddress } from '../src/addr/plan.js';
 import type { Machine } from '../src/model/types.js';
-import {
-  ClusterWorld, memberName, nearestRegion, PORTS, REGIONS, SCRIPTS,
-  type ClientStatus, type PgStatus, type WorkerStatus,
-} from './cluster/world.js';
+import { ClusterWorld, memberName, nearestRegion, PORTS, REGIONS, SCRIPTS, type ClientStatus, type PgStatus, type WorkerStatus } from './cluster/world.js';
 
 const tty = process.stdout.isTTY;
 const bold = (s: string): string => (tty ? `\x1b[1m${s}\x1b[0m` : s);
 const dim = (s: string): string => (tty ? `\x1b[2m${s}\x1b[0m` : s);
-const say = (s = ''): void => { process.stdout.write(`${s}\n`); };
+const say = (s = ''): void => {
+  process.stdout.write(`${s}\n`);
+};
 const shq = (a: string): string => (/^[\w@%+=:,./\[\]-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
 const short = (name: string): string => name.replace(/^temporal-/, '').replace(/\/(\w{6})\w*$/, '/$1…');
-const step = (n: number, s: string): void => { say(); say(bold(`── ${n}. ${s}`)); };
+const step = (n: number, s: string): void => {
+  say();
+  say(bold(`── ${n}. ${s}`));
+};
 
 async function tour(w: ClusterWorld, stay: boolean): Promise<void> {
   const lab = w.lab;
@@ -45,9 +47,13 @@ async function tour(w: ClusterWorld, stay: boolean): Promise<void> {
   say('`_instances.internal` TXT, dials every other member of frontend/history/matching, and reports');
   say('the membership it sees.');
   const plan: [string, string][] = [
-    ['temporal-frontend', 'ams'], ['temporal-frontend', 'iad'],
-    ['temporal-history', 'ams'], ['temporal-history', 'iad'], ['temporal-history', 'nrt'],
-    ['temporal-matching', 'iad'], ['temporal-matching', 'nrt'],
+    ['temporal-frontend', 'ams'],
+    ['temporal-frontend', 'iad'],
+    ['temporal-history', 'ams'],
+    ['temporal-history', 'iad'],
+    ['temporal-history', 'nrt'],
+    ['temporal-matching', 'iad'],
+    ['temporal-matching', 'nrt'],
   ];
   let t0 = Date.now();
   let members = await Promise.all(plan.map(([app, region]) => w.member(app, region)));
@@ -83,7 +89,12 @@ async function tour(w: ClusterWorld, stay: boolean): Promise<void> {
       return st && st.nearest && st.all.length === frontends.length ? st : false;
     });
     const near = frontends.find((f) => memberName(f) === s.nearest);
-    say(`  worker in ${bold(wk.region)}: nearest frontend ${short(s.nearest!)} in ${near?.region} (closest of ${frontends.map((f) => f.region).join('/')}: ${nearestRegion(wk.region, frontends.map((f) => f.region))}); all: ${s.all.map(short).join(' ')}`);
+    say(
+      `  worker in ${bold(wk.region)}: nearest frontend ${short(s.nearest!)} in ${near?.region} (closest of ${frontends.map((f) => f.region).join('/')}: ${nearestRegion(
+        wk.region,
+        frontends.map((f) => f.region),
+      )}); all: ${s.all.map(short).join(' ')}`,
+    );
   }
 
   say();
@@ -94,15 +105,26 @@ async function tour(w: ClusterWorld, stay: boolean): Promise<void> {
   say(dim(readConf(laptop.conf)));
   say(dim(`$ ip netns exec ${laptop.ns} wg-quick up ${laptop.iface}.conf`));
   // (without wireguard-go's boxed banner)
-  say(dim(laptop.upLog.split('\n').filter((l) => !/^[│┌└]/.test(l.trim())).join('\n')));
+  say(
+    dim(
+      laptop.upLog
+        .split('\n')
+        .filter((l) => !/^[│┌└]/.test(l.trim()))
+        .join('\n'),
+    ),
+  );
   const ext = await laptop.exec([process.execPath, SCRIPTS.worker, '--once', '--port', String(PORTS.member)], { env: { WORKER_NAME: 'laptop' } });
   const es = JSON.parse(ext.stdout.trim().split('\n').pop() ?? '{}') as Partial<WorkerStatus>;
   say(`  external worker on the laptop: nearest frontend ${short(es.nearest ?? '-')}, all: ${(es.all ?? []).map(short).join(' ') || '-'}`);
-  await inMachine(workers[1]!, ['dig', '+short', 'AAAA', 'temporal-worker.internal'], `and inside the mesh it is one more temporal-worker (the laptop is ${laptop.address}):`);
+  await inMachine(
+    workers[1]!,
+    ['dig', '+short', 'AAAA', 'temporal-worker.internal'],
+    `and inside the mesh it is one more temporal-worker (the laptop is ${laptop.address}):`,
+  );
 
   step(3, 'a database-shaped cluster: the primary by metadata, and a failover');
   say('Three `pg` nodes (a small TCP service standing in for PostgreSQL). The lowest started id promotes itself by');
-  say('PUT http://[fdaa:N:N::3]/v1/self/metadata/role on its host\'s machine API (no token: the host knows the caller');
+  say("PUT http://[fdaa:N:N::3]/v1/self/metadata/role on its host's machine API (no token: the host knows the caller");
   say('by its attachment). Two clients dial primary.role.kv._metadata.pg.internal:5432 again and again.');
   const nodes = await Promise.all(REGIONS.map((r) => w.pgNode(r)));
   const clients = await Promise.all(['iad', 'nrt'].map((r) => w.pgClient(r)));
@@ -123,15 +145,22 @@ async function tour(w: ClusterWorld, stay: boolean): Promise<void> {
   await w.stop(primary);
   const next = byId[1]!;
   for (const c of clients) {
-    const ms = await lab.until('client follows', async () => {
-      const s = await w.status<ClientStatus>(c, PORTS.clientStatus);
-      const h = s?.history.find((x) => x.at >= stopAt && x.primary === next.id);
-      return h ? h.at - stopAt : false;
-    }, 30_000, 100);
+    const ms = await lab.until(
+      'client follows',
+      async () => {
+        const s = await w.status<ClientStatus>(c, PORTS.clientStatus);
+        const h = s?.history.find((x) => x.at >= stopAt && x.primary === next.id);
+        return h ? h.at - stopAt : false;
+      },
+      30_000,
+      100,
+    );
     say(`  client in ${c.region}: on the new primary ${next.id.slice(0, 6)}… (${next.region}) ${bold(`${ms} ms`)} after the stop (DNS TTL is 5 s)`);
   }
   // The replica notices on its next poll (300 ms) and follows the new primary.
-  await lab.until('the replica follows', async () => (await w.status<PgStatus>(byId[2]!, PORTS.pgStatus))?.following === next.id, 10_000, 100).catch(() => undefined);
+  await lab
+    .until('the replica follows', async () => (await w.status<PgStatus>(byId[2]!, PORTS.pgStatus))?.following === next.id, 10_000, 100)
+    .catch(() => undefined);
   const roles = await Promise.all(byId.slice(1).map((n) => w.status<PgStatus>(n, PORTS.pgStatus)));
   for (const r of roles) if (r) say(`  pg ${r.id.slice(0, 6)}…: ${r.role}${r.following ? `, following ${r.following.slice(0, 6)}…` : ''}`);
   for (const l of w.output(next).slice(-2)) say(dim(`  | ${l}`));
@@ -147,7 +176,9 @@ async function tour(w: ClusterWorld, stay: boolean): Promise<void> {
 
 function readConf(file: string): string {
   // Private key hidden: the demo prints what a developer would see, not their secret.
-  return readFileSync(file, 'utf8').replace(/PrivateKey = .*/, 'PrivateKey = (hidden)').trimEnd();
+  return readFileSync(file, 'utf8')
+    .replace(/PrivateKey = .*/, 'PrivateKey = (hidden)')
+    .trimEnd();
 }
 
 async function main(): Promise<number> {
@@ -160,12 +191,13 @@ async function main(): Promise<number> {
   let world: ClusterWorld | null = null;
   let interrupted = false;
   let closing: Promise<void> | null = null;
-  const cleanup = (): Promise<void> => (closing ??= (async () => {
-    if (!world) return;
-    say(dim('\nremoving machines, namespaces, WireGuard devices, nftables tables and processes…'));
-    await world.destroy();
-    say(dim('done.'));
-  })());
+  const cleanup = (): Promise<void> =>
+    (closing ??= (async () => {
+      if (!world) return;
+      say(dim('\nremoving machines, namespaces, WireGuard devices, nftables tables and processes…'));
+      await world.destroy();
+      say(dim('done.'));
+    })());
   const onSignal = (): void => {
     interrupted = true;
     // Still building: the world is removed as soon as it exists (below).
@@ -186,7 +218,12 @@ async function main(): Promise<number> {
   }
 }
 
-main().then((code) => { process.exitCode = code; }, (err: unknown) => {
-  process.stderr.write(`demo:cluster failed: ${String((err as Error)?.stack ?? err)}\n`);
-  process.exitCode = 1;
-});
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`demo:cluster failed: ${String((err as Error)?.stack ?? err)}\n`);
+    process.exitCode = 1;
+  },
+);

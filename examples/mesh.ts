@@ -10,7 +10,9 @@ import { MeshLab } from '../lab/meshlab.js';
 
 const bold = (s: string): string => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
 const dim = (s: string): string => (process.stdout.isTTY ? `\x1b[2m${s}\x1b[0m` : s);
-const say = (s = ''): void => { process.stdout.write(`${s}\n`); };
+const say = (s = ''): void => {
+  process.stdout.write(`${s}\n`);
+};
 const shq = (a: string): string => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
 
 async function main(): Promise<number> {
@@ -22,12 +24,15 @@ async function main(): Promise<number> {
   say(bold('sixpn demo: building a three-region mesh on this machine…'));
   const lab = await MeshLab.start();
   let closing: Promise<void> | null = null;
-  const cleanup = (): Promise<void> => (closing ??= (async () => {
-    say(dim('\nremoving namespaces, WireGuard devices, nftables tables and processes…'));
-    await lab.destroy();
-    say(dim('done.'));
-  })());
-  const onSignal = (): void => { void cleanup().then(() => process.exit(130)); };
+  const cleanup = (): Promise<void> =>
+    (closing ??= (async () => {
+      say(dim('\nremoving namespaces, WireGuard devices, nftables tables and processes…'));
+      await lab.destroy();
+      say(dim('done.'));
+    })());
+  const onSignal = (): void => {
+    void cleanup().then(() => process.exit(130));
+  };
   // on, not once: execa's signal-exit re-raises the signal, which would kill the cleanup half-way.
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -41,7 +46,13 @@ async function main(): Promise<number> {
     }
     await lab.api('POST', '/v1/orgs', { name: 'acme' });
     await lab.api('POST', '/v1/orgs', { name: 'globex' });
-    for (const [app, org] of [['web', 'acme'], ['db', 'acme'], ['api', 'acme'], ['intruder', 'globex']] as const) await lab.api('POST', '/v1/apps', { name: app, org });
+    for (const [app, org] of [
+      ['web', 'acme'],
+      ['db', 'acme'],
+      ['api', 'acme'],
+      ['intruder', 'globex'],
+    ] as const)
+      await lab.api('POST', '/v1/apps', { name: app, org });
     const web1 = await lab.createMachine('web', 'ams', { command: ['python3', '-m', 'http.server', '--bind', '::', '8080'] });
     const web2 = await lab.createMachine('web', 'iad', { command: ['python3', '-m', 'http.server', '--bind', '::', '8080'] });
     const db = await lab.createMachine('db', 'nrt', { metadata: { role: 'primary' } });
@@ -64,8 +75,15 @@ async function main(): Promise<number> {
     await run(web2, ['dig', '+noall', '+answer', 'top1.nearest.of.web.internal', 'AAAA'], 'from iad: the web machine nearest to me');
     await run(web1, ['dig', '+noall', '+answer', 'primary.role.kv._metadata.db.internal', 'AAAA'], 'machines by metadata');
     await run(db, ['ping', '-6', '-c', '3', '-i', '0.3', `${web2.id}.vm.web.internal`], 'nrt → iad by name, through WireGuard');
-    await run(db, ['python3', '-c', 'import urllib.request as u; r = u.urlopen("http://web.internal:8080/", timeout=5); print("GET http://web.internal:8080/ →", r.status)'],
-      'a `machines run` service (python3 -m http.server) answering by name');
+    await run(
+      db,
+      [
+        'python3',
+        '-c',
+        'import urllib.request as u; r = u.urlopen("http://web.internal:8080/", timeout=5); print("GET http://web.internal:8080/ →", r.status)',
+      ],
+      'a `machines run` service (python3 -m http.server) answering by name',
+    );
     const nrt = lab.agent('nrt');
     say();
     say(bold(`# WireGuard on nrt: one peer per other host, allowed IPs = the /80s it holds`));
@@ -90,7 +108,12 @@ async function main(): Promise<number> {
   }
 }
 
-main().then((code) => { process.exitCode = code; }, (err: unknown) => {
-  process.stderr.write(`demo failed: ${String((err as Error)?.stack ?? err)}\n`);
-  process.exitCode = 1;
-});
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`demo failed: ${String((err as Error)?.stack ?? err)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -28,7 +28,10 @@ export class Lab {
   private readonly net: string;
   private next = 10;
 
-  private constructor(readonly id: string, octet: number) {
+  private constructor(
+    readonly id: string,
+    octet: number,
+  ) {
     this.inetNs = `sxl-${id}-inet`;
     this.rootIface = `sxl${id}r`;
     this.net = `198.18.${octet}`;
@@ -70,13 +73,10 @@ export class Lab {
     await run(['ip', 'link', 'set', port, 'netns', this.inetNs]);
     await run(['ip', 'link', 'set', `${port.slice(0, 14)}x`, 'netns', ns]);
     await run(['ip', '-n', this.inetNs, '-batch', '-'], `link set ${port} master br0\nlink set ${port} up\n`);
-    await run(['ip', '-n', ns, '-batch', '-'], [
-      'link set lo up',
-      `link set ${port.slice(0, 14)}x name eth0`,
-      'link set eth0 up',
-      `addr add ${addr}/24 dev eth0`,
-      '',
-    ].join('\n'));
+    await run(
+      ['ip', '-n', ns, '-batch', '-'],
+      ['link set lo up', `link set ${port.slice(0, 14)}x name eth0`, 'link set eth0 up', `addr add ${addr}/24 dev eth0`, ''].join('\n'),
+    );
     const h: LabHost = { name, ns, addr };
     this.hosts.set(name, h);
     return h;

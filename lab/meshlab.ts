@@ -39,7 +39,12 @@ export interface MeshLabOptions {
 }
 
 export class ApiFailure extends Error {
-  constructor(readonly status: number, message: string) { super(message); }
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 export class MeshLab {
@@ -51,7 +56,11 @@ export class MeshLab {
   readonly url: string;
   private readonly port: number;
 
-  private constructor(readonly lab: Lab, readonly dir: string, private readonly o: MeshLabOptions) {
+  private constructor(
+    readonly lab: Lab,
+    readonly dir: string,
+    private readonly o: MeshLabOptions,
+  ) {
     this.port = 20000 + Math.floor(Math.random() * 20000);
     this.url = `http://${lab.rootAddr}:${this.port}`;
   }
@@ -80,13 +89,19 @@ export class MeshLab {
 
   async startCoordinator(): Promise<void> {
     const fd = this.logFd('coordinator');
-    this.coordinator = spawn(process.execPath, [MAIN, 'coordinator', '--data', join(this.dir, 'coordinator'), '--listen', `${this.lab.rootAddr}:${this.port}`, '--log-level', 'warn'], { stdio: ['ignore', fd, fd] });
+    this.coordinator = spawn(
+      process.execPath,
+      [MAIN, 'coordinator', '--data', join(this.dir, 'coordinator'), '--listen', `${this.lab.rootAddr}:${this.port}`, '--log-level', 'warn'],
+      { stdio: ['ignore', fd, fd] },
+    );
     closeSync(fd);
     for (let i = 0; i < 300; i++) {
       try {
         const r = await fetch(`${this.url}/healthz`);
         if (r.ok) return;
-      } catch { /* not yet */ }
+      } catch {
+        /* not yet */
+      }
       if (this.coordinator.exitCode !== null) break;
       await sleep(100);
     }
@@ -118,8 +133,16 @@ export class MeshLab {
   async addHost(region: string, opts: { gateway?: boolean; args?: string[]; env?: Record<string, string> } = {}): Promise<LabAgent> {
     const host = await this.lab.addHost(region);
     const a: LabAgent = {
-      region, host, iface: `w${this.lab.id}${region.slice(0, 4)}`, stateDir: join(this.dir, `agent-${region}`),
-      logFile: join(this.dir, `agent-${region}.log`), gateway: opts.gateway ?? false, args: opts.args ?? [], env: opts.env ?? {}, proc: null, hostId: null,
+      region,
+      host,
+      iface: `w${this.lab.id}${region.slice(0, 4)}`,
+      stateDir: join(this.dir, `agent-${region}`),
+      logFile: join(this.dir, `agent-${region}.log`),
+      gateway: opts.gateway ?? false,
+      args: opts.args ?? [],
+      env: opts.env ?? {},
+      proc: null,
+      hostId: null,
     };
     mkdirSync(a.stateDir, { recursive: true });
     this.agents.set(region, a);
@@ -142,13 +165,32 @@ export class MeshLab {
     const a = this.agent(region);
     const fd = this.logFd(`agent-${region}`);
     const args = [
-      MAIN, 'agent', '--coordinator', this.url, '--enroll-token', this.enrollToken, '--region', region,
-      '--endpoint', `${a.host.addr}:51820`, '--iface', a.iface, '--state-dir', a.stateDir,
+      MAIN,
+      'agent',
+      '--coordinator',
+      this.url,
+      '--enroll-token',
+      this.enrollToken,
+      '--region',
+      region,
+      '--endpoint',
+      `${a.host.addr}:51820`,
+      '--iface',
+      a.iface,
+      '--state-dir',
+      a.stateDir,
       // Plain HTTP on the lab's private bridge: say so, as an operator would have to.
       '--insecure',
-      '--log-level', this.o.logLevel ?? process.env.SIXPN_LAB_LOG_LEVEL ?? 'info', ...(a.gateway ? ['--gateway'] : []), ...(this.o.agentArgs ?? []), ...a.args,
+      '--log-level',
+      this.o.logLevel ?? process.env.SIXPN_LAB_LOG_LEVEL ?? 'info',
+      ...(a.gateway ? ['--gateway'] : []),
+      ...(this.o.agentArgs ?? []),
+      ...a.args,
     ];
-    a.proc = spawn('nsenter', [`--net=/var/run/netns/${a.host.ns}`, process.execPath, ...args], { stdio: ['ignore', fd, fd], env: { ...process.env, SIXPN_LAB_ID: this.lab.id, ...a.env } });
+    a.proc = spawn('nsenter', [`--net=/var/run/netns/${a.host.ns}`, process.execPath, ...args], {
+      stdio: ['ignore', fd, fd],
+      env: { ...process.env, SIXPN_LAB_ID: this.lab.id, ...a.env },
+    });
     closeSync(fd);
   }
 
@@ -181,7 +223,9 @@ export class MeshLab {
       try {
         const v = await f();
         if (v !== undefined && v !== false) return v;
-      } catch (err) { last = err; }
+      } catch (err) {
+        last = err;
+      }
       if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
       await sleep(everyMs);
     }
@@ -189,11 +233,15 @@ export class MeshLab {
 
   /** Wait until the machine's namespace is up with its address. */
   async attached(m: Machine, timeoutMs = 30_000): Promise<void> {
-    await this.until(`machine ${m.id} attached`, async () => {
-      if (!existsSync(`/var/run/netns/sixpn-${m.id}`)) return false;
-      const r = await execa('ip', ['-n', `sixpn-${m.id}`, '-6', 'addr', 'show', 'dev', 'eth0'], { reject: false });
-      return r.exitCode === 0 && r.stdout.includes(`${m.address}/112`);
-    }, timeoutMs);
+    await this.until(
+      `machine ${m.id} attached`,
+      async () => {
+        if (!existsSync(`/var/run/netns/sixpn-${m.id}`)) return false;
+        const r = await execa('ip', ['-n', `sixpn-${m.id}`, '-6', 'addr', 'show', 'dev', 'eth0'], { reject: false });
+        return r.exitCode === 0 && r.stdout.includes(`${m.address}/112`);
+      },
+      timeoutMs,
+    );
   }
 
   inMachine(machineId: string, argv: string[], opts: { reject?: boolean; timeout?: number } = {}) {
@@ -204,7 +252,10 @@ export class MeshLab {
   async dig(machineId: string, name: string, type = 'AAAA'): Promise<{ status: string; answers: string[] }> {
     const r = await this.inMachine(machineId, ['dig', '+time=1', '+tries=2', '+noall', '+comments', '+answer', type, name], { reject: false });
     const status = /status: (\w+)/.exec(r.stdout)?.[1] ?? 'NOANSWER';
-    const answers = r.stdout.split('\n').filter((l) => l && !l.startsWith(';')).map((l) => l.split(/\s+/).slice(4).join(' '));
+    const answers = r.stdout
+      .split('\n')
+      .filter((l) => l && !l.startsWith(';'))
+      .map((l) => l.split(/\s+/).slice(4).join(' '));
     return { status, answers };
   }
 
@@ -225,7 +276,23 @@ export class MeshLab {
     for (const region of this.agents.keys()) await this.stopAgent(region, 'SIGKILL').catch(() => undefined);
     for (const a of this.agents.values()) {
       if (!existsSync(`/var/run/netns/${a.host.ns}`)) continue;
-      await execa('nsenter', [`--net=/var/run/netns/${a.host.ns}`, process.execPath, MAIN, 'agent', '--teardown', '--state-dir', a.stateDir, '--iface', a.iface, '--log-level', 'warn'], { reject: false });
+      await execa(
+        'nsenter',
+        [
+          `--net=/var/run/netns/${a.host.ns}`,
+          process.execPath,
+          MAIN,
+          'agent',
+          '--teardown',
+          '--state-dir',
+          a.stateDir,
+          '--iface',
+          a.iface,
+          '--log-level',
+          'warn',
+        ],
+        { reject: false },
+      );
     }
     // Machines whose record never made it to a state dir (agent killed mid-attach).
     for (const id of this.machines) {

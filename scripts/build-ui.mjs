@@ -58,6 +58,8 @@ for (const f of land.features) {
     }
   }
 }
-writeFileSync(join(out, 'land.svg'),
-  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="-180 -90 360 180" width="360" height="180">'
-  + `<path d="${d}" fill="#d5dde6" stroke="#b4c0cc" stroke-width="0.3"/></svg>\n`);
+writeFileSync(
+  join(out, 'land.svg'),
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="-180 -90 360 180" width="360" height="180">' +
+    `<path d="${d}" fill="#d5dde6" stroke="#b4c0cc" stroke-width="0.3"/></svg>\n`,
+);

@@ -20,5 +20,9 @@ export function writeFileAtomic(path: string, text: string, mode = 0o600): void 
   closeSync(fd);
   renameSync(tmp, path);
   const dir = openSync(dirname(path), 'r');
-  try { fsyncSync(dir); } finally { closeSync(dir); }
+  try {
+    fsyncSync(dir);
+  } finally {
+    closeSync(dir);
+  }
 }

@@ -44,7 +44,17 @@ export const notFound = (what: string, name: string | number): AppError => new A
 export const conflict = (what: string, name: string | number): AppError => new AppError('conflict', `${what} ${JSON.stringify(name)} already exists`);
 
 /** Fastify codes for HTTP statuses it raises itself (unsupported media type, bad JSON…). */
-const CODE_OF_STATUS: Partial<Record<number, ErrorCode>> = { 400: 'invalid', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 409: 'conflict', 413: 'too_large', 415: 'invalid', 422: 'unprocessable', 429: 'rate_limited' };
+const CODE_OF_STATUS: Partial<Record<number, ErrorCode>> = {
+  400: 'invalid',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  409: 'conflict',
+  413: 'too_large',
+  415: 'invalid',
+  422: 'unprocessable',
+  429: 'rate_limited',
+};
 
 /** Unique-constraint violations that slipped past the explicit checks (concurrent writers). */
 function isUniqueViolation(err: unknown): boolean {

@@ -54,7 +54,10 @@ export const RULES = {
   peerName: rule('peer name', `a DNS label of at most ${PEER_NAME_MAX} characters`, { pattern: DNS_LABEL_PATTERN, minLength: 1, maxLength: PEER_NAME_MAX }),
   wgKey: rule('WireGuard key', 'a WireGuard key (32 bytes, base64)', { pattern: WG_KEY_PATTERN }, (s) => Buffer.from(s, 'base64').length === 32),
   machineId: rule('machine id', '14 hex chars (0-9, a-f)', { pattern: '^[0-9a-f]{14}$' }),
-  metadataKey: rule('metadata key', "lowercase a-z, 0-9, '-', '_' (1-63 chars, no leading or trailing '-' or '_')", { pattern: METADATA_KEY_PATTERN, maxLength: 63 }),
+  metadataKey: rule('metadata key', "lowercase a-z, 0-9, '-', '_' (1-63 chars, no leading or trailing '-' or '_')", {
+    pattern: METADATA_KEY_PATTERN,
+    maxLength: 63,
+  }),
   metadataValue: rule('metadata value', '1-255 printable characters without spaces', { maxLength: 255, pattern: '^[\\x21-\\x7e]+$' }),
   /** HOST:PORT; the schema bounds the length, parseEndpoint checks the shape */
   endpoint: rule('endpoint', 'HOST:PORT', { minLength: 3, maxLength: 261 }, (s) => parseEndpoint(s) !== null),
@@ -79,7 +82,14 @@ export function parseEndpoint(s: string): { host: string; port: number } | null 
   if (m[1] !== undefined && !isIPv6(host)) return null;
   // A DNS name (the agent resolves it): labels of 1-63 chars, no leading or trailing '-'.
   if (m[2] !== undefined && host.length > 253) return null;
-  if (m[2] !== undefined && !host.replace(/\.$/, '').split('.').every((l) => /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(l))) return null;
+  if (
+    m[2] !== undefined &&
+    !host
+      .replace(/\.$/, '')
+      .split('.')
+      .every((l) => /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(l))
+  )
+    return null;
   // All digits and dots is meant as IPv4: it must be one (no "999.1.1.1" sent to the resolver).
   if (m[2] !== undefined && /^[0-9.]+$/.test(host) && !isIPv4(host)) return null;
   return { host, port };
@@ -92,7 +102,11 @@ export const TTL_MAX_SECONDS = 365 * 86400;
 /** A health check the machine's host runs against the machine's address. */
 export type CheckSpec = { type: 'tcp'; port: number } | { type: 'http'; port: number; path: string };
 /** A named service port, published as SRV `_NAME._PROTO.<app>.internal`. */
-export interface PortSpec { name: string; port: number; protocol: 'tcp' | 'udp' }
+export interface PortSpec {
+  name: string;
+  port: number;
+  protocol: 'tcp' | 'udp';
+}
 
 export const CHECKS_MAX = 8;
 export const PORTS_MAX = 16;
@@ -117,7 +131,8 @@ export function parseCheck(s: string): CheckSpec | string {
   if (port === null) return `check ${JSON.stringify(s)}: port must be 1-65535`;
   if (kind === 'tcp') return path === undefined ? { type: 'tcp', port } : `check ${JSON.stringify(s)}: a tcp check has no path`;
   const p = path ?? '/';
-  if (p.length > 1024 || !/^\/[\x21-\x7e]*$/.test(p)) return `check ${JSON.stringify(s)}: path must be printable, without spaces or control characters (at most 1024)`;
+  if (p.length > 1024 || !/^\/[\x21-\x7e]*$/.test(p))
+    return `check ${JSON.stringify(s)}: path must be printable, without spaces or control characters (at most 1024)`;
   return { type: 'http', port, path: p };
 }
 
@@ -126,7 +141,8 @@ export function parsePort(s: string): PortSpec | string {
   const m = /^([^:]*):(\d+)(?:\/([a-z]+))?$/.exec(s);
   if (!m) return `port ${JSON.stringify(s)} must be NAME:PORT[/tcp|/udp]`;
   const [, name, portText, proto] = m;
-  if (!RULES.label.test(name!) || name!.length > SERVICE_NAME_MAX) return `port ${JSON.stringify(s)}: name must be a DNS label of at most ${SERVICE_NAME_MAX} characters`;
+  if (!RULES.label.test(name!) || name!.length > SERVICE_NAME_MAX)
+    return `port ${JSON.stringify(s)}: name must be a DNS label of at most ${SERVICE_NAME_MAX} characters`;
   const port = portNumber(portText!);
   if (port === null) return `port ${JSON.stringify(s)}: port must be 1-65535`;
   if (proto !== undefined && proto !== 'tcp' && proto !== 'udp') return `port ${JSON.stringify(s)}: protocol must be tcp or udp`;

@@ -18,7 +18,9 @@ export async function headlessChromium(): Promise<HeadlessChromium> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: run bash scripts/install-packages.sh as root (it installs Debian's chromium)`);
   // --no-sandbox: the suite runs as root, where Chromium's own sandbox refuses to start.
   const server: BrowserServer = await chromium.launchServer({
-    executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
   });
   let browser: Browser;
   try {

@@ -23,7 +23,9 @@ export interface TestCoordinator {
   call(method: string, url: string, body?: unknown, token?: string | null): Promise<{ status: number; json: any }>;
 }
 
-export async function testCoordinator(opts: { heartbeatMs?: number; keepChanges?: number; drainTimeoutMs?: number; quotas?: Partial<Quotas>; hostTimeoutMs?: number } = {}): Promise<TestCoordinator> {
+export async function testCoordinator(
+  opts: { heartbeatMs?: number; keepChanges?: number; drainTimeoutMs?: number; quotas?: Partial<Quotas>; hostTimeoutMs?: number } = {},
+): Promise<TestCoordinator> {
   const dir = tempDir();
   const store = await Store.open(new SqliteBackend(join(dir.path, 'sixpn.db')), {
     keepChanges: opts.keepChanges,
@@ -34,7 +36,12 @@ export async function testCoordinator(opts: { heartbeatMs?: number; keepChanges?
   const { token: admin } = await store.createToken({ scope: 'admin' });
   const { app, hub } = await buildCoordinator({ store, logger: silentLogger, heartbeatMs: opts.heartbeatMs, drainTimeoutMs: opts.drainTimeoutMs });
   const tc: TestCoordinator = {
-    app, hub, store, admin, dir: dir.path, url: '',
+    app,
+    hub,
+    store,
+    admin,
+    dir: dir.path,
+    url: '',
     async listen() {
       await app.listen({ host: '127.0.0.1', port: 0 });
       const a = app.server.address();
@@ -46,13 +53,18 @@ export async function testCoordinator(opts: { heartbeatMs?: number; keepChanges?
       // server.close() waits for them forever: cut what is left after the
       // graceful part (streams get their bye line first).
       const cut = setTimeout(() => app.server.closeAllConnections(), 3000);
-      try { await app.close(); } finally { clearTimeout(cut); }
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(cut);
+      }
       await store.close();
       dir.remove();
     },
     async call(method, url, body, token = admin) {
       const res = await app.inject({
-        method: method as 'GET', url,
+        method: method as 'GET',
+        url,
         headers: token === null ? {} : { authorization: `Bearer ${token}` },
         ...(body === undefined ? {} : { payload: body as object }),
       });

@@ -18,16 +18,36 @@ const REGION_OF: Record<number, string> = { [HOST_IAD]: 'iad', [HOST_AMS]: 'ams'
 
 export function machine(id: string, app: string, networkId: number, hostId: number, state: MachineState, extra: Partial<Machine> = {}): Machine {
   return {
-    id, app, org: networkId === NET_GLOBEX ? 'globex' : 'acme', network_id: networkId, host_id: hostId, region: REGION_OF[hostId] ?? 'iad',
-    address: machineAddress(networkId, hostId, parseInt(id.slice(0, 8), 16)), state, reason: null, group: 'app', metadata: {},
-    command: null, created_at: AT, updated_at: AT, ...extra,
+    id,
+    app,
+    org: networkId === NET_GLOBEX ? 'globex' : 'acme',
+    network_id: networkId,
+    host_id: hostId,
+    region: REGION_OF[hostId] ?? 'iad',
+    address: machineAddress(networkId, hostId, parseInt(id.slice(0, 8), 16)),
+    state,
+    reason: null,
+    group: 'app',
+    metadata: {},
+    command: null,
+    created_at: AT,
+    updated_at: AT,
+    ...extra,
   };
 }
 
 export function peer(name: string, org: string, networkId: number, index: number, app: string | null, region = 'iad'): Peer {
   return {
-    org, name, network_id: networkId, host_id: HOST_IAD, region, index, address: peerAddress(networkId, HOST_IAD, index),
-    public_key: 'psHGoP5ye3D77qznE5i9kHg9jPk7SS79/NWfYqqWrxY=', app, created_at: AT,
+    org,
+    name,
+    network_id: networkId,
+    host_id: HOST_IAD,
+    region,
+    index,
+    address: peerAddress(networkId, HOST_IAD, index),
+    public_key: 'psHGoP5ye3D77qznE5i9kHg9jPk7SS79/NWfYqqWrxY=',
+    app,
+    created_at: AT,
   };
 }
 
@@ -68,11 +88,19 @@ export function dnsFixtureState(): State {
     { name: 'stg', org: 'acme', network_id: NET_ACME_STAGING, created_at: AT },
   ];
   const hosts: Host[] = [HOST_IAD, HOST_AMS, HOST_SYD].map((id, i) => ({
-    id, region: REGION_OF[id]!, endpoint: `192.0.2.${i + 1}:51820`, public_key: 'psHGoP5ye3D77qznE5i9kHg9jPk7SS79/NWfYqqWrxY=', gateway: i === 0, created_at: AT,
+    id,
+    region: REGION_OF[id]!,
+    endpoint: `192.0.2.${i + 1}:51820`,
+    public_key: 'psHGoP5ye3D77qznE5i9kHg9jPk7SS79/NWfYqqWrxY=',
+    gateway: i === 0,
+    created_at: AT,
   }));
   return {
     regions: [...REGIONS],
-    orgs, networks, apps, hosts,
+    orgs,
+    networks,
+    apps,
+    hosts,
     machines: [WEB_IAD, WEB_AMS, WEB_SYD_STOPPED, WEB_SYD, DB_1, DB_2, DB_FAILED, API_1, WEB2_1, STG_1].map((m) => ({ ...m })),
     peers: [LAPTOP, EXT, GLOBEX_LAPTOP].map((p) => ({ ...p })),
   };

@@ -27,7 +27,10 @@ export interface Knot {
 export async function freePort(host = '127.0.0.1'): Promise<number> {
   for (;;) {
     const udp = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
-    const port = await new Promise<number>((res, rej) => { udp.once('error', rej); udp.bind(0, host, () => res(udp.address().port)); });
+    const port = await new Promise<number>((res, rej) => {
+      udp.once('error', rej);
+      udp.bind(0, host, () => res(udp.address().port));
+    });
     const ok = await new Promise<boolean>((res) => {
       const srv = net.createServer();
       srv.once('error', () => res(false));
@@ -38,41 +41,52 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
   }
 }
 
-export async function startKnot(zones: KnotZone[], opts: { host?: string; udpWorkers?: number; /** command prefix, e.g. taskset -c 1 */ wrap?: string[] } = {}): Promise<Knot> {
+export async function startKnot(
+  zones: KnotZone[],
+  opts: { host?: string; udpWorkers?: number; /** command prefix, e.g. taskset -c 1 */ wrap?: string[] } = {},
+): Promise<Knot> {
   const host = opts.host ?? '127.0.0.1';
   const dir = mkdtempSync(join(tmpdir(), 'sixpn-knot-'));
   const port = await freePort(host);
   for (const z of zones) {
-    writeFileSync(join(dir, `${z.origin}.zone`), [
-      `$ORIGIN ${z.origin}.`,
-      '$TTL 5',
-      `@ IN SOA ns.${z.origin}. hostmaster.${z.origin}. 1 3600 600 86400 5`,
-      `@ IN NS ns.${z.origin}.`,
-      `ns IN A 127.0.0.1`,
-      z.records,
-      '',
-    ].join('\n'));
+    writeFileSync(
+      join(dir, `${z.origin}.zone`),
+      [
+        `$ORIGIN ${z.origin}.`,
+        '$TTL 5',
+        `@ IN SOA ns.${z.origin}. hostmaster.${z.origin}. 1 3600 600 86400 5`,
+        `@ IN NS ns.${z.origin}.`,
+        `ns IN A 127.0.0.1`,
+        z.records,
+        '',
+      ].join('\n'),
+    );
   }
-  writeFileSync(join(dir, 'knot.conf'), [
-    'server:',
-    `    rundir: "${dir}"`,
-    `    listen: ${host}@${port}`,
-    `    udp-workers: ${opts.udpWorkers ?? 1}`,
-    '    tcp-workers: 1',
-    '    background-workers: 1',
-    'database:',
-    `    storage: "${dir}"`,
-    'log:',
-    '  - target: stderr',
-    '    any: error',
-    'zone:',
-    ...zones.flatMap((z) => [`  - domain: ${z.origin}`, `    file: "${join(dir, `${z.origin}.zone`)}"`, '    semantic-checks: off']),
-    '',
-  ].join('\n'));
+  writeFileSync(
+    join(dir, 'knot.conf'),
+    [
+      'server:',
+      `    rundir: "${dir}"`,
+      `    listen: ${host}@${port}`,
+      `    udp-workers: ${opts.udpWorkers ?? 1}`,
+      '    tcp-workers: 1',
+      '    background-workers: 1',
+      'database:',
+      `    storage: "${dir}"`,
+      'log:',
+      '  - target: stderr',
+      '    any: error',
+      'zone:',
+      ...zones.flatMap((z) => [`  - domain: ${z.origin}`, `    file: "${join(dir, `${z.origin}.zone`)}"`, '    semantic-checks: off']),
+      '',
+    ].join('\n'),
+  );
   const argv = [...(opts.wrap ?? []), 'knotd', '-c', join(dir, 'knot.conf')];
   const child: ChildProcess = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => { stderr += c.toString(); });
+  child.stderr!.on('data', (c: Buffer) => {
+    stderr += c.toString();
+  });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');

@@ -23,7 +23,10 @@ export interface QueryOpts {
 }
 
 export function encodeName(name: string): Buffer {
-  const parts = name.split('.').filter(Boolean).map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l, 'latin1')]));
+  const parts = name
+    .split('.')
+    .filter(Boolean)
+    .map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l, 'latin1')]));
   return Buffer.concat([...parts, Buffer.from([0])]);
 }
 
@@ -59,7 +62,12 @@ export interface Rec {
 
 export interface Decoded {
   id: number;
-  qr: boolean; aa: boolean; tc: boolean; rd: boolean; ra: boolean; cd: boolean;
+  qr: boolean;
+  aa: boolean;
+  tc: boolean;
+  rd: boolean;
+  ra: boolean;
+  cd: boolean;
   opcode: number;
   /** full rcode (extended bits from the OPT included) */
   rcode: number;
@@ -83,7 +91,10 @@ function readName(b: Buffer, off: number): [string, number] {
       off = ((l & 0x3f) << 8) | b[off + 1]!;
       continue;
     }
-    if (l === 0) { if (end < 0) end = off + 1; break; }
+    if (l === 0) {
+      if (end < 0) end = off + 1;
+      break;
+    }
     labels.push(b.toString('latin1', off + 1, off + 1 + l));
     off += 1 + l;
   }
@@ -96,13 +107,19 @@ function ipv6(b: Buffer): string {
 
 function readRec(b: Buffer, off: number): [Rec, number] {
   const [name, p] = readName(b, off);
-  const type = b.readUInt16BE(p), ttl = b.readUInt32BE(p + 4), rdlength = b.readUInt16BE(p + 8);
+  const type = b.readUInt16BE(p),
+    ttl = b.readUInt32BE(p + 4),
+    rdlength = b.readUInt16BE(p + 8);
   const rd = p + 10;
   let data: string | string[] = '';
   if (type === 28) data = ipv6(b.subarray(rd, rd + 16));
   else if (type === 16) {
     const out: string[] = [];
-    for (let i = rd; i < rd + rdlength; ) { const l = b[i]!; out.push(b.toString('latin1', i + 1, i + 1 + l)); i += 1 + l; }
+    for (let i = rd; i < rd + rdlength;) {
+      const l = b[i]!;
+      out.push(b.toString('latin1', i + 1, i + 1 + l));
+      i += 1 + l;
+    }
     data = out;
   } else if (type === 12 || type === 2) data = readName(b, rd)[0];
   else if (type === 6) {
@@ -114,7 +131,10 @@ function readRec(b: Buffer, off: number): [Rec, number] {
 }
 
 export function decode(b: Buffer): Decoded {
-  const qd = b.readUInt16BE(4), an = b.readUInt16BE(6), ns = b.readUInt16BE(8), ar = b.readUInt16BE(10);
+  const qd = b.readUInt16BE(4),
+    an = b.readUInt16BE(6),
+    ns = b.readUInt16BE(8),
+    ar = b.readUInt16BE(10);
   let off = 12;
   let question: Decoded['question'] = null;
   if (qd === 1) {
@@ -124,10 +144,16 @@ export function decode(b: Buffer): Decoded {
   }
   const section = (n: number): Rec[] => {
     const out: Rec[] = [];
-    for (let i = 0; i < n; i++) { const [r, next] = readRec(b, off); out.push(r); off = next; }
+    for (let i = 0; i < n; i++) {
+      const [r, next] = readRec(b, off);
+      out.push(r);
+      off = next;
+    }
     return out;
   };
-  const answers = section(an), authority = section(ns), additional = section(ar);
+  const answers = section(an),
+    authority = section(ns),
+    additional = section(ar);
   if (off !== b.length) throw new Error(`trailing bytes: ${b.length - off}`);
   const optRec = additional.find((r) => r.type === 41);
   let rcode = b[3]! & 0x0f;
@@ -139,8 +165,20 @@ export function decode(b: Buffer): Decoded {
     rcode |= b[at + 5]! << 4;
   }
   return {
-    id: b.readUInt16BE(0), qr: !!(b[2]! & 0x80), opcode: (b[2]! >> 3) & 0xf, aa: !!(b[2]! & 0x04), tc: !!(b[2]! & 0x02),
-    rd: !!(b[2]! & 0x01), ra: !!(b[3]! & 0x80), cd: !!(b[3]! & 0x10), rcode, question, answers, authority, additional, opt,
+    id: b.readUInt16BE(0),
+    qr: !!(b[2]! & 0x80),
+    opcode: (b[2]! >> 3) & 0xf,
+    aa: !!(b[2]! & 0x04),
+    tc: !!(b[2]! & 0x02),
+    rd: !!(b[2]! & 0x01),
+    ra: !!(b[3]! & 0x80),
+    cd: !!(b[3]! & 0x10),
+    rcode,
+    question,
+    answers,
+    authority,
+    additional,
+    opt,
   };
 }
 
@@ -148,8 +186,15 @@ export function decode(b: Buffer): Decoded {
 export function udpExchange(host: string, port: number, msg: Buffer, timeoutMs = 2000): Promise<Buffer | null> {
   return new Promise((resolve) => {
     const s = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
-    const t = setTimeout(() => { s.close(); resolve(null); }, timeoutMs);
-    s.on('message', (m) => { clearTimeout(t); s.close(); resolve(m); });
+    const t = setTimeout(() => {
+      s.close();
+      resolve(null);
+    }, timeoutMs);
+    s.on('message', (m) => {
+      clearTimeout(t);
+      s.close();
+      resolve(m);
+    });
     s.send(msg, port, host);
   });
 }
@@ -159,9 +204,17 @@ export function tcpExchange(host: string, port: number, msg: Buffer, timeoutMs =
   return new Promise((resolve) => {
     const s = net.connect({ host, port });
     let buf = Buffer.alloc(0);
-    const done = (r: Buffer | null): void => { clearTimeout(t); s.destroy(); resolve(r); };
+    const done = (r: Buffer | null): void => {
+      clearTimeout(t);
+      s.destroy();
+      resolve(r);
+    };
     const t = setTimeout(() => done(null), timeoutMs);
-    s.on('connect', () => { const l = Buffer.alloc(2); l.writeUInt16BE(msg.length); s.write(Buffer.concat([l, msg])); });
+    s.on('connect', () => {
+      const l = Buffer.alloc(2);
+      l.writeUInt16BE(msg.length);
+      s.write(Buffer.concat([l, msg]));
+    });
     s.on('data', (c) => {
       buf = Buffer.concat([buf, c]);
       if (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) done(buf.subarray(2, 2 + buf.readUInt16BE(0)));
@@ -197,16 +250,36 @@ export function tcpPipeline(host: string, port: number, msgs: Buffer[], timeoutM
     const s = net.connect({ host, port });
     const out: Buffer[] = [];
     let buf = Buffer.alloc(0);
-    const t = setTimeout(() => { s.destroy(); reject(new Error(`only ${out.length} of ${msgs.length} answers`)); }, timeoutMs);
-    s.on('connect', () => s.write(Buffer.concat(msgs.flatMap((m) => { const l = Buffer.alloc(2); l.writeUInt16BE(m.length); return [l, m]; }))));
+    const t = setTimeout(() => {
+      s.destroy();
+      reject(new Error(`only ${out.length} of ${msgs.length} answers`));
+    }, timeoutMs);
+    s.on('connect', () =>
+      s.write(
+        Buffer.concat(
+          msgs.flatMap((m) => {
+            const l = Buffer.alloc(2);
+            l.writeUInt16BE(m.length);
+            return [l, m];
+          }),
+        ),
+      ),
+    );
     s.on('data', (c) => {
       buf = Buffer.concat([buf, c]);
       while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
         out.push(buf.subarray(2, 2 + buf.readUInt16BE(0)));
         buf = buf.subarray(2 + buf.readUInt16BE(0));
       }
-      if (out.length === msgs.length) { clearTimeout(t); s.end(); resolve(out); }
+      if (out.length === msgs.length) {
+        clearTimeout(t);
+        s.end();
+        resolve(out);
+      }
     });
-    s.on('error', (e) => { clearTimeout(t); reject(e); });
+    s.on('error', (e) => {
+      clearTimeout(t);
+      reject(e);
+    });
   });
 }

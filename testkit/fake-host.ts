@@ -86,8 +86,14 @@ export class FakeHost implements Ports {
         if (c.kind === 'remove') peers.delete(c.publicKey);
         else if (c.kind === 'add') {
           peers.set(c.peer.publicKey, {
-            publicKey: c.peer.publicKey, presharedKey: null, endpoint: c.peer.endpoint, allowedIps: sortCidrs(c.peer.allowedIps),
-            latestHandshake: 0, rxBytes: 0, txBytes: 0, keepalive: c.peer.keepalive,
+            publicKey: c.peer.publicKey,
+            presharedKey: null,
+            endpoint: c.peer.endpoint,
+            allowedIps: sortCidrs(c.peer.allowedIps),
+            latestHandshake: 0,
+            rxBytes: 0,
+            txBytes: 0,
+            keepalive: c.peer.keepalive,
           });
         } else {
           const p = peers.get(c.publicKey);
@@ -113,7 +119,10 @@ export class FakeHost implements Ports {
     },
     addresses: async () => {
       this.calls.push('rtnl.addresses');
-      return this.addresses.map((a) => { const [ip, len] = canonicalCidr(a).split('/'); return { ip: ip!, prefixLen: Number(len) }; });
+      return this.addresses.map((a) => {
+        const [ip, len] = canonicalCidr(a).split('/');
+        return { ip: ip!, prefixLen: Number(len) };
+      });
     },
     addAddress: async (_index, cidr) => {
       this.calls.push(`rtnl.addAddress ${cidr}`);
@@ -128,7 +137,9 @@ export class FakeHost implements Ports {
       this.calls.push(`rtnl.replaceRoute ${dst}`);
       if (!this.routes.includes(dst)) this.routes.push(dst);
     },
-    enableForwarding: async (iface) => { this.calls.push(`rtnl.enableForwarding ${iface}`); },
+    enableForwarding: async (iface) => {
+      this.calls.push(`rtnl.enableForwarding ${iface}`);
+    },
   };
 
   readonly nft: NftPort = {

@@ -8,7 +8,11 @@ import type { WgDump } from '../src/wg/dump.js';
 export function e2eUnavailable(): string | null {
   if (process.getuid?.() !== 0) return 'needs root';
   for (const tool of ['ip', 'wg', 'wireguard-go', 'nft', 'dig', 'ping', 'nsenter', 'bwrap']) {
-    try { execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }); } catch { return `needs ${tool}`; }
+    try {
+      execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
+    } catch {
+      return `needs ${tool}`;
+    }
   }
   return null;
 }

@@ -90,9 +90,15 @@ export class Laptop {
     return new Laptop(await lab.addHost(name));
   }
 
-  get ns(): string { return this.host.ns; }
-  get resolvConfPath(): string { return `/etc/netns/${this.host.ns}/resolv.conf`; }
-  get resolvConf(): string { return existsSync(this.resolvConfPath) ? readFileSync(this.resolvConfPath, 'utf8') : ''; }
+  get ns(): string {
+    return this.host.ns;
+  }
+  get resolvConfPath(): string {
+    return `/etc/netns/${this.host.ns}/resolv.conf`;
+  }
+  get resolvConf(): string {
+    return existsSync(this.resolvConfPath) ? readFileSync(this.resolvConfPath, 'utf8') : '';
+  }
   get resolvconfCalls(): string[] {
     const f = join(this.shimDir, 'calls.log');
     return existsSync(f) ? readFileSync(f, 'utf8').trim().split('\n').filter(Boolean) : [];
@@ -116,7 +122,10 @@ export class Laptop {
   async dig(name: string, type = 'AAAA', server?: string): Promise<{ status: string; answers: string[]; raw: string }> {
     const r = await this.exec(['dig', ...(server ? [`@${server}`] : []), '+time=1', '+tries=3', '+noall', '+comments', '+answer', type, name]);
     const status = /status: (\w+)/.exec(r.stdout)?.[1] ?? 'NOANSWER';
-    const answers = r.stdout.split('\n').filter((l) => l && !l.startsWith(';')).map((l) => l.split(/\s+/).slice(4).join(' '));
+    const answers = r.stdout
+      .split('\n')
+      .filter((l) => l && !l.startsWith(';'))
+      .map((l) => l.split(/\s+/).slice(4).join(' '));
     return { status, answers, raw: r.stdout + r.stderr };
   }
 
@@ -162,7 +171,10 @@ export class Laptop {
   /** Interfaces wg-quick made that still exist in the namespace. */
   async links(): Promise<string[]> {
     const r = await execa('ip', ['-n', this.ns, '-o', 'link', 'show'], { reject: false });
-    return r.stdout.split('\n').map((l) => l.split(':')[1]?.trim().split('@')[0] ?? '').filter((n) => n && n !== 'lo' && n !== 'eth0');
+    return r.stdout
+      .split('\n')
+      .map((l) => l.split(':')[1]?.trim().split('@')[0] ?? '')
+      .filter((n) => n && n !== 'lo' && n !== 'eth0');
   }
 
   async pids(): Promise<number[]> {
@@ -181,7 +193,13 @@ export class Laptop {
     for (let i = 0; i < 40; i++) {
       const pids = await this.pids();
       if (!pids.length) break;
-      for (const p of pids) { try { process.kill(p, 'SIGKILL'); } catch { /* gone */ } }
+      for (const p of pids) {
+        try {
+          process.kill(p, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
       await sleep(50);
     }
     for (const i of this.ifaces) rmSync(`/var/run/wireguard/${i}.sock`, { force: true });

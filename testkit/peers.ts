@@ -7,7 +7,12 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SIXPN_MAIN } from './proc.js';
 
-export interface Recorded { method: string; url: string; headers: http.IncomingHttpHeaders; body: string }
+export interface Recorded {
+  method: string;
+  url: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
 
 export interface RecordingProxy {
   url: string;
@@ -26,10 +31,13 @@ export async function recordingProxy(target: string): Promise<RecordingProxy> {
       requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
       const headers: Record<string, string> = {};
       for (const h of ['authorization', 'content-type']) if (typeof req.headers[h] === 'string') headers[h] = req.headers[h] as string;
-      fetch(`${target}${req.url ?? '/'}`, { method: req.method, headers, body: chunks.length ? body : undefined }).then(async (r) => {
-        const text = await r.text();
-        res.writeHead(r.status, { 'content-type': r.headers.get('content-type') ?? 'text/plain' }).end(text);
-      }, (err: unknown) => res.writeHead(502).end(String(err)));
+      fetch(`${target}${req.url ?? '/'}`, { method: req.method, headers, body: chunks.length ? body : undefined }).then(
+        async (r) => {
+          const text = await r.text();
+          res.writeHead(r.status, { 'content-type': r.headers.get('content-type') ?? 'text/plain' }).end(text);
+        },
+        (err: unknown) => res.writeHead(502).end(String(err)),
+      );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -37,7 +45,11 @@ export async function recordingProxy(target: string): Promise<RecordingProxy> {
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
-    close: () => new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 
@@ -47,8 +59,12 @@ export function runCliIn(cwd: string, args: string[], env: Record<string, string
     const child = spawn(process.execPath, [SIXPN_MAIN, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     child.once('error', reject);
     child.once('close', (code) => resolve({ code, stdout, stderr }));
   });
@@ -60,7 +76,11 @@ export function parseWgQuick(text: string): Record<string, Record<string, string
   let section = '';
   for (const line of text.split('\n')) {
     const s = /^\[(\w+)\]$/.exec(line);
-    if (s) { section = s[1]!; out[section] = {}; continue; }
+    if (s) {
+      section = s[1]!;
+      out[section] = {};
+      continue;
+    }
     const kv = /^(\w+) = (.*)$/.exec(line);
     if (kv && section) out[section]![kv[1]!] = kv[2]!;
   }

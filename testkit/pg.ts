@@ -24,7 +24,9 @@ export interface PgCluster {
 export function pgBinDir(): string | null {
   const root = '/usr/lib/postgresql';
   if (!existsSync(root)) return null;
-  const versions = readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a));
+  const versions = readdirSync(root)
+    .filter((v) => existsSync(join(root, v, 'bin', 'initdb')))
+    .sort((a, b) => Number(b) - Number(a));
   return versions.length ? join(root, versions[0]!, 'bin') : null;
 }
 
@@ -56,9 +58,12 @@ export async function startPg(opts: { port?: number } = {}): Promise<PgCluster> 
   if (!bin) throw new Error('PostgreSQL server binaries not found under /usr/lib/postgresql (apt-get install postgresql)');
   const user = postgresUser();
   const dir = mkdtempSync(join(tmpdir(), 'sixpn-pg-'));
-  if (user) { chownSync(dir, user.uid, user.gid); chmodSync(dir, 0o700); }
+  if (user) {
+    chownSync(dir, user.uid, user.gid);
+    chmodSync(dir, 0o700);
+  }
   const data = join(dir, 'data');
-  const port = opts.port ?? await freePort();
+  const port = opts.port ?? (await freePort());
   let started = false;
   const stop = (): void => {
     process.off('exit', stop);
@@ -80,7 +85,9 @@ export async function startPg(opts: { port?: number } = {}): Promise<PgCluster> 
   }
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   return {
-    url, port, dir,
+    url,
+    port,
+    dir,
     async createDb(name: string) {
       const c = new pg.Client({ connectionString: url });
       await c.connect();

@@ -19,8 +19,14 @@ export function sixpn(args: string[], env: Record<string, string> = {}): Proc {
   let out = '';
   let err = '';
   const listeners = new Set<() => void>();
-  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); listeners.forEach((l) => l()); });
-  child.stderr!.on('data', (d: Buffer) => { err += d.toString(); listeners.forEach((l) => l()); });
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+    listeners.forEach((l) => l());
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    err += d.toString();
+    listeners.forEach((l) => l());
+  });
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   return {
     child,
@@ -31,13 +37,27 @@ export function sixpn(args: string[], env: Record<string, string> = {}): Proc {
       return new Promise((resolve, reject) => {
         const check = (): void => {
           const m = (out + err).match(re);
-          if (m) { cleanup(); resolve(m); }
+          if (m) {
+            cleanup();
+            resolve(m);
+          }
         };
-        const t = setTimeout(() => { cleanup(); reject(new Error(`timed out waiting for ${re}; output:\n${out}\n${err}`)); }, ms);
-        const cleanup = (): void => { clearTimeout(t); listeners.delete(check); };
+        const t = setTimeout(() => {
+          cleanup();
+          reject(new Error(`timed out waiting for ${re}; output:\n${out}\n${err}`));
+        }, ms);
+        const cleanup = (): void => {
+          clearTimeout(t);
+          listeners.delete(check);
+        };
         listeners.add(check);
         check();
-        void exited.then(() => { if (listeners.has(check)) { cleanup(); reject(new Error(`exited before ${re}; output:\n${out}\n${err}`)); } });
+        void exited.then(() => {
+          if (listeners.has(check)) {
+            cleanup();
+            reject(new Error(`exited before ${re}; output:\n${out}\n${err}`));
+          }
+        });
       });
     },
     async kill(signal = 'SIGTERM') {

@@ -11,7 +11,11 @@ export interface WatchStream {
 export function openWatch(url: string, token: string, since: number): Promise<WatchStream> {
   return new Promise((resolve, reject) => {
     const req = http.get(`${url}/v1/watch?since=${since}`, { headers: { authorization: `Bearer ${token}` } }, (res) => {
-      if (res.statusCode !== 200) { reject(new Error(`watch HTTP ${res.statusCode}`)); res.resume(); return; }
+      if (res.statusCode !== 200) {
+        reject(new Error(`watch HTTP ${res.statusCode}`));
+        res.resume();
+        return;
+      }
       let buf = '';
       const queue: FeedMessage[] = [];
       let waiter: ((m: FeedMessage) => void) | null = null;
@@ -22,7 +26,11 @@ export function openWatch(url: string, token: string, since: number): Promise<Wa
         while ((nl = buf.indexOf('\n')) >= 0) {
           const msg = JSON.parse(buf.slice(0, nl)) as FeedMessage;
           buf = buf.slice(nl + 1);
-          if (waiter) { const w = waiter; waiter = null; w(msg); } else queue.push(msg);
+          if (waiter) {
+            const w = waiter;
+            waiter = null;
+            w(msg);
+          } else queue.push(msg);
         }
       });
       resolve({
@@ -31,11 +39,19 @@ export function openWatch(url: string, token: string, since: number): Promise<Wa
           const m = queue.shift();
           if (m) return Promise.resolve(m);
           return new Promise((ok, fail) => {
-            const t = setTimeout(() => { waiter = null; fail(new Error('no feed line in time')); }, timeoutMs);
-            waiter = (msg) => { clearTimeout(t); ok(msg); };
+            const t = setTimeout(() => {
+              waiter = null;
+              fail(new Error('no feed line in time'));
+            }, timeoutMs);
+            waiter = (msg) => {
+              clearTimeout(t);
+              ok(msg);
+            };
           });
         },
-        close() { req.destroy(); },
+        close() {
+          req.destroy();
+        },
       });
     });
     req.on('error', reject);

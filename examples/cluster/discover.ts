@@ -2,14 +2,24 @@
 // the system resolver (the machine's resolv.conf points at fdaa:N:N::3).
 import { promises as dns } from 'node:dns';
 
-export interface Instance { id: string; app: string; ip: string; region: string }
+export interface Instance {
+  id: string;
+  app: string;
+  ip: string;
+  region: string;
+}
 
 /** Parse `_instances.internal` TXT: `instance=<id>,app=<app>,ip=<addr>,region=<r>` items joined by `;`. */
 export function parseInstances(txt: string[][]): Instance[] {
   const joined = txt.map((chunks) => chunks.join('')).join(';');
   const out: Instance[] = [];
   for (const item of joined.split(';')) {
-    const kv = Object.fromEntries(item.split(',').map((p) => { const i = p.indexOf('='); return [p.slice(0, i).trim(), p.slice(i + 1).trim()]; }));
+    const kv = Object.fromEntries(
+      item.split(',').map((p) => {
+        const i = p.indexOf('=');
+        return [p.slice(0, i).trim(), p.slice(i + 1).trim()];
+      }),
+    );
     if (kv.instance && kv.app && kv.ip) out.push({ id: kv.instance, app: kv.app, ip: kv.ip, region: kv.region ?? '' });
   }
   return out;
@@ -17,7 +27,10 @@ export function parseInstances(txt: string[][]): Instance[] {
 
 /** Parse `vms.<app>.internal` TXT: `<id> <region>` items joined by `,`. */
 export function parseVms(txt: string[][]): { id: string; region: string }[] {
-  return txt.map((chunks) => chunks.join('')).join(',').split(',')
+  return txt
+    .map((chunks) => chunks.join(''))
+    .join(',')
+    .split(',')
     .map((s) => s.trim().split(/\s+/))
     .filter((p) => p[0])
     .map(([id, region]) => ({ id: id!, region: region ?? '' }));

@@ -29,19 +29,38 @@ case "$1" in
 esac
 `;
 
-export interface PeerCreated { peer: Peer; gateway: { host_id: number; public_key: string; endpoint: string; region: string }; dns: string; allowed_ips: string }
+export interface PeerCreated {
+  peer: Peer;
+  gateway: { host_id: number; public_key: string; endpoint: string; region: string };
+  dns: string;
+  allowed_ips: string;
+}
 
 export class Laptop {
   /** wg-quick's output on the way up (the `[#] …` lines) */
   upLog = '';
   private isUp = false;
 
-  private constructor(readonly lab: MeshLab, readonly host: LabHost, readonly dir: string, readonly iface: string, readonly created: PeerCreated) {}
+  private constructor(
+    readonly lab: MeshLab,
+    readonly host: LabHost,
+    readonly dir: string,
+    readonly iface: string,
+    readonly created: PeerCreated,
+  ) {}
 
-  get ns(): string { return this.host.ns; }
-  get address(): string { return this.created.peer.address; }
-  get conf(): string { return join(this.dir, `${this.iface}.conf`); }
-  private get resolvConf(): string { return `/etc/netns/${this.host.ns}/resolv.conf`; }
+  get ns(): string {
+    return this.host.ns;
+  }
+  get address(): string {
+    return this.created.peer.address;
+  }
+  get conf(): string {
+    return join(this.dir, `${this.iface}.conf`);
+  }
+  private get resolvConf(): string {
+    return `/etc/netns/${this.host.ns}/resolv.conf`;
+  }
 
   /** A laptop namespace, a developer peer `name` (of `app`, when given), and wg-quick up. */
   static async up(lab: MeshLab, o: { org: string; name: string; region: string; app?: string }): Promise<Laptop> {
@@ -51,7 +70,10 @@ export class Laptop {
     const iface = `l${lab.id}${o.name.slice(0, 6)}`.slice(0, 15);
     const keys = generateKeyPair();
     const created = await lab.api<PeerCreated>('POST', `/v1/orgs/${o.org}/peers`, {
-      name: o.name, region: o.region, public_key: keys.publicKey, ...(o.app ? { app: o.app } : {}),
+      name: o.name,
+      region: o.region,
+      public_key: keys.publicKey,
+      ...(o.app ? { app: o.app } : {}),
     });
     const l = new Laptop(lab, host, dir, iface, created);
     try {
@@ -75,10 +97,12 @@ export class Laptop {
 
   private wgQuick(action: 'up' | 'down') {
     return execa('ip', ['netns', 'exec', this.ns, 'wg-quick', action, this.conf], {
-      reject: false, timeout: 30_000,
+      reject: false,
+      timeout: 30_000,
       env: {
         PATH: `${join(this.dir, 'bin')}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`,
-        WG_QUICK_USERSPACE_IMPLEMENTATION: 'wireguard-go', SIXPN_LAPTOP_RESOLV_CONF: this.resolvConf,
+        WG_QUICK_USERSPACE_IMPLEMENTATION: 'wireguard-go',
+        SIXPN_LAPTOP_RESOLV_CONF: this.resolvConf,
       },
     });
   }
@@ -100,7 +124,13 @@ export class Laptop {
       const r = await execa('ip', ['netns', 'pids', this.ns], { reject: false });
       const pids = r.exitCode === 0 ? r.stdout.split(/\s+/).filter(Boolean).map(Number) : [];
       if (!pids.length) break;
-      for (const p of pids) { try { process.kill(p, 'SIGKILL'); } catch { /* gone */ } }
+      for (const p of pids) {
+        try {
+          process.kill(p, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
       await sleep(50);
     }
     rmSync(`/var/run/wireguard/${this.iface}.sock`, { force: true });

@@ -10,15 +10,28 @@ import { parseArgs } from 'node:util';
 import { instances, type Instance } from './discover.js';
 import { every, serveStatus } from './status.js';
 
-const { values } = parseArgs({ options: {
-  port: { type: 'string', default: '7233' }, cluster: { type: 'string' }, interval: { type: 'string', default: '500' },
-  bind: { type: 'string', default: '::' },
-} });
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: '7233' },
+    cluster: { type: 'string' },
+    interval: { type: 'string', default: '500' },
+    bind: { type: 'string', default: '::' },
+  },
+});
 const PORT = Number(values.port);
 const CLUSTER = (values.cluster ?? process.env.SIXPN_APP_NAME ?? '').split(',').filter(Boolean);
-const SELF = { id: process.env.SIXPN_MACHINE_ID ?? 'unknown', app: process.env.SIXPN_APP_NAME ?? 'unknown', region: process.env.SIXPN_REGION ?? '', ip: process.env.SIXPN_PRIVATE_IP ?? '' };
+const SELF = {
+  id: process.env.SIXPN_MACHINE_ID ?? 'unknown',
+  app: process.env.SIXPN_APP_NAME ?? 'unknown',
+  region: process.env.SIXPN_REGION ?? '',
+  ip: process.env.SIXPN_PRIVATE_IP ?? '',
+};
 
-interface Link { sock: net.Socket; peer: Instance; confirmed: boolean }
+interface Link {
+  sock: net.Socket;
+  peer: Instance;
+  confirmed: boolean;
+}
 /** Members this one holds a connection to (confirmed once greeted back). */
 const links = new Map<string, Link>();
 
@@ -26,7 +39,9 @@ const links = new Map<string, Link>();
 // machine); 0.0.0.0 would take no IPv6 at all.
 const server = net.createServer((sock) => {
   sock.setEncoding('utf8');
-  sock.on('data', (d: string) => { if (d.startsWith('HELLO')) sock.write(`MEMBER ${SELF.app} ${SELF.id} ${SELF.region}\n`); });
+  sock.on('data', (d: string) => {
+    if (d.startsWith('HELLO')) sock.write(`MEMBER ${SELF.app} ${SELF.id} ${SELF.region}\n`);
+  });
   sock.on('error', () => undefined);
 });
 server.listen({ host: values.bind, port: PORT });
@@ -37,11 +52,23 @@ function connect(peer: Instance): void {
   links.set(peer.id, link);
   sock.setEncoding('utf8');
   sock.on('connect', () => sock.write(`HELLO ${SELF.app} ${SELF.id}\n`));
-  sock.on('data', (d: string) => { if (d.startsWith(`MEMBER ${peer.app} ${peer.id}`) && !link.confirmed) { link.confirmed = true; report(); } });
-  const drop = (): void => { if (links.get(peer.id) === link) { links.delete(peer.id); report(); } };
+  sock.on('data', (d: string) => {
+    if (d.startsWith(`MEMBER ${peer.app} ${peer.id}`) && !link.confirmed) {
+      link.confirmed = true;
+      report();
+    }
+  });
+  const drop = (): void => {
+    if (links.get(peer.id) === link) {
+      links.delete(peer.id);
+      report();
+    }
+  };
   sock.on('error', drop);
   sock.on('close', drop);
-  sock.setTimeout(3000, () => { if (!link.confirmed) sock.destroy(); });
+  sock.setTimeout(3000, () => {
+    if (!link.confirmed) sock.destroy();
+  });
 }
 
 function membership(): string[] {
@@ -64,7 +91,11 @@ async function tick(): Promise<void> {
   if (found === null) return; // DNS did not answer: keep what we have
   const seen = found.filter((i) => i.id !== SELF.id);
   const ids = new Set(seen.map((i) => i.id));
-  for (const [id, l] of links) if (!ids.has(id)) { links.delete(id); l.sock.destroy(); }
+  for (const [id, l] of links)
+    if (!ids.has(id)) {
+      links.delete(id);
+      l.sock.destroy();
+    }
   for (const peer of seen) if (!links.has(peer.id)) connect(peer);
   report();
 }

@@ -8,24 +8,34 @@ import { parseArgs } from 'node:util';
 import { addresses } from './discover.js';
 import { every, serveStatus } from './status.js';
 
-const { values } = parseArgs({ options: {
-  app: { type: 'string', default: 'pg' }, port: { type: 'string', default: '5432' },
-  'status-port': { type: 'string', default: '5500' }, interval: { type: 'string', default: '200' },
-} });
+const { values } = parseArgs({
+  options: {
+    app: { type: 'string', default: 'pg' },
+    port: { type: 'string', default: '5432' },
+    'status-port': { type: 'string', default: '5500' },
+    interval: { type: 'string', default: '200' },
+  },
+});
 const SELF = process.env.SIXPN_MACHINE_ID ?? 'client';
 
 function ask(ip: string): Promise<string | null> {
   return new Promise((resolve) => {
     const sock = net.connect({ host: ip, port: Number(values.port) });
     sock.setEncoding('utf8');
-    const done = (v: string | null): void => { sock.destroy(); resolve(v); };
+    const done = (v: string | null): void => {
+      sock.destroy();
+      resolve(v);
+    };
     sock.setTimeout(1000, () => done(null));
     sock.on('data', (d: string) => done(/^PRIMARY (\S+)/.exec(d)?.[1] ?? null));
     sock.on('error', () => done(null));
   });
 }
 
-interface Change { primary: string | null; at: number }
+interface Change {
+  primary: string | null;
+  at: number;
+}
 let primary: string | null = null;
 const history: Change[] = [{ primary: null, at: Date.now() }];
 

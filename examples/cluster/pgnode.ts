@@ -25,7 +25,9 @@ let following: string | null = null;
 
 async function machineApi(method: string, path: string, body?: unknown): Promise<unknown> {
   const res = await fetch(`${API}${path}`, {
-    method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined,
+    method,
+    headers: body ? { 'content-type': 'application/json' } : {},
+    body: body ? JSON.stringify(body) : undefined,
     signal: AbortSignal.timeout(3000),
   });
   if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${await res.text()}`);
@@ -46,7 +48,10 @@ function ask(ip: string): Promise<string | null> {
   return new Promise((resolve) => {
     const sock = net.connect({ host: ip, port: PORT });
     sock.setEncoding('utf8');
-    const done = (v: string | null): void => { sock.destroy(); resolve(v); };
+    const done = (v: string | null): void => {
+      sock.destroy();
+      resolve(v);
+    };
     sock.setTimeout(1000, () => done(null));
     sock.on('data', (d: string) => done(/^PRIMARY (\S+)/.exec(d)?.[1] ?? null));
     sock.on('error', () => done(null));
@@ -73,7 +78,12 @@ async function tick(): Promise<void> {
   following = await ask(others[0]!);
 }
 
-net.createServer((sock) => { sock.end(`${role.toUpperCase()} ${ID}\n`); sock.on('error', () => undefined); }).listen({ host: '::', port: PORT });
+net
+  .createServer((sock) => {
+    sock.end(`${role.toUpperCase()} ${ID}\n`);
+    sock.on('error', () => undefined);
+  })
+  .listen({ host: '::', port: PORT });
 serveStatus(PORT + 1, () => ({ id: ID, role, since, following }));
 
 // Start as a replica in the coordinator too, so a stale `primary` from a
@@ -81,7 +91,10 @@ serveStatus(PORT + 1, () => ({ id: ID, role, since, following }));
 // elects: until then this node answers STARTING.
 async function boot(): Promise<void> {
   for (;;) {
-    try { await setRole('replica'); return; } catch (err) {
+    try {
+      await setRole('replica');
+      return;
+    } catch (err) {
       process.stdout.write(`pg ${ID}: ${String(err)}; retrying\n`);
       await new Promise((r) => setTimeout(r, 500));
     }

@@ -3,10 +3,12 @@
 import http from 'node:http';
 
 export function serveStatus(port: number, state: () => unknown): http.Server {
-  return http.createServer((_req, res) => {
-    res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify(state()));
-  }).listen({ host: '::', port });
+  return http
+    .createServer((_req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(state()));
+    })
+    .listen({ host: '::', port });
 }
 
 /** Runs `f` every `ms`, never two at once (a slow DNS answer must not pile up ticks). */
@@ -15,7 +17,11 @@ export function every(ms: number, f: () => Promise<void>, onError: (err: unknown
   const run = (): void => {
     if (busy) return;
     busy = true;
-    f().catch(onError).finally(() => { busy = false; });
+    f()
+      .catch(onError)
+      .finally(() => {
+        busy = false;
+      });
   };
   setInterval(run, ms);
   run();

@@ -9,11 +9,16 @@ import { parseArgs } from 'node:util';
 import { addresses } from './discover.js';
 import { every, serveStatus } from './status.js';
 
-const { values } = parseArgs({ options: {
-  app: { type: 'string', default: 'temporal-frontend' }, port: { type: 'string', default: '7233' },
-  'status-port': { type: 'string', default: '7300' }, interval: { type: 'string', default: '500' },
-  once: { type: 'boolean' }, timeout: { type: 'string', default: '20000' },
-} });
+const { values } = parseArgs({
+  options: {
+    app: { type: 'string', default: 'temporal-frontend' },
+    port: { type: 'string', default: '7233' },
+    'status-port': { type: 'string', default: '7300' },
+    interval: { type: 'string', default: '500' },
+    once: { type: 'boolean' },
+    timeout: { type: 'string', default: '20000' },
+  },
+});
 const PORT = Number(values.port);
 const SELF = process.env.SIXPN_MACHINE_ID ?? process.env.WORKER_NAME ?? 'external';
 
@@ -22,15 +27,27 @@ function greet(ip: string): Promise<string | null> {
   return new Promise((resolve) => {
     const sock = net.connect({ host: ip, port: PORT });
     sock.setEncoding('utf8');
-    const done = (v: string | null): void => { sock.destroy(); resolve(v); };
+    const done = (v: string | null): void => {
+      sock.destroy();
+      resolve(v);
+    };
     sock.setTimeout(2000, () => done(null));
     sock.on('connect', () => sock.write(`HELLO temporal-worker ${SELF}\n`));
-    sock.on('data', (d: string) => { const m = /^MEMBER (\S+) (\S+)/.exec(d); done(m ? `${m[1]}/${m[2]}` : null); });
+    sock.on('data', (d: string) => {
+      const m = /^MEMBER (\S+) (\S+)/.exec(d);
+      done(m ? `${m[1]}/${m[2]}` : null);
+    });
     sock.on('error', () => done(null));
   });
 }
 
-interface State { nearest: string | null; nearestIp: string | null; addresses: string[]; all: string[]; at: number }
+interface State {
+  nearest: string | null;
+  nearestIp: string | null;
+  addresses: string[];
+  all: string[];
+  at: number;
+}
 let state: State = { nearest: null, nearestIp: null, addresses: [], all: [], at: Date.now() };
 let last = '';
 
@@ -41,7 +58,10 @@ async function tick(): Promise<void> {
   const [nearest, reached] = await Promise.all([nearestIp ? greet(nearestIp) : null, Promise.all(all.map(greet))]);
   state = { nearest, nearestIp, addresses: [...all].sort(), all: reached.filter((r): r is string => r !== null).sort(), at: Date.now() };
   const line = `worker ${SELF}: nearest=${state.nearest ?? '-'} all=${state.all.join(',') || '-'}`;
-  if (line !== last) { last = line; process.stdout.write(`${line}\n`); }
+  if (line !== last) {
+    last = line;
+    process.stdout.write(`${line}\n`);
+  }
 }
 
 const reachedAll = (): boolean => state.nearest !== null && state.addresses.length > 0 && state.all.length === state.addresses.length;

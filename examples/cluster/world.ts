@@ -23,10 +23,31 @@ export const APPS = [...TEMPORAL, 'temporal-worker', 'pg', 'pg-client'] as const
 /** The programs' ports (status = JSON on `GET /`). */
 export const PORTS = { member: 7233, memberStatus: 7234, workerStatus: 7300, pg: 5432, pgStatus: 5433, clientStatus: 5500 } as const;
 
-export interface MemberStatus { self: { id: string; app: string; region: string; ip: string }; members: string[]; changedAt: number }
-export interface WorkerStatus { self: string; region: string; nearest: string | null; nearestIp: string | null; addresses: string[]; all: string[]; at: number }
-export interface PgStatus { id: string; role: string; since: number; following: string | null }
-export interface ClientStatus { id: string; primary: string | null; history: { primary: string | null; at: number }[] }
+export interface MemberStatus {
+  self: { id: string; app: string; region: string; ip: string };
+  members: string[];
+  changedAt: number;
+}
+export interface WorkerStatus {
+  self: string;
+  region: string;
+  nearest: string | null;
+  nearestIp: string | null;
+  addresses: string[];
+  all: string[];
+  at: number;
+}
+export interface PgStatus {
+  id: string;
+  role: string;
+  since: number;
+  following: string | null;
+}
+export interface ClientStatus {
+  id: string;
+  primary: string | null;
+  history: { primary: string | null; at: number }[];
+}
 
 /** `app/id`, as members name each other. */
 export const memberName = (m: Pick<Machine, 'app' | 'id'>): string => `${m.app}/${m.id}`;
@@ -91,7 +112,11 @@ export class ClusterWorld {
   async status<T>(m: Machine, port: number): Promise<T | null> {
     const r = await execa('ip', ['netns', 'exec', this.hostNs(m), 'curl', '-sf', '-m', '2', `http://[${m.address}]:${port}/`], { reject: false });
     if (r.exitCode !== 0) return null;
-    try { return JSON.parse(r.stdout) as T; } catch { return null; }
+    try {
+      return JSON.parse(r.stdout) as T;
+    } catch {
+      return null;
+    }
   }
 
   /** What the machine's program printed (the agent keeps it in its state dir). */
@@ -108,12 +133,17 @@ export class ClusterWorld {
     const want = members.map(memberName).sort().join(' ');
     let seen: (MemberStatus | null)[] = [];
     try {
-      return await this.lab.until('membership converged', async () => {
-        seen = await Promise.all(members.map((m) => this.status<MemberStatus>(m, PORTS.memberStatus)));
-        if (!seen.every((s) => s && s.members.join(' ') === want)) return false;
-        const statuses = seen as MemberStatus[];
-        return { lastChangeAt: Math.max(...statuses.map((s) => s.changedAt)), statuses };
-      }, timeoutMs, 200);
+      return await this.lab.until(
+        'membership converged',
+        async () => {
+          seen = await Promise.all(members.map((m) => this.status<MemberStatus>(m, PORTS.memberStatus)));
+          if (!seen.every((s) => s && s.members.join(' ') === want)) return false;
+          const statuses = seen as MemberStatus[];
+          return { lastChangeAt: Math.max(...statuses.map((s) => s.changedAt)), statuses };
+        },
+        timeoutMs,
+        200,
+      );
     } catch (err) {
       const detail = seen.map((s, i) => `${members[i]!.id}: ${s ? `${s.members.length} ${s.members.join(' ')}` : 'no answer'}`).join('\n  ');
       throw new Error(`${(err as Error).message}\n want ${want}\n  ${detail}`);

@@ -24,9 +24,12 @@ export function placeMachine(hosts: readonly Candidate[], region: string): numbe
   const all = hosts.filter((h) => h.region === region);
   const inRegion = all.filter(isReachable).sort(byLoad);
   if (inRegion.length === 0) {
-    throw new AppError('no_host', all.length === 0
-      ? `no host in region ${region} to place the machine on`
-      : `no reachable host in region ${region} to place the machine on (unreachable: ${all.map((h) => h.id).join(', ')})`);
+    throw new AppError(
+      'no_host',
+      all.length === 0
+        ? `no host in region ${region} to place the machine on`
+        : `no reachable host in region ${region} to place the machine on (unreachable: ${all.map((h) => h.id).join(', ')})`,
+    );
   }
   return inRegion[0]!.id;
 }
@@ -42,8 +45,13 @@ export function placePeer(candidates: readonly Candidate[], region: Region, regi
   if (inRegion.length > 0) return inRegion[0]!.id;
   const nearest = [...new Set(gateways.map((g) => g.region))]
     .map((code) => ({ code, km: regionDistanceKm(region, regions.get(code)!) }))
-    .sort((a, b) => a.km - b.km).slice(0, 3).map((r) => r.code);
-  throw new AppError('no_gateway', nearest.length
-    ? `no gateway in region ${region.code}; nearest gateways: ${nearest.join(', ')}`
-    : `no gateway in region ${region.code}; no gateway host is enrolled anywhere`);
+    .sort((a, b) => a.km - b.km)
+    .slice(0, 3)
+    .map((r) => r.code);
+  throw new AppError(
+    'no_gateway',
+    nearest.length
+      ? `no gateway in region ${region.code}; nearest gateways: ${nearest.join(', ')}`
+      : `no gateway in region ${region.code}; no gateway host is enrolled anywhere`,
+  );
 }

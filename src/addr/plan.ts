@@ -27,8 +27,12 @@ function assertU32(name: string, v: number): void {
   if (!Number.isInteger(v) || v < 0 || v > U32) throw new AppError('invalid', `${name} ${v} is not a 32-bit unsigned integer`);
 }
 
-function hi(v: number): number { return (v >>> 16) & 0xffff; }
-function lo(v: number): number { return v & 0xffff; }
+function hi(v: number): number {
+  return (v >>> 16) & 0xffff;
+}
+function lo(v: number): number {
+  return v & 0xffff;
+}
 
 /** Build the compressed (RFC 5952) text form from eight 16-bit groups. */
 function format(groups: number[]): string {
@@ -128,7 +132,11 @@ export function nextSequentialId(last: number, what: string): number {
 export function parseAddress(addr: string, prefix = DEFAULT_PREFIX): ParsedAddress | null {
   if (!Address6.isValid(addr)) return null;
   let a: Address6;
-  try { a = new Address6(addr); } catch { return null; }
+  try {
+    a = new Address6(addr);
+  } catch {
+    return null;
+  }
   const g = a.parsedAddress.map((x) => parseInt(x || '0', 16));
   if (g.length !== 8 || g.some((x) => Number.isNaN(x))) return null;
   if (g[0] !== prefix) return null;

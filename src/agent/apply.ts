@@ -60,15 +60,27 @@ export interface ApplyOptions {
 }
 
 export async function apply(desired: DesiredHost, ports: Ports, o: ApplyOptions): Promise<ApplyReport> {
-  const report: ApplyReport = { nftWritten: false, peers: { added: [], removed: [], changed: [] }, kicked: 0, deviceRecreated: false, dump: null, failed: [], peerFailures: [] };
+  const report: ApplyReport = {
+    nftWritten: false,
+    peers: { added: [], removed: [], changed: [] },
+    kicked: 0,
+    deviceRecreated: false,
+    dump: null,
+    failed: [],
+    peerFailures: [],
+  };
   const step = async (name: StepName, f: () => Promise<unknown>): Promise<void> => {
-    try { await f(); } catch (err) {
+    try {
+      await f();
+    } catch (err) {
       const error = (err as Error).message ?? String(err);
       report.failed.push({ step: name, error });
       o.log.error({ step: name, err: error }, 'converge step failed');
     }
   };
-  await step('nft', async () => { report.nftWritten = await writeNft(desired, ports, o.memory, o.log); });
+  await step('nft', async () => {
+    report.nftWritten = await writeNft(desired, ports, o.memory, o.log);
+  });
   // `wg show` is a spawn (milliseconds of blocked event loop): only when the
   // peers changed, or on a forced pass.
   const peersKey = JSON.stringify(desired.peers);
@@ -76,7 +88,8 @@ export async function apply(desired: DesiredHost, ports: Ports, o: ApplyOptions)
     await step('wireguard', async () => {
       await syncPeers(desired, ports, o, report);
       // Not remembered as converged: the next pass diffs (and retries the failed peers) again.
-      if (report.peerFailures.length) throw new Error(`${report.peerFailures.length} peer(s) not applied: ${report.peerFailures.map((f) => f.error).join('; ')}`.slice(0, 1000));
+      if (report.peerFailures.length)
+        throw new Error(`${report.peerFailures.length} peer(s) not applied: ${report.peerFailures.map((f) => f.error).join('; ')}`.slice(0, 1000));
       o.memory.peersKey = peersKey;
     });
   }
@@ -102,7 +115,14 @@ export async function writeNft(desired: DesiredHost, ports: Ports, memory: Apply
  * or corrupt, and the coordinator not answered yet) a live table is kept as
  * it is: the empty state is never applied over the live one.
  */
-export async function writeBootNft(first: DesiredHost, known: boolean, ports: Ports, memory: ApplyMemory, lastText: string | null, log: Logger): Promise<boolean> {
+export async function writeBootNft(
+  first: DesiredHost,
+  known: boolean,
+  ports: Ports,
+  memory: ApplyMemory,
+  lastText: string | null,
+  log: Logger,
+): Promise<boolean> {
   const live = await ports.nft.exists(first.nft.table);
   if (live && !known) {
     log.warn({ table: first.nft.table }, 'no desired state yet: keeping the live nftables table');
@@ -185,7 +205,9 @@ async function applyEach(ports: Ports, iface: string, changes: readonly PeerChan
   }
   const failures: PeerFailure[] = [];
   for (const c of changes) {
-    try { await ports.wg.applyPeers(iface, [c]); } catch (err) {
+    try {
+      await ports.wg.applyPeers(iface, [c]);
+    } catch (err) {
       if ((err as { timedOut?: boolean }).timedOut) throw err;
       failures.push({ publicKey: changeKey(c), error: message(err) });
     }

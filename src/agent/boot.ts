@@ -47,7 +47,10 @@ import { userAgent } from '../version.js';
 export class AgentRuntime {
   readonly replica = new Replica();
   // A socket error may have lost a reply (that request fails on its own): resync soon.
-  readonly rtnl = new Rtnl((err) => { this.log.warn({ err: err.message }, 'netlink socket error; resyncing'); this.reconciler?.repairSoon(); });
+  readonly rtnl = new Rtnl((err) => {
+    this.log.warn({ err: err.message }, 'netlink socket error; resyncing');
+    this.reconciler?.repairSoon();
+  });
   readonly state: StateDir;
   readonly status = new StatusBoard();
   readonly wg: HostWg;
@@ -83,8 +86,16 @@ export class AgentRuntime {
     const identity = (this.identity = await resolveIdentity({ cfg: c, state: this.state, api, log: this.log, stopped: () => this.stopped }));
     api.setToken(identity.credential);
     const self: SelfConfig = {
-      hostId: identity.hostId, gateway: c.gateway, iface: c.iface, listenPort: c.listenPort, mtu: c.mtu,
-      prefix: c.prefix ?? DEFAULT_PREFIX, dnsPort: c.dnsPort ?? 0, machineApiPort: c.machineApiPort ?? 0, outsideFilter: c.outsideFilter, openPorts: c.openPorts,
+      hostId: identity.hostId,
+      gateway: c.gateway,
+      iface: c.iface,
+      listenPort: c.listenPort,
+      mtu: c.mtu,
+      prefix: c.prefix ?? DEFAULT_PREFIX,
+      dnsPort: c.dnsPort ?? 0,
+      machineApiPort: c.machineApiPort ?? 0,
+      outsideFilter: c.outsideFilter,
+      openPorts: c.openPorts,
     };
     this.log.info({ hostId: identity.hostId, publicKey: identity.publicKey, iface: c.iface }, 'agent starting');
 
@@ -96,10 +107,16 @@ export class AgentRuntime {
       this.log.warn('no saved desired state: the live host is left as it is until the coordinator answers');
     }
     this.reporter = new StatusReporter(api, partLogger(this.log, 'reporter'));
-    const driver: AttachmentDriver = c.driver === 'hook'
-      ? new HookDriver(c.hook!, this.rtnl, partLogger(this.log, 'hook'))
-      : new NetnsDriver(this.rtnl, partLogger(this.log, 'netns'));
-    const machines = (this.machines = new MachineManager({ driver, state: this.state, reporter: this.reporter, log: partLogger(this.log, 'machines'), commands: c.commands, sandboxHide: c.sandboxHide }));
+    const driver: AttachmentDriver =
+      c.driver === 'hook' ? new HookDriver(c.hook!, this.rtnl, partLogger(this.log, 'hook')) : new NetnsDriver(this.rtnl, partLogger(this.log, 'netns'));
+    const machines = (this.machines = new MachineManager({
+      driver,
+      state: this.state,
+      reporter: this.reporter,
+      log: partLogger(this.log, 'machines'),
+      commands: c.commands,
+      sandboxHide: c.sandboxHide,
+    }));
     this.status.bind({ attached: () => machines.attached().length });
     const ports: Ports = { wg: this.wg, rtnl: hostRtnl(this.rtnl, this.log), nft: hostNft(this.state), machines, resolver: new EndpointResolver() };
     const device: DeviceWant = { iface: c.iface, privateKey: identity.privateKey, listenPort: c.listenPort, mtu: c.mtu };
@@ -113,30 +130,49 @@ export class AgentRuntime {
 
     if (c.dnsPort !== null) {
       this.dns = await startDnsWorker({
-        replica: this.replica, listen: [{ host: '::', port: c.dnsPort }], upstreams: c.dnsUpstreams,
-        prefix: self.prefix, logger: partLogger(this.log, 'dns'),
+        replica: this.replica,
+        listen: [{ host: '::', port: c.dnsPort }],
+        upstreams: c.dnsUpstreams,
+        prefix: self.prefix,
+        logger: partLogger(this.log, 'dns'),
       });
     }
     if (c.machineApiPort) {
       this.machineApi = buildMachineApi({
-        replica: this.replica, hostId: identity.hostId, writer: coordinatorWriter(api, this.replica), leases: api,
+        replica: this.replica,
+        hostId: identity.hostId,
+        writer: coordinatorWriter(api, this.replica),
+        leases: api,
         logger: partLogger(this.log, 'machine-api'),
       });
       await this.machineApi.listen({ host: '::', port: c.machineApiPort });
     }
-
 
     machines.load(); // adopted on the first pass
     const planner = new Planner(self);
     const saver = (this.saver = new ReplicaSaver(this.replica, this.state, this.log));
     this.unsubscribe.push(this.replica.subscribe(() => saver.schedule()));
     const reconciler = (this.reconciler = new Reconciler({
-      replica: this.replica, planner, ports, device, memory, status: this.status, log: this.log, timing: { resyncMs: c.resyncMs ?? 10_000 },
+      replica: this.replica,
+      planner,
+      ports,
+      device,
+      memory,
+      status: this.status,
+      log: this.log,
+      timing: { resyncMs: c.resyncMs ?? 10_000 },
     }));
     reconciler.start();
     if (this.replica.ready) await reconciler.converge();
 
-    const feed = (this.feed = new FeedClient({ url: c.coordinatorUrl, token: identity.credential, replica: this.replica, logger: partLogger(this.log, 'feed'), tls: c.tls, userAgent: userAgent('agent') }));
+    const feed = (this.feed = new FeedClient({
+      url: c.coordinatorUrl,
+      token: identity.credential,
+      replica: this.replica,
+      logger: partLogger(this.log, 'feed'),
+      tls: c.tls,
+      userAgent: userAgent('agent'),
+    }));
     this.status.bind({ connected: () => feed.connected });
     if (c.metrics) {
       const registry = createRegistry({ defaultMetrics: true });
@@ -147,23 +183,36 @@ export class AgentRuntime {
     this.unsubscribe.push(feed.subscribe({ authError: (err) => this.log.error({ err: err.message }, 'coordinator refused our credential') }));
     feed.start();
 
-    this.links = new LinkWatch((name) => {
-      if (name === c.iface || name.startsWith('sx')) reconciler.repairSoon();
-    }, {
-      // Link events may have been lost: subscribed again; re-read everything now.
-      onResync: (err) => { this.log.warn({ err: err.message }, 'netlink link watch failed; subscribed again, resyncing'); reconciler.repairSoon(); },
-    });
+    this.links = new LinkWatch(
+      (name) => {
+        if (name === c.iface || name.startsWith('sx')) reconciler.repairSoon();
+      },
+      {
+        // Link events may have been lost: subscribed again; re-read everything now.
+        onResync: (err) => {
+          this.log.warn({ err: err.message }, 'netlink link watch failed; subscribed again, resyncing');
+          reconciler.repairSoon();
+        },
+      },
+    );
     followEndpoint({ state: this.state, api, hostId: identity.hostId, endpoint: c.endpoint, log: this.log, timers: this.timers });
     startHeartbeat({ api, hostId: identity.hostId, log: partLogger(this.log, 'heartbeat'), timers: this.timers, everyMs: c.heartbeatMs });
     this.timers.every(c.healthMs ?? 5_000, () => machines.checkHealth());
     // the machines' own checks (--check): their outcome decides whether DNS lists them
     this.checks = new HealthChecks({
-      machines: () => this.replica.machines.values(), subscribe: (fn) => this.replica.subscribe(fn), hostId: identity.hostId,
-      report: async (id, health) => { await api.reportHealth(id, health); }, log: partLogger(this.log, 'checks'),
+      machines: () => this.replica.machines.values(),
+      subscribe: (fn) => this.replica.subscribe(fn),
+      hostId: identity.hostId,
+      report: async (id, health) => {
+        await api.reportHealth(id, health);
+      },
+      log: partLogger(this.log, 'checks'),
     });
     this.checks.start();
     if (c.gateway) {
-      this.timers.every(c.peerStatusMs ?? 10_000, () => reportPeerStatus({ status: this.status, wg: this.wg, iface: c.iface, api, hostId: identity.hostId, log: this.log }));
+      this.timers.every(c.peerStatusMs ?? 10_000, () =>
+        reportPeerStatus({ status: this.status, wg: this.wg, iface: c.iface, api, hostId: identity.hostId, log: this.log }),
+      );
     }
   }
 

@@ -42,27 +42,42 @@ export function toReport(shown: MachineHealth | undefined, outcome: 'passing' | 
   return shown === outcome || inFlight === outcome ? null : outcome;
 }
 
-export const probe: Probe = (address, check, timeoutMs) => new Promise((resolve) => {
-  if (check.type === 'tcp') {
-    const s = connect({ host: address, port: check.port, timeout: timeoutMs });
-    const done = (ok: boolean): void => { s.destroy(); resolve(ok); };
-    s.once('connect', () => done(true));
-    s.once('timeout', () => done(false));
-    s.once('error', () => done(false));
-    return;
-  }
-  const req = request({ host: address, port: check.port, path: check.path, method: 'GET', timeout: timeoutMs, agent: false, headers: { 'user-agent': 'sixpn-check' } }, (res) => {
-    const ok = res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 400;
-    res.resume();
-    req.destroy();
-    resolve(ok);
+export const probe: Probe = (address, check, timeoutMs) =>
+  new Promise((resolve) => {
+    if (check.type === 'tcp') {
+      const s = connect({ host: address, port: check.port, timeout: timeoutMs });
+      const done = (ok: boolean): void => {
+        s.destroy();
+        resolve(ok);
+      };
+      s.once('connect', () => done(true));
+      s.once('timeout', () => done(false));
+      s.once('error', () => done(false));
+      return;
+    }
+    const req = request(
+      { host: address, port: check.port, path: check.path, method: 'GET', timeout: timeoutMs, agent: false, headers: { 'user-agent': 'sixpn-check' } },
+      (res) => {
+        const ok = res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 400;
+        res.resume();
+        req.destroy();
+        resolve(ok);
+      },
+    );
+    req.once('timeout', () => {
+      req.destroy();
+      resolve(false);
+    });
+    req.once('error', () => resolve(false));
+    req.end();
   });
-  req.once('timeout', () => { req.destroy(); resolve(false); });
-  req.once('error', () => resolve(false));
-  req.end();
-});
 
-interface Loop { key: string; timer: NodeJS.Timeout | null; inFlight: string | null; stopped: boolean }
+interface Loop {
+  key: string;
+  timer: NodeJS.Timeout | null;
+  inFlight: string | null;
+  stopped: boolean;
+}
 
 export class HealthChecks {
   private readonly loops = new Map<string, Loop>();
@@ -82,7 +97,10 @@ export class HealthChecks {
   sync(): void {
     const want = checkedMachines(this.d.machines(), this.d.hostId);
     for (const [id, l] of this.loops) {
-      if (want.get(id)?.key !== l.key) { this.end(l); this.loops.delete(id); }
+      if (want.get(id)?.key !== l.key) {
+        this.end(l);
+        this.loops.delete(id);
+      }
     }
     for (const [id, w] of want) {
       if (this.loops.has(id)) continue;
@@ -112,9 +130,12 @@ export class HealthChecks {
     if (send) {
       l.inFlight = send;
       this.d.log.info({ machine: id, health: send }, 'machine health changed');
-      this.d.report(id, send)
+      this.d
+        .report(id, send)
         .catch((err: unknown) => this.d.log.warn({ machine: id, err: String(err) }, 'health report failed; next round retries'))
-        .finally(() => { if (l.inFlight === send) l.inFlight = null; });
+        .finally(() => {
+          if (l.inFlight === send) l.inFlight = null;
+        });
     }
     this.schedule(id, l, Math.max(0, interval * 1000 - (Date.now() - started)));
   }

@@ -65,7 +65,11 @@ export function prefixCidr(prefix: number): string {
 /** Network ids a host holds: every network with a (non-destroyed) machine or a peer on it. */
 export function networksByHost(machines: Iterable<Machine>, peers: Iterable<Peer>): Map<number, Set<number>> {
   const out = new Map<number, Set<number>>();
-  const add = (h: number, n: number): void => { let s = out.get(h); if (!s) out.set(h, (s = new Set())); s.add(n); };
+  const add = (h: number, n: number): void => {
+    let s = out.get(h);
+    if (!s) out.set(h, (s = new Set()));
+    s.add(n);
+  };
   for (const m of machines) if (m.state !== 'destroyed') add(m.host_id, m.network_id);
   for (const p of peers) add(p.host_id, p.network_id);
   return out;

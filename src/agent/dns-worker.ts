@@ -30,28 +30,54 @@ export interface DnsWorker {
 }
 
 /** Start the worker and keep it in step with `replica`. */
-export async function startDnsWorker(o: { replica: Replica; listen: Init['listen']; upstreams?: Upstream[]; prefix: number; logger: Logger }): Promise<DnsWorker> {
+export async function startDnsWorker(o: {
+  replica: Replica;
+  listen: Init['listen'];
+  upstreams?: Upstream[];
+  prefix: number;
+  logger: Logger;
+}): Promise<DnsWorker> {
   const snapshot = (): { rev: number; state: State } | null => (o.replica.ready ? { rev: o.replica.rev, state: o.replica.toState() } : null);
   let closing = false;
   let worker!: Worker;
   let addresses: { host: string; port: number }[] = [];
 
-  const spawnWorker = (): Promise<void> => new Promise((resolve, reject) => {
-    const init: Init = { listen: o.listen, upstreams: o.upstreams ?? [], prefix: o.prefix, logLevel: o.logger.level, logBindings: o.logger.bindings(), snapshot: snapshot() };
-    let ready = false;
-    worker = new Worker(new URL(import.meta.url), { workerData: init });
-    worker.once('message', (m: FromWorker) => {
-      if ('ready' in m) { ready = true; addresses = m.ready; resolve(); } else reject(new Error(`dns worker: ${m.failed}`));
+  const spawnWorker = (): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const init: Init = {
+        listen: o.listen,
+        upstreams: o.upstreams ?? [],
+        prefix: o.prefix,
+        logLevel: o.logger.level,
+        logBindings: o.logger.bindings(),
+        snapshot: snapshot(),
+      };
+      let ready = false;
+      worker = new Worker(new URL(import.meta.url), { workerData: init });
+      worker.once('message', (m: FromWorker) => {
+        if ('ready' in m) {
+          ready = true;
+          addresses = m.ready;
+          resolve();
+        } else reject(new Error(`dns worker: ${m.failed}`));
+      });
+      worker.once('error', (err) => {
+        if (!ready) reject(err);
+        else o.logger.error({ err: String(err) }, 'dns worker error');
+      });
+      worker.once('exit', (code) => {
+        if (!ready) {
+          reject(new Error(`dns worker exited with ${code} before listening`));
+          return;
+        }
+        if (closing) return;
+        // Crashed while serving: start another from the current replica.
+        o.logger.error({ code }, 'dns worker exited; restarting');
+        setTimeout(() => {
+          if (!closing) spawnWorker().catch((err: unknown) => o.logger.error({ err: String(err) }, 'dns worker restart failed'));
+        }, 500).unref();
+      });
     });
-    worker.once('error', (err) => { if (!ready) reject(err); else o.logger.error({ err: String(err) }, 'dns worker error'); });
-    worker.once('exit', (code) => {
-      if (!ready) { reject(new Error(`dns worker exited with ${code} before listening`)); return; }
-      if (closing) return;
-      // Crashed while serving: start another from the current replica.
-      o.logger.error({ code }, 'dns worker exited; restarting');
-      setTimeout(() => { if (!closing) spawnWorker().catch((err: unknown) => o.logger.error({ err: String(err) }, 'dns worker restart failed')); }, 500).unref();
-    });
-  });
 
   // Subscribed first: updates during the worker's boot queue on its port
   // (those already in its snapshot are skipped by revision).
@@ -66,7 +92,9 @@ export async function startDnsWorker(o: { replica: Replica; listen: Init['listen
     throw err;
   }
   return {
-    get addresses() { return addresses; },
+    get addresses() {
+      return addresses;
+    },
     async close() {
       closing = true;
       unsubscribe();
@@ -82,7 +110,9 @@ export async function startDnsWorker(o: { replica: Replica; listen: Init['listen
 async function runWorker(init: Init): Promise<void> {
   const port = parentPort!;
   const [{ Replica }, { startDnsServer }, { createLogger }] = await Promise.all([
-    import('../feed/replica.js'), import('../dns/server.js'), import('../log.js'),
+    import('../feed/replica.js'),
+    import('../dns/server.js'),
+    import('../log.js'),
   ]);
   const replica = new Replica();
   if (init.snapshot) replica.applySnapshot(init.snapshot.rev, init.snapshot.state);

@@ -20,7 +20,12 @@ function reasonOf(stderr: string, fallback: string): string {
 export class HookDriver implements AttachmentDriver {
   readonly name = 'hook';
 
-  constructor(private readonly hook: string, private readonly rtnl: Rtnl, private readonly log: Logger, private readonly timeoutMs = 60_000) {}
+  constructor(
+    private readonly hook: string,
+    private readonly rtnl: Rtnl,
+    private readonly log: Logger,
+    private readonly timeoutMs = 60_000,
+  ) {}
 
   private run(action: string, env: Record<string, string>) {
     // A clean environment: the facts, not the agent's own (an enroll token may be there).

@@ -21,8 +21,13 @@ export class HostWg implements WgPort {
 
   async ensure(iface: string): Promise<DeviceHandle> {
     this.device = await ensureDevice({
-      iface, rtnl: this.o.rtnl, wg: this.o.tool, log: this.o.log, userspace: this.o.userspace,
-      pidFile: this.o.state.path('wireguard-go.pid'), logFile: this.o.state.path('wireguard-go.log'),
+      iface,
+      rtnl: this.o.rtnl,
+      wg: this.o.tool,
+      log: this.o.log,
+      userspace: this.o.userspace,
+      pidFile: this.o.state.path('wireguard-go.pid'),
+      logFile: this.o.state.path('wireguard-go.log'),
     });
     return this.device;
   }
@@ -52,7 +57,10 @@ export function hostRtnl(rtnl: Rtnl, log: Logger): RtnlPort {
     // Routing between attachments and the tunnel: the interfaces we own only (src/netlink/forwarding.ts).
     enableForwarding: async (iface) => {
       const why = enableInterfaceForwarding(iface);
-      if (why && !warned) { warned = true; log.error({ iface, reason: why }, 'IPv6 forwarding not enabled'); }
+      if (why && !warned) {
+        warned = true;
+        log.error({ iface, reason: why }, 'IPv6 forwarding not enabled');
+      }
     },
   };
 }

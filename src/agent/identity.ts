@@ -40,7 +40,8 @@ export async function resolveIdentity(o: IdentityInput): Promise<Identity> {
   const publicKey = publicKeyOf(privateKey);
   const saved = state.loadIdentity();
   if (saved && saved.publicKey === publicKey) {
-    if (saved.coordinator && saved.coordinator !== cfg.coordinatorUrl) log.warn({ enrolledWith: saved.coordinator, now: cfg.coordinatorUrl }, 'coordinator URL differs from enrollment');
+    if (saved.coordinator && saved.coordinator !== cfg.coordinatorUrl)
+      log.warn({ enrolledWith: saved.coordinator, now: cfg.coordinatorUrl }, 'coordinator URL differs from enrollment');
     return { hostId: saved.hostId, publicKey, privateKey, credential: saved.credential };
   }
   if (!cfg.enrollToken) throw new EnrollError(`this host is not enrolled yet (no identity in ${state.dir}): --enroll-token is required on first start`);
@@ -50,7 +51,14 @@ export async function resolveIdentity(o: IdentityInput): Promise<Identity> {
     try {
       const r = await o.api.enroll({ region: cfg.region, endpoint: cfg.endpoint, public_key: publicKey, gateway: cfg.gateway, version: BUILD });
       state.saveIdentity({
-        hostId: r.host.id, publicKey, credential: r.credential, coordinator: cfg.coordinatorUrl, region: cfg.region, endpoint: cfg.endpoint, gateway: cfg.gateway, version: BUILD,
+        hostId: r.host.id,
+        publicKey,
+        credential: r.credential,
+        coordinator: cfg.coordinatorUrl,
+        region: cfg.region,
+        endpoint: cfg.endpoint,
+        gateway: cfg.gateway,
+        version: BUILD,
       });
       log.info({ hostId: r.host.id, region: cfg.region, endpoint: cfg.endpoint }, 'enrolled');
       return { hostId: r.host.id, publicKey, privateKey, credential: r.credential };
@@ -77,21 +85,27 @@ export async function resolveIdentity(o: IdentityInput): Promise<Identity> {
  * follow and `hosts list` shows the version. Retried in the background while
  * the coordinator is unreachable.
  */
-export function followEndpoint(o: { state: StateDir; api: CoordinatorApi; hostId: number; endpoint: string; log: Logger; timers: Timers }, delayMs = 500): void {
+export function followEndpoint(
+  o: { state: StateDir; api: CoordinatorApi; hostId: number; endpoint: string; log: Logger; timers: Timers },
+  delayMs = 500,
+): void {
   const saved = o.state.loadIdentity() as (Parameters<StateDir['saveIdentity']>[0] & { endpoint?: string }) | null;
   if (!saved?.endpoint || saved.hostId !== o.hostId) return;
   const patch = { ...(saved.endpoint !== o.endpoint ? { endpoint: o.endpoint } : {}), ...(saved.version !== BUILD ? { version: BUILD } : {}) };
   if (Object.keys(patch).length === 0) return;
-  void o.api.updateHost(o.hostId, patch).then(() => {
-    o.state.saveIdentity({ ...saved, endpoint: o.endpoint, version: BUILD });
-    if (patch.endpoint) o.log.info({ was: saved.endpoint, now: o.endpoint }, 'endpoint moved; coordinator updated');
-    if (patch.version) o.log.info({ was: saved.version ?? null, now: BUILD }, 'version reported to the coordinator');
-  }, (err: unknown) => {
-    if (err instanceof ApiError && err.status < 500 && err.status !== 429) {
-      o.log.error({ err: err.message, endpoint: o.endpoint }, 'coordinator refused the new endpoint');
-      return;
-    }
-    o.log.warn({ err: String(err), retryMs: delayMs }, 'could not update endpoint; retrying');
-    o.timers.after(delayMs, () => followEndpoint(o, Math.min(delayMs * 2, 10_000)));
-  });
+  void o.api.updateHost(o.hostId, patch).then(
+    () => {
+      o.state.saveIdentity({ ...saved, endpoint: o.endpoint, version: BUILD });
+      if (patch.endpoint) o.log.info({ was: saved.endpoint, now: o.endpoint }, 'endpoint moved; coordinator updated');
+      if (patch.version) o.log.info({ was: saved.version ?? null, now: BUILD }, 'version reported to the coordinator');
+    },
+    (err: unknown) => {
+      if (err instanceof ApiError && err.status < 500 && err.status !== 429) {
+        o.log.error({ err: err.message, endpoint: o.endpoint }, 'coordinator refused the new endpoint');
+        return;
+      }
+      o.log.warn({ err: String(err), retryMs: delayMs }, 'could not update endpoint; retrying');
+      o.timers.after(delayMs, () => followEndpoint(o, Math.min(delayMs * 2, 10_000)));
+    },
+  );
 }

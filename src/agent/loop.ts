@@ -92,7 +92,10 @@ export class ReconcileLoop {
     this.retryPending = true;
     const ms = this.backoff;
     this.backoff = Math.min(ms * 2, this.o.maxRetryMs ?? 10_000);
-    this.timers.after(ms, () => { this.retryPending = false; void this.request({ force: true }); });
+    this.timers.after(ms, () => {
+      this.retryPending = false;
+      void this.request({ force: true });
+    });
   }
 
   /** Something of ours changed behind our back (a link went away): a forced pass shortly. */

@@ -40,9 +40,11 @@ export const NO_COMMANDS_REASON = 'this host refuses commands (its agent runs wi
 
 async function pool<T>(items: T[], n: number, f: (x: T) => Promise<void>): Promise<void> {
   let i = 0;
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
-    while (i < items.length) await f(items[i++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(n, items.length) }, async () => {
+      while (i < items.length) await f(items[i++]!);
+    }),
+  );
 }
 
 export class MachineManager {
@@ -152,8 +154,14 @@ export class MachineManager {
       return;
     }
     const rec: AttachmentRecord = {
-      machineId: a.machineId, driver: this.driver.name, hostIface: a.hostIface, nsName: a.nsName,
-      generation: a.generation, pid: null, pidStart: null, commandDone: false,
+      machineId: a.machineId,
+      driver: this.driver.name,
+      hostIface: a.hostIface,
+      nsName: a.nsName,
+      generation: a.generation,
+      pid: null,
+      pidStart: null,
+      commandDone: false,
     };
     const l: Live = { rec, a, tail: null, poll: null };
     this.live.set(a.machineId, l);
@@ -178,9 +186,15 @@ export class MachineManager {
     const out = openSync(file, 'a');
     // Where this run's output starts, taken before the command can write any.
     const from = fstatSync(out).size;
-    const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', HOME: box.workDir, LANG: process.env.LANG ?? 'C.UTF-8',
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+      HOME: box.workDir,
+      LANG: process.env.LANG ?? 'C.UTF-8',
       // Output is a file, not a TTY: keep Python's lines live in the agent log.
-      PYTHONUNBUFFERED: '1', ...machineEnv(a), SIXPN_WORK_DIR: box.workDir };
+      PYTHONUNBUFFERED: '1',
+      ...machineEnv(a),
+      SIXPN_WORK_DIR: box.workDir,
+    };
     // Detached: its own process group, so neither Ctrl-C of the agent nor an
     // agent restart stops the machine. Output goes to a file we tail.
     const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', out, out], env });
@@ -188,7 +202,10 @@ export class MachineManager {
     const log = this.log.child({ machine: a.machineId, app: a.app });
     l.tail = new LogTail(file, log, from);
     l.tail.start();
-    child.once('error', (err) => { log.error({ err: String(err) }, 'command failed to start'); this.commandEnded(l, `command failed to start: ${err.message}`); });
+    child.once('error', (err) => {
+      log.error({ err: String(err) }, 'command failed to start');
+      this.commandEnded(l, `command failed to start: ${err.message}`);
+    });
     if (child.pid) {
       l.rec.pid = child.pid;
       l.rec.pidStart = procStart(child.pid);
@@ -238,7 +255,15 @@ export class MachineManager {
 
   private async detachRecord(rec: AttachmentRecord, why: string): Promise<void> {
     if (rec.pid !== null && isAlive(rec.pid, rec.pidStart)) {
-      try { process.kill(-rec.pid, 'SIGTERM'); } catch { try { process.kill(rec.pid, 'SIGTERM'); } catch { /* gone */ } }
+      try {
+        process.kill(-rec.pid, 'SIGTERM');
+      } catch {
+        try {
+          process.kill(rec.pid, 'SIGTERM');
+        } catch {
+          /* gone */
+        }
+      }
     }
     try {
       await this.driver.detach(rec);

@@ -20,19 +20,32 @@ export function agentMetrics(registry: Registry, o: { status: AgentStatus; feed:
   const owners = (): Map<string, PeerOwner> => status.desired?.owners ?? new Map();
   // The peers the last pass converged the device to (each pass diffs against the device itself).
   gaugeFnLabelled(registry, 'sixpn_agent_peers', 'WireGuard peers of this host, by kind (host: mesh peer, peer: developer peer)', ['kind'], () => {
-    const n = new Map<string, number>([['host', 0], ['peer', 0]]);
+    const n = new Map<string, number>([
+      ['host', 0],
+      ['peer', 0],
+    ]);
     for (const v of owners().values()) n.set(v.kind, (n.get(v.kind) ?? 0) + 1);
     return [...n].map(([kind, v]) => [{ kind }, v]);
   });
   // From the device as last read (every resync, 10 s by default): an age may
   // overstate by that much right after a rekey. -1: no handshake yet.
-  gaugeFnLabelled(registry, 'sixpn_agent_peer_handshake_age_seconds', 'Seconds since the latest WireGuard handshake with each peer (-1: none yet)',
-    ['kind', 'peer'], () => {
+  gaugeFnLabelled(
+    registry,
+    'sixpn_agent_peer_handshake_age_seconds',
+    'Seconds since the latest WireGuard handshake with each peer (-1: none yet)',
+    ['kind', 'peer'],
+    () => {
       const now = Date.now() / 1000;
       return (status.dump?.peers ?? []).map((p) => [peerLabels(owners().get(p.publicKey)), p.latestHandshake > 0 ? Math.max(0, now - p.latestHandshake) : -1]);
-    });
-  gaugeFnLabelled(registry, 'sixpn_agent_peer_failures', 'WireGuard peers the agent could not apply (e.g. an endpoint that does not resolve); 1 per failing peer', ['kind', 'peer'],
-    () => status.peerFailures.map((f) => [peerLabels(owners().get(f.publicKey)), 1]));
+    },
+  );
+  gaugeFnLabelled(
+    registry,
+    'sixpn_agent_peer_failures',
+    'WireGuard peers the agent could not apply (e.g. an endpoint that does not resolve); 1 per failing peer',
+    ['kind', 'peer'],
+    () => status.peerFailures.map((f) => [peerLabels(owners().get(f.publicKey)), 1]),
+  );
   gaugeFn(registry, 'sixpn_agent_machines', 'Machines attached on this host', () => status.attached);
 
   const duration = histogram(registry, 'sixpn_agent_reconcile_duration_seconds', 'Duration of a reconcile pass (nft, wg, routes, machines)', [], WORK_BUCKETS);

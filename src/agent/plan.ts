@@ -67,8 +67,7 @@ export function planPeers(want: readonly DesiredPeer[], have: readonly WgPeerInf
  * starts a handshake; the next (forced) pass diffs the keepalive back off.
  */
 export function planKick(want: readonly DesiredPeer[]): PeerChange[] {
-  return want.filter((p) => p.endpoint !== null && p.keepalive === 0)
-    .map((p) => ({ kind: 'update' as const, publicKey: p.publicKey, keepalive: 25 }));
+  return want.filter((p) => p.endpoint !== null && p.keepalive === 0).map((p) => ({ kind: 'update' as const, publicKey: p.publicKey, keepalive: 25 }));
 }
 
 /** MTU and up for the device link (null: already so). */

@@ -51,7 +51,12 @@ export class LogTail {
   private readonly intervalMs: number;
 
   /** from: the start, the current end, or a byte offset (the end taken before the writer started). */
-  constructor(private readonly file: string, private readonly log: Logger, from: boolean | number, limits: LogTailLimits = {}) {
+  constructor(
+    private readonly file: string,
+    private readonly log: Logger,
+    from: boolean | number,
+    limits: LogTailLimits = {},
+  ) {
     this.offset = typeof from === 'number' ? from : from && existsSync(file) ? statSync(file).size : 0;
     this.maxLine = limits.maxLineBytes ?? MAX_LINE_BYTES;
     this.maxFile = limits.maxFileBytes ?? MAX_LOG_BYTES;
@@ -136,7 +141,10 @@ export class LogTail {
       closeSync(dst);
     }
     truncateSync(this.file, 0);
-    this.log.warn({ stream: 'output', file: this.file, bytes: size, skipped: size - this.offset }, `machine log over ${this.maxFile} bytes: rotated (its last part kept in ${this.file}.1), unread output skipped`);
+    this.log.warn(
+      { stream: 'output', file: this.file, bytes: size, skipped: size - this.offset },
+      `machine log over ${this.maxFile} bytes: rotated (its last part kept in ${this.file}.1), unread output skipped`,
+    );
     this.offset = 0;
     this.partial = [];
     this.partialBytes = 0;

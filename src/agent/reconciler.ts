@@ -76,8 +76,11 @@ export class Reconciler {
     if (report.dump) status.dump = report.dump;
     const { added, removed, changed } = report.peers;
     const stats: ConvergeStats = {
-      rev, ms: +(performance.now() - t0).toFixed(1), peerChanges: added.length + removed.length + changed.length,
-      nftApplied: report.nftWritten, failed: report.failed.map((f) => f.step),
+      rev,
+      ms: +(performance.now() - t0).toFixed(1),
+      peerChanges: added.length + removed.length + changed.length,
+      nftApplied: report.nftWritten,
+      failed: report.failed.map((f) => f.step),
     };
     this.o.log.debug(stats, 'converged');
     status.passed(stats, report);

@@ -17,7 +17,10 @@ export class StatusReporter {
   private flushing = false;
   private stopped = false;
 
-  constructor(private readonly api: CoordinatorApi, private readonly log: Logger) {}
+  constructor(
+    private readonly api: CoordinatorApi,
+    private readonly log: Logger,
+  ) {}
 
   report(machineId: string, r: Report): void {
     this.pending.set(machineId, r);
@@ -36,7 +39,10 @@ export class StatusReporter {
 
   private schedule(ms: number): void {
     if (this.stopped || this.timer) return;
-    this.timer = setTimeout(() => { this.timer = null; void this.flush(); }, ms);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.flush();
+    }, ms);
     this.timer.unref();
   }
 

@@ -24,7 +24,11 @@ export interface ResolverOptions {
   now?: () => number;
 }
 
-interface Entry { ip: string | null; error: string | null; expires: number }
+interface Entry {
+  ip: string | null;
+  error: string | null;
+  expires: number;
+}
 
 export class EndpointResolver implements ResolverPort {
   private readonly cache = new Map<string, Entry>();
@@ -51,7 +55,9 @@ export class EndpointResolver implements ResolverPort {
   private async lookupOnce(host: string, stale: Entry | undefined): Promise<string> {
     const ms = this.o.timeoutMs ?? 2000;
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${host} did not resolve within ${ms} ms`)), ms); });
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${host} did not resolve within ${ms} ms`)), ms);
+    });
     try {
       const ip = await Promise.race([(this.o.lookup ?? systemLookup)(host), timeout]);
       this.cache.set(host, { ip, error: null, expires: this.now() + (this.o.ttlMs ?? 60_000) });
@@ -77,38 +83,49 @@ async function systemLookup(host: string): Promise<string> {
 }
 
 /** A peer the pass could not apply as wanted, and why. */
-export interface PeerFailure { publicKey: string; error: string }
+export interface PeerFailure {
+  publicKey: string;
+  error: string;
+}
 
 /**
  * The peers with every DNS-name endpoint replaced by an IP literal. A peer
  * whose name does not resolve gets no endpoint (null: the device keeps what
  * it has, and the peer can still reach us) and a failure.
  */
-export async function resolvePeers(peers: readonly DesiredPeer[], resolver: ResolverPort, waitMs = 250): Promise<{ peers: DesiredPeer[]; failures: PeerFailure[] }> {
+export async function resolvePeers(
+  peers: readonly DesiredPeer[],
+  resolver: ResolverPort,
+  waitMs = 250,
+): Promise<{ peers: DesiredPeer[]; failures: PeerFailure[] }> {
   // A slow name holds the pass up this long at most; its lookup goes on and
   // is cached, and the retry of this (failed) pass picks the answer up.
   const within = (host: string): Promise<string> => {
     let timer: NodeJS.Timeout | undefined;
-    const slow = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${host} is still resolving`)), waitMs); });
+    const slow = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${host} is still resolving`)), waitMs);
+    });
     return Promise.race([resolver.resolve(host), slow]).finally(() => clearTimeout(timer));
   };
   const failures: PeerFailure[] = [];
-  const out = await Promise.all(peers.map(async (p): Promise<DesiredPeer> => {
-    if (p.endpoint === null) return p;
-    const ep = normalizeEndpoint(p.endpoint);
-    if (ep.literal) return p;
-    const m = /^(.*):(\d+)$/.exec(ep.text);
-    if (!m) {
-      failures.push({ publicKey: p.publicKey, error: `endpoint ${JSON.stringify(p.endpoint)} is not HOST:PORT` });
-      return { ...p, endpoint: null };
-    }
-    try {
-      const ip = await within(m[1]!);
-      return { ...p, endpoint: isIP(ip) === 6 ? `[${ip}]:${m[2]}` : `${ip}:${m[2]}` };
-    } catch (err) {
-      failures.push({ publicKey: p.publicKey, error: `endpoint ${p.endpoint}: ${(err as Error).message}` });
-      return { ...p, endpoint: null };
-    }
-  }));
+  const out = await Promise.all(
+    peers.map(async (p): Promise<DesiredPeer> => {
+      if (p.endpoint === null) return p;
+      const ep = normalizeEndpoint(p.endpoint);
+      if (ep.literal) return p;
+      const m = /^(.*):(\d+)$/.exec(ep.text);
+      if (!m) {
+        failures.push({ publicKey: p.publicKey, error: `endpoint ${JSON.stringify(p.endpoint)} is not HOST:PORT` });
+        return { ...p, endpoint: null };
+      }
+      try {
+        const ip = await within(m[1]!);
+        return { ...p, endpoint: isIP(ip) === 6 ? `[${ip}]:${m[2]}` : `${ip}:${m[2]}` };
+      } catch (err) {
+        failures.push({ publicKey: p.publicKey, error: `endpoint ${p.endpoint}: ${(err as Error).message}` });
+        return { ...p, endpoint: null };
+      }
+    }),
+  );
   return { peers: out, failures };
 }

@@ -22,7 +22,10 @@ export function hashedUid(machineId: string): number {
 export class SandboxUids {
   private readonly byMachine = new Map<string, number>();
 
-  constructor(private readonly state: StateDir, log: Logger) {
+  constructor(
+    private readonly state: StateDir,
+    log: Logger,
+  ) {
     const text = state.loadText(FILE);
     if (text === null) return;
     let saved: unknown;
@@ -35,7 +38,8 @@ export class SandboxUids {
       return;
     }
     for (const [id, uid] of Object.entries(saved as Record<string, unknown>)) {
-      if (Number.isInteger(uid) && (uid as number) >= SANDBOX_UID_BASE && (uid as number) < SANDBOX_UID_BASE + SANDBOX_UID_SPAN) this.byMachine.set(id, uid as number);
+      if (Number.isInteger(uid) && (uid as number) >= SANDBOX_UID_BASE && (uid as number) < SANDBOX_UID_BASE + SANDBOX_UID_SPAN)
+        this.byMachine.set(id, uid as number);
     }
   }
 

@@ -52,9 +52,27 @@ export interface PathFacts {
 }
 
 export const hostFacts: PathFacts = {
-  realpath: (p) => { try { return realpathSync(p); } catch { return null; } },
-  isDir: (p) => { try { return statSync(p).isDirectory(); } catch { return false; } },
-  searchable: (p) => { try { return (statSync(p).mode & 0o001) !== 0; } catch { return false; } },
+  realpath: (p) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return null;
+    }
+  },
+  isDir: (p) => {
+    try {
+      return statSync(p).isDirectory();
+    } catch {
+      return false;
+    }
+  },
+  searchable: (p) => {
+    try {
+      return (statSync(p).mode & 0o001) !== 0;
+    } catch {
+      return false;
+    }
+  },
 };
 
 /** The outermost proper ancestor of `real` that others cannot search, if any. */
@@ -92,9 +110,21 @@ export function maskPlan(hide: readonly string[], reach: readonly string[], fact
 /** bwrap's options for one machine (everything before `--`). */
 export function bwrapOptions(machineId: string, workDir: string, masks: readonly string[]): string[] {
   const out = [
-    '--unshare-user', '--disable-userns', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try',
-    '--hostname', machineId,
-    '--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc',
+    '--unshare-user',
+    '--disable-userns',
+    '--unshare-pid',
+    '--unshare-ipc',
+    '--unshare-uts',
+    '--unshare-cgroup-try',
+    '--hostname',
+    machineId,
+    '--ro-bind',
+    '/',
+    '/',
+    '--dev',
+    '/dev',
+    '--proc',
+    '/proc',
   ];
   for (const m of masks) out.push('--tmpfs', m);
   out.push('--bind', STAGE, workDir);
@@ -128,7 +158,12 @@ export function setupFailure(logFile: string): string | null {
   } catch {
     return null;
   }
-  const last = text.split('\n').map((l) => l.trim()).filter(Boolean).pop() ?? '';
+  const last =
+    text
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .pop() ?? '';
   return /^(bwrap|setpriv|mount): /.test(last) ? last.slice(0, 500) : null;
 }
 
@@ -171,19 +206,44 @@ export class Sandbox {
    */
   async unavailable(): Promise<string | null> {
     if (this.ready) return null;
-    this.probing ??= this.probe().finally(() => { this.probing = null; });
+    this.probing ??= this.probe().finally(() => {
+      this.probing = null;
+    });
     return this.probing;
   }
 
   private async probe(): Promise<string | null> {
-    const argv = [...setprivOptions(SANDBOX_UID_BASE), '--', this.bwrap,
-      '--unshare-user', '--disable-userns', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--ro-bind', '/', '/', '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--', 'true'];
+    const argv = [
+      ...setprivOptions(SANDBOX_UID_BASE),
+      '--',
+      this.bwrap,
+      '--unshare-user',
+      '--disable-userns',
+      '--unshare-pid',
+      '--unshare-ipc',
+      '--unshare-uts',
+      '--ro-bind',
+      '/',
+      '/',
+      '--proc',
+      '/proc',
+      '--dev',
+      '/dev',
+      '--tmpfs',
+      '/tmp',
+      '--',
+      'true',
+    ];
     const r = await execa(this.setpriv, argv, { reject: false, timeout: 10_000, stdin: 'ignore' });
     if (r.exitCode === 0) {
       this.ready = true;
       return null;
     }
-    const why = String(r.stderr || r.stdout || r.shortMessage || `exit ${r.exitCode}`).trim().split('\n').pop()!.slice(0, 500);
+    const why = String(r.stderr || r.stdout || r.shortMessage || `exit ${r.exitCode}`)
+      .trim()
+      .split('\n')
+      .pop()!
+      .slice(0, 500);
     const hint = /No such file|ENOENT|not found/.test(why) ? " (install Debian's bubblewrap: apt-get install bubblewrap)" : '';
     return `${why}${hint}`;
   }
@@ -209,9 +269,18 @@ export class Sandbox {
     const hide = [this.o.state.dir, ...DEFAULT_HIDE, ...driverHidden, ...(this.o.hide ?? [])];
     const masks = maskPlan(hide, [box.workDir]);
     return [
-      'sh', '-c', STAGE_SCRIPT, 'sixpn-sandbox', box.workDir,
-      this.setpriv, ...setprivOptions(box.uid), '--',
-      this.bwrap, ...bwrapOptions(machineId, box.workDir, masks), '--', ...command,
+      'sh',
+      '-c',
+      STAGE_SCRIPT,
+      'sixpn-sandbox',
+      box.workDir,
+      this.setpriv,
+      ...setprivOptions(box.uid),
+      '--',
+      this.bwrap,
+      ...bwrapOptions(machineId, box.workDir, masks),
+      '--',
+      ...command,
     ];
   }
 }

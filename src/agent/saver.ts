@@ -8,11 +8,19 @@ import type { StateDir } from './statedir.js';
 export class ReplicaSaver {
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly replica: Pick<Replica, 'ready' | 'rev' | 'toState'>, private readonly state: StateDir, private readonly log: Logger, private readonly delayMs = 200) {}
+  constructor(
+    private readonly replica: Pick<Replica, 'ready' | 'rev' | 'toState'>,
+    private readonly state: StateDir,
+    private readonly log: Logger,
+    private readonly delayMs = 200,
+  ) {}
 
   schedule(): void {
     if (this.timer) return;
-    this.timer = setTimeout(() => { this.timer = null; this.save(); }, this.delayMs);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.save();
+    }, this.delayMs);
     this.timer.unref();
   }
 

@@ -71,7 +71,7 @@ export class StateDir {
     this.writeAtomic('private.key', `${key}\n`, 0o600);
   }
 
-  loadIdentity(): Omit<Identity, 'privateKey'> & { coordinator?: string } | null {
+  loadIdentity(): (Omit<Identity, 'privateKey'> & { coordinator?: string }) | null {
     return this.readJson('identity.json');
   }
 

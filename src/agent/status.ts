@@ -67,6 +67,8 @@ export class StatusBoard implements AgentStatus {
 
   onPass(fn: (s: ConvergeStats, r: ApplyReport) => void): () => void {
     this.listeners.add(fn);
-    return () => { this.listeners.delete(fn); };
+    return () => {
+      this.listeners.delete(fn);
+    };
   }
 }

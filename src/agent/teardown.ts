@@ -16,7 +16,11 @@ export async function teardownHost(o: { stateDir: string; iface: string; log: Lo
     const driver = new NetnsDriver(rtnl, o.log);
     for (const rec of state.loadAttachments()) {
       if (rec.pid !== null && isAlive(rec.pid, rec.pidStart)) {
-        try { process.kill(-rec.pid, 'SIGKILL'); } catch { /* gone */ }
+        try {
+          process.kill(-rec.pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
       }
       // Hook attachments: the host interface at least (the hook is not ours to run blind).
       await driver.detach(rec).catch((err: unknown) => o.log.warn({ machine: rec.machineId, err: String(err) }, 'detach failed'));

@@ -15,7 +15,11 @@ export class Timers {
     const t = setInterval(() => {
       if (busy || this.stopped) return;
       busy = true;
-      f().catch((err: unknown) => this.log.error({ err: String(err) }, 'periodic task failed')).finally(() => { busy = false; });
+      f()
+        .catch((err: unknown) => this.log.error({ err: String(err) }, 'periodic task failed'))
+        .finally(() => {
+          busy = false;
+        });
     }, ms);
     t.unref();
     this.live.add(t);
@@ -24,10 +28,16 @@ export class Timers {
   /** Run `f` once after `ms`; returns a cancel. */
   after(ms: number, f: () => void): () => void {
     if (this.stopped) return () => undefined;
-    const t = setTimeout(() => { this.live.delete(t); if (!this.stopped) f(); }, ms);
+    const t = setTimeout(() => {
+      this.live.delete(t);
+      if (!this.stopped) f();
+    }, ms);
     t.unref();
     this.live.add(t);
-    return () => { clearTimeout(t); this.live.delete(t); };
+    return () => {
+      clearTimeout(t);
+      this.live.delete(t);
+    };
   }
 
   stop(): void {

@@ -6,15 +6,19 @@ import { allFlags, type CommandSpec, type FlagSpec } from './spec.js';
 import type { Context } from './spec.js';
 import { TABLE } from './table.js';
 
-interface Node { path: string; subs: { name: string; help: string }[]; flags: FlagSpec[] }
+interface Node {
+  path: string;
+  subs: { name: string; help: string }[];
+  flags: FlagSpec[];
+}
 
 /** Every command path with the words that may follow it; `help` walks the tree too, `completion` takes its shells. */
 function nodes(root: CommandSpec): Node[] {
   const out: Node[] = [];
   const walk = (spec: CommandSpec, path: string[], prefix = ''): void => {
     const key = [prefix, ...path].filter(Boolean).join(' ');
-    const subs = spec.commands?.map((c) => ({ name: c.name, help: c.summary }))
-      ?? (spec.args?.[0]?.choices ?? []).map((c) => ({ name: c, help: spec.args![0]!.help }));
+    const subs =
+      spec.commands?.map((c) => ({ name: c.name, help: c.summary })) ?? (spec.args?.[0]?.choices ?? []).map((c) => ({ name: c, help: spec.args![0]!.help }));
     out.push({ path: key, subs, flags: prefix || spec.commands ? [] : allFlags(spec).filter((f) => !f.hidden) });
     for (const c of spec.commands ?? []) walk(c, [...path, c.name], prefix);
   };
@@ -92,9 +96,18 @@ export function zshScript(root: CommandSpec = TABLE): string {
   return `#compdef sixpn
 # zsh completion for sixpn (made by \`sixpn completion zsh\`; put it in a directory of $fpath as _sixpn,
 # or load it with: source <(sixpn completion zsh))
-${assoc('_sixpn_subs', ns.filter((n) => n.subs.length).map((n) => [n.path, n.subs.map((s) => zItem(s.name, s.help))]))}
-${assoc('_sixpn_flags', ns.filter((n) => n.flags.length).map((n) => [n.path, [...n.flags.map((f) => zItem(`--${f.name}`, f.help)), '--help:show this help']]))}
-${assoc('_sixpn_values', ns.flatMap((n) => n.flags.filter((f) => f.value).map((f): [string, string[]] => [`${n.path} --${f.name}`, [valueKind(f)]])))}
+${assoc(
+  '_sixpn_subs',
+  ns.filter((n) => n.subs.length).map((n) => [n.path, n.subs.map((s) => zItem(s.name, s.help))]),
+)}
+${assoc(
+  '_sixpn_flags',
+  ns.filter((n) => n.flags.length).map((n) => [n.path, [...n.flags.map((f) => zItem(`--${f.name}`, f.help)), '--help:show this help']]),
+)}
+${assoc(
+  '_sixpn_values',
+  ns.flatMap((n) => n.flags.filter((f) => f.value).map((f): [string, string[]] => [`${n.path} --${f.name}`, [valueKind(f)]])),
+)}
 _sixpn() {
   local p="" w i kind
   local -a items
@@ -132,11 +145,21 @@ export function fishScript(root: CommandSpec = TABLE): string {
   for (const n of ns) {
     for (const f of n.flags) {
       const kind = valueKind(f);
-      const value = !f.value ? '' : kind === 'file' ? ' -r -F' : kind === 'dir' ? ` -x -a '(__fish_complete_directories)'` : kind === 'value' ? ' -x' : ` -x -a ${fq(kind)}`;
+      const value = !f.value
+        ? ''
+        : kind === 'file'
+          ? ' -r -F'
+          : kind === 'dir'
+            ? ` -x -a '(__fish_complete_directories)'`
+            : kind === 'value'
+              ? ' -x'
+              : ` -x -a ${fq(kind)}`;
       lines.push(`complete -c sixpn -n ${fq(`__sixpn_at ${fq(n.path)}`)} -l ${f.name}${value} -d ${fq(f.help)}`);
     }
   }
-  const subs = ns.filter((n) => n.subs.length).map((n) => `    case ${fq(n.path)}\n${n.subs.map((s) => `      printf '%s\\t%s\\n' ${fq(s.name)} ${fq(s.help)}`).join('\n')}`);
+  const subs = ns
+    .filter((n) => n.subs.length)
+    .map((n) => `    case ${fq(n.path)}\n${n.subs.map((s) => `      printf '%s\\t%s\\n' ${fq(s.name)} ${fq(s.help)}`).join('\n')}`);
   return `# fish completion for sixpn (made by \`sixpn completion fish\`; save it as ~/.config/fish/completions/sixpn.fish)
 function __sixpn_subs
   switch "$argv[1]"

@@ -9,10 +9,22 @@ import { dirname, join } from 'node:path';
 import { UsageError } from './errors.js';
 
 /** One named coordinator: where it is and how to prove who we are. */
-export interface CliContext { api: string; token?: string; token_file?: string; ca?: string }
-export interface ConfigFile { current: string | null; contexts: Record<string, CliContext> }
+export interface CliContext {
+  api: string;
+  token?: string;
+  token_file?: string;
+  ca?: string;
+}
+export interface ConfigFile {
+  current: string | null;
+  contexts: Record<string, CliContext>;
+}
 /** What a command connects with. */
-export interface CliConfig { api: string; token: string; ca?: string }
+export interface CliConfig {
+  api: string;
+  token: string;
+  ca?: string;
+}
 
 export function userConfigPath(home = homedir(), env: NodeJS.ProcessEnv = process.env): string {
   return env.SIXPN_CONFIG || join(env.XDG_CONFIG_HOME || join(home, '.config'), 'sixpn', 'cli.json');
@@ -33,15 +45,23 @@ export function parseConfig(text: string, path: string): ConfigFile {
   const r = o as Record<string, unknown>;
   if (r.contexts === undefined) {
     if ((r.api !== undefined && !isStr(r.api)) || (r.token !== undefined && !isStr(r.token))) throw bad('"api" and "token" must be strings');
-    return isStr(r.api) ? { current: 'default', contexts: { default: { api: r.api, ...(isStr(r.token) ? { token: r.token } : {}) } } } : { current: null, contexts: {} };
+    return isStr(r.api)
+      ? { current: 'default', contexts: { default: { api: r.api, ...(isStr(r.token) ? { token: r.token } : {}) } } }
+      : { current: null, contexts: {} };
   }
   if (typeof r.contexts !== 'object' || r.contexts === null || Array.isArray(r.contexts)) throw bad('"contexts" must be an object');
   const contexts: Record<string, CliContext> = {};
   for (const [name, c] of Object.entries(r.contexts as Record<string, unknown>)) {
     const x = c as Record<string, unknown>;
     if (typeof x !== 'object' || x === null || !isStr(x.api)) throw bad(`context ${JSON.stringify(name)} needs a string "api"`);
-    for (const k of ['token', 'token_file', 'ca'] as const) if (x[k] !== undefined && !isStr(x[k])) throw bad(`context ${JSON.stringify(name)}: "${k}" must be a string`);
-    contexts[name] = { api: x.api, ...(isStr(x.token) ? { token: x.token } : {}), ...(isStr(x.token_file) ? { token_file: x.token_file } : {}), ...(isStr(x.ca) ? { ca: x.ca } : {}) };
+    for (const k of ['token', 'token_file', 'ca'] as const)
+      if (x[k] !== undefined && !isStr(x[k])) throw bad(`context ${JSON.stringify(name)}: "${k}" must be a string`);
+    contexts[name] = {
+      api: x.api,
+      ...(isStr(x.token) ? { token: x.token } : {}),
+      ...(isStr(x.token_file) ? { token_file: x.token_file } : {}),
+      ...(isStr(x.ca) ? { ca: x.ca } : {}),
+    };
   }
   if (r.current !== undefined && r.current !== null && !isStr(r.current)) throw bad('"current" must be a string');
   return { current: isStr(r.current) ? r.current : null, contexts };
@@ -89,17 +109,26 @@ function readTokenFile(path: string, what: string): string {
   return t;
 }
 
-export interface ConfigFlags { api?: string; token?: string; tokenFile?: string; ca?: string }
+export interface ConfigFlags {
+  api?: string;
+  token?: string;
+  tokenFile?: string;
+  ca?: string;
+}
 
 export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env, path = userConfigPath(homedir(), env)): CliConfig {
   let api = flags.api || env.SIXPN_API_URL || undefined;
-  let token = flags.token || (flags.tokenFile ? readTokenFile(flags.tokenFile, '--token-file') : undefined)
-    || env.SIXPN_TOKEN || (env.SIXPN_TOKEN_FILE ? readTokenFile(env.SIXPN_TOKEN_FILE, 'SIXPN_TOKEN_FILE') : undefined);
+  let token =
+    flags.token ||
+    (flags.tokenFile ? readTokenFile(flags.tokenFile, '--token-file') : undefined) ||
+    env.SIXPN_TOKEN ||
+    (env.SIXPN_TOKEN_FILE ? readTokenFile(env.SIXPN_TOKEN_FILE, 'SIXPN_TOKEN_FILE') : undefined);
   let ca = flags.ca || env.SIXPN_CA || undefined;
   if (!api || !token) {
     const file = readConfigFile(path);
     const c = file.current ? file.contexts[file.current] : undefined;
-    if (file.current && !c) throw new UsageError(`config file ${path}: current context ${JSON.stringify(file.current)} does not exist (sixpn context use NAME)`);
+    if (file.current && !c)
+      throw new UsageError(`config file ${path}: current context ${JSON.stringify(file.current)} does not exist (sixpn context use NAME)`);
     // A context's token belongs to its API: take it only with that API.
     if (c && (!api || api === c.api)) {
       api ??= c.api;

@@ -45,7 +45,11 @@ let warned = false;
 /** A token sent in clear to another machine can be read (and replayed) on the way: say so, once. */
 export function warnPlainHttp(api: string): void {
   let u: URL;
-  try { u = new URL(api); } catch { return; }
+  try {
+    u = new URL(api);
+  } catch {
+    return;
+  }
   if (u.protocol !== 'http:' || warned) return;
   const host = u.hostname.replace(/^\[|\]$/g, '').toLowerCase();
   if (host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host)) return;

@@ -6,7 +6,10 @@ import { isLogLevel, LOG_LEVELS, type LogLevel } from '../log-levels.js';
 import { isDnsLabel, parseEndpoint, TTL_MAX_SECONDS } from '../validate.js';
 import { UsageError } from './errors.js';
 
-export interface HostPort { host: string; port: number }
+export interface HostPort {
+  host: string;
+  port: number;
+}
 
 const q = (s: string): string => JSON.stringify(s);
 
@@ -27,7 +30,10 @@ export function splitHostPort(s: string, defaultPort?: number): HostPort | null 
   else {
     const i = s.lastIndexOf(':');
     if (i < 0) host = s;
-    else { host = s.slice(0, i); port = s.slice(i + 1); }
+    else {
+      host = s.slice(0, i);
+      port = s.slice(i + 1);
+    }
     if (host.includes(':')) return null;
   }
   if (!isIP(host) && !/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(host)) return null;
@@ -64,7 +70,8 @@ export function endpoint(value: string, flag: string): string {
 
 /** An integer in lo..hi (decimal digits only: no sign, no exponent). */
 export function intIn(value: string, flag: string, lo: number, hi: number): number {
-  if (!/^\d{1,16}$/.test(value) || Number(value) < lo || Number(value) > hi) throw new UsageError(`--${flag} must be an integer in ${lo}..${hi}, got ${q(value)}`);
+  if (!/^\d{1,16}$/.test(value) || Number(value) < lo || Number(value) > hi)
+    throw new UsageError(`--${flag} must be an integer in ${lo}..${hi}, got ${q(value)}`);
   return Number(value);
 }
 
@@ -91,7 +98,8 @@ export function ttl(value: string, flag = 'ttl'): number {
 }
 
 function fmtRange(lo: number, hi: number): string {
-  const f = (s: number): string => (s % 86400 === 0 && s > 0 ? `${s / 86400}d` : s % 3600 === 0 && s > 0 ? `${s / 3600}h` : s % 60 === 0 && s > 0 ? `${s / 60}m` : `${s}s`);
+  const f = (s: number): string =>
+    s % 86400 === 0 && s > 0 ? `${s / 86400}d` : s % 3600 === 0 && s > 0 ? `${s / 3600}h` : s % 60 === 0 && s > 0 ? `${s / 60}m` : `${s}s`;
   return hi === Number.MAX_SAFE_INTEGER ? `at least ${f(lo)}` : `${f(lo)}..${f(hi)}`;
 }
 

@@ -7,8 +7,10 @@ function wrap(text: string, width: number, indent: string): string[] {
   const out: string[] = [];
   let line = '';
   for (const w of text.split(/\s+/).filter(Boolean)) {
-    if (line && line.length + 1 + w.length > width) { out.push(line); line = indent + w; }
-    else line = line ? `${line} ${w}` : indent + w;
+    if (line && line.length + 1 + w.length > width) {
+      out.push(line);
+      line = indent + w;
+    } else line = line ? `${line} ${w}` : indent + w;
   }
   if (line) out.push(line);
   return out;
@@ -55,16 +57,20 @@ export function helpText(root: CommandSpec, path: readonly string[]): string {
     for (const c of spec.commands) groups.set(c.group ?? 'commands:', [...(groups.get(c.group ?? 'commands:') ?? []), c]);
     for (const [group, cs] of groups) out.push('', group, ...items(cs.map((c) => [subTerm(c), c.summary])));
   }
-  if (spec.args?.length) out.push('', 'arguments:', ...items(spec.args.map((a) => [a.name, a.choices ? `${a.help} (one of ${a.choices.join(', ')})` : a.help])));
+  if (spec.args?.length)
+    out.push('', 'arguments:', ...items(spec.args.map((a) => [a.name, a.choices ? `${a.help} (one of ${a.choices.join(', ')})` : a.help])));
   if (spec.rest) out.push('', `after --: ${spec.rest}, the command to run`);
   const flags = spec.commands ? [] : allFlags(spec).filter((f) => !f.hidden);
   const extra: [string, string][] = path.length ? [] : [['--version', 'print the version']];
   out.push('', 'options:', ...items([...flags.map((f): [string, string] => [flagWord(f), flagText(f)]), ...extra, ['-h, --help', 'show this help']]));
   if (spec.examples?.length) out.push('', 'examples:', ...spec.examples.map((e) => `  ${e}`));
   if (spec.commands) {
-    out.push('', path.length
-      ? `\`${full} VERB --help\` (or \`sixpn help ${path.join(' ')} VERB\`) shows a verb's flags.`
-      : 'Every command answers --help; `sixpn help NOUN [VERB]` does the same.');
+    out.push(
+      '',
+      path.length
+        ? `\`${full} VERB --help\` (or \`sixpn help ${path.join(' ')} VERB\`) shows a verb's flags.`
+        : 'Every command answers --help; `sixpn help NOUN [VERB]` does the same.',
+    );
   }
   return `${out.join('\n')}\n`;
 }
@@ -85,7 +91,9 @@ function distance(a: string, b: string): number {
 
 /** The candidates nearest to `word` (close enough to be a typo), best first. */
 export function nearest(word: string, candidates: readonly string[]): string[] {
-  const scored = candidates.map((c) => ({ c, d: distance(word, c) })).filter(({ c, d }) => d <= Math.max(1, Math.floor(c.length / 3)) || (word.length >= 3 && c.startsWith(word)));
+  const scored = candidates
+    .map((c) => ({ c, d: distance(word, c) }))
+    .filter(({ c, d }) => d <= Math.max(1, Math.floor(c.length / 3)) || (word.length >= 3 && c.startsWith(word)));
   const best = Math.min(...scored.map((s) => s.d));
   return scored.filter((s) => s.d === best).map((s) => s.c);
 }

@@ -9,7 +9,9 @@ import { HelpShown, parseCommandLine } from './program.js';
 import { commandPath, findCommand, usageLine } from './spec.js';
 import { TABLE } from './table.js';
 
-const stdout = (s: string): void => { process.stdout.write(s); };
+const stdout = (s: string): void => {
+  process.stdout.write(s);
+};
 
 /** `sixpn help [NOUN [VERB]]` */
 function help(words: readonly string[]): number {
@@ -17,7 +19,13 @@ function help(words: readonly string[]): number {
   if (path.length < words.length) {
     const at = findCommand(TABLE, path)!;
     const word = words[path.length]!;
-    throw new UsageError(`no command ${JSON.stringify([...path, word].join(' '))}${didYouMean(word, (at.commands ?? []).map((c) => c.name))}`, { showUsage: true });
+    throw new UsageError(
+      `no command ${JSON.stringify([...path, word].join(' '))}${didYouMean(
+        word,
+        (at.commands ?? []).map((c) => c.name),
+      )}`,
+      { showUsage: true },
+    );
   }
   stdout(helpText(TABLE, path));
   return 0;
@@ -25,7 +33,10 @@ function help(words: readonly string[]): number {
 
 function report(err: unknown, path: readonly string[]): number {
   const prefix = path.length ? `sixpn ${path[0]}` : 'sixpn';
-  const line = (s: string, code: number): number => { process.stderr.write(`${prefix}: ${s}\n`); return code; };
+  const line = (s: string, code: number): number => {
+    process.stderr.write(`${prefix}: ${s}\n`);
+    return code;
+  };
   if (err instanceof UsageError) {
     if (!err.showUsage) return line(err.message, 2);
     const usePath = path[0] === 'help' ? [] : path;
@@ -44,13 +55,17 @@ function report(err: unknown, path: readonly string[]): number {
 /** --log-format into SIXPN_LOG_FORMAT, resolved once, so worker threads (no TTY of their own) log alike. */
 function logFormatFrom(flags: Readonly<Record<string, unknown>>): void {
   const f = flags['log-format'];
-  if (f !== undefined && f !== 'pretty' && f !== 'json') throw new UsageError(`--log-format must be pretty or json, got ${JSON.stringify(f)}`, { showUsage: true });
+  if (f !== undefined && f !== 'pretty' && f !== 'json')
+    throw new UsageError(`--log-format must be pretty or json, got ${JSON.stringify(f)}`, { showUsage: true });
   const env = process.env.SIXPN_LOG_FORMAT;
   process.env.SIXPN_LOG_FORMAT = typeof f === 'string' ? f : env === 'pretty' || env === 'json' ? env : process.stderr.isTTY ? 'pretty' : 'json';
 }
 
 export async function main(argv: string[]): Promise<number> {
-  if (argv.length === 0) { process.stderr.write(helpText(TABLE, [])); return 2; }
+  if (argv.length === 0) {
+    process.stderr.write(helpText(TABLE, []));
+    return 2;
+  }
   const path = commandPath(TABLE, argv);
   const spec = findCommand(TABLE, path)!;
   // After `--` comes the command a machine runs: commander never sees it.
@@ -68,7 +83,12 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (err: unknown) => {
-  process.stderr.write(`sixpn: ${String(err)}\n`);
-  process.exitCode = 1;
-});
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`sixpn: ${String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -5,10 +5,17 @@ export function printJson(value: unknown): void {
 }
 
 export function printTable(rows: Record<string, unknown>[], columns: string[]): void {
-  if (rows.length === 0) { process.stdout.write('(none)\n'); return; }
+  if (rows.length === 0) {
+    process.stdout.write('(none)\n');
+    return;
+  }
   const cell = (v: unknown): string => (v === null || v === undefined ? '-' : typeof v === 'object' ? JSON.stringify(v) : String(v));
   const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
-  const line = (vals: string[]): string => vals.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (vals: string[]): string =>
+    vals
+      .map((v, i) => v.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   process.stdout.write(`${line(columns.map((c) => c.toUpperCase()))}\n`);
   for (const r of rows) process.stdout.write(`${line(columns.map((c) => cell(r[c])))}\n`);
 }

@@ -71,12 +71,24 @@ function usageError(root: CommandSpec, path: readonly string[], e: CommanderErro
   switch (e.code) {
     case 'commander.unknownOption': {
       const flag = quoted(e.message);
-      return new UsageError(`Unknown option '${flag}'${didYouMean(flag.replace(/=.*/, ''), allFlags(spec).map((f) => `--${f.name}`))}`, usage);
+      return new UsageError(
+        `Unknown option '${flag}'${didYouMean(
+          flag.replace(/=.*/, ''),
+          allFlags(spec).map((f) => `--${f.name}`),
+        )}`,
+        usage,
+      );
     }
     case 'commander.unknownCommand': {
       const word = quoted(e.message);
       const what = path.length ? `unknown ${path.join(' ')} command` : 'unknown command';
-      return new UsageError(`${what} ${JSON.stringify(word)}${didYouMean(word, (spec.commands ?? []).map((c) => c.name))}`, usage);
+      return new UsageError(
+        `${what} ${JSON.stringify(word)}${didYouMean(
+          word,
+          (spec.commands ?? []).map((c) => c.name),
+        )}`,
+        usage,
+      );
     }
     case 'commander.missingArgument':
       return new UsageError(`missing argument ${quoted(e.message)}`, usage);
@@ -95,7 +107,15 @@ function usageError(root: CommandSpec, path: readonly string[], e: CommanderErro
  */
 export function parseCommandLine(root: CommandSpec, argv: readonly string[], out: (s: string) => void = () => undefined): Parsed {
   let parsed: Parsed | null = null;
-  const program = build(root, root, [], (p) => { parsed = p; }, out);
+  const program = build(
+    root,
+    root,
+    [],
+    (p) => {
+      parsed = p;
+    },
+    out,
+  );
   try {
     program.parse([...argv], { from: 'user' });
   } catch (err) {
@@ -107,7 +127,10 @@ export function parseCommandLine(root: CommandSpec, argv: readonly string[], out
   if (!p) throw new UsageError('no command', { showUsage: true });
   const max = p.spec.args?.length ?? 0;
   if (p.args.length > max) {
-    throw new UsageError(`unexpected argument ${JSON.stringify(p.args[max])}${max === 0 ? ` (${['sixpn', ...p.path].join(' ')} takes no positional arguments)` : ''}`, { showUsage: true });
+    throw new UsageError(
+      `unexpected argument ${JSON.stringify(p.args[max])}${max === 0 ? ` (${['sixpn', ...p.path].join(' ')} takes no positional arguments)` : ''}`,
+      { showUsage: true },
+    );
   }
   return p;
 }

@@ -15,7 +15,10 @@ const WHAT: Record<QuotaKind, string> = {
 };
 
 export const QUOTA_FLAGS: FlagSpec[] = KINDS.map((k) => ({
-  name: `quota-${k}`, value: 'N', help: `most ${WHAT[k]} per org (over it: 429 quota_exceeded)`, default: String(DEFAULT_QUOTAS[k]),
+  name: `quota-${k}`,
+  value: 'N',
+  help: `most ${WHAT[k]} per org (over it: 429 quota_exceeded)`,
+  default: String(DEFAULT_QUOTAS[k]),
 }));
 
 /** The quotas given on the command line (the others keep their defaults). */

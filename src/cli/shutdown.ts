@@ -8,7 +8,9 @@ export function onShutdown(logger: Logger, close: () => Promise<void>): Promise<
       if (closing) process.exit(130);
       closing = true;
       logger.info({ signal }, 'shutting down');
-      close().catch((err: unknown) => logger.error({ err }, 'shutdown failed')).finally(resolve);
+      close()
+        .catch((err: unknown) => logger.error({ err }, 'shutdown failed'))
+        .finally(resolve);
     };
     process.once('SIGINT', handler);
     process.once('SIGTERM', handler);

@@ -111,7 +111,7 @@ export function leaves(root: CommandSpec, prefix: string[] = []): { path: string
 
 const argWord = (a: ArgSpec): string => (a.optional ? `[${a.name}]` : a.name);
 /** A flag's value as shown: its few choices (`netns|hook`), else its placeholder. */
-export const valueWord = (f: FlagSpec): string => (f.choices && f.choices.length <= 3 ? f.choices.join('|') : f.value ?? '');
+export const valueWord = (f: FlagSpec): string => (f.choices && f.choices.length <= 3 ? f.choices.join('|') : (f.value ?? ''));
 export const flagWord = (f: FlagSpec): string => `--${f.name}${f.value ? ` ${valueWord(f)}` : ''}`;
 
 /** `NAME [FILE]` and `-- CMD [ARGS]`. */
@@ -132,10 +132,12 @@ export function usageLine(root: CommandSpec, path: readonly string[]): string {
 /** Full usage in words: every shown flag (common ones left out), for the README reference. */
 export function referenceWords(root: CommandSpec, path: readonly string[]): string[] {
   const spec = findCommand(root, path)!;
-  const flags = (spec.flags ?? []).filter((f) => !f.hidden).map((f) => {
-    const w = f.required ? flagWord(f) : `[${flagWord(f)}]`;
-    return f.repeat ? `${w}...` : w;
-  });
+  const flags = (spec.flags ?? [])
+    .filter((f) => !f.hidden)
+    .map((f) => {
+      const w = f.required ? flagWord(f) : `[${flagWord(f)}]`;
+      return f.repeat ? `${w}...` : w;
+    });
   return [[root.name, ...path].join(' '), ...(spec.args ?? []).map(argWord), ...flags, ...(spec.rest ? [`-- ${spec.rest}`] : [])];
 }
 
@@ -145,8 +147,10 @@ export function reference(root: CommandSpec, width = 110): string {
   for (const { path } of leaves(root)) {
     let line = '';
     for (const w of referenceWords(root, path)) {
-      if (line && line.length + 1 + w.length > width) { out.push(line); line = `    ${w}`; }
-      else line = line ? `${line} ${w}` : w;
+      if (line && line.length + 1 + w.length > width) {
+        out.push(line);
+        line = `    ${w}`;
+      } else line = line ? `${line} ${w}` : w;
     }
     out.push(line);
   }

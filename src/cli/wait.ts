@@ -33,7 +33,9 @@ export async function waitAttached(api: CoordinatorApi, m0: Machine, o: WaitOpti
       if (v === 'attached') return m;
       if (v !== null) throw new CliError(v);
       if (Date.now() - started >= o.timeoutMs) {
-        throw new CliError(`machine ${m.id} not attached after ${Math.round(o.timeoutMs / 1000)} s: host ${m.host_id} has not reported it (is the agent on that host running? sixpn status)`);
+        throw new CliError(
+          `machine ${m.id} not attached after ${Math.round(o.timeoutMs / 1000)} s: host ${m.host_id} has not reported it (is the agent on that host running? sixpn status)`,
+        );
       }
       tty?.write(`\r${FRAMES[frame++ % FRAMES.length]} waiting for machine ${m.id} to attach on host ${m.host_id}…`);
       await new Promise((r) => setTimeout(r, o.intervalMs ?? 200));

@@ -10,7 +10,13 @@ export class ApiError extends Error {
    * @param message `METHOD PATH: why` (for logs)
    * @param summary `why (code)` (for one line of CLI output)
    */
-  constructor(readonly status: number, readonly code: string, message: string, readonly summary: string = message, readonly body: unknown = null) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly summary: string = message,
+    readonly body: unknown = null,
+  ) {
     super(message);
   }
 }
@@ -18,7 +24,10 @@ export class ApiError extends Error {
 /** No answer: refused, timed out, DNS… (a certificate that does not verify is a CoordinatorCertError). */
 export class UnreachableError extends Error {
   override name = 'UnreachableError';
-  constructor(readonly url: string, readonly reason: string) {
+  constructor(
+    readonly url: string,
+    readonly reason: string,
+  ) {
     super(`cannot reach the API at ${url}: ${reason}`);
   }
 }

@@ -4,17 +4,45 @@ import type { App, Host, Network, Org, Peer } from '../model/types.js';
 
 export type TokenScope = 'admin' | 'org' | 'wireguard' | 'host-enroll' | 'reader';
 
-export interface OrgCreated { org: Org; network: Network }
-export interface OrgDetail { org: Org; networks: Network[]; apps: App[] }
+export interface OrgCreated {
+  org: Org;
+  network: Network;
+}
+export interface OrgDetail {
+  org: Org;
+  networks: Network[];
+  apps: App[];
+}
 
-export interface AppCreate { name: string; org: string; network?: string }
+export interface AppCreate {
+  name: string;
+  org: string;
+  network?: string;
+}
 
-export interface HostEnroll { region: string; endpoint: string; public_key: string; gateway: boolean; version?: string }
-export interface HostEnrolled { host: Host; credential: string }
+export interface HostEnroll {
+  region: string;
+  endpoint: string;
+  public_key: string;
+  gateway: boolean;
+  version?: string;
+}
+export interface HostEnrolled {
+  host: Host;
+  credential: string;
+}
 /** GET /v1/hosts: a host with its current credential id and whether it is heard from. */
-export interface HostListed extends Host { credential_id: string | null; last_seen: string | null; status: 'reachable' | 'unreachable' }
+export interface HostListed extends Host {
+  credential_id: string | null;
+  last_seen: string | null;
+  status: 'reachable' | 'unreachable';
+}
 /** DELETE /v1/hosts/:id */
-export interface HostRemoved { host: Host; removed_peers: Peer[]; lost_machines: string[] }
+export interface HostRemoved {
+  host: Host;
+  removed_peers: Peer[];
+  lost_machines: string[];
+}
 
 export interface MachineCreate {
   app: string;
@@ -32,7 +60,14 @@ export interface MachineCreate {
 }
 export type MachineReport = 'started' | 'stopped' | 'failed';
 
-export interface PeerCreate { name: string; region: string; public_key: string; network?: string; app?: string; ttl_seconds?: number }
+export interface PeerCreate {
+  name: string;
+  region: string;
+  public_key: string;
+  network?: string;
+  app?: string;
+  ttl_seconds?: number;
+}
 /** POST /v1/orgs/:org/peers: what a wg-quick file is made of. */
 export interface PeerCreated {
   peer: Peer;
@@ -40,7 +75,9 @@ export interface PeerCreated {
   dns: string;
   allowed_ips: string;
 }
-export interface PeerListed extends Peer { gateway: string | null }
+export interface PeerListed extends Peer {
+  gateway: string | null;
+}
 /** A gateway's view of one developer peer (PUT /v1/hosts/:id/peer-status). */
 export interface PeerStatus {
   org: string;
@@ -50,9 +87,26 @@ export interface PeerStatus {
   tx_bytes: number;
   endpoint: string | null;
 }
-export interface PeerStatusReported extends Omit<PeerStatus, 'org' | 'name'> { reported_at: string }
-export interface PeerDetail { peer: Peer; status: PeerStatusReported | null }
+export interface PeerStatusReported extends Omit<PeerStatus, 'org' | 'name'> {
+  reported_at: string;
+}
+export interface PeerDetail {
+  peer: Peer;
+  status: PeerStatusReported | null;
+}
 
-export interface TokenCreate { scope: TokenScope; org?: string; app?: string; ttl_seconds?: number }
-export interface TokenCreated { id: string; token: string; scope: TokenScope; org: string | null; app: string | null; expires_at: string | null }
+export interface TokenCreate {
+  scope: TokenScope;
+  org?: string;
+  app?: string;
+  ttl_seconds?: number;
+}
+export interface TokenCreated {
+  id: string;
+  token: string;
+  scope: TokenScope;
+  org: string | null;
+  app: string | null;
+  expires_at: string | null;
+}
 export type { TokenRecord } from '../model/auth.js';

@@ -11,7 +11,14 @@ import { buildCoordinator } from './app.js';
 // A walk over an arbitrary JSON document: loosely typed on purpose.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Schema = Record<string, any>;
-interface Operation { summary?: string; description?: string; tags?: string[]; parameters?: Schema[]; requestBody?: Schema; responses: Record<string, Schema> }
+interface Operation {
+  summary?: string;
+  description?: string;
+  tags?: string[];
+  parameters?: Schema[];
+  requestBody?: Schema;
+  responses: Record<string, Schema>;
+}
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
 const refName = (ref: string): string => ref.replace('#/components/schemas/', '');
@@ -69,13 +76,16 @@ function bodyText(o: Operation): string {
 }
 
 function answerText(o: Operation): string {
-  return Object.entries(o.responses).filter(([code]) => /^[23]/.test(code)).map(([code, r]) => {
-    const media = Object.entries((r.content ?? {}) as Record<string, Schema>);
-    if (media.length === 0) return `${code} ${/^3/.test(code) ? r.description : 'no body'}`;
-    const [type, m] = media[0]!;
-    if (media.length === 1 && type === 'application/json') return `${code} ${typeText(m.schema)}`;
-    return `${code} ${media.map(([t]) => t).join(', ')}: ${typeText(m.schema)}`;
-  }).join('; ');
+  return Object.entries(o.responses)
+    .filter(([code]) => /^[23]/.test(code))
+    .map(([code, r]) => {
+      const media = Object.entries((r.content ?? {}) as Record<string, Schema>);
+      if (media.length === 0) return `${code} ${/^3/.test(code) ? r.description : 'no body'}`;
+      const [type, m] = media[0]!;
+      if (media.length === 1 && type === 'application/json') return `${code} ${typeText(m.schema)}`;
+      return `${code} ${media.map(([t]) => t).join(', ')}: ${typeText(m.schema)}`;
+    })
+    .join('; ');
 }
 
 function schemaSection(name: string, s: Schema): string[] {
@@ -115,7 +125,10 @@ export function renderApiDocs(spec: Schema): string {
       const o = item[m];
       if (!o) continue;
       const tag = o.tags?.[0] ?? 'other';
-      const scopes = (o.description ?? '').replace(/^Token scopes: /, '').replace(/\.$/, '').replace('No token needed', 'none');
+      const scopes = (o.description ?? '')
+        .replace(/^Token scopes: /, '')
+        .replace(/\.$/, '')
+        .replace('No token needed', 'none');
       const row = `| ${m.toUpperCase()} | ${path} | ${cell(o.summary ?? '')} | ${cell(scopes)} | ${cell(bodyText(o))} | ${cell(answerText(o))} |`;
       byTag.set(tag, [...(byTag.get(tag) ?? []), row]);
     }
@@ -125,5 +138,8 @@ export function renderApiDocs(spec: Schema): string {
   }
   out.push('## Schemas', '');
   for (const [name, s] of Object.entries(spec.components.schemas as Record<string, Schema>)) out.push(...schemaSection(name, s));
-  return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
+  return `${out
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trimEnd()}\n`;
 }

@@ -68,20 +68,25 @@ export async function buildCoordinator(opts: BuildOptions): Promise<{ app: Fasti
   answerErrors(app, BODY_LIMIT);
 
   // The store's revision, not the feed's: on PostgreSQL the feed may still be tailing another coordinator's commits.
-  app.get('/healthz', {
-    schema: {
-      ...op('meta', 'Liveness, the store revision and how far the watch feed has read', null),
-      response: {
-        200: answer({
-          ok: { type: 'boolean' }, version: { type: 'string', description: 'the sixpn version (package.json)' },
-          commit: { type: ['string', 'null'], description: 'the git commit it was built from' },
-          rev: { type: 'integer', description: 'the store revision' },
-          feed_rev: { type: 'integer', description: 'the revision the watch feed has reached' },
-        }),
-        '5xx': { description: 'The store is unavailable', $ref: 'Error#' },
+  app.get(
+    '/healthz',
+    {
+      schema: {
+        ...op('meta', 'Liveness, the store revision and how far the watch feed has read', null),
+        response: {
+          200: answer({
+            ok: { type: 'boolean' },
+            version: { type: 'string', description: 'the sixpn version (package.json)' },
+            commit: { type: ['string', 'null'], description: 'the git commit it was built from' },
+            rev: { type: 'integer', description: 'the store revision' },
+            feed_rev: { type: 'integer', description: 'the revision the watch feed has reached' },
+          }),
+          '5xx': { description: 'The store is unavailable', $ref: 'Error#' },
+        },
       },
     },
-  }, async () => ({ ok: true, version: VERSION, commit: COMMIT, rev: await store.rev(), feed_rev: hub.revision }));
+    async () => ({ ok: true, version: VERSION, commit: COMMIT, rev: await store.rev(), feed_rev: hub.revision }),
+  );
   openApiRoute(app);
 
   orgRoutes(app, store);
@@ -96,25 +101,32 @@ export async function buildCoordinator(opts: BuildOptions): Promise<{ app: Fasti
   tokenRoutes(app, store, { onRevoke: () => tokens.forget(), endStreams: (id) => tokenStreams.revoked([id]) });
   uiRoutes(app, store, hub, { logger, heartbeatMs: opts.heartbeatMs, drainTimeoutMs: opts.drainTimeoutMs, tokenStreams });
 
-  app.get<{ Querystring: { since?: number } }>('/v1/watch', {
-    schema: {
-      ...op('feed', 'The change feed: a snapshot when since is 0 or too old, then every change in revision order, with heartbeats', 'admin, reader, host'),
-      querystring: { type: 'object', properties: { since: { type: 'integer', minimum: 0 } }, additionalProperties: false },
-      response: {
-        200: { description: 'NDJSON: one FeedMessage per line, until the client goes away (a bye line when the coordinator stops)', content: { 'application/x-ndjson': { schema: { $ref: 'FeedMessage#' } } } },
-        '4xx': { description: 'Request refused', $ref: 'Error#' },
+  app.get<{ Querystring: { since?: number } }>(
+    '/v1/watch',
+    {
+      schema: {
+        ...op('feed', 'The change feed: a snapshot when since is 0 or too old, then every change in revision order, with heartbeats', 'admin, reader, host'),
+        querystring: { type: 'object', properties: { since: { type: 'integer', minimum: 0 } }, additionalProperties: false },
+        response: {
+          200: {
+            description: 'NDJSON: one FeedMessage per line, until the client goes away (a bye line when the coordinator stops)',
+            content: { 'application/x-ndjson': { schema: { $ref: 'FeedMessage#' } } },
+          },
+          '4xx': { description: 'Request refused', $ref: 'Error#' },
+        },
       },
     },
-  }, async (req, reply) => {
-    const token = requireScope(req, 'admin', 'reader', 'host');
-    reply.hijack();
-    const tracked = tokenStreams.track(token);
-    try {
-      await hub.serve(reply.raw, req.query.since ?? 0, tracked.signal);
-    } finally {
-      tracked.release();
-    }
-  });
+    async (req, reply) => {
+      const token = requireScope(req, 'admin', 'reader', 'host');
+      reply.hijack();
+      const tracked = tokenStreams.track(token);
+      try {
+        await hub.serve(reply.raw, req.query.since ?? 0, tracked.signal);
+      } finally {
+        tracked.release();
+      }
+    },
+  );
 
   app.addHook('preClose', async () => {
     sweeper.close();

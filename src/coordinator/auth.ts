@@ -14,7 +14,10 @@ declare module 'fastify' {
 /** Short-lived cache: token lookups sit on every request; revocation takes effect within the TTL. */
 export class TokenCache {
   private readonly entries = new Map<string, { info: TokenInfo | null; until: number }>();
-  constructor(private readonly store: Store, private readonly ttlMs = 2000) {}
+  constructor(
+    private readonly store: Store,
+    private readonly ttlMs = 2000,
+  ) {}
 
   async resolve(secret: string): Promise<TokenInfo | null> {
     const hit = this.entries.get(secret);
@@ -55,7 +58,12 @@ export class UsageRecorder {
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
 
-  constructor(private readonly store: Store, private readonly log: Logger, private readonly everyMs = 60_000, private readonly batchMs = 1000) {}
+  constructor(
+    private readonly store: Store,
+    private readonly log: Logger,
+    private readonly everyMs = 60_000,
+    private readonly batchMs = 1000,
+  ) {}
 
   used(id: string): void {
     const t = Date.now();
@@ -63,15 +71,22 @@ export class UsageRecorder {
     if (this.written.size > 100_000) this.written.clear();
     this.written.set(id, t);
     this.pending.add(id);
-    this.timer ??= setTimeout(() => { this.timer = null; void this.flush(); }, this.batchMs).unref();
+    this.timer ??= setTimeout(() => {
+      this.timer = null;
+      void this.flush();
+    }, this.batchMs).unref();
   }
 
   /** Write what is pending (also on close, so a last use is not lost). */
   flush(): Promise<void> {
-    if (this.timer) { clearTimeout(this.timer); this.timer = null; }
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
     const ids = [...this.pending];
     this.pending = new Set();
-    this.flushing = this.flushing.then(() => this.store.touchTokens(ids))
+    this.flushing = this.flushing
+      .then(() => this.store.touchTokens(ids))
       .catch((err: unknown) => this.log.warn({ err: String(err), tokens: ids.length }, 'could not record token use'));
     return this.flushing;
   }

@@ -25,14 +25,24 @@ export function trackConnections(server: HttpServer): ConnectionTracker {
   // Over TLS, requests arrive on the TLSSocket wrapping the TCP socket we saw
   // connect; key everything by the TCP socket so a connection that never
   // finished its handshake is tracked too.
-  const rawOf = (s: Socket): Socket => ((s as Socket & { _parent?: Socket })._parent ?? s);
+  const rawOf = (s: Socket): Socket => (s as Socket & { _parent?: Socket })._parent ?? s;
   // End the TLS socket when there is one: its pending records and close_notify go out first.
-  const closeSoon = (raw: Socket): void => { const s = tlsOf.get(raw) ?? raw; s.end(); s.destroySoon(); };
+  const closeSoon = (raw: Socket): void => {
+    const s = tlsOf.get(raw) ?? raw;
+    s.end();
+    s.destroySoon();
+  };
 
   server.on('connection', (s: Socket) => {
-    if (draining) { s.destroy(); return; }
+    if (draining) {
+      s.destroy();
+      return;
+    }
     inFlight.set(s, 0);
-    s.once('close', () => { inFlight.delete(s); tlsOf.delete(s); });
+    s.once('close', () => {
+      inFlight.delete(s);
+      tlsOf.delete(s);
+    });
   });
   server.on('request', (req, res) => {
     const s = rawOf(req.socket);
@@ -60,6 +70,8 @@ export function trackConnections(server: HttpServer): ConnectionTracker {
     destroyAll() {
       for (const s of inFlight.keys()) s.destroy();
     },
-    get size() { return inFlight.size; },
+    get size() {
+      return inFlight.size;
+    },
   };
 }

@@ -39,7 +39,10 @@ export class FeedHub {
   /** other readers of the ring (the dashboard stream), woken like watchers */
   private readonly taps = new Set<() => void>();
 
-  constructor(private readonly store: Store, opts: FeedHubOptions) {
+  constructor(
+    private readonly store: Store,
+    opts: FeedHubOptions,
+  ) {
     this.heartbeatMs = opts.heartbeatMs ?? 10_000;
     this.ringSize = opts.ringSize ?? 20_000;
     this.drainTimeoutMs = opts.drainTimeoutMs ?? 30_000;
@@ -61,7 +64,10 @@ export class FeedHub {
 
   /** Pull new changes into the ring once per burst of commits. */
   private tail(): void {
-    if (this.tailing) { this.tailAgain = true; return; }
+    if (this.tailing) {
+      this.tailAgain = true;
+      return;
+    }
     this.tailing = (async () => {
       do {
         this.tailAgain = false;
@@ -75,13 +81,19 @@ export class FeedHub {
         for (const w of this.watchers) w.wake?.();
         for (const t of this.taps) t();
       } while (this.tailAgain);
-    })().catch((err: unknown) => this.log.error({ err }, 'feed tail failed')).finally(() => { this.tailing = null; });
+    })()
+      .catch((err: unknown) => this.log.error({ err }, 'feed tail failed'))
+      .finally(() => {
+        this.tailing = null;
+      });
   }
 
   /** Call `fn` whenever new changes reach the ring; returns the unsubscribe. */
   onAdvance(fn: () => void): () => void {
     this.taps.add(fn);
-    return () => { this.taps.delete(fn); };
+    return () => {
+      this.taps.delete(fn);
+    };
   }
 
   /** Up to 1000 changes after `rev`, from the ring when it covers them, else from the store. */
@@ -101,13 +113,20 @@ export class FeedHub {
   async serve(res: ServerResponse, since: number, end?: AbortSignal): Promise<void> {
     const w: Watcher = { res, last: since, wake: null, closed: false };
     this.watchers.add(w);
-    const onClose = (): void => { w.closed = true; w.wake?.(); };
+    const onClose = (): void => {
+      w.closed = true;
+      w.wake?.();
+    };
     res.on('close', onClose);
     const onEnd = (): void => w.wake?.();
     end?.addEventListener('abort', onEnd);
     // connection: close — a finished stream must not leave a keep-alive socket behind (it would hold up shutdown).
     res.writeHead(200, {
-      'content-type': 'application/x-ndjson', 'cache-control': 'no-store', 'x-accel-buffering': 'no', connection: 'close', 'sixpn-feed-proto': String(FEED_PROTO),
+      'content-type': 'application/x-ndjson',
+      'cache-control': 'no-store',
+      'x-accel-buffering': 'no',
+      connection: 'close',
+      'sixpn-feed-proto': String(FEED_PROTO),
     });
     // Send the headers now: a watch opened at the head would otherwise wait for its first line.
     res.flushHeaders();
@@ -139,9 +158,15 @@ export class FeedHub {
           continue;
         }
         await new Promise<void>((resolve) => {
-          if (w.closed || end?.aborted) { resolve(); return; } // ended while we read
+          if (w.closed || end?.aborted) {
+            resolve();
+            return;
+          } // ended while we read
           const t = setTimeout(resolve, wait);
-          w.wake = () => { clearTimeout(t); resolve(); };
+          w.wake = () => {
+            clearTimeout(t);
+            resolve();
+          };
         });
         w.wake = null;
       }
@@ -168,7 +193,12 @@ export class FeedHub {
         w.res.destroy();
         reject(new Error('watcher too slow: not drained in time'));
       }, this.drainTimeoutMs);
-      const done = (): void => { clearTimeout(t); w.res.off('drain', done); w.res.off('close', done); resolve(); };
+      const done = (): void => {
+        clearTimeout(t);
+        w.res.off('drain', done);
+        w.res.off('close', done);
+        resolve();
+      };
       w.res.on('drain', done);
       w.res.on('close', done);
     });

@@ -13,7 +13,10 @@ export class LeaseSweeper {
   private due = Number.POSITIVE_INFINITY;
   private closed = false;
 
-  constructor(private readonly store: Store, private readonly log: Logger) {}
+  constructor(
+    private readonly store: Store,
+    private readonly log: Logger,
+  ) {}
 
   start(): void {
     this.at(Date.now());

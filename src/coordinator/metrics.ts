@@ -15,12 +15,24 @@ export interface CoordinatorMetricsOptions {
 /** Register the hooks and the route; call before any other route is declared. */
 export function coordinatorMetrics(app: FastifyInstance, hub: FeedHub, opts: CoordinatorMetricsOptions): Registry {
   const registry = opts.registry ?? createRegistry();
-  const requests = counter(registry, 'sixpn_coordinator_http_requests_total', 'HTTP requests answered, by route template, method and status', ['route', 'method', 'status']);
-  const latency = histogram(registry, 'sixpn_coordinator_http_request_duration_seconds', 'Time to answer an HTTP request (watch streams excluded), by route template and method', ['route', 'method']);
+  const requests = counter(registry, 'sixpn_coordinator_http_requests_total', 'HTTP requests answered, by route template, method and status', [
+    'route',
+    'method',
+    'status',
+  ]);
+  const latency = histogram(
+    registry,
+    'sixpn_coordinator_http_request_duration_seconds',
+    'Time to answer an HTTP request (watch streams excluded), by route template and method',
+    ['route', 'method'],
+  );
   gaugeFn(registry, 'sixpn_coordinator_revision', 'Newest revision this coordinator has read from the store', () => hub.revision);
   gaugeFn(registry, 'sixpn_coordinator_watchers', 'Open /v1/watch streams', () => hub.watcherCount);
   const info = new prom.Gauge({
-    name: 'sixpn_coordinator_info', help: 'Constant 1, labelled with the store backend', labelNames: ['store'], registers: [registry],
+    name: 'sixpn_coordinator_info',
+    help: 'Constant 1, labelled with the store backend',
+    labelNames: ['store'],
+    registers: [registry],
   });
   info.set({ store: opts.store }, 1);
 
@@ -39,14 +51,20 @@ export function coordinatorMetrics(app: FastifyInstance, hub: FeedHub, opts: Coo
     requests.inc({ route, method: req.method, status: String(reply.statusCode) });
     latency.observe({ route, method: req.method }, reply.elapsedTime / 1000);
   });
-  app.get('/metrics', {
-    schema: {
-      tags: ['meta'], summary: 'Prometheus metrics', description: 'No token needed.',
-      response: { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } } },
+  app.get(
+    '/metrics',
+    {
+      schema: {
+        tags: ['meta'],
+        summary: 'Prometheus metrics',
+        description: 'No token needed.',
+        response: { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } } },
+      },
     },
-  }, async (_req, reply) => {
-    const { contentType, body } = await render(registry);
-    return reply.type(contentType).send(body);
-  });
+    async (_req, reply) => {
+      const { contentType, body } = await render(registry);
+      return reply.type(contentType).send(body);
+    },
+  );
   return registry;
 }

@@ -22,7 +22,11 @@ export class PeerReaper {
   private stopped = false;
   private sweeping: Promise<void> = Promise.resolve();
 
-  constructor(private readonly store: Store, private readonly hub: FeedHub, private readonly log: Logger) {}
+  constructor(
+    private readonly store: Store,
+    private readonly hub: FeedHub,
+    private readonly log: Logger,
+  ) {}
 
   async start(): Promise<void> {
     this.seen = this.hub.revision;
@@ -49,7 +53,10 @@ export class PeerReaper {
 
   /** Look at the changes since the last scan for peers created with an expiry. */
   private scan(): void {
-    if (this.scanning) { this.scanAgain = true; return; }
+    if (this.scanning) {
+      this.scanAgain = true;
+      return;
+    }
     this.scanning = true;
     void (async () => {
       do {
@@ -65,8 +72,11 @@ export class PeerReaper {
           this.seen = recs[recs.length - 1]!.rev;
         }
       } while (this.scanAgain && !this.stopped);
-    })().catch((err: unknown) => this.log.warn({ err: String(err) }, 'peer reaper: could not read the feed'))
-      .finally(() => { this.scanning = false; });
+    })()
+      .catch((err: unknown) => this.log.warn({ err: String(err) }, 'peer reaper: could not read the feed'))
+      .finally(() => {
+        this.scanning = false;
+      });
   }
 
   private fire(): void {

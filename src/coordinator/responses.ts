@@ -21,10 +21,18 @@ function optional(schema: Record<string, unknown>, ...names: string[]): Record<s
 }
 
 const MACHINE_HEALTH_FIELDS = {
-  checks: { type: 'array', items: { type: 'object', properties: { type: { type: 'string', enum: ['tcp', 'http'] }, port: int, path: str }, required: ['type', 'port'] }, description: 'health checks its host runs' },
+  checks: {
+    type: 'array',
+    items: { type: 'object', properties: { type: { type: 'string', enum: ['tcp', 'http'] }, port: int, path: str }, required: ['type', 'port'] },
+    description: 'health checks its host runs',
+  },
   check_interval: { ...int, description: 'seconds between check rounds' },
   health: { type: 'string', enum: ['passing', 'critical', 'none'], description: 'critical machines leave DNS (but for the all. forms)' },
-  ports: { type: 'array', items: { type: 'object', properties: { name: str, port: int, protocol: { type: 'string', enum: ['tcp', 'udp'] } }, required: ['name', 'port', 'protocol'] }, description: 'named service ports (SRV)' },
+  ports: {
+    type: 'array',
+    items: { type: 'object', properties: { name: str, port: int, protocol: { type: 'string', enum: ['tcp', 'udp'] } }, required: ['name', 'port', 'protocol'] },
+    description: 'named service ports (SRV)',
+  },
   leases: { type: 'array', items: str, description: 'names of the app-wide leases it holds' },
   metadata_rev: { ...int, description: 'grows with every metadata write (If-Match)' },
 };
@@ -34,47 +42,101 @@ const list = (id: string): Record<string, unknown> => ({ type: 'array', items: r
 
 export const ENTITY_SCHEMAS: Record<string, unknown>[] = [
   record('Region', 'A region hosts can be enrolled in', { code: str, name: str, latitude: { type: 'number' }, longitude: { type: 'number' } }),
-  record('Org', 'An organization: its own default network, apps and peers', { name: str, network_id: { ...int, description: 'id of the default network' }, created_at: time }),
-  record('Network', 'A /48 of fdaa::/16 inside an org', { id: { ...int, description: 'fdaa:N:N::/48' }, org: str, name: { ...str, description: '"default" or the custom network\'s name' }, created_at: time }),
+  record('Org', 'An organization: its own default network, apps and peers', {
+    name: str,
+    network_id: { ...int, description: 'id of the default network' },
+    created_at: time,
+  }),
+  record('Network', 'A /48 of fdaa::/16 inside an org', {
+    id: { ...int, description: 'fdaa:N:N::/48' },
+    org: str,
+    name: { ...str, description: '"default" or the custom network\'s name' },
+    created_at: time,
+  }),
   record('App', 'A named group of machines in one network', { name: str, org: str, network_id: int, created_at: time }),
   record('Host', 'A server running the agent, carrying machines (and peers when a gateway)', {
-    id: int, region: str, endpoint: { ...str, description: 'HOST:PORT of its WireGuard port' }, public_key: str, gateway: { type: 'boolean' },
-    version: { ...nullable('string'), description: 'the sixpn version its agent last reported' }, created_at: time,
+    id: int,
+    region: str,
+    endpoint: { ...str, description: 'HOST:PORT of its WireGuard port' },
+    public_key: str,
+    gateway: { type: 'boolean' },
+    version: { ...nullable('string'), description: 'the sixpn version its agent last reported' },
+    created_at: time,
   }),
   record('HostListed', 'A host as hosts list shows it: the record, its current credential and whether it is heard from', {
-    id: int, region: str, endpoint: { ...str, description: 'HOST:PORT of its WireGuard port' }, public_key: str, gateway: { type: 'boolean' },
-    version: { ...nullable('string'), description: 'the sixpn version its agent last reported' }, created_at: time,
+    id: int,
+    region: str,
+    endpoint: { ...str, description: 'HOST:PORT of its WireGuard port' },
+    public_key: str,
+    gateway: { type: 'boolean' },
+    version: { ...nullable('string'), description: 'the sixpn version its agent last reported' },
+    created_at: time,
     credential_id: { ...nullable('string'), description: 'id of its current host credential (tokens revoke ID)' },
     last_seen: { ...nullable('string'), description: 'ISO 8601 time of its last heartbeat or enrollment' },
     status: { type: 'string', enum: ['reachable', 'unreachable'], description: 'unreachable: silent past the host timeout; it gets no new machines or peers' },
   }),
-  optional(record('Machine', 'A machine on a host, with an address in its app\'s network', {
-    id: { ...str, description: '14 lowercase hex characters' }, app: str, org: str, network_id: int, host_id: int, region: str, address: str,
-    state: { type: 'string', enum: ['created', 'started', 'stopped', 'destroyed', 'failed', 'lost'] },
-    reason: { ...nullable('string'), description: 'why the host could not realize the machine (state failed)' },
-    group: str, metadata: { type: 'object', additionalProperties: str },
-    command: { type: ['array', 'null'], items: str, description: 'argv the host\'s agent runs inside the machine (machines run)' },
-    created_at: time, updated_at: time,
-    attached_at: { ...nullable('string'), description: 'when its host last reported it attached (null before, and after a stop)' },
-    ...MACHINE_HEALTH_FIELDS,
-  }), ...Object.keys(MACHINE_HEALTH_FIELDS)),
+  optional(
+    record('Machine', "A machine on a host, with an address in its app's network", {
+      id: { ...str, description: '14 lowercase hex characters' },
+      app: str,
+      org: str,
+      network_id: int,
+      host_id: int,
+      region: str,
+      address: str,
+      state: { type: 'string', enum: ['created', 'started', 'stopped', 'destroyed', 'failed', 'lost'] },
+      reason: { ...nullable('string'), description: 'why the host could not realize the machine (state failed)' },
+      group: str,
+      metadata: { type: 'object', additionalProperties: str },
+      command: { type: ['array', 'null'], items: str, description: "argv the host's agent runs inside the machine (machines run)" },
+      created_at: time,
+      updated_at: time,
+      attached_at: { ...nullable('string'), description: 'when its host last reported it attached (null before, and after a stop)' },
+      ...MACHINE_HEALTH_FIELDS,
+    }),
+    ...Object.keys(MACHINE_HEALTH_FIELDS),
+  ),
   record('Lease', 'An app-wide lease: at most one holder; fence grows with every new holder', {
-    app: str, name: str, holder: { ...nullable('string'), description: 'machine id; null when free' },
-    expires_at: { ...nullable('string'), description: 'ISO 8601 time' }, fence: int,
+    app: str,
+    name: str,
+    holder: { ...nullable('string'), description: 'machine id; null when free' },
+    expires_at: { ...nullable('string'), description: 'ISO 8601 time' },
+    fence: int,
   }),
   record('Peer', 'A developer WireGuard peer, carried by a gateway host', {
-    org: str, name: str, network_id: int, host_id: { ...int, description: 'gateway host' }, region: str, index: int, address: str, public_key: str,
-    app: { ...nullable('string'), description: 'when set, the peer is also an instance of this app' }, created_at: time,
+    org: str,
+    name: str,
+    network_id: int,
+    host_id: { ...int, description: 'gateway host' },
+    region: str,
+    index: int,
+    address: str,
+    public_key: str,
+    app: { ...nullable('string'), description: 'when set, the peer is also an instance of this app' },
+    created_at: time,
     expires_at: { ...nullable('string'), description: 'an ephemeral peer (--ttl) is removed at this time' },
   }),
   record('PeerStatus', 'What the gateway last reported about a peer', {
-    latest_handshake: { ...int, description: 'unix seconds, 0 when never' }, rx_bytes: int, tx_bytes: int, endpoint: nullable('string'), reported_at: time,
+    latest_handshake: { ...int, description: 'unix seconds, 0 when never' },
+    rx_bytes: int,
+    tx_bytes: int,
+    endpoint: nullable('string'),
+    reported_at: time,
   }),
   {
     $id: 'Error',
-    description: `Every error. Codes and their statuses: ${Object.entries(ERROR_STATUS).map(([c, s]) => `${c} ${s}`).join(', ')}`,
+    description: `Every error. Codes and their statuses: ${Object.entries(ERROR_STATUS)
+      .map(([c, s]) => `${c} ${s}`)
+      .join(', ')}`,
     type: 'object',
-    properties: { error: { type: 'object', properties: { code: { type: 'string', enum: Object.keys(ERROR_STATUS) }, message: str }, required: ['code', 'message'], additionalProperties: false } },
+    properties: {
+      error: {
+        type: 'object',
+        properties: { code: { type: 'string', enum: Object.keys(ERROR_STATUS) }, message: str },
+        required: ['code', 'message'],
+        additionalProperties: false,
+      },
+    },
     required: ['error'],
     additionalProperties: false,
   },
@@ -97,12 +159,22 @@ const ops = {
 
 const state = {
   type: 'object',
-  properties: { regions: list('Region'), orgs: list('Org'), networks: list('Network'), apps: list('App'), hosts: list('Host'), machines: list('Machine'), peers: list('Peer') },
+  properties: {
+    regions: list('Region'),
+    orgs: list('Org'),
+    networks: list('Network'),
+    apps: list('App'),
+    hosts: list('Host'),
+    machines: list('Machine'),
+    peers: list('Peer'),
+  },
   required: ['regions', 'orgs', 'networks', 'apps', 'hosts', 'machines', 'peers'],
 };
 
 const msg = (type: string, properties: Record<string, unknown>): Record<string, unknown> => ({
-  type: 'object', properties: { type: { type: 'string', enum: [type] }, ...properties }, required: ['type', ...Object.keys(properties)],
+  type: 'object',
+  properties: { type: { type: 'string', enum: [type] }, ...properties },
+  required: ['type', ...Object.keys(properties)],
 });
 
 /** One line of GET /v1/watch. */
@@ -118,12 +190,16 @@ export const FEED_MESSAGE = {
   ],
 };
 
-const peerStatusMap = { type: 'object', description: 'keyed org/name; null when the peer has no report yet', additionalProperties: { anyOf: [ref('PeerStatus'), { type: 'null' }] } };
+const peerStatusMap = {
+  type: 'object',
+  description: 'keyed org/name; null when the peer has no report yet',
+  additionalProperties: { anyOf: [ref('PeerStatus'), { type: 'null' }] },
+};
 
 /** One line of GET /v1/ui/stream (src/ui/protocol.ts), already filtered to the token's scope. */
 export const UI_MESSAGE = {
   $id: 'UiMessage',
-  description: 'One NDJSON line of the dashboard stream, filtered to the token\'s scope',
+  description: "One NDJSON line of the dashboard stream, filtered to the token's scope",
   oneOf: [
     msg('hello', { scope: str, org: nullable('string') }),
     msg('snapshot', { rev: int, state, peer_status: peerStatusMap }),

@@ -43,7 +43,14 @@ export interface RunningCoordinator {
   close(): Promise<void>;
 }
 
-export async function openStore(opts: { dataDir?: string; dbUrl?: string; logger?: Logger; dbConnect?: PostgresOptions; quotas?: Partial<Quotas>; hostTimeoutMs?: number }): Promise<Store> {
+export async function openStore(opts: {
+  dataDir?: string;
+  dbUrl?: string;
+  logger?: Logger;
+  dbConnect?: PostgresOptions;
+  quotas?: Partial<Quotas>;
+  hostTimeoutMs?: number;
+}): Promise<Store> {
   const storeOpts = { quotas: opts.quotas, hostTimeoutMs: opts.hostTimeoutMs };
   if (opts.dbUrl) {
     const { PostgresBackend } = await import('../store/postgres.js');
@@ -105,7 +112,11 @@ export async function startCoordinator(opts: CoordinatorOptions): Promise<Runnin
   const hostPart = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   const url = `${https ? 'https' : 'http'}://${hostPart === '0.0.0.0' ? '127.0.0.1' : hostPart === '[::]' ? '[::1]' : hostPart}:${port}`;
   return {
-    app: server, store, hub, url, adminToken,
+    app: server,
+    store,
+    hub,
+    url,
+    adminToken,
     // Graceful: watch streams get their `bye` line, in-flight requests finish
     // (their writes are committed and answered), idle connections close, then the store.
     async close() {

@@ -9,7 +9,10 @@ import type { TokenInfo } from '../model/auth.js';
 import type { Store } from '../store/store.js';
 
 /** Why a stream was ended: the last line it gets. */
-export interface StreamEnd { code: 'unauthorized' | 'token_expired'; message: string }
+export interface StreamEnd {
+  code: 'unauthorized' | 'token_expired';
+  message: string;
+}
 
 /** Coordinators' clocks differ: look this far back for revocations written by another one. */
 const SKEW_MS = 10_000;
@@ -24,7 +27,11 @@ export class TokenStreams {
   private again = false;
   private unsubscribe: (() => void) | null = null;
 
-  constructor(private readonly store: Store, private readonly log: Logger, private readonly onRevoked: () => void = () => undefined) {}
+  constructor(
+    private readonly store: Store,
+    private readonly log: Logger,
+    private readonly onRevoked: () => void = () => undefined,
+  ) {}
 
   /** Follow the store's commits for revocations made elsewhere. */
   start(): void {
@@ -54,7 +61,10 @@ export class TokenStreams {
     let timer: NodeJS.Timeout | null = null;
     const arm = (): void => {
       const left = Date.parse(t.expires_at!) - Date.now();
-      if (left <= 0) { ctrl.abort({ code: 'token_expired', message: `the token expired at ${t.expires_at}` } satisfies StreamEnd); return; }
+      if (left <= 0) {
+        ctrl.abort({ code: 'token_expired', message: `the token expired at ${t.expires_at}` } satisfies StreamEnd);
+        return;
+      }
       timer = setTimeout(arm, Math.min(left, MAX_TIMER_MS));
       timer.unref();
     };
@@ -80,7 +90,10 @@ export class TokenStreams {
   /** One look at recent revocations per burst of commits. */
   private check(): void {
     if (this.open.size === 0) return; // no stream to end: nothing to look up
-    if (this.checking) { this.again = true; return; }
+    if (this.checking) {
+      this.again = true;
+      return;
+    }
     this.checking = true;
     void (async () => {
       do {
@@ -94,7 +107,10 @@ export class TokenStreams {
         this.onRevoked();
         this.revoked(fresh.map((r) => r.id));
       } while (this.again);
-    })().catch((err: unknown) => this.log.warn({ err: String(err) }, 'could not read token revocations'))
-      .finally(() => { this.checking = false; });
+    })()
+      .catch((err: unknown) => this.log.warn({ err: String(err) }, 'could not read token revocations'))
+      .finally(() => {
+        this.checking = false;
+      });
   }
 }

@@ -57,7 +57,10 @@ export class AnswerCache implements CacheCounts {
 
   get(net: number, key: string): CachedAnswer | undefined {
     const hit = this.nets.get(net)?.get(key);
-    if (hit) { this.hits++; hit.ref = true; } else this.misses++;
+    if (hit) {
+      this.hits++;
+      hit.ref = true;
+    } else this.misses++;
     return hit;
   }
 
@@ -65,7 +68,7 @@ export class AnswerCache implements CacheCounts {
     let m = this.nets.get(net);
     if (!m) this.nets.set(net, (m = new Map()));
     const old = m.get(key);
-    const slot = old ? old.slot : this.free.pop() ?? (this.ring.length < this.maxEntries ? this.ring.length : this.evict());
+    const slot = old ? old.slot : (this.free.pop() ?? (this.ring.length < this.maxEntries ? this.ring.length : this.evict()));
     // New entries start cold: a name asked once is the first to go.
     const entry: Slot = { buf: enc.buf, qEnd: enc.qEnd, rotatable: enc.rotatable, turn: 0, truncated: null, hasOpt, net, key, slot, ref: false };
     if (!old) this.count++;
@@ -83,7 +86,10 @@ export class AnswerCache implements CacheCounts {
       this.hand = at + 1 === this.ring.length ? 0 : at + 1;
       const e = this.ring[at];
       if (!e) return at;
-      if (e.ref) { e.ref = false; continue; }
+      if (e.ref) {
+        e.ref = false;
+        continue;
+      }
       const m = this.nets.get(e.net)!;
       m.delete(e.key);
       if (m.size === 0) this.nets.delete(e.net);
@@ -96,11 +102,17 @@ export class AnswerCache implements CacheCounts {
 
   /** Drop the entries of these networks (null: all). */
   invalidate(nets: ReadonlySet<number> | null): void {
-    if (nets === null) { this.clear(); return; }
+    if (nets === null) {
+      this.clear();
+      return;
+    }
     for (const n of nets) {
       const m = this.nets.get(n);
       if (!m) continue;
-      for (const e of m.values()) { this.ring[e.slot] = undefined; this.free.push(e.slot); }
+      for (const e of m.values()) {
+        this.ring[e.slot] = undefined;
+        this.free.push(e.slot);
+      }
       this.count -= m.size;
       this.nets.delete(n);
     }
@@ -128,7 +140,9 @@ export function materialize(e: CachedAnswer, req: Buffer, q: Query, limit: numbe
     out = Buffer.allocUnsafe(e.buf.length);
     const k = e.turn++ % e.rotatable;
     if (e.turn >= 0x3fffffff) e.turn = 0;
-    const start = e.qEnd, cut = start + k * 28, end = start + e.rotatable * 28;
+    const start = e.qEnd,
+      cut = start + k * 28,
+      end = start + e.rotatable * 28;
     e.buf.copy(out, 0, 0, start);
     e.buf.copy(out, start, cut, end);
     e.buf.copy(out, start + (end - cut), start, cut);

@@ -37,15 +37,30 @@ export function encodeResponse(spec: ResponseSpec, ordered: boolean): Encoded {
   const answers = fitAnswers(spec.question.name, spec.answers, spec.ednsSize !== null);
   const packet = new Packet();
   packet.header = new Packet.Header({
-    id: spec.id, qr: 1, opcode: 0, aa: 1, rd: spec.rd ? 1 : 0, ra: spec.ra ? 1 : 0,
-    rcode: spec.rcode, ...(spec.cd ? { cd: 1 } : {}),
+    id: spec.id,
+    qr: 1,
+    opcode: 0,
+    aa: 1,
+    rd: spec.rd ? 1 : 0,
+    ra: spec.ra ? 1 : 0,
+    rcode: spec.rcode,
+    ...(spec.cd ? { cd: 1 } : {}),
   } as Partial<Header>);
   packet.questions = [new Packet.Question(spec.question.name, spec.question.type, QCLASS_IN)];
   packet.answers = answers.map((rr) => resource(rr, spec.ttl));
   packet.authorities = spec.authority.map((rr) => resource(rr, spec.ttl));
   packet.additionals = fitAdditional(spec.question.name, answers, spec.additional, spec.ednsSize !== null).map((rr) => resource(rr, spec.ttl));
   if (spec.ednsSize !== null) {
-    packet.additionals.push({ name: '', type: QTYPE.OPT, class: spec.ednsSize, ttl: 0, extendedRcode: 0, version: 0, doFlag: false, rdata: [] } as unknown as Resource);
+    packet.additionals.push({
+      name: '',
+      type: QTYPE.OPT,
+      class: spec.ednsSize,
+      ttl: 0,
+      extendedRcode: 0,
+      version: 0,
+      doFlag: false,
+      rdata: [],
+    } as unknown as Resource);
   }
   const buf = packet.toBuffer();
   const qEnd = questionEnd(spec.question.name);
@@ -55,15 +70,26 @@ export function encodeResponse(spec: ResponseSpec, ordered: boolean): Encoded {
 function resource(rr: Rr, ttl: number): Resource {
   const base = { name: rr.name, type: rr.type, class: QCLASS_IN, ttl };
   switch (rr.type) {
-    case QTYPE.AAAA: return { ...base, address: rr.address } as Resource;
-    case QTYPE.TXT: return { ...base, data: splitTxt(rr.items.join(rr.sep)) as unknown as string[] } as Resource;
-    case QTYPE.PTR: return { ...base, domain: rr.target } as Resource;
-    case QTYPE.NS: return { ...base, ns: rr.target } as Resource;
-    case QTYPE.SRV: return { ...base, priority: rr.priority, weight: rr.weight, port: rr.port, target: rr.target } as Resource;
+    case QTYPE.AAAA:
+      return { ...base, address: rr.address } as Resource;
+    case QTYPE.TXT:
+      return { ...base, data: splitTxt(rr.items.join(rr.sep)) as unknown as string[] } as Resource;
+    case QTYPE.PTR:
+      return { ...base, domain: rr.target } as Resource;
+    case QTYPE.NS:
+      return { ...base, ns: rr.target } as Resource;
+    case QTYPE.SRV:
+      return { ...base, priority: rr.priority, weight: rr.weight, port: rr.port, target: rr.target } as Resource;
     case QTYPE.SOA:
       return {
-        ...base, primary: rr.mname, admin: rr.rname, serial: rr.serial,
-        refresh: 3600, retry: 600, expiration: 86400, minimum: ttl,
+        ...base,
+        primary: rr.mname,
+        admin: rr.rname,
+        serial: rr.serial,
+        refresh: 3600,
+        retry: 600,
+        expiration: 86400,
+        minimum: ttl,
       } as Resource;
   }
 }

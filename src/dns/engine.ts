@@ -48,7 +48,11 @@ export class DnsEngine {
     // The question was parsed once, above: its type (-1: unparsable) labels the count.
     const qtype = g.kind === 'query' ? g.query.qtype : -1;
     if (out === null || Buffer.isBuffer(out)) stats.record(tcp, qtype, out, (performance.now() - t0) / 1000);
-    else out.then((b) => stats.record(tcp, qtype, b, (performance.now() - t0) / 1000), () => stats.record(tcp, qtype, null, (performance.now() - t0) / 1000));
+    else
+      out.then(
+        (b) => stats.record(tcp, qtype, b, (performance.now() - t0) / 1000),
+        () => stats.record(tcp, qtype, null, (performance.now() - t0) / 1000),
+      );
     return out;
   }
 
@@ -85,30 +89,41 @@ export class DnsEngine {
     const name = questionName(msg, q.qnameEnd);
     const res = lookup(index, name, q.qtype, who.networkId, who.region);
     switch (res.kind) {
-      case 'notready': return this.error(msg, q, RCODE.SERVFAIL);
-      case 'refused': return this.error(msg, q, RCODE.REFUSED);
+      case 'notready':
+        return this.error(msg, q, RCODE.SERVFAIL);
+      case 'refused':
+        return this.error(msg, q, RCODE.REFUSED);
       case 'forward': {
         const fwd = this.o.forwarder;
         if (!fwd) return this.error(msg, q, RCODE.REFUSED);
-        return fwd.forward(msg, q, tcp).then((r) => r ?? this.error(msg, q, RCODE.SERVFAIL), () => this.error(msg, q, RCODE.SERVFAIL));
+        return fwd.forward(msg, q, tcp).then(
+          (r) => r ?? this.error(msg, q, RCODE.SERVFAIL),
+          () => this.error(msg, q, RCODE.SERVFAIL),
+        );
       }
     }
-    const enc = packResponse({
-      id: q.id, rd: (msg[2]! & 0x01) !== 0, cd: (msg[3]! & 0x10) !== 0, ra: this.ra,
-      rcode: res.kind === 'nxdomain' ? RCODE.NXDOMAIN : RCODE.NOERROR,
-      question: { name, type: q.qtype },
-      answers: res.kind === 'answer' ? res.answers : [],
-      authority: res.kind === 'answer' ? [] : res.authority,
-      additional: res.kind === 'answer' ? res.additional : undefined,
-      ednsSize: q.opt ? this.o.maxUdpSize : null,
-      ttl: this.o.ttl,
-    }, res.kind === 'answer' && res.ordered);
+    const enc = packResponse(
+      {
+        id: q.id,
+        rd: (msg[2]! & 0x01) !== 0,
+        cd: (msg[3]! & 0x10) !== 0,
+        ra: this.ra,
+        rcode: res.kind === 'nxdomain' ? RCODE.NXDOMAIN : RCODE.NOERROR,
+        question: { name, type: q.qtype },
+        answers: res.kind === 'answer' ? res.answers : [],
+        authority: res.kind === 'answer' ? [] : res.authority,
+        additional: res.kind === 'answer' ? res.additional : undefined,
+        ednsSize: q.opt ? this.o.maxUdpSize : null,
+        ttl: this.o.ttl,
+      },
+      res.kind === 'answer' && res.ordered,
+    );
     if (enc.qEnd !== q.qEnd) throw new Error('question length changed in encoding');
     const cacheable = this.o.cache !== false && (res.kind !== 'answer' || res.cacheable);
     const entry = cacheable
       ? this.cache.set(who.networkId, key, enc, q.opt !== null)
-      // (fields spelled out: an object spread here took most of the miss path's time)
-      : { buf: enc.buf, qEnd: enc.qEnd, rotatable: enc.rotatable, turn: 0, truncated: null, hasOpt: q.opt !== null };
+      : // (fields spelled out: an object spread here took most of the miss path's time)
+        { buf: enc.buf, qEnd: enc.qEnd, rotatable: enc.rotatable, turn: 0, truncated: null, hasOpt: q.opt !== null };
     return materialize(entry, msg, q, limit);
   }
 }

@@ -55,7 +55,11 @@ function matches(res: Buffer, sent: Buffer, q: Query, id: number): boolean {
 function askUdp(up: Upstream, msg: Buffer, timeoutMs: number, ok: (r: Buffer) => boolean): Promise<Buffer | null> {
   return new Promise((resolve) => {
     const sock = dgram.createSocket(net.isIPv6(up.host) ? 'udp6' : 'udp4');
-    const done = (r: Buffer | null): void => { clearTimeout(t); sock.close(); resolve(r); };
+    const done = (r: Buffer | null): void => {
+      clearTimeout(t);
+      sock.close();
+      resolve(r);
+    };
     const t = setTimeout(() => done(null), timeoutMs);
     sock.on('error', () => done(null));
     sock.on('message', (r, rinfo) => {
@@ -70,7 +74,11 @@ function askTcp(up: Upstream, msg: Buffer, timeoutMs: number): Promise<Buffer | 
   return new Promise((resolve) => {
     const sock = net.connect({ host: up.host, port: up.port });
     let buf = Buffer.alloc(0);
-    const done = (r: Buffer | null): void => { clearTimeout(t); sock.destroy(); resolve(r); };
+    const done = (r: Buffer | null): void => {
+      clearTimeout(t);
+      sock.destroy();
+      resolve(r);
+    };
     const t = setTimeout(() => done(null), timeoutMs);
     sock.on('error', () => done(null));
     sock.on('connect', () => {

@@ -35,14 +35,21 @@ const byId = (a: Instance, b: Instance): number => (a.id < b.id ? -1 : a.id > b.
 
 function pushTo<K, V>(m: Map<K, V[]>, k: K, v: V): void {
   const list = m.get(k);
-  if (list) list.push(v); else m.set(k, [v]);
+  if (list) list.push(v);
+  else m.set(k, [v]);
 }
 
 /** Lazily computed value, computed at most once (indexes are immutable). */
 function memo<T>(f: () => T): () => T {
   let done = false;
   let v: T;
-  return () => { if (!done) { v = f(); done = true; } return v; };
+  return () => {
+    if (!done) {
+      v = f();
+      done = true;
+    }
+    return v;
+  };
 }
 
 export class AppIndex {
@@ -62,7 +69,11 @@ export class AppIndex {
   readonly byMeta = new Map<string, Instance[]>();
   readonly metaKeys = new Set<string>();
 
-  constructor(readonly name: string, readonly networkId: number, instances: Instance[]) {
+  constructor(
+    readonly name: string,
+    readonly networkId: number,
+    instances: Instance[],
+  ) {
     this.all = instances.slice().sort(byId);
     this.live = this.all.filter((i) => i.state === 'started');
     this.started = this.live.filter((i) => i.health !== 'critical');
@@ -87,8 +98,13 @@ export class AppIndex {
   /** Started instance (critical or not) by full id or unambiguous id prefix. */
   findId(prefix: string): Instance | 'ambiguous' | null {
     const s = this.live;
-    let lo = 0, hi = s.length;
-    while (lo < hi) { const mid = (lo + hi) >>> 1; if (s[mid]!.id < prefix) lo = mid + 1; else hi = mid; }
+    let lo = 0,
+      hi = s.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (s[mid]!.id < prefix) lo = mid + 1;
+      else hi = mid;
+    }
     const first = s[lo];
     if (!first || !first.id.startsWith(prefix)) return null;
     if (first.id === prefix) return first; // exact match wins over longer ids
@@ -168,8 +184,15 @@ export interface DnsIndex {
 
 export function emptyIndex(prefix = DEFAULT_PREFIX): DnsIndex {
   return {
-    rev: 0, ready: false, prefix, reverseZone: reverseZone(prefix),
-    networks: new Map(), hostRegion: new Map(), regions: regionMap(new Map()), orgNetwork: new Map(), appNetwork: new Map(),
+    rev: 0,
+    ready: false,
+    prefix,
+    reverseZone: reverseZone(prefix),
+    networks: new Map(),
+    hostRegion: new Map(),
+    regions: regionMap(new Map()),
+    orgNetwork: new Map(),
+    appNetwork: new Map(),
   };
 }
 
@@ -212,7 +235,10 @@ function changedInstances(prev: DnsIndex, r: ReplicaView, apps: ReadonlySet<stri
   for (const a of apps) {
     const netId = prev.appNetwork.get(a);
     const old = netId === undefined ? undefined : prev.networks.get(netId)?.apps.get(a);
-    if (!old) { fresh.add(a); continue; }
+    if (!old) {
+      fresh.add(a);
+      continue;
+    }
     candidates.set(a, new Set(old.all.filter((i) => !i.peer).map((i) => i.id)));
   }
   for (const id of machineIds) {
@@ -275,8 +301,15 @@ export function buildIndex(r: ReplicaView, prefix = DEFAULT_PREFIX): DnsIndex {
   const networks = new Map<number, NetworkIndex>();
   for (const [id, apps] of appsByNet) networks.set(id, new NetworkIndex(id, apps, peers.get(id) ?? new Map(), r.rev));
   return {
-    rev: r.rev, ready: r.ready, prefix, reverseZone: reverseZone(prefix), networks,
-    hostRegion: hostRegions(r), regions: regionMap(r.regions), orgNetwork: orgNetworks(r), appNetwork,
+    rev: r.rev,
+    ready: r.ready,
+    prefix,
+    reverseZone: reverseZone(prefix),
+    networks,
+    hostRegion: hostRegions(r),
+    regions: regionMap(r.regions),
+    orgNetwork: orgNetworks(r),
+    appNetwork,
   };
 }
 
@@ -310,7 +343,7 @@ export function patchIndex(prev: DnsIndex, r: ReplicaView, ops: readonly ChangeO
   const networks = new Map(prev.networks);
   // copied only when an app appears, goes or moves (a copy is O(apps))
   const moved = [...apps].some((a) => prev.appNetwork.get(a) !== r.apps.get(a)?.network_id);
-  const appNetwork = moved ? new Map(prev.appNetwork) : prev.appNetwork as Map<string, number>;
+  const appNetwork = moved ? new Map(prev.appNetwork) : (prev.appNetwork as Map<string, number>);
   if (nets.size > 0) {
     const instances = apps.size > 0 ? changedInstances(prev, r, apps, machineIds) : new Map<string, Instance[]>();
     const peers = peersByNetwork(r, nets);
@@ -322,7 +355,10 @@ export function patchIndex(prev: DnsIndex, r: ReplicaView, ops: readonly ChangeO
     }
     for (const a of apps) {
       const app = r.apps.get(a);
-      if (moved) { if (app) appNetwork.set(a, app.network_id); else appNetwork.delete(a); }
+      if (moved) {
+        if (app) appNetwork.set(a, app.network_id);
+        else appNetwork.delete(a);
+      }
       if (!app) continue;
       appMaps.get(app.network_id)!.set(a, new AppIndex(a, app.network_id, instances.get(a) ?? []));
     }

@@ -15,27 +15,34 @@ export class DnsIndexer {
   private readonly listeners = new Set<SwapListener>();
   private readonly unsubscribe: () => void;
 
-  constructor(private readonly replica: Replica, private readonly prefix = DEFAULT_PREFIX, private readonly log: Logger = silentLogger) {
+  constructor(
+    private readonly replica: Replica,
+    private readonly prefix = DEFAULT_PREFIX,
+    private readonly log: Logger = silentLogger,
+  ) {
     this.index = replica.ready ? buildIndex(replica, prefix) : emptyIndex(prefix);
     this.unsubscribe = replica.subscribe((u) => this.update(u));
   }
 
   /** The index of the latest update; a query holds one for its whole lookup. */
-  get current(): DnsIndex { return this.index; }
+  get current(): DnsIndex {
+    return this.index;
+  }
 
   /** Call `fn` after every swap; returns the unsubscribe. */
   subscribe(fn: SwapListener): () => void {
     this.listeners.add(fn);
-    return () => { this.listeners.delete(fn); };
+    return () => {
+      this.listeners.delete(fn);
+    };
   }
 
   private update(u: ReplicaUpdate): void {
     const t0 = performance.now();
     let res: PatchResult;
     try {
-      res = u.ops === null || !this.index.ready
-        ? { index: buildIndex(this.replica, this.prefix), networks: null }
-        : patchIndex(this.index, this.replica, u.ops);
+      res =
+        u.ops === null || !this.index.ready ? { index: buildIndex(this.replica, this.prefix), networks: null } : patchIndex(this.index, this.replica, u.ops);
     } catch (err) {
       // A patch bug must not leave DNS on stale data: rebuild from scratch.
       this.log.error({ err: String(err), rev: u.rev }, 'dns index patch failed; rebuilding');

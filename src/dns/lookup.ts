@@ -104,10 +104,14 @@ function internalNode(index: DnsIndex, net: NetworkIndex, labels: string[], regi
   const last = labels[n - 1]!;
   if (n === 1) {
     switch (last) {
-      case '_apps': return { txt: { items: net.appNames(), sep: ',' } };
-      case '_instances': return { txt: { items: net.instances(), sep: ';' } };
-      case '_peer': return { txt: { items: net.peerNames(), sep: ',' } };
-      case '_ns': return { aaaa: [networkDnsAddress(net.id, index.prefix)] };
+      case '_apps':
+        return { txt: { items: net.appNames(), sep: ',' } };
+      case '_instances':
+        return { txt: { items: net.instances(), sep: ';' } };
+      case '_peer':
+        return { txt: { items: net.peerNames(), sep: ',' } };
+      case '_ns':
+        return { aaaa: [networkDnsAddress(net.id, index.prefix)] };
     }
   }
   if (n === 2 && last === '_peer') {
@@ -131,31 +135,53 @@ function appNode(index: DnsIndex, app: AppIndex, sub: string[], region: string |
   switch (key) {
     case '':
       switch (s0) {
-        case 'global': return { aaaa: addrs(app.started) };
-        case 'regions': return { txt: { items: app.regions(), sep: ',' } };
-        case 'vms': return { txt: { items: app.vms(), sep: ',' } };
+        case 'global':
+          return { aaaa: addrs(app.started) };
+        case 'regions':
+          return { txt: { items: app.regions(), sep: ',' } };
+        case 'vms':
+          return { txt: { items: app.vms(), sep: ',' } };
         // parents of deeper names (empty non-terminals)
-        case 'vm': case 'process': case 'of': case '_metadata': case 'lease': return EMPTY;
+        case 'vm':
+        case 'process':
+        case 'of':
+        case '_metadata':
+        case 'lease':
+          return EMPTY;
       }
-      { const inRegion = app.byRegion.get(s0); return inRegion ? { aaaa: addrs(inRegion) } : null; }
+      {
+        const inRegion = app.byRegion.get(s0);
+        return inRegion ? { aaaa: addrs(inRegion) } : null;
+      }
     // all.vms.<app>, all.regions.<app>: stopped machines included
-    case 'vms': return s0 === 'all' ? { txt: { items: app.allVms(), sep: ',' } } : null;
-    case 'regions': return s0 === 'all' ? { txt: { items: app.allRegions(), sep: ',' } } : null;
+    case 'vms':
+      return s0 === 'all' ? { txt: { items: app.allVms(), sep: ',' } } : null;
+    case 'regions':
+      return s0 === 'all' ? { txt: { items: app.allRegions(), sep: ',' } } : null;
     case 'vm': {
       const i = app.findId(s0);
       return i && i !== 'ambiguous' ? { aaaa: [i.address] } : null;
     }
-    case 'process': { const g = app.byGroup.get(s0); return g ? { aaaa: addrs(g) } : null; }
+    case 'process': {
+      const g = app.byGroup.get(s0);
+      return g ? { aaaa: addrs(g) } : null;
+    }
     // the lease's holder while it is started and healthy (at most one)
-    case 'lease': { const h = app.byLease.get(s0); return h ? { aaaa: [h.address] } : null; }
-    case 'of': return s0 === 'nearest' ? EMPTY : null;
+    case 'lease': {
+      const h = app.byLease.get(s0);
+      return h ? { aaaa: [h.address] } : null;
+    }
+    case 'of':
+      return s0 === 'nearest' ? EMPTY : null;
     case 'nearest.of': {
       const m = TOP_RE.exec(s0);
       if (!m) return null;
       return { aaaa: addrs(nearest(index, app.started, region, Number(m[1]))), ordered: true, regionDependent: true };
     }
-    case '_metadata': return s0 === 'kv' ? EMPTY : null;
-    case 'kv._metadata': return app.metaKeys.has(s0) ? EMPTY : null;
+    case '_metadata':
+      return s0 === 'kv' ? EMPTY : null;
+    case 'kv._metadata':
+      return app.metaKeys.has(s0) ? EMPTY : null;
   }
   if (n === 4 && sub[2] === 'kv' && sub[3] === '_metadata') {
     const hits = app.byMeta.get(`${sub[1]}=${s0}`);
@@ -199,7 +225,10 @@ export function nearest(index: DnsIndex, started: readonly Instance[], region: s
     return v;
   };
   // Array.prototype.sort is stable: ties keep the id order of `started`.
-  return started.slice().sort((a, b) => d(a.region) - d(b.region)).slice(0, n);
+  return started
+    .slice()
+    .sort((a, b) => d(a.region) - d(b.region))
+    .slice(0, n);
 }
 
 /**

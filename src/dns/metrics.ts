@@ -16,7 +16,11 @@ const DURATION = 'sixpn_dns_query_duration_seconds';
 class PrecountedHistogram {
   readonly type = 'histogram';
   readonly aggregator = 'sum';
-  constructor(readonly name: string, readonly help: string, private readonly stats: DnsStats) {}
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly stats: DnsStats,
+  ) {}
 
   /** registry.resetMetrics() calls this on every metric. */
   reset(): void {
@@ -25,7 +29,13 @@ class PrecountedHistogram {
     this.stats.count.fill(0);
   }
 
-  async get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: { labels: Record<string, string | number>; value: number; metricName: string }[] }> {
+  async get(): Promise<{
+    name: string;
+    help: string;
+    type: string;
+    aggregator: string;
+    values: { labels: Record<string, string | number>; value: number; metricName: string }[];
+  }> {
     const values: { labels: Record<string, string | number>; value: number; metricName: string }[] = [];
     for (const t of [0, 1] as const) {
       const transport = TRANSPORT_LABELS[t];
@@ -42,28 +52,51 @@ class PrecountedHistogram {
 /** Register the DNS series: queries, their duration, the answer cache. */
 export function dnsMetrics(registry: Registry, stats: DnsStats, cache: () => CacheCounts): void {
   new prom.Counter({
-    name: 'sixpn_dns_queries_total', help: 'DNS messages answered (or dropped), by question type, response code and transport',
-    labelNames: ['qtype', 'rcode', 'transport'], registers: [registry],
+    name: 'sixpn_dns_queries_total',
+    help: 'DNS messages answered (or dropped), by question type, response code and transport',
+    labelNames: ['qtype', 'rcode', 'transport'],
+    registers: [registry],
     collect() {
       this.reset();
       for (const [labels, v] of stats.queryCounts()) this.inc(labels, v);
     },
   });
-  registry.registerMetric(new PrecountedHistogram(DURATION, 'Seconds from a query\'s arrival to its answer being ready (forwarded queries included)', stats) as unknown as prom.Metric);
+  registry.registerMetric(
+    new PrecountedHistogram(DURATION, "Seconds from a query's arrival to its answer being ready (forwarded queries included)", stats) as unknown as prom.Metric,
+  );
   new prom.Counter({
-    name: 'sixpn_dns_cache_hits_total', help: 'Queries answered from the encoded-answer cache', registers: [registry],
-    collect() { this.reset(); this.inc(cache().hits); },
+    name: 'sixpn_dns_cache_hits_total',
+    help: 'Queries answered from the encoded-answer cache',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(cache().hits);
+    },
   });
   new prom.Counter({
-    name: 'sixpn_dns_cache_misses_total', help: 'Queries that had to be looked up (and were then cached when cacheable)', registers: [registry],
-    collect() { this.reset(); this.inc(cache().misses); },
+    name: 'sixpn_dns_cache_misses_total',
+    help: 'Queries that had to be looked up (and were then cached when cacheable)',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(cache().misses);
+    },
   });
   new prom.Counter({
-    name: 'sixpn_dns_cache_evictions_total', help: 'Encoded answers evicted to make room (CLOCK: entries not asked for since the last sweep go first)', registers: [registry],
-    collect() { this.reset(); this.inc(cache().evictions); },
+    name: 'sixpn_dns_cache_evictions_total',
+    help: 'Encoded answers evicted to make room (CLOCK: entries not asked for since the last sweep go first)',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(cache().evictions);
+    },
   });
   new prom.Gauge({
-    name: 'sixpn_dns_cache_entries', help: 'Encoded answers held', registers: [registry],
-    collect() { this.set(cache().size); },
+    name: 'sixpn_dns_cache_entries',
+    help: 'Encoded answers held',
+    registers: [registry],
+    collect() {
+      this.set(cache().size);
+    },
   });
 }

@@ -17,11 +17,26 @@ class Writer {
   pos = 0;
   private readonly names = new Map<string, number>();
 
-  u8(v: number): void { this.room(1); scratch[this.pos++] = v & 0xff; }
-  u16(v: number): void { this.room(2); scratch[this.pos++] = (v >>> 8) & 0xff; scratch[this.pos++] = v & 0xff; }
-  u32(v: number): void { this.room(4); scratch.writeUInt32BE(v >>> 0, this.pos); this.pos += 4; }
+  u8(v: number): void {
+    this.room(1);
+    scratch[this.pos++] = v & 0xff;
+  }
+  u16(v: number): void {
+    this.room(2);
+    scratch[this.pos++] = (v >>> 8) & 0xff;
+    scratch[this.pos++] = v & 0xff;
+  }
+  u32(v: number): void {
+    this.room(4);
+    scratch.writeUInt32BE(v >>> 0, this.pos);
+    this.pos += 4;
+  }
 
-  bytes(b: Buffer): void { this.room(b.length); b.copy(scratch, this.pos); this.pos += b.length; }
+  bytes(b: Buffer): void {
+    this.room(b.length);
+    b.copy(scratch, this.pos);
+    this.pos += b.length;
+  }
 
   name(domain: string): void {
     const parts = domain.split('.');
@@ -32,7 +47,10 @@ class Writer {
       if (label === '') continue;
       const suffix = suffixOf(parts, i);
       const at = this.names.get(suffix);
-      if (at !== undefined) { this.u16(0xc000 | at); return; }
+      if (at !== undefined) {
+        this.u16(0xc000 | at);
+        return;
+      }
       if (this.pos < MAX_POINTER) this.names.set(suffix, this.pos);
       this.room(1 + label.length);
       scratch[this.pos++] = label.length & 0xff;
@@ -91,12 +109,18 @@ export function packResponse(spec: ResponseSpec, ordered: boolean): Encoded {
 
 function record(w: Writer, rr: Rr, ttl: number): void {
   switch (rr.type) {
-    case QTYPE.AAAA: return w.rr(rr.name, rr.type, QCLASS_IN, ttl, () => w.bytes(ipv6Bytes(rr.address)));
+    case QTYPE.AAAA:
+      return w.rr(rr.name, rr.type, QCLASS_IN, ttl, () => w.bytes(ipv6Bytes(rr.address)));
     case QTYPE.TXT:
       return w.rr(rr.name, rr.type, QCLASS_IN, ttl, () => {
-        for (const s of splitTxt(rr.items.join(rr.sep))) { w.u8(s.length); w.bytes(s); }
+        for (const s of splitTxt(rr.items.join(rr.sep))) {
+          w.u8(s.length);
+          w.bytes(s);
+        }
       });
-    case QTYPE.PTR: case QTYPE.NS: return w.rr(rr.name, rr.type, QCLASS_IN, ttl, () => w.name(rr.target));
+    case QTYPE.PTR:
+    case QTYPE.NS:
+      return w.rr(rr.name, rr.type, QCLASS_IN, ttl, () => w.name(rr.target));
     case QTYPE.SRV:
       return w.rr(rr.name, rr.type, QCLASS_IN, ttl, () => {
         w.u16(rr.priority);
@@ -138,13 +162,15 @@ export function ipv6Bytes(addr: string): Buffer {
 function hexGroups(addr: string, from: number, to: number): number[] {
   const out: number[] = [];
   if (from === to) return out;
-  let v = 0, digits = 0;
+  let v = 0,
+    digits = 0;
   for (let i = from; i <= to; i++) {
     const c = i < to ? addr.charCodeAt(i) : 0x3a;
     if (c === 0x3a) {
       if (digits === 0) throw notIpv6(addr);
       out.push(v);
-      v = 0; digits = 0;
+      v = 0;
+      digits = 0;
       continue;
     }
     const d = c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : c >= 0x41 && c <= 0x46 ? c - 0x37 : -1;

@@ -30,16 +30,22 @@ export class QuerierResolver {
   constructor(private readonly loopback: LoopbackRule = {}) {}
 
   of(addr: string, index: DnsIndex): Querier {
-    if (this.memoIndex !== index || this.memo.size > 50_000) { this.memo = new Map(); this.memoIndex = index; }
+    if (this.memoIndex !== index || this.memo.size > 50_000) {
+      this.memo = new Map();
+      this.memoIndex = index;
+    }
     let q = this.memo.get(addr);
-    if (!q) { q = this.resolve(addr, index); this.memo.set(addr, q); }
+    if (!q) {
+      q = this.resolve(addr, index);
+      this.memo.set(addr, q);
+    }
     return q;
   }
 
   private resolve(addr: string, index: DnsIndex): Querier {
     if (isLoopback(addr)) {
       const lb = this.loopback;
-      const networkId = lb.networkId ?? (lb.org !== undefined ? index.orgNetwork.get(lb.org) ?? null : null);
+      const networkId = lb.networkId ?? (lb.org !== undefined ? (index.orgNetwork.get(lb.org) ?? null) : null);
       if (networkId === null) return NOBODY;
       return { networkId, region: lb.region ?? soleHostRegion(index) };
     }

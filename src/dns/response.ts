@@ -41,11 +41,18 @@ function wireLength(name: string): number {
 
 function rrSize(rr: Rr): number {
   switch (rr.type) {
-    case QTYPE.AAAA: return AAAA_RR_LEN;
-    case QTYPE.TXT: { const len = txtLength(rr.items, rr.sep); return 12 + len + Math.ceil(len / 255); }
-    case QTYPE.SOA: return 12 + wireLength(rr.mname) + wireLength(rr.rname) + 20;
-    case QTYPE.SRV: return 18 + wireLength(rr.target);
-    default: return 12 + wireLength(rr.target);
+    case QTYPE.AAAA:
+      return AAAA_RR_LEN;
+    case QTYPE.TXT: {
+      const len = txtLength(rr.items, rr.sep);
+      return 12 + len + Math.ceil(len / 255);
+    }
+    case QTYPE.SOA:
+      return 12 + wireLength(rr.mname) + wireLength(rr.rname) + 20;
+    case QTYPE.SRV:
+      return 18 + wireLength(rr.target);
+    default:
+      return 12 + wireLength(rr.target);
   }
 }
 
@@ -68,7 +75,10 @@ export function fitAnswers(qname: string, answers: readonly Rr[], hasOpt: boolea
   for (let i = 0; i < answers.length; i++) {
     const rr = answers[i]!;
     const size = rrSize(rr);
-    if (used + size <= budget) { used += size; continue; }
+    if (used + size <= budget) {
+      used += size;
+      continue;
+    }
     const out = answers.slice(0, i);
     if (rr.type === QTYPE.TXT) {
       const room = budget - used - 12;

@@ -62,10 +62,17 @@ export interface DnsServer {
 /** The engine options a worker process rebuilds its engine from. */
 export function workerConfig(opts: DnsServerOptions, logLevel: string): WorkerConfig {
   return {
-    ttl: opts.ttl ?? DEFAULT_TTL, maxUdpSize: opts.maxUdpSize ?? DEFAULT_MAX_UDP, upstreams: opts.upstreams ?? [],
-    forwardTimeoutMs: opts.forwardTimeoutMs ?? 2000, loopbackNetworkId: opts.loopbackNetworkId, loopbackOrg: opts.loopbackOrg,
-    loopbackRegion: opts.loopbackRegion, prefix: opts.prefix ?? DEFAULT_PREFIX, answerCache: opts.answerCache !== false,
-    stats: opts.stats !== undefined, logLevel,
+    ttl: opts.ttl ?? DEFAULT_TTL,
+    maxUdpSize: opts.maxUdpSize ?? DEFAULT_MAX_UDP,
+    upstreams: opts.upstreams ?? [],
+    forwardTimeoutMs: opts.forwardTimeoutMs ?? 2000,
+    loopbackNetworkId: opts.loopbackNetworkId,
+    loopbackOrg: opts.loopbackOrg,
+    loopbackRegion: opts.loopbackRegion,
+    prefix: opts.prefix ?? DEFAULT_PREFIX,
+    answerCache: opts.answerCache !== false,
+    stats: opts.stats !== undefined,
+    logLevel,
   };
 }
 
@@ -96,7 +103,8 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   let pool: WorkerPool | null = null;
   try {
     for (const addr of opts.listen) listeners.push(await listenBoth(addr, handler, log));
-    if (workers > 1) pool = await startWorkerPool({ count: workers - 1, replica: opts.replica, sockets: listeners.map((l) => l.udp), config, log, stats: opts.stats });
+    if (workers > 1)
+      pool = await startWorkerPool({ count: workers - 1, replica: opts.replica, sockets: listeners.map((l) => l.udp), config, log, stats: opts.stats });
   } catch (err) {
     await Promise.all(listeners.map((l) => l.close()));
     indexer.close();
@@ -111,14 +119,21 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     indexer,
     workers: pool,
     cacheCounts: () => {
-      const c = engine.cache, w = pool?.cache;
-      return { hits: c.hits + (w?.hits ?? 0), misses: c.misses + (w?.misses ?? 0), evictions: c.evictions + (w?.evictions ?? 0), size: c.size + (w?.size ?? 0) };
+      const c = engine.cache,
+        w = pool?.cache;
+      return {
+        hits: c.hits + (w?.hits ?? 0),
+        misses: c.misses + (w?.misses ?? 0),
+        evictions: c.evictions + (w?.evictions ?? 0),
+        size: c.size + (w?.size ?? 0),
+      };
     },
-    close: () => (closed ??= (async () => {
-      await pool?.close();
-      await Promise.all(listeners.map((l) => l.close()));
-      indexer.close();
-    })()),
+    close: () =>
+      (closed ??= (async () => {
+        await pool?.close();
+        await Promise.all(listeners.map((l) => l.close()));
+        indexer.close();
+      })()),
   };
 }
 

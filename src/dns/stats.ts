@@ -58,14 +58,22 @@ export class DnsStats {
   /** The counts so far, zeroed here (a worker process reports them to its primary). */
   drain(): { queries: Float64Array; buckets: Float64Array; sum: Float64Array; count: Float64Array } {
     const out = { queries: this.queries.slice(), buckets: this.buckets.slice(), sum: this.sum.slice(), count: this.count.slice() };
-    this.queries.fill(0); this.buckets.fill(0); this.sum.fill(0); this.count.fill(0);
+    this.queries.fill(0);
+    this.buckets.fill(0);
+    this.sum.fill(0);
+    this.count.fill(0);
     return out;
   }
 
   /** Add counts drained elsewhere (same layout). */
   add(queries: Float64Array, buckets: Float64Array, sum: Float64Array, count: Float64Array): void {
-    const into = (a: Float64Array, b: Float64Array): void => { for (let i = 0; i < a.length && i < b.length; i++) a[i]! += b[i]!; };
-    into(this.queries, queries); into(this.buckets, buckets); into(this.sum, sum); into(this.count, count);
+    const into = (a: Float64Array, b: Float64Array): void => {
+      for (let i = 0; i < a.length && i < b.length; i++) a[i]! += b[i]!;
+    };
+    into(this.queries, queries);
+    into(this.buckets, buckets);
+    into(this.sum, sum);
+    into(this.count, count);
   }
 
   /** Non-zero query counts with their labels. */
@@ -84,7 +92,10 @@ export class DnsStats {
   cumulative(transport: 0 | 1): number[] {
     const out: number[] = [];
     let acc = 0;
-    for (let b = 0; b < NB; b++) { acc += this.buckets[transport * NB + b]!; out.push(acc); }
+    for (let b = 0; b < NB; b++) {
+      acc += this.buckets[transport * NB + b]!;
+      out.push(acc);
+    }
     return out;
   }
 }

@@ -43,7 +43,10 @@ export async function listenBoth(addr: ListenAddress, handler: MessageHandler, l
         close: async () => {
           await Promise.all([
             new Promise<void>((r) => udp.close(() => r())),
-            new Promise<void>((r) => { tcp.server.close(() => r()); for (const s of tcp.sockets) s.destroy(); }),
+            new Promise<void>((r) => {
+              tcp.server.close(() => r());
+              for (const s of tcp.sockets) s.destroy();
+            }),
           ]);
         },
       };
@@ -61,13 +64,26 @@ export async function listenBoth(addr: ListenAddress, handler: MessageHandler, l
  * whichever process reads it first).
  */
 export function serveUdp(sock: dgram.Socket, handler: MessageHandler, log: Logger): void {
-  const send = (buf: Buffer, port: number, address: string): void => { sock.send(buf, port, address); };
+  const send = (buf: Buffer, port: number, address: string): void => {
+    sock.send(buf, port, address);
+  };
   sock.on('message', (msg, rinfo) => {
     let out: Reply;
-    try { out = handler(msg, rinfo.address, false); } catch (err) { log.error({ err: String(err) }, 'dns: handler threw'); return; }
+    try {
+      out = handler(msg, rinfo.address, false);
+    } catch (err) {
+      log.error({ err: String(err) }, 'dns: handler threw');
+      return;
+    }
     if (out === null) return;
     if (Buffer.isBuffer(out)) send(out, rinfo.port, rinfo.address);
-    else out.then((b) => { if (b) send(b, rinfo.port, rinfo.address); }, (err: unknown) => log.error({ err: String(err) }, 'dns: udp reply failed'));
+    else
+      out.then(
+        (b) => {
+          if (b) send(b, rinfo.port, rinfo.address);
+        },
+        (err: unknown) => log.error({ err: String(err) }, 'dns: udp reply failed'),
+      );
   });
   // Send errors (e.g. an unreachable client) are not fatal.
   sock.on('error', (err) => log.debug({ err: String(err) }, 'dns: udp socket error'));
@@ -80,7 +96,12 @@ function bindUdp(addr: ListenAddress, handler: MessageHandler, log: Logger): Pro
     sock.bind(addr.port, addr.host, () => {
       sock.off('error', reject);
       serveUdp(sock, handler, log);
-      try { sock.setRecvBufferSize(4 << 20); sock.setSendBufferSize(4 << 20); } catch { /* capped by the kernel */ }
+      try {
+        sock.setRecvBufferSize(4 << 20);
+        sock.setSendBufferSize(4 << 20);
+      } catch {
+        /* capped by the kernel */
+      }
       resolve(sock);
     });
   });
@@ -114,14 +135,19 @@ function serveTcp(sock: net.Socket, handler: MessageHandler, log: Logger): void 
   sock.on('error', (err) => log.debug({ err: String(err) }, 'dns: tcp connection error'));
   const write = (b: Buffer | null): void => {
     // A client that sends queries but never reads its answers is cut off.
-    if (sock.writableLength > TCP_MAX_UNREAD) { sock.destroy(); return; }
+    if (sock.writableLength > TCP_MAX_UNREAD) {
+      sock.destroy();
+      return;
+    }
     if (b && !sock.destroyed && sock.writable) {
       const len = Buffer.allocUnsafe(2);
       len.writeUInt16BE(b.length);
       sock.write(Buffer.concat([len, b]));
     }
   };
-  const finishIfDone = (): void => { if (peerEnded && pending === 0 && !sock.destroyed) sock.end(); };
+  const finishIfDone = (): void => {
+    if (peerEnded && pending === 0 && !sock.destroyed) sock.end();
+  };
   sock.on('data', (chunk: Buffer) => {
     buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
     while (buf.length >= 2) {
@@ -130,12 +156,30 @@ function serveTcp(sock: net.Socket, handler: MessageHandler, log: Logger): void 
       const msg = buf.subarray(2, 2 + n);
       buf = buf.subarray(2 + n);
       let out: Reply;
-      try { out = handler(msg, src, true); } catch (err) { log.error({ err: String(err) }, 'dns: handler threw'); continue; }
-      if (out === null || Buffer.isBuffer(out)) { write(out); continue; }
-      if (++pending > TCP_MAX_PENDING) { sock.destroy(); return; }
-      out.then(write, (err: unknown) => log.error({ err: String(err) }, 'dns: tcp reply failed'))
-        .finally(() => { pending--; finishIfDone(); });
+      try {
+        out = handler(msg, src, true);
+      } catch (err) {
+        log.error({ err: String(err) }, 'dns: handler threw');
+        continue;
+      }
+      if (out === null || Buffer.isBuffer(out)) {
+        write(out);
+        continue;
+      }
+      if (++pending > TCP_MAX_PENDING) {
+        sock.destroy();
+        return;
+      }
+      out
+        .then(write, (err: unknown) => log.error({ err: String(err) }, 'dns: tcp reply failed'))
+        .finally(() => {
+          pending--;
+          finishIfDone();
+        });
     }
   });
-  sock.on('end', () => { peerEnded = true; finishIfDone(); });
+  sock.on('end', () => {
+    peerEnded = true;
+    finishIfDone();
+  });
 }

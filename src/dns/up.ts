@@ -30,7 +30,12 @@ export async function startUpDns(o: UpDnsOptions): Promise<UpDns> {
   const logger = o.logger ?? silentLogger;
   const replica = new Replica();
   const server = await startDnsServer({
-    replica, listen: [o.listen], upstreams: o.upstreams, loopbackNetworkId: o.loopbackNetworkId, loopbackRegion: o.region, logger,
+    replica,
+    listen: [o.listen],
+    upstreams: o.upstreams,
+    loopbackNetworkId: o.loopbackNetworkId,
+    loopbackRegion: o.region,
+    logger,
   });
   const feed = new FeedClient({ url: o.coordinatorUrl, token: o.token, replica, logger, userAgent: userAgent('dns') });
   feed.start();

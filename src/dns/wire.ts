@@ -46,7 +46,10 @@ export function guardQuery(msg: Buffer): Guarded {
   const opcode = (b2 >> 3) & 0x0f;
   const rd = b2 & 1;
   const reject = (rcode: number): Guarded => ({ kind: 'reject', rcode, id, opcode, rd });
-  const qd = msg.readUInt16BE(4), an = msg.readUInt16BE(6), ns = msg.readUInt16BE(8), ar = msg.readUInt16BE(10);
+  const qd = msg.readUInt16BE(4),
+    an = msg.readUInt16BE(6),
+    ns = msg.readUInt16BE(8),
+    ar = msg.readUInt16BE(10);
   // Counts that cannot fit in the packet (a question takes ≥ 5 bytes, a record ≥ 11): garbage, whatever the opcode.
   if (HEADER_LEN + qd * 5 + (an + ns + ar) * 11 > len) return reject(RCODE.FORMERR);
   if (opcode !== 0) return reject(RCODE.NOTIMP);
@@ -59,7 +62,10 @@ export function guardQuery(msg: Buffer): Guarded {
   for (;;) {
     if (p >= len) return reject(RCODE.FORMERR);
     const l = msg[p]!;
-    if (l === 0) { p++; break; }
+    if (l === 0) {
+      p++;
+      break;
+    }
     if (l > 63) return reject(RCODE.FORMERR);
     total += l + 1;
     if (total > 255 || p + 1 + l > len) return reject(RCODE.FORMERR);
@@ -87,7 +93,8 @@ export function guardQuery(msg: Buffer): Guarded {
     p += OPT_RR_LEN;
     const end = p + rdlen;
     if (end > len) return reject(RCODE.FORMERR);
-    while (p < end) { // options: code, length, data
+    while (p < end) {
+      // options: code, length, data
       if (p + 4 > end) return reject(RCODE.FORMERR);
       p += 4 + msg.readUInt16BE(p + 2);
     }
@@ -97,7 +104,16 @@ export function guardQuery(msg: Buffer): Guarded {
   if (p !== len) return reject(RCODE.FORMERR); // trailing bytes
   return {
     kind: 'query',
-    query: { id, opcode, qtype, qclass, qnameEnd, qEnd, wireName: upper ? asciiLower(msg.toString('latin1', HEADER_LEN, qnameEnd)) : msg.toString('latin1', HEADER_LEN, qnameEnd), opt },
+    query: {
+      id,
+      opcode,
+      qtype,
+      qclass,
+      qnameEnd,
+      qEnd,
+      wireName: upper ? asciiLower(msg.toString('latin1', HEADER_LEN, qnameEnd)) : msg.toString('latin1', HEADER_LEN, qnameEnd),
+      opt,
+    },
   };
 }
 
@@ -149,6 +165,6 @@ function writeOpt(out: Buffer, at: number, udpSize: number, extRcode: number): v
   out[at] = 0;
   out.writeUInt16BE(QTYPE.OPT, at + 1);
   out.writeUInt16BE(udpSize, at + 3);
-  out.writeUInt32BE((extRcode & 0xff) << 24 >>> 0, at + 5);
+  out.writeUInt32BE(((extRcode & 0xff) << 24) >>> 0, at + 5);
   out.writeUInt16BE(0, at + 9);
 }

@@ -16,10 +16,17 @@ const sockets: dgram.Socket[] = [];
 let serve: ((s: dgram.Socket) => void) | null = null;
 let expected = -1;
 
-const tell = (m: ToPrimary): void => { if (process.connected) process.send!(m); };
+const tell = (m: ToPrimary): void => {
+  if (process.connected) process.send!(m);
+};
 const exit = (): void => {
   // Closing this process's descriptors leaves the shared sockets open in the others.
-  for (const s of sockets) try { s.close(); } catch { /* already closed */ }
+  for (const s of sockets)
+    try {
+      s.close();
+    } catch {
+      /* already closed */
+    }
   process.exit(0);
 };
 
@@ -47,8 +54,14 @@ process.on('message', (m: ToWorker, handle?: dgram.Socket) => {
       sockets.push(handle);
       if (sockets.length === expected) tell({ t: 'ready' });
       break;
-    case 'snapshot': replica.applySnapshot(m.rev, m.state); break;
-    case 'change': replica.applyChange(m.rec); break;
-    case 'close': exit(); break;
+    case 'snapshot':
+      replica.applySnapshot(m.rev, m.state);
+      break;
+    case 'change':
+      replica.applyChange(m.rec);
+      break;
+    case 'close':
+      exit();
+      break;
   }
 });

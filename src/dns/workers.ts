@@ -56,45 +56,58 @@ export async function startWorkerPool(o: {
   };
   const unsubscribe = o.replica.subscribe(onUpdate);
 
-  const spawn = (): Promise<void> => new Promise((resolve, reject) => {
-    const child = fork(WORKER_MAIN, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    const w: Worker = { child, cache: { hits: 0, misses: 0, evictions: 0, size: 0 } };
-    workers.add(w);
-    let ready = false;
-    child.on('message', (m: ToPrimary) => {
-      if (m.t === 'ready') { ready = true; o.log.info({ worker: child.pid }, 'dns worker serving'); resolve(); return; }
-      if (m.t === 'stats') {
-        w.cache = m.cache;
-        o.stats?.add(m.queries, m.buckets, m.sum, m.count);
-      }
+  const spawn = (): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const child = fork(WORKER_MAIN, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const w: Worker = { child, cache: { hits: 0, misses: 0, evictions: 0, size: 0 } };
+      workers.add(w);
+      let ready = false;
+      child.on('message', (m: ToPrimary) => {
+        if (m.t === 'ready') {
+          ready = true;
+          o.log.info({ worker: child.pid }, 'dns worker serving');
+          resolve();
+          return;
+        }
+        if (m.t === 'stats') {
+          w.cache = m.cache;
+          o.stats?.add(m.queries, m.buckets, m.sum, m.count);
+        }
+      });
+      child.once('exit', (code, signal) => {
+        workers.delete(w);
+        retired.hits += w.cache.hits;
+        retired.misses += w.cache.misses;
+        retired.evictions += w.cache.evictions;
+        if (!ready) {
+          reject(new Error(`dns worker exited before serving (code ${code}, signal ${signal})`));
+          return;
+        }
+        if (closing) return;
+        // The others keep answering on the shared sockets meanwhile.
+        o.log.error({ worker: child.pid, code, signal }, 'dns worker died; restarting');
+        setTimeout(() => {
+          if (!closing) spawn().catch((err: unknown) => o.log.error({ err: String(err) }, 'dns worker restart failed'));
+        }, RESTART_MS).unref();
+      });
+      send(w, { t: 'init', config: o.config, sockets: o.sockets.length });
+      for (const s of o.sockets) send(w, { t: 'socket' }, s);
+      if (o.replica.ready) send(w, snapshot());
     });
-    child.once('exit', (code, signal) => {
-      workers.delete(w);
-      retired.hits += w.cache.hits;
-      retired.misses += w.cache.misses;
-      retired.evictions += w.cache.evictions;
-      if (!ready) { reject(new Error(`dns worker exited before serving (code ${code}, signal ${signal})`)); return; }
-      if (closing) return;
-      // The others keep answering on the shared sockets meanwhile.
-      o.log.error({ worker: child.pid, code, signal }, 'dns worker died; restarting');
-      setTimeout(() => { if (!closing) spawn().catch((err: unknown) => o.log.error({ err: String(err) }, 'dns worker restart failed')); }, RESTART_MS).unref();
-    });
-    send(w, { t: 'init', config: o.config, sockets: o.sockets.length });
-    for (const s of o.sockets) send(w, { t: 'socket' }, s);
-    if (o.replica.ready) send(w, snapshot());
-  });
 
   const close = async (): Promise<void> => {
     closing = true;
     unsubscribe();
-    await Promise.all([...workers].map(async ({ child }) => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise<void>((r) => child.once('exit', () => r()));
-      if (child.connected) child.send({ t: 'close' } satisfies ToWorker);
-      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_MS);
-      await exited;
-      clearTimeout(timer);
-    }));
+    await Promise.all(
+      [...workers].map(async ({ child }) => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        const exited = new Promise<void>((r) => child.once('exit', () => r()));
+        if (child.connected) child.send({ t: 'close' } satisfies ToWorker);
+        const timer = setTimeout(() => child.kill('SIGKILL'), STOP_MS);
+        await exited;
+        clearTimeout(timer);
+      }),
+    );
   };
 
   try {
@@ -106,10 +119,17 @@ export async function startWorkerPool(o: {
   return {
     get cache(): CacheCounts {
       const t = { ...retired, size: 0 };
-      for (const w of workers) { t.hits += w.cache.hits; t.misses += w.cache.misses; t.evictions += w.cache.evictions; t.size += w.cache.size; }
+      for (const w of workers) {
+        t.hits += w.cache.hits;
+        t.misses += w.cache.misses;
+        t.evictions += w.cache.evictions;
+        t.size += w.cache.size;
+      }
       return t;
     },
-    get pids(): number[] { return [...workers].map((w) => w.child.pid!); },
+    get pids(): number[] {
+      return [...workers].map((w) => w.child.pid!);
+    },
     close,
   };
 }

@@ -67,19 +67,26 @@ export class FeedClient {
     });
     if (!tls) {
       const u = URL.canParse(opts.url) ? new URL(opts.url) : null;
-      if (u?.protocol === 'http:' && !isLoopbackHost(u.hostname)) this.log.warn({ url: u.origin }, 'feed: plain HTTP to a non-loopback coordinator: the token crosses the network in clear');
+      if (u?.protocol === 'http:' && !isLoopbackHost(u.hostname))
+        this.log.warn({ url: u.origin }, 'feed: plain HTTP to a non-loopback coordinator: the token crosses the network in clear');
     }
   }
 
   /** true while a watch stream is open */
-  get connected(): boolean { return this._connected; }
+  get connected(): boolean {
+    return this._connected;
+  }
   /** Date.now() of the last line received (heartbeats included); 0 before any */
-  get lastMessageAt(): number { return this._lastMessageAt; }
+  get lastMessageAt(): number {
+    return this._lastMessageAt;
+  }
 
   /** Call the given handlers from now on; returns the unsubscribe. */
   subscribe(h: Partial<FeedHandlers>): () => void {
     this.subscribers.add(h);
-    return () => { this.subscribers.delete(h); };
+    return () => {
+      this.subscribers.delete(h);
+    };
   }
 
   private emit<K extends keyof FeedHandlers>(event: K, ...args: Parameters<FeedHandlers[K]>): void {
@@ -142,7 +149,11 @@ export class FeedClient {
     arm();
     let got = false;
     try {
-      const res = await fetch(url, { headers: { authorization: `Bearer ${this.opts.token}`, 'user-agent': this.opts.userAgent }, signal: ac.signal, ...this.dispatcher } as RequestInit);
+      const res = await fetch(url, {
+        headers: { authorization: `Bearer ${this.opts.token}`, 'user-agent': this.opts.userAgent },
+        signal: ac.signal,
+        ...this.dispatcher,
+      } as RequestInit);
       if (!res.ok || !res.body) {
         const text = await res.text().catch(() => '');
         const err = new Error(`watch failed: HTTP ${res.status} ${text.slice(0, 200)}`);
@@ -185,7 +196,11 @@ export class FeedClient {
     switch (msg.type) {
       case 'snapshot':
         if ((msg.proto ?? 1) > FEED_PROTO) {
-          this.warnOnce(`proto:${msg.proto}`, { proto: msg.proto, known: FEED_PROTO }, 'feed: the coordinator speaks a newer feed protocol; upgrade this sixpn');
+          this.warnOnce(
+            `proto:${msg.proto}`,
+            { proto: msg.proto, known: FEED_PROTO },
+            'feed: the coordinator speaks a newer feed protocol; upgrade this sixpn',
+          );
         }
         replica.applySnapshot(msg.rev, msg.state);
         this.log.info({ rev: msg.rev }, 'feed snapshot loaded');

@@ -2,9 +2,19 @@
 // on: certificate problems and plain-HTTP-on-a-TLS-port say so.
 
 const CERT_CODES = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_SIGNATURE_FAILURE',
-  'CERT_UNTRUSTED', 'CERT_REJECTED', 'INVALID_CA', 'HOSTNAME_MISMATCH',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'INVALID_CA',
+  'HOSTNAME_MISMATCH',
 ]);
 
 /** The root cause of a fetch() failure ("fetch failed" hides it in `cause`). */
@@ -16,9 +26,15 @@ function rootCause(err: unknown): { code?: string; message: string } {
 
 export class CoordinatorCertError extends Error {
   override name = 'CoordinatorCertError';
-  constructor(readonly url: string, readonly code: string, detail: string) {
-    super(`the coordinator at ${url} presented a certificate that does not verify (${code}: ${detail}); `
-      + 'give the CA that signed it with --ca FILE, or fix the certificate (it must name the host in the URL)');
+  constructor(
+    readonly url: string,
+    readonly code: string,
+    detail: string,
+  ) {
+    super(
+      `the coordinator at ${url} presented a certificate that does not verify (${code}: ${detail}); ` +
+        'give the CA that signed it with --ca FILE, or fix the certificate (it must name the host in the URL)',
+    );
   }
 }
 
@@ -27,7 +43,11 @@ export function explainFetchError(err: unknown, url: string): Error {
   const c = rootCause(err);
   if (c.code && CERT_CODES.has(c.code)) {
     let origin = url;
-    try { origin = new URL(url).origin; } catch { /* keep it */ }
+    try {
+      origin = new URL(url).origin;
+    } catch {
+      /* keep it */
+    }
     return new CoordinatorCertError(origin, c.code, c.message);
   }
   if (c.code === 'EPROTO' || /wrong version number|packet length too long/i.test(c.message)) {
@@ -35,5 +55,7 @@ export function explainFetchError(err: unknown, url: string): Error {
     const reason = /SSL routines:[^:]*:([^:]+):/.exec(c.message)?.[1] ?? c.message.trim();
     return new Error(`TLS handshake with ${url} failed (${reason}): is the coordinator serving HTTPS on that port?`);
   }
-  return err instanceof Error && c.message && c.message !== err.message ? new Error(`${err.message}: ${c.code ? `${c.code} ` : ''}${c.message}`) : (err as Error);
+  return err instanceof Error && c.message && c.message !== err.message
+    ? new Error(`${err.message}: ${c.code ? `${c.code} ` : ''}${c.message}`)
+    : (err as Error);
 }

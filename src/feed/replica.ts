@@ -18,7 +18,10 @@ export interface ReplicaUpdate {
 export type ReplicaListener = (u: ReplicaUpdate) => void;
 
 /** Something skipped, reported once per kind: `{ what: 'entity' | 'op', name }`. */
-export interface ReplicaUnknown { what: 'entity' | 'op'; name: string }
+export interface ReplicaUnknown {
+  what: 'entity' | 'op';
+  name: string;
+}
 
 const KNOWN_ENTITIES = new Set<string>(ENTITY_KINDS);
 
@@ -41,31 +44,53 @@ export class Replica {
   private readonly skipped = new Set<string>();
 
   /** revision of the last snapshot or change applied */
-  get rev(): number { return this._rev; }
+  get rev(): number {
+    return this._rev;
+  }
   /** true once a snapshot was applied, until `markStale` */
-  get ready(): boolean { return this._ready; }
-  get regions(): ReadonlyMap<string, Region> { return this._regions; }
-  get orgs(): ReadonlyMap<string, Org> { return this._orgs; }
+  get ready(): boolean {
+    return this._ready;
+  }
+  get regions(): ReadonlyMap<string, Region> {
+    return this._regions;
+  }
+  get orgs(): ReadonlyMap<string, Org> {
+    return this._orgs;
+  }
   /** keyed by String(id) */
-  get networks(): ReadonlyMap<string, Network> { return this._networks; }
-  get apps(): ReadonlyMap<string, App> { return this._apps; }
+  get networks(): ReadonlyMap<string, Network> {
+    return this._networks;
+  }
+  get apps(): ReadonlyMap<string, App> {
+    return this._apps;
+  }
   /** keyed by String(id) */
-  get hosts(): ReadonlyMap<string, Host> { return this._hosts; }
+  get hosts(): ReadonlyMap<string, Host> {
+    return this._hosts;
+  }
   /** live machines only (destroyed and lost ones are dropped) */
-  get machines(): ReadonlyMap<string, Machine> { return this._machines; }
+  get machines(): ReadonlyMap<string, Machine> {
+    return this._machines;
+  }
   /** keyed by `org/name` */
-  get peers(): ReadonlyMap<string, Peer> { return this._peers; }
+  get peers(): ReadonlyMap<string, Peer> {
+    return this._peers;
+  }
 
   /** Call `fn` after every snapshot and change applied; returns the unsubscribe. */
   subscribe(fn: ReplicaListener): () => void {
     this.listeners.add(fn);
-    return () => { this.listeners.delete(fn); };
+    return () => {
+      this.listeners.delete(fn);
+    };
   }
 
   /** Call `fn` once per entity kind or op this version does not know; returns the unsubscribe. */
   onUnknown(fn: (u: ReplicaUnknown) => void): () => void {
     this.unknownListeners.add(fn);
-    return () => { this.unknownListeners.delete(fn); };
+    return () => {
+      this.unknownListeners.delete(fn);
+    };
   }
 
   applySnapshot(rev: number, state: State): void {
@@ -76,7 +101,11 @@ export class Replica {
     this._networks = new Map(all(state.networks).map((n) => [entityKey('network', n), n]));
     this._apps = new Map(all(state.apps).map((a) => [entityKey('app', a), a]));
     this._hosts = new Map(all(state.hosts).map((h) => [entityKey('host', h), h]));
-    this._machines = new Map(all(state.machines).filter((m) => !gone(m)).map((m) => [entityKey('machine', m), m]));
+    this._machines = new Map(
+      all(state.machines)
+        .filter((m) => !gone(m))
+        .map((m) => [entityKey('machine', m), m]),
+    );
     this._peers = new Map(all(state.peers).map((p) => [entityKey('peer', p), p]));
     this._rev = rev;
     this._ready = true;
@@ -94,8 +123,11 @@ export class Replica {
   /** Whether this version understands `op`; reports each unknown kind once. */
   private known(op: ChangeOp): boolean {
     const o = op as { entity: unknown; op: unknown };
-    const unknown: ReplicaUnknown | null = !KNOWN_ENTITIES.has(String(o.entity)) ? { what: 'entity', name: String(o.entity) }
-      : o.op !== 'upsert' && o.op !== 'delete' ? { what: 'op', name: String(o.op) } : null;
+    const unknown: ReplicaUnknown | null = !KNOWN_ENTITIES.has(String(o.entity))
+      ? { what: 'entity', name: String(o.entity) }
+      : o.op !== 'upsert' && o.op !== 'delete'
+        ? { what: 'op', name: String(o.op) }
+        : null;
     if (!unknown) return true;
     const id = `${unknown.what}:${unknown.name}`;
     if (!this.skipped.has(id)) {
@@ -120,12 +152,18 @@ export class Replica {
 
   private mapOf(entity: EntityKind): Map<string, unknown> {
     switch (entity) {
-      case 'org': return this._orgs;
-      case 'network': return this._networks;
-      case 'app': return this._apps;
-      case 'host': return this._hosts;
-      case 'machine': return this._machines;
-      case 'peer': return this._peers;
+      case 'org':
+        return this._orgs;
+      case 'network':
+        return this._networks;
+      case 'app':
+        return this._apps;
+      case 'host':
+        return this._hosts;
+      case 'machine':
+        return this._machines;
+      case 'peer':
+        return this._peers;
     }
   }
 

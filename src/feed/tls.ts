@@ -39,7 +39,9 @@ export function checkCoordinatorUrl(url: string, tls: CoordinatorTls = {}): URL 
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new TlsConfigError(`coordinator URL ${JSON.stringify(url)} must be http(s)://`);
   if (u.protocol === 'http:' && !tls.insecure && !isLoopbackHost(u.hostname)) {
-    throw new TlsConfigError(`refusing plain HTTP to ${u.host}, which is not loopback: use https:// (with --ca FILE for a private CA), or --insecure to send the token in clear`);
+    throw new TlsConfigError(
+      `refusing plain HTTP to ${u.host}, which is not loopback: use https:// (with --ca FILE for a private CA), or --insecure to send the token in clear`,
+    );
   }
   if (u.protocol === 'http:' && tls.ca) throw new TlsConfigError('--ca only applies to an https:// coordinator');
   return u;

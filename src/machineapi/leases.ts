@@ -25,7 +25,10 @@ export function leaseName(name: string): string {
 export function leaseTtl(body: unknown): number {
   const ttl = (body as { ttl?: unknown } | null)?.ttl;
   if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < LEASE_TTL_MIN || ttl > LEASE_TTL_MAX) {
-    throw new AppError('invalid', `body must be {"ttl": SECONDS} with an integer ttl in ${LEASE_TTL_MIN}..${LEASE_TTL_MAX}, got ${JSON.stringify(body ?? null)}`);
+    throw new AppError(
+      'invalid',
+      `body must be {"ttl": SECONDS} with an integer ttl in ${LEASE_TTL_MIN}..${LEASE_TTL_MAX}, got ${JSON.stringify(body ?? null)}`,
+    );
   }
   return ttl;
 }
@@ -35,9 +38,15 @@ function replicaShowsLease(replica: Replica, id: string, name: string, held: boo
   const shows = (): boolean => (replica.machines.get(id)?.leases ?? []).includes(name) === held;
   if (shows()) return Promise.resolve();
   return new Promise((resolve) => {
-    const done = (): void => { clearTimeout(t); unsubscribe(); resolve(); };
+    const done = (): void => {
+      clearTimeout(t);
+      unsubscribe();
+      resolve();
+    };
     const t = setTimeout(done, ms);
-    const unsubscribe = replica.subscribe(() => { if (shows()) done(); });
+    const unsubscribe = replica.subscribe(() => {
+      if (shows()) done();
+    });
   });
 }
 
@@ -51,7 +60,8 @@ async function passOn(reply: FastifyReply, call: () => Promise<{ lease: Lease }>
       await reply.code(409).send({ error: { code: 'conflict', message: e.body.error?.message ?? 'held by another machine' }, ...leaseView(e.body.lease) });
       return null;
     }
-    if (e.status !== undefined && e.status < 500 && e.code !== undefined && Object.hasOwn(ERROR_STATUS, e.code)) throw new AppError(e.code as ErrorCode, String(e.body?.error?.message ?? e.message));
+    if (e.status !== undefined && e.status < 500 && e.code !== undefined && Object.hasOwn(ERROR_STATUS, e.code))
+      throw new AppError(e.code as ErrorCode, String(e.body?.error?.message ?? e.message));
     throw new AppError('unavailable', `coordinator: ${String(e.message ?? err)}`);
   }
 }

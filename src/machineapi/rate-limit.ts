@@ -12,7 +12,10 @@ export interface RateOptions {
 
 export const DEFAULT_WRITE_RATE: RateOptions = { perSecond: 10, burst: 20 };
 
-interface Bucket { tokens: number; at: number }
+interface Bucket {
+  tokens: number;
+  at: number;
+}
 
 /** Above this many keys, full (idle) buckets are dropped: a full bucket is the same as none. */
 const SWEEP_AT = 4096;
@@ -20,7 +23,10 @@ const SWEEP_AT = 4096;
 export class TokenBuckets {
   private readonly buckets = new Map<string, Bucket>();
 
-  constructor(private readonly o: RateOptions, private readonly clockMs: () => number = () => performance.now()) {
+  constructor(
+    private readonly o: RateOptions,
+    private readonly clockMs: () => number = () => performance.now(),
+  ) {
     if (!(o.perSecond > 0) || !(o.burst >= 1)) throw new RangeError(`rate must be > 0 and burst >= 1, got ${o.perSecond}/s burst ${o.burst}`);
   }
 

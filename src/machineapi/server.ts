@@ -56,12 +56,16 @@ function publicView(m: Machine): Record<string, unknown> {
 const BODY_LIMIT = 4096;
 
 export function buildMachineApi(o: MachineApiOptions): FastifyInstance {
-  const app = Fastify({ loggerInstance: o.logger ?? silentLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: BODY_LIMIT }) as unknown as FastifyInstance;
+  const app = Fastify({
+    loggerInstance: o.logger ?? silentLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: BODY_LIMIT,
+  }) as unknown as FastifyInstance;
   app.addContentTypeParser('text/plain', { parseAs: 'string' }, (_req, body, done) => done(null, body));
   // `curl -X PUT -d primary URL` sends this type: take the body as the value (or `value=…`).
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
     const text = String(body);
-    done(null, /^value=/.test(text) ? new URLSearchParams(text).get('value') ?? '' : text);
+    done(null, /^value=/.test(text) ? (new URLSearchParams(text).get('value') ?? '') : text);
   });
 
   const self = (req: FastifyRequest): Machine => {
@@ -72,7 +76,8 @@ export function buildMachineApi(o: MachineApiOptions): FastifyInstance {
   /** The :id in the path must be the caller itself. */
   const own = (req: FastifyRequest<{ Params: { id: string } }>): Machine => {
     const m = self(req);
-    if (req.params.id !== m.id && req.params.id !== 'self') throw new AppError('forbidden', `machine ${m.id} may change only its own metadata, not ${req.params.id}'s`);
+    if (req.params.id !== m.id && req.params.id !== 'self')
+      throw new AppError('forbidden', `machine ${m.id} may change only its own metadata, not ${req.params.id}'s`);
     return m;
   };
   const buckets = new TokenBuckets(o.writeRate ?? DEFAULT_WRITE_RATE);
@@ -89,7 +94,8 @@ export function buildMachineApi(o: MachineApiOptions): FastifyInstance {
   };
   const valueOf = (body: unknown): string => {
     const v = typeof body === 'string' ? body.trim() : (body as { value?: unknown } | null)?.value;
-    if (typeof v !== 'string' || !RULES.metadataValue.test(v)) throw new AppError('invalid', `value must be ${RULES.metadataValue.hint}, as {"value": "..."} or a plain body`);
+    if (typeof v !== 'string' || !RULES.metadataValue.test(v))
+      throw new AppError('invalid', `value must be ${RULES.metadataValue.hint}, as {"value": "..."} or a plain body`);
     return v;
   };
   const keyOf = (key: string): string => {
@@ -109,8 +115,16 @@ export function buildMachineApi(o: MachineApiOptions): FastifyInstance {
     reply.raw.once('close', () => watching.delete(reply.raw));
     serveWatch(reply.raw, o.replica, me.app);
   });
-  app.addHook('onClose', async () => { for (const res of watching) res.end(); });
-  if (o.leases) leaseRoutes(app, { replica: o.replica, leases: o.leases, self, mayWrite: (req, reply) => mayWrite(req as FastifyRequest<{ Params: { id: string } }>, reply) });
+  app.addHook('onClose', async () => {
+    for (const res of watching) res.end();
+  });
+  if (o.leases)
+    leaseRoutes(app, {
+      replica: o.replica,
+      leases: o.leases,
+      self,
+      mayWrite: (req, reply) => mayWrite(req as FastifyRequest<{ Params: { id: string } }>, reply),
+    });
   /** If-Match on metadata writes: the metadata revision the caller last read (412 when it moved on). */
   const ifMatch = (req: FastifyRequest): number | undefined => {
     const h = req.headers['if-match'];

@@ -9,19 +9,29 @@ import type { Machine } from '../model/types.js';
 
 /** What a member sees of each machine of its app. */
 export interface MemberView {
-  id: string; address: string; region: string; state: Machine['state']; health: NonNullable<Machine['health']>;
-  metadata: Record<string, string>; group: string; leases: string[];
+  id: string;
+  address: string;
+  region: string;
+  state: Machine['state'];
+  health: NonNullable<Machine['health']>;
+  metadata: Record<string, string>;
+  group: string;
+  leases: string[];
 }
 
 export type WatchLine =
-  | { type: 'snapshot'; rev: number; machines: MemberView[] }
-  | { type: 'change'; rev: number; machine: MemberView }
-  | { type: 'heartbeat'; rev: number };
+  { type: 'snapshot'; rev: number; machines: MemberView[] } | { type: 'change'; rev: number; machine: MemberView } | { type: 'heartbeat'; rev: number };
 
 export function memberView(m: Machine): MemberView {
   return {
-    id: m.id, address: m.address, region: m.region, state: m.state, health: m.health ?? 'none',
-    metadata: m.metadata, group: m.group, leases: m.leases ?? [],
+    id: m.id,
+    address: m.address,
+    region: m.region,
+    state: m.state,
+    health: m.health ?? 'none',
+    metadata: m.metadata,
+    group: m.group,
+    leases: m.leases ?? [],
   };
 }
 
@@ -43,7 +53,7 @@ export function diffViews(before: ReadonlyMap<string, string>, after: ReadonlyMa
     const b = before.get(id);
     const a = after.get(id);
     if (a === b) continue;
-    out.push(a !== undefined ? JSON.parse(a) as MemberView : { ...(JSON.parse(b!) as MemberView), state: 'destroyed' });
+    out.push(a !== undefined ? (JSON.parse(a) as MemberView) : { ...(JSON.parse(b!) as MemberView), state: 'destroyed' });
   }
   return out;
 }
@@ -51,7 +61,9 @@ export function diffViews(before: ReadonlyMap<string, string>, after: ReadonlyMa
 /** Serve the stream on `res` until the client goes away. */
 export function serveWatch(res: ServerResponse, replica: Replica, app: string, heartbeatMs = 15_000): void {
   res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
-  const send = (line: WatchLine): void => { res.write(`${JSON.stringify(line)}\n`); };
+  const send = (line: WatchLine): void => {
+    res.write(`${JSON.stringify(line)}\n`);
+  };
   let last = appViews(replica, app);
   send({ type: 'snapshot', rev: replica.rev, machines: [...last.values()].map((v) => JSON.parse(v) as MemberView) });
   const unsubscribe = replica.subscribe((u) => {
@@ -62,5 +74,8 @@ export function serveWatch(res: ServerResponse, replica: Replica, app: string, h
   });
   const beat = setInterval(() => send({ type: 'heartbeat', rev: replica.rev }), heartbeatMs);
   beat.unref();
-  res.once('close', () => { clearInterval(beat); unsubscribe(); });
+  res.once('close', () => {
+    clearInterval(beat);
+    unsubscribe();
+  });
 }

@@ -21,9 +21,15 @@ function shows(m: Machine | undefined, key: string, value: string | null): boole
 export function replicaShows(replica: Replica, id: string, key: string, value: string | null, ms: number): Promise<boolean> {
   if (shows(replica.machines.get(id), key, value)) return Promise.resolve(true);
   return new Promise((resolve) => {
-    const done = (ok: boolean): void => { clearTimeout(t); unsubscribe(); resolve(ok); };
+    const done = (ok: boolean): void => {
+      clearTimeout(t);
+      unsubscribe();
+      resolve(ok);
+    };
     const t = setTimeout(() => done(false), ms);
-    const unsubscribe = replica.subscribe(() => { if (shows(replica.machines.get(id), key, value)) done(true); });
+    const unsubscribe = replica.subscribe(() => {
+      if (shows(replica.machines.get(id), key, value)) done(true);
+    });
   });
 }
 
@@ -33,14 +39,17 @@ export function replicaShows(replica: Replica, id: string, key: string, value: s
  */
 function asAppError(err: unknown): AppError {
   const e = err as { status?: number; code?: string; message?: string };
-  if (e.status !== undefined && e.status < 500 && e.code !== undefined && Object.hasOwn(ERROR_STATUS, e.code)) return new AppError(e.code as ErrorCode, String(e.message));
+  if (e.status !== undefined && e.status < 500 && e.code !== undefined && Object.hasOwn(ERROR_STATUS, e.code))
+    return new AppError(e.code as ErrorCode, String(e.message));
   return new AppError('unavailable', `coordinator: ${String(e.message ?? err)}`);
 }
 
 export function coordinatorWriter(api: MetadataApi, replica: Replica, waitMs = 2000): MetadataWriter {
   return {
     async set(machineId, key, value, ifMatch) {
-      const { machine } = await api.setMetadata(machineId, key, value, ifMatch).catch((err: unknown) => { throw asAppError(err); });
+      const { machine } = await api.setMetadata(machineId, key, value, ifMatch).catch((err: unknown) => {
+        throw asAppError(err);
+      });
       await replicaShows(replica, machineId, key, value, waitMs);
       return machine;
     },

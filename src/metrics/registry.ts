@@ -19,8 +19,12 @@ export function createRegistry(opts: RegistryOptions = {}): client.Registry {
   if (opts.labels) registry.setDefaultLabels(opts.labels);
   if (opts.defaultMetrics) client.collectDefaultMetrics({ register: registry });
   // Constant 1: which build answers (join on it in queries, alert on mixed versions).
-  new client.Gauge({ name: 'sixpn_build_info', help: 'Constant 1, labelled with the sixpn version and git commit', labelNames: ['version', 'commit'], registers: [registry] })
-    .set({ version: VERSION, commit: COMMIT ?? 'unknown' }, 1);
+  new client.Gauge({
+    name: 'sixpn_build_info',
+    help: 'Constant 1, labelled with the sixpn version and git commit',
+    labelNames: ['version', 'commit'],
+    registers: [registry],
+  }).set({ version: VERSION, commit: COMMIT ?? 'unknown' }, 1);
   return registry;
 }
 
@@ -35,23 +39,40 @@ export function counter<L extends string>(registry: client.Registry, name: strin
 }
 
 export function histogram<L extends string>(
-  registry: client.Registry, name: string, help: string, labelNames: readonly L[] = [], buckets: number[] = LATENCY_BUCKETS,
+  registry: client.Registry,
+  name: string,
+  help: string,
+  labelNames: readonly L[] = [],
+  buckets: number[] = LATENCY_BUCKETS,
 ): client.Histogram<L> {
   return new client.Histogram({ name, help, labelNames, buckets, registers: [registry] });
 }
 
 /** A gauge read when scraped (revision, watcher count, peer count…): nothing to keep in sync. */
 export function gaugeFn(registry: client.Registry, name: string, help: string, read: () => number): client.Gauge {
-  return new client.Gauge({ name, help, registers: [registry], collect() { this.set(read()); } });
+  return new client.Gauge({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.set(read());
+    },
+  });
 }
 
 /** A labelled gauge read when scraped: `read` returns one value per label set. */
 export function gaugeFnLabelled<L extends string>(
-  registry: client.Registry, name: string, help: string, labelNames: readonly L[],
+  registry: client.Registry,
+  name: string,
+  help: string,
+  labelNames: readonly L[],
   read: () => Iterable<[Partial<Record<L, string>>, number]>,
 ): client.Gauge<L> {
   return new client.Gauge<L>({
-    name, help, labelNames, registers: [registry],
+    name,
+    help,
+    labelNames,
+    registers: [registry],
     collect() {
       this.reset();
       for (const [labels, v] of read()) this.set(labels, v);

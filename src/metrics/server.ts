@@ -19,24 +19,31 @@ export async function serveMetrics(registry: Registry, listen: { host: string; p
       res.writeHead(404, { 'content-type': 'text/plain' }).end('only GET /metrics here\n');
       return;
     }
-    render(registry).then(({ contentType, body }) => {
-      res.writeHead(200, { 'content-type': contentType }).end(body);
-    }, (err: unknown) => {
-      res.writeHead(500, { 'content-type': 'text/plain' }).end(`${String(err)}\n`);
-    });
+    render(registry).then(
+      ({ contentType, body }) => {
+        res.writeHead(200, { 'content-type': contentType }).end(body);
+      },
+      (err: unknown) => {
+        res.writeHead(500, { 'content-type': 'text/plain' }).end(`${String(err)}\n`);
+      },
+    );
   });
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(listen.port, listen.host, () => { server.off('error', reject); resolve(); });
+    server.listen(listen.port, listen.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
   const a = server.address() as AddressInfo;
   const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
   return {
     url: `http://${host}:${a.port}/metrics`,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

@@ -8,10 +8,20 @@ export const SCOPES: readonly Scope[] = ['admin', 'org', 'wireguard', 'host-enro
  * An unrevoked token as the store resolved it; `org` set for org-bound scopes, `host_id` for `host`,
  * `app` for a wireguard token made for one app; `expires_at` (ISO time) when it expires.
  */
-export interface TokenInfo { id: string; scope: Scope; org: string | null; host_id: number | null; app: string | null; expires_at: string | null }
+export interface TokenInfo {
+  id: string;
+  scope: Scope;
+  org: string | null;
+  host_id: number | null;
+  app: string | null;
+  expires_at: string | null;
+}
 
 /** A token as `GET /v1/tokens` lists it (never its secret or hash). */
-export interface TokenRecord extends TokenInfo { created_at: string; last_used_at: string | null }
+export interface TokenRecord extends TokenInfo {
+  created_at: string;
+  last_used_at: string | null;
+}
 
 /** Whether a token has expired at `atMs` (epoch ms). */
 export function isExpired(t: { expires_at: string | null }, atMs = Date.now()): boolean {

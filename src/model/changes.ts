@@ -64,18 +64,32 @@ export function networksTouched(ops: readonly ChangeOp[], before?: NetworkLookup
       continue;
     }
     switch (op.entity) {
-      case 'machine': apps.add(op.data.app); machines.add(op.data.id); break;
-      case 'app': apps.add(op.data.name); nets.add(op.data.network_id); break;
+      case 'machine':
+        apps.add(op.data.app);
+        machines.add(op.data.id);
+        break;
+      case 'app':
+        apps.add(op.data.name);
+        nets.add(op.data.network_id);
+        break;
       case 'peer': {
         nets.add(op.data.network_id);
         if (op.data.app) apps.add(op.data.app);
         // the peer may have been in another network, or an instance of another app, before
         const old = before?.peer(op.data.org, op.data.name);
-        if (old) { nets.add(old.network_id); if (old.app) apps.add(old.app); }
+        if (old) {
+          nets.add(old.network_id);
+          if (old.app) apps.add(old.app);
+        }
         break;
       }
-      case 'host': hosts = true; break;
-      case 'org': case 'network': orgs = true; break;
+      case 'host':
+        hosts = true;
+        break;
+      case 'org':
+      case 'network':
+        orgs = true;
+        break;
     }
   }
   for (const a of apps) {

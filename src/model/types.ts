@@ -83,7 +83,11 @@ export interface Machine {
 
 export type MachineHealth = 'passing' | 'critical' | 'none';
 export type MachineCheck = { type: 'tcp'; port: number } | { type: 'http'; port: number; path: string };
-export interface MachinePort { name: string; port: number; protocol: 'tcp' | 'udp' }
+export interface MachinePort {
+  name: string;
+  port: number;
+  protocol: 'tcp' | 'udp';
+}
 
 /** An app-wide lease: at most one holder; `fence` grows with every new holder. */
 export interface Lease {
@@ -163,11 +167,19 @@ export type FeedMessage =
 /** Key of an entity as used by `delete` ops and replica maps. */
 export function entityKey(kind: EntityKind, data: Org | Network | App | Host | Machine | Peer): string {
   switch (kind) {
-    case 'org': return (data as Org).name;
-    case 'network': return String((data as Network).id);
-    case 'app': return (data as App).name;
-    case 'host': return String((data as Host).id);
-    case 'machine': return (data as Machine).id;
-    case 'peer': { const p = data as Peer; return `${p.org}/${p.name}`; }
+    case 'org':
+      return (data as Org).name;
+    case 'network':
+      return String((data as Network).id);
+    case 'app':
+      return (data as App).name;
+    case 'host':
+      return String((data as Host).id);
+    case 'machine':
+      return (data as Machine).id;
+    case 'peer': {
+      const p = data as Peer;
+      return `${p.org}/${p.name}`;
+    }
   }
 }

@@ -46,7 +46,10 @@ export interface RouteInfo {
 
 /** Error from the kernel with its errno name (EEXIST, ENODEV, EOPNOTSUPP…). */
 export class NetlinkError extends Error {
-  constructor(readonly code: string, readonly op: string) {
+  constructor(
+    readonly code: string,
+    readonly op: string,
+  ) {
     super(`${op}: ${code}`);
     this.name = 'NetlinkError';
   }
@@ -61,7 +64,11 @@ function nla(type: number, payload: Buffer): Buffer {
   return b;
 }
 const cstr = (s: string): Buffer => Buffer.from(`${s}\0`);
-const u32 = (v: number): Buffer => { const b = Buffer.alloc(4); b.writeUInt32LE(v >>> 0); return b; };
+const u32 = (v: number): Buffer => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(v >>> 0);
+  return b;
+};
 
 /** Walk a flat run of rtattrs. */
 function attrs(buf: Buffer): Map<number, Buffer> {
@@ -99,7 +106,10 @@ export class Rtnl {
   constructor(onError?: (err: Error) => void) {
     this.sock = createRtNetlink();
     // Without a listener an 'error' event is an uncaught exception.
-    this.sock.socket.on('error', (err) => { this.lastError = err; onError?.(err); });
+    this.sock.socket.on('error', (err) => {
+      this.lastError = err;
+      onError?.(err);
+    });
   }
 
   close(): void {
@@ -108,11 +118,16 @@ export class Rtnl {
 
   private wrap<T>(op: string, f: () => Promise<T>): Promise<T> {
     // A lost reply must not wedge the queue: requests give up after 10 s.
-    const timed = (): Promise<T> => new Promise<T>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`${op}: no netlink reply in 10 s`)), 10_000);
-      f().then(resolve, reject).finally(() => clearTimeout(t));
+    const timed = (): Promise<T> =>
+      new Promise<T>((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`${op}: no netlink reply in 10 s`)), 10_000);
+        f()
+          .then(resolve, reject)
+          .finally(() => clearTimeout(t));
+      });
+    const p = this.queue.then(timed, timed).catch((err: unknown) => {
+      throw translate(op, err);
     });
-    const p = this.queue.then(timed, timed).catch((err: unknown) => { throw translate(op, err); });
     this.queue = p.catch(() => undefined);
     return p;
   }
@@ -134,7 +149,10 @@ export class Rtnl {
 
   async setLink(index: number, opts: { up?: boolean; mtu?: number }): Promise<void> {
     const data: rt.Link = { index };
-    if (opts.up !== undefined) { data.flags = { up: opts.up || undefined } as rt.Link['flags']; data.change = { up: true }; }
+    if (opts.up !== undefined) {
+      data.flags = { up: opts.up || undefined } as rt.Link['flags'];
+      data.change = { up: true };
+    }
     await this.wrap('setLink', () => this.sock.setLink(data, opts.mtu !== undefined ? { mtu: opts.mtu } : {}));
   }
 
@@ -145,7 +163,9 @@ export class Rtnl {
   /** Create a link of a kind with no extra data (e.g. "wireguard", "dummy"). */
   async createLink(name: string, kind: string, mtu?: number): Promise<void> {
     const linkinfo = nla(IFLA_INFO_KIND, cstr(kind));
-    await this.wrap(`newLink ${kind}`, () => this.sock.newLink({}, { ifname: name, linkinfo, ...(mtu ? { mtu } : {}) }, { flags: FlagsNew.CREATE | FlagsNew.EXCL }));
+    await this.wrap(`newLink ${kind}`, () =>
+      this.sock.newLink({}, { ifname: name, linkinfo, ...(mtu ? { mtu } : {}) }, { flags: FlagsNew.CREATE | FlagsNew.EXCL }),
+    );
   }
 
   /**
@@ -159,7 +179,9 @@ export class Rtnl {
     if (opts.mtu) peerAttrs.push(nla(IFLA_MTU, u32(opts.mtu)));
     const peer = Buffer.concat([rt.formatLink({}), ...peerAttrs]);
     const linkinfo = Buffer.concat([nla(IFLA_INFO_KIND, cstr('veth')), nla(IFLA_INFO_DATA, nla(VETH_INFO_PEER, peer))]);
-    await this.wrap('newLink veth', () => this.sock.newLink({}, { ifname: name, linkinfo, ...(opts.mtu ? { mtu: opts.mtu } : {}) }, { flags: FlagsNew.CREATE | FlagsNew.EXCL }));
+    await this.wrap('newLink veth', () =>
+      this.sock.newLink({}, { ifname: name, linkinfo, ...(opts.mtu ? { mtu: opts.mtu } : {}) }, { flags: FlagsNew.CREATE | FlagsNew.EXCL }),
+    );
   }
 
   /** Move a link into the namespace behind an open fd. */
@@ -191,7 +213,9 @@ export class Rtnl {
 
   async deleteAddress(index: number, cidr: string): Promise<void> {
     const c = parseCidr(cidr);
-    await this.wrap(`delAddress ${cidr}`, () => this.sock.delAddress({ family: c.family === 6 ? AF_INET6 : AF_INET, prefixlen: c.len, index }, { address: ipToBytes(c.ip) }));
+    await this.wrap(`delAddress ${cidr}`, () =>
+      this.sock.delAddress({ family: c.family === 6 ? AF_INET6 : AF_INET, prefixlen: c.len, index }, { address: ipToBytes(c.ip) }),
+    );
   }
 
   /** Routes of the main table. */
@@ -212,11 +236,11 @@ export class Rtnl {
     const a: rt.RouteAttrs = { oif };
     if (c.len > 0) a.dst = ipToBytes(c.ip);
     if (gateway) a.gateway = ipToBytes(gateway);
-    await this.wrap(`newRoute ${dst}`, () => this.sock.newRoute(
-      { family: c.family === 6 ? AF_INET6 : AF_INET, dstLen: c.len, table: RT_TABLE_MAIN, protocol: 'STATIC', type: 'UNICAST' },
-      a,
-      { flags: FlagsNew.CREATE | FlagsNew.REPLACE },
-    ));
+    await this.wrap(`newRoute ${dst}`, () =>
+      this.sock.newRoute({ family: c.family === 6 ? AF_INET6 : AF_INET, dstLen: c.len, table: RT_TABLE_MAIN, protocol: 'STATIC', type: 'UNICAST' }, a, {
+        flags: FlagsNew.CREATE | FlagsNew.REPLACE,
+      }),
+    );
   }
 
   async deleteRoute(dst: string, oif: number): Promise<void> {

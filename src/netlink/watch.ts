@@ -24,7 +24,10 @@ export class LinkWatch {
   /** sockets opened so far (1 + resubscriptions) */
   subscriptions = 0;
 
-  constructor(private readonly onRemoved: (name: string) => void, private readonly o: LinkWatchOptions = {}) {
+  constructor(
+    private readonly onRemoved: (name: string) => void,
+    private readonly o: LinkWatchOptions = {},
+  ) {
     this.subscribe();
   }
 
@@ -40,7 +43,9 @@ export class LinkWatch {
         try {
           const parsed = rt.parseMessage(m.type, m.data);
           if (parsed.kind === 'link' && parsed.attrs.ifname) this.onRemoved(parsed.attrs.ifname);
-        } catch { /* not a link message we understand */ }
+        } catch {
+          /* not a link message we understand */
+        }
       }
     });
   }
@@ -48,7 +53,11 @@ export class LinkWatch {
   private failed(sock: RtNetlinkSocket, err: Error): void {
     if (sock !== this.sock || this.closed) return;
     this.sock = null;
-    try { sock.socket.close(); } catch { /* already closed */ }
+    try {
+      sock.socket.close();
+    } catch {
+      /* already closed */
+    }
     this.retry(err);
   }
 
@@ -57,7 +66,12 @@ export class LinkWatch {
       this.timer = null;
       if (this.closed) return;
       // No new socket yet: try again later (the periodic resync still repairs meanwhile).
-      try { this.subscribe(); } catch { this.retry(err); return; }
+      try {
+        this.subscribe();
+      } catch {
+        this.retry(err);
+        return;
+      }
       this.o.onResync?.(err);
     }, this.o.resubscribeMs ?? 100);
     this.timer.unref();
@@ -69,6 +83,10 @@ export class LinkWatch {
     this.timer = null;
     const s = this.sock;
     this.sock = null;
-    try { s?.socket.close(); } catch { /* already closed */ }
+    try {
+      s?.socket.close();
+    } catch {
+      /* already closed */
+    }
   }
 }

@@ -26,12 +26,7 @@ export interface NetnsDriverOptions {
 
 /** /etc/netns/<ns>/hosts: what `ip netns exec` bind-mounts over /etc/hosts. */
 export function hostsFile(a: Pick<Attachment, 'address' | 'machineId'>): string {
-  return [
-    '127.0.0.1\tlocalhost',
-    '::1\tlocalhost ip6-localhost ip6-loopback',
-    `${a.address}\tsixpn-local-6pn ${a.machineId}`,
-    '',
-  ].join('\n');
+  return ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', `${a.address}\tsixpn-local-6pn ${a.machineId}`, ''].join('\n');
 }
 
 export function resolvConf(a: Pick<Attachment, 'dnsAddress'>): string {
@@ -75,7 +70,11 @@ export class NetnsDriver implements AttachmentDriver {
   private readonly ip: string;
   private readonly inner: string;
 
-  constructor(private readonly rtnl: Rtnl, private readonly log: Logger, o: NetnsDriverOptions = {}) {
+  constructor(
+    private readonly rtnl: Rtnl,
+    private readonly log: Logger,
+    o: NetnsDriverOptions = {},
+  ) {
     this.runDir = o.runDir ?? '/var/run/netns';
     this.etcDir = o.etcDir ?? '/etc/netns';
     this.ip = o.ip ?? 'ip';
@@ -130,12 +129,27 @@ export class NetnsDriver implements AttachmentDriver {
     const pids = async (): Promise<number[]> => {
       const r = await execa(this.ip, ['netns', 'pids', ns], { ...IP_CALL, reject: false });
       if (r.timedOut) throw new Error(`ip netns pids ${ns} timed out after ${IP_TIMEOUT_MS} ms`);
-      return r.stdout.split(/\s+/).filter(Boolean).map(Number).filter((p) => p > 1 && p !== process.pid);
+      return r.stdout
+        .split(/\s+/)
+        .filter(Boolean)
+        .map(Number)
+        .filter((p) => p > 1 && p !== process.pid);
     };
     let list = await pids();
-    const signal = (sig: NodeJS.Signals): void => { for (const p of list) { try { process.kill(p, sig); } catch { /* gone */ } } };
+    const signal = (sig: NodeJS.Signals): void => {
+      for (const p of list) {
+        try {
+          process.kill(p, sig);
+        } catch {
+          /* gone */
+        }
+      }
+    };
     signal('SIGTERM');
-    for (let i = 0; i < 20 && list.length; i++) { await new Promise((r) => setTimeout(r, 50)); list = await pids(); }
+    for (let i = 0; i < 20 && list.length; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      list = await pids();
+    }
     if (list.length) signal('SIGKILL');
   }
 

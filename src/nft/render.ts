@@ -66,9 +66,18 @@ function set(items: string[]): string {
 export function renderTable(s: NftSpec): string {
   const prefix = `${parseCidr(s.prefix).ip}/${parseCidr(s.prefix).len}`;
   const mesh = [s.wgIface, ...s.attachments.map((a) => a.iface)];
-  const nets = [...new Set(s.networks.map((n) => { const c = parseCidr(n); return `${c.ip}/${c.len}`; }))].sort();
+  const nets = [
+    ...new Set(
+      s.networks.map((n) => {
+        const c = parseCidr(n);
+        return `${c.ip}/${c.len}`;
+      }),
+    ),
+  ].sort();
   const L: string[] = [];
-  const add = (indent: number, line: string): void => { L.push(`${'  '.repeat(indent)}${line}`); };
+  const add = (indent: number, line: string): void => {
+    L.push(`${'  '.repeat(indent)}${line}`);
+  };
 
   const attached = [...s.attachments].sort((a, b) => (a.iface < b.iface ? -1 : 1));
   const namedSet = (name: string, type: string, elements: string[]): void => {
@@ -80,9 +89,17 @@ export function renderTable(s: NftSpec): string {
 
   add(0, `table inet ${s.table} {`);
   namedSet('mesh', 'ifname', mesh.map(q));
-  namedSet('attachments', 'ifname', attached.map((a) => q(a.iface)));
+  namedSet(
+    'attachments',
+    'ifname',
+    attached.map((a) => q(a.iface)),
+  );
   // (attachment, its machine's address): one hash lookup per packet, however many machines.
-  namedSet('attachment_src', 'ifname . ipv6_addr', attached.map((a) => `${q(a.iface)} . ${parseCidr(a.address).ip}`));
+  namedSet(
+    'attachment_src',
+    'ifname . ipv6_addr',
+    attached.map((a) => `${q(a.iface)} . ${parseCidr(a.address).ip}`),
+  );
 
   // Source checks before conntrack and NAT see the packet.
   add(1, 'chain pre_spoof {');

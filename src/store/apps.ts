@@ -4,7 +4,12 @@ import type { App, Network } from '../model/types.js';
 import { findNetwork, insertNetwork } from './networks.js';
 import { now, type Tx } from './sql.js';
 
-interface AppRow { name: string; org: string; network_id: number | string; created_at: string }
+interface AppRow {
+  name: string;
+  org: string;
+  network_id: number | string;
+  created_at: string;
+}
 
 const toApp = (r: AppRow): App => ({ name: r.name, org: r.org, network_id: Number(r.network_id), created_at: r.created_at });
 
@@ -36,7 +41,7 @@ export async function requireApp(tx: Tx, name: string): Promise<App> {
 
 /** One org's apps, or every app when `org` is undefined. */
 export async function listApps(tx: Tx, org?: string): Promise<App[]> {
-  return (org === undefined
-    ? await tx.all<AppRow>('SELECT * FROM apps ORDER BY name')
-    : await tx.all<AppRow>('SELECT * FROM apps WHERE org = ? ORDER BY name', [org])).map(toApp);
+  return (
+    org === undefined ? await tx.all<AppRow>('SELECT * FROM apps ORDER BY name') : await tx.all<AppRow>('SELECT * FROM apps WHERE org = ? ORDER BY name', [org])
+  ).map(toApp);
 }

@@ -25,7 +25,9 @@ export async function oldestResumableRev(tx: Tx): Promise<number> {
 }
 
 export async function changesSince(tx: Tx, rev: number, limit: number): Promise<ChangeRecord[]> {
-  const rows = await tx.all<{ rev: number | string; at: string; ops: string }>(
-    'SELECT rev, at, ops FROM changes WHERE rev > ? ORDER BY rev LIMIT ?', [rev, limit]);
+  const rows = await tx.all<{ rev: number | string; at: string; ops: string }>('SELECT rev, at, ops FROM changes WHERE rev > ? ORDER BY rev LIMIT ?', [
+    rev,
+    limit,
+  ]);
   return rows.map((r) => ({ rev: Number(r.rev), at: r.at, ops: JSON.parse(r.ops) as ChangeOp[] }));
 }

@@ -13,19 +13,35 @@ import { now, type Tx } from './sql.js';
 import { createToken, revokeHostTokens } from './tokens.js';
 
 interface HostRow {
-  id: number | string; region: string; endpoint: string; public_key: string; gateway: number | string; version: string | null; created_at: string;
-  credential_id?: string | null; last_seen_ms?: number | string | null; removed_at?: string | null;
+  id: number | string;
+  region: string;
+  endpoint: string;
+  public_key: string;
+  gateway: number | string;
+  version: string | null;
+  created_at: string;
+  credential_id?: string | null;
+  last_seen_ms?: number | string | null;
+  removed_at?: string | null;
 }
 
 const toHost = (r: HostRow): Host => ({
-  id: Number(r.id), region: r.region, endpoint: r.endpoint, public_key: r.public_key, gateway: Number(r.gateway) === 1, version: r.version ?? null, created_at: r.created_at,
+  id: Number(r.id),
+  region: r.region,
+  endpoint: r.endpoint,
+  public_key: r.public_key,
+  gateway: Number(r.gateway) === 1,
+  version: r.version ?? null,
+  created_at: r.created_at,
 });
 
 /**
  * Which hosts count as reachable: heard from at or after `cutoffMs` (epoch
  * ms). The facade makes it from the host timeout; ALWAYS_REACHABLE for none.
  */
-export interface Liveness { cutoffMs: number }
+export interface Liveness {
+  cutoffMs: number;
+}
 export const ALWAYS_REACHABLE: Liveness = { cutoffMs: -1 };
 
 const seenMs = (r: HostRow): number | null => (r.last_seen_ms === null || r.last_seen_ms === undefined ? null : Number(r.last_seen_ms));
@@ -42,13 +58,27 @@ export interface HostListed extends Host {
 const toListed = (r: HostRow, live: Liveness): HostListed => {
   const seen = seenMs(r);
   return {
-    ...toHost(r), credential_id: r.credential_id ?? null, last_seen: seen === null ? null : new Date(seen).toISOString(),
+    ...toHost(r),
+    credential_id: r.credential_id ?? null,
+    last_seen: seen === null ? null : new Date(seen).toISOString(),
     status: reachable(r, live) ? 'reachable' : 'unreachable',
   };
 };
 
-export interface EnrollInput { region: string; endpoint: string; public_key: string; gateway: boolean; version?: string | null }
-export interface Enrolled { host: Host; credential: string; credential_id: string; created: boolean; changed: boolean }
+export interface EnrollInput {
+  region: string;
+  endpoint: string;
+  public_key: string;
+  gateway: boolean;
+  version?: string | null;
+}
+export interface Enrolled {
+  host: Host;
+  credential: string;
+  credential_id: string;
+  created: boolean;
+  changed: boolean;
+}
 
 /**
  * Enroll a host, or enroll the same key again (one transaction, with its
@@ -65,35 +95,59 @@ export async function enrollHost(tx: Tx, input: EnrollInput, live: Liveness): Pr
   if (was) return reenroll(tx, was, input, live, at);
   const id = await nextId(tx, 'host');
   const host: Host = {
-    id, region: input.region, endpoint: input.endpoint, public_key: input.public_key, gateway: input.gateway, version: input.version ?? null, created_at: now(),
+    id,
+    region: input.region,
+    endpoint: input.endpoint,
+    public_key: input.public_key,
+    gateway: input.gateway,
+    version: input.version ?? null,
+    created_at: now(),
   };
   const cred = await createToken(tx, { scope: 'host', host_id: id });
-  await tx.run('INSERT INTO hosts (id, region, endpoint, public_key, gateway, version, created_at, credential_id, last_seen_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    [id, host.region, host.endpoint, host.public_key, host.gateway ? 1 : 0, host.version ?? null, host.created_at, cred.id, at]);
+  await tx.run(
+    'INSERT INTO hosts (id, region, endpoint, public_key, gateway, version, created_at, credential_id, last_seen_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    [id, host.region, host.endpoint, host.public_key, host.gateway ? 1 : 0, host.version ?? null, host.created_at, cred.id, at],
+  );
   return { host, credential: cred.token, credential_id: cred.id, created: true, changed: true };
 }
 
 async function reenroll(tx: Tx, was: HostRow, input: EnrollInput, live: Liveness, at: number): Promise<Enrolled> {
   const id = Number(was.id);
   if (was.removed_at) {
-    throw new AppError('conflict', `host ${id} with this public key was removed at ${was.removed_at}; a removed host's key does not enroll again: give the host a new key`);
+    throw new AppError(
+      'conflict',
+      `host ${id} with this public key was removed at ${was.removed_at}; a removed host's key does not enroll again: give the host a new key`,
+    );
   }
   const old = toHost(was);
   if (old.region !== input.region) throw new AppError('conflict', `a host with this public key is already enrolled (host ${id}, in region ${old.region})`);
   if ((old.endpoint !== input.endpoint || old.gateway !== input.gateway) && reachable(was, live)) {
-    throw new AppError('conflict', `a host with this public key is already enrolled and reachable (host ${id} at ${old.endpoint}, gateway ${old.gateway}); `
-      + 'enroll it with the same endpoint and role, or wait until it is silent past the host timeout');
+    throw new AppError(
+      'conflict',
+      `a host with this public key is already enrolled and reachable (host ${id} at ${old.endpoint}, gateway ${old.gateway}); ` +
+        'enroll it with the same endpoint and role, or wait until it is silent past the host timeout',
+    );
   }
   await revokeHostTokens(tx, id);
   const cred = await createToken(tx, { scope: 'host', host_id: id });
   const host: Host = { ...old, endpoint: input.endpoint, gateway: input.gateway, version: input.version ?? old.version ?? null };
-  await tx.run('UPDATE hosts SET endpoint = ?, gateway = ?, version = ?, credential_id = ?, last_seen_ms = ? WHERE id = ?',
-    [host.endpoint, host.gateway ? 1 : 0, host.version ?? null, cred.id, at, id]);
+  await tx.run('UPDATE hosts SET endpoint = ?, gateway = ?, version = ?, credential_id = ?, last_seen_ms = ? WHERE id = ?', [
+    host.endpoint,
+    host.gateway ? 1 : 0,
+    host.version ?? null,
+    cred.id,
+    at,
+    id,
+  ]);
   const changed = host.endpoint !== old.endpoint || host.gateway !== old.gateway || host.version !== old.version;
   return { host, credential: cred.token, credential_id: cred.id, created: false, changed };
 }
 
-export interface HostPatch { endpoint?: string; gateway?: boolean; version?: string }
+export interface HostPatch {
+  endpoint?: string;
+  gateway?: boolean;
+  version?: string;
+}
 
 /** `changed` is false when the patch repeats what is stored (an agent restarting as it was): no revision then. */
 export async function updateHost(tx: Tx, id: number, patch: HostPatch): Promise<{ host: Host; changed: boolean }> {
@@ -146,7 +200,9 @@ export async function listGateways(tx: Tx, live: Liveness = ALWAYS_REACHABLE): P
 /** Hosts of a region with their live-machine counts and reachability, for `placeMachine`. */
 export async function machineHostCandidates(tx: Tx, region: string, live: Liveness = ALWAYS_REACHABLE): Promise<Candidate[]> {
   const rows = await tx.all<HostRow & { machine_count: number | string }>(
-    'SELECT id, machine_count, last_seen_ms FROM hosts WHERE region = ? AND removed_at IS NULL ORDER BY machine_count, id', [region]);
+    'SELECT id, machine_count, last_seen_ms FROM hosts WHERE region = ? AND removed_at IS NULL ORDER BY machine_count, id',
+    [region],
+  );
   return rows.map((r) => ({ id: Number(r.id), region, load: Number(r.machine_count), reachable: reachable(r, live) }));
 }
 

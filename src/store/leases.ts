@@ -9,7 +9,13 @@ import type { Lease, Machine } from '../model/types.js';
 import { requireMachine, saveMachine } from './machines.js';
 import type { Tx } from './sql.js';
 
-interface LeaseRow { app: string; name: string; holder: string | null; expires_at: string | null; fence: number | string }
+interface LeaseRow {
+  app: string;
+  name: string;
+  holder: string | null;
+  expires_at: string | null;
+  fence: number | string;
+}
 
 const toLease = (r: LeaseRow): Lease => ({ app: r.app, name: r.name, holder: r.holder, expires_at: r.expires_at, fence: Number(r.fence) });
 
@@ -29,14 +35,19 @@ export async function readLease(tx: Tx, app: string, name: string, nowMs = Date.
 }
 
 /** What a lease write did: the lease now, whether the caller holds it, and the machines whose `leases` changed. */
-export interface LeaseWrite { lease: Lease; held: boolean; machines: Machine[] }
+export interface LeaseWrite {
+  lease: Lease;
+  held: boolean;
+  machines: Machine[];
+}
 
 async function setHeld(tx: Tx, id: string, name: string, held: boolean): Promise<Machine | null> {
   const m = await requireMachine(tx, id).catch(() => null);
   if (!m) return null;
   const names = new Set(m.leases ?? []);
   if (held === names.has(name)) return null;
-  if (held) names.add(name); else names.delete(name);
+  if (held) names.add(name);
+  else names.delete(name);
   m.leases = [...names].sort();
   return saveMachine(tx, m, false);
 }
@@ -64,7 +75,10 @@ export async function acquireLease(tx: Tx, machineId: string, name: string, ttl:
   else await tx.run('INSERT INTO leases (app, name, holder, expires_at, fence) VALUES (?, ?, ?, ?, ?)', [m.app, name, m.id, expires, fence]);
   const changed: Machine[] = [];
   // an expired holder that was never swept loses the name first
-  if (row?.holder && row.holder !== m.id) { const old = await setHeld(tx, row.holder, name, false); if (old) changed.push(old); }
+  if (row?.holder && row.holder !== m.id) {
+    const old = await setHeld(tx, row.holder, name, false);
+    if (old) changed.push(old);
+  }
   const me = await setHeld(tx, m.id, name, true);
   if (me) changed.push(me);
   return { lease: { app: m.app, name, holder: m.id, expires_at: expires, fence }, held: true, machines: changed };

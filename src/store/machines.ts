@@ -24,25 +24,63 @@ export interface CreateMachineInput {
   ports?: MachinePort[];
 }
 
-export interface MachineFilter { app?: string; host_id?: number; all?: boolean }
-
-interface MachineRow {
-  id: string; app: string; org: string; network_id: number | string; host_id: number | string; machine_field: number | string;
-  region: string; address: string; state: string; reason: string | null; grp: string; metadata: string; command: string | null;
-  created_at: string; updated_at: string; attached_at: string | null;
-  checks: string; check_interval: number | string; health: string; ports: string; leases: string; metadata_rev: number | string;
+export interface MachineFilter {
+  app?: string;
+  host_id?: number;
+  all?: boolean;
 }
 
-const COLS = 'id, app, org, network_id, host_id, machine_field, region, address, state, reason, grp, metadata, command, created_at, updated_at, attached_at, '
-  + 'checks, check_interval, health, ports, leases, metadata_rev';
+interface MachineRow {
+  id: string;
+  app: string;
+  org: string;
+  network_id: number | string;
+  host_id: number | string;
+  machine_field: number | string;
+  region: string;
+  address: string;
+  state: string;
+  reason: string | null;
+  grp: string;
+  metadata: string;
+  command: string | null;
+  created_at: string;
+  updated_at: string;
+  attached_at: string | null;
+  checks: string;
+  check_interval: number | string;
+  health: string;
+  ports: string;
+  leases: string;
+  metadata_rev: number | string;
+}
+
+const COLS =
+  'id, app, org, network_id, host_id, machine_field, region, address, state, reason, grp, metadata, command, created_at, updated_at, attached_at, ' +
+  'checks, check_interval, health, ports, leases, metadata_rev';
 
 const toMachine = (r: MachineRow): Machine => ({
-  id: r.id, app: r.app, org: r.org, network_id: Number(r.network_id), host_id: Number(r.host_id), region: r.region, address: r.address,
-  state: r.state as MachineState, reason: r.reason, group: r.grp, metadata: JSON.parse(r.metadata) as Record<string, string>,
-  command: r.command === null ? null : (JSON.parse(r.command) as string[]), created_at: r.created_at, updated_at: r.updated_at,
+  id: r.id,
+  app: r.app,
+  org: r.org,
+  network_id: Number(r.network_id),
+  host_id: Number(r.host_id),
+  region: r.region,
+  address: r.address,
+  state: r.state as MachineState,
+  reason: r.reason,
+  group: r.grp,
+  metadata: JSON.parse(r.metadata) as Record<string, string>,
+  command: r.command === null ? null : (JSON.parse(r.command) as string[]),
+  created_at: r.created_at,
+  updated_at: r.updated_at,
   attached_at: r.attached_at ?? null,
-  checks: JSON.parse(r.checks) as MachineCheck[], check_interval: Number(r.check_interval), health: r.health as MachineHealth,
-  ports: JSON.parse(r.ports) as MachinePort[], leases: JSON.parse(r.leases) as string[], metadata_rev: Number(r.metadata_rev),
+  checks: JSON.parse(r.checks) as MachineCheck[],
+  check_interval: Number(r.check_interval),
+  health: r.health as MachineHealth,
+  ports: JSON.parse(r.ports) as MachinePort[],
+  leases: JSON.parse(r.leases) as string[],
+  metadata_rev: Number(r.metadata_rev),
 });
 
 export async function createMachine(tx: Tx, input: CreateMachineInput, randomHex: () => string, live: Liveness = ALWAYS_REACHABLE): Promise<Machine> {
@@ -63,18 +101,52 @@ export async function createMachine(tx: Tx, input: CreateMachineInput, randomHex
   const field = machineFieldOf(id);
   const at = now();
   const machine: Machine = {
-    id, app: app.name, org: app.org, network_id: app.network_id, host_id: hostId, region: input.region,
-    address: machineAddress(app.network_id, hostId, field), state: input.stopped ? 'created' : 'started', reason: null,
-    group: input.group ?? 'app', metadata: input.metadata ?? {}, command: input.command ?? null, created_at: at, updated_at: at, attached_at: null,
+    id,
+    app: app.name,
+    org: app.org,
+    network_id: app.network_id,
+    host_id: hostId,
+    region: input.region,
+    address: machineAddress(app.network_id, hostId, field),
+    state: input.stopped ? 'created' : 'started',
+    reason: null,
+    group: input.group ?? 'app',
+    metadata: input.metadata ?? {},
+    command: input.command ?? null,
+    created_at: at,
+    updated_at: at,
+    attached_at: null,
     // with checks, a machine is out of DNS until its first check passes
-    checks: input.checks ?? [], check_interval: input.check_interval ?? CHECK_INTERVAL_DEFAULT,
-    health: input.checks?.length ? 'critical' : 'none', ports: input.ports ?? [], leases: [], metadata_rev: 0,
+    checks: input.checks ?? [],
+    check_interval: input.check_interval ?? CHECK_INTERVAL_DEFAULT,
+    health: input.checks?.length ? 'critical' : 'none',
+    ports: input.ports ?? [],
+    leases: [],
+    metadata_rev: 0,
   };
   await tx.run(`INSERT INTO machines (${COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
-    machine.id, machine.app, machine.org, machine.network_id, hostId, field, machine.region, machine.address,
-    machine.state, null, machine.group, JSON.stringify(machine.metadata),
-    machine.command ? JSON.stringify(machine.command) : null, at, at, null,
-    JSON.stringify(machine.checks), machine.check_interval!, machine.health!, JSON.stringify(machine.ports), '[]', 0,
+    machine.id,
+    machine.app,
+    machine.org,
+    machine.network_id,
+    hostId,
+    field,
+    machine.region,
+    machine.address,
+    machine.state,
+    null,
+    machine.group,
+    JSON.stringify(machine.metadata),
+    machine.command ? JSON.stringify(machine.command) : null,
+    at,
+    at,
+    null,
+    JSON.stringify(machine.checks),
+    machine.check_interval!,
+    machine.health!,
+    JSON.stringify(machine.ports),
+    '[]',
+    0,
   ]);
   await countMachine(tx, hostId, 1);
   return machine;
@@ -89,8 +161,14 @@ export async function requireMachine(tx: Tx, id: string): Promise<Machine> {
 export async function listMachines(tx: Tx, filter: MachineFilter): Promise<Machine[]> {
   const where: string[] = [];
   const params: (string | number)[] = [];
-  if (filter.app !== undefined) { where.push('app = ?'); params.push(filter.app); }
-  if (filter.host_id !== undefined) { where.push('host_id = ?'); params.push(filter.host_id); }
+  if (filter.app !== undefined) {
+    where.push('app = ?');
+    params.push(filter.app);
+  }
+  if (filter.host_id !== undefined) {
+    where.push('host_id = ?');
+    params.push(filter.host_id);
+  }
   if (!filter.all) where.push("state <> 'destroyed'");
   const sql = `SELECT ${COLS} FROM machines${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, id`;
   return (await tx.all<MachineRow>(sql, params)).map(toMachine);
@@ -121,13 +199,28 @@ export async function loseHostMachines(tx: Tx, hostId: number): Promise<Machine[
  */
 export async function saveMachine(tx: Tx, m: Machine, touch = true): Promise<Machine> {
   if (touch) m.updated_at = now();
-  await tx.run('UPDATE machines SET state = ?, reason = ?, metadata = ?, updated_at = ?, attached_at = ?, health = ?, leases = ?, metadata_rev = ? WHERE id = ?',
-    [m.state, m.reason, JSON.stringify(m.metadata), m.updated_at, m.attached_at ?? null, m.health ?? 'none', JSON.stringify(m.leases ?? []), m.metadata_rev ?? 0, m.id]);
+  await tx.run(
+    'UPDATE machines SET state = ?, reason = ?, metadata = ?, updated_at = ?, attached_at = ?, health = ?, leases = ?, metadata_rev = ? WHERE id = ?',
+    [
+      m.state,
+      m.reason,
+      JSON.stringify(m.metadata),
+      m.updated_at,
+      m.attached_at ?? null,
+      m.health ?? 'none',
+      JSON.stringify(m.leases ?? []),
+      m.metadata_rev ?? 0,
+      m.id,
+    ],
+  );
   return m;
 }
 
 /** A write's outcome: the machine as it is now, and whether the write changed it. */
-export interface MachineWrite { machine: Machine; changed: boolean }
+export interface MachineWrite {
+  machine: Machine;
+  changed: boolean;
+}
 
 /** Operator intent: start, stop or destroy. Destroyed is final. */
 export async function setMachineState(tx: Tx, id: string, state: 'started' | 'stopped' | 'destroyed'): Promise<MachineWrite> {
@@ -175,7 +268,13 @@ export async function reportMachineHealth(tx: Tx, hostId: number, id: string, he
  * failed, with reason) or `stopped` (its command exited). Only a started
  * machine moves; a report that lost a race with an operator change is ignored.
  */
-export async function reportMachineState(tx: Tx, hostId: number, id: string, state: 'started' | 'stopped' | 'failed', reason: string | null): Promise<MachineWrite> {
+export async function reportMachineState(
+  tx: Tx,
+  hostId: number,
+  id: string,
+  state: 'started' | 'stopped' | 'failed',
+  reason: string | null,
+): Promise<MachineWrite> {
   const m = await requireMachine(tx, id);
   if (m.host_id !== hostId) throw new AppError('forbidden', `machine ${id} is not on host ${hostId}`);
   if (m.state !== 'started') return { machine: m, changed: false };

@@ -4,13 +4,18 @@ import type { Network } from '../model/types.js';
 import { nextId } from './sequences.js';
 import type { Tx } from './sql.js';
 
-interface NetworkRow { id: number | string; org: string; name: string; created_at: string }
+interface NetworkRow {
+  id: number | string;
+  org: string;
+  name: string;
+  created_at: string;
+}
 
 const toNetwork = (r: NetworkRow): Network => ({ id: Number(r.id), org: r.org, name: r.name, created_at: r.created_at });
 
 /** Insert a network; `id` is allocated unless given (an org's default network takes the org's). */
 export async function insertNetwork(tx: Tx, n: { org: string; name: string; created_at: string; id?: number }): Promise<Network> {
-  const network: Network = { id: n.id ?? await nextId(tx, 'network'), org: n.org, name: n.name, created_at: n.created_at };
+  const network: Network = { id: n.id ?? (await nextId(tx, 'network')), org: n.org, name: n.name, created_at: n.created_at };
   await tx.run('INSERT INTO networks (id, org, name, created_at) VALUES (?, ?, ?, ?)', [network.id, network.org, network.name, network.created_at]);
   return network;
 }
@@ -39,7 +44,9 @@ export async function networkById(tx: Tx, id: number): Promise<Network | null> {
 
 /** One org's networks, or every network when `org` is undefined. */
 export async function listNetworks(tx: Tx, org?: string): Promise<Network[]> {
-  return (org === undefined
-    ? await tx.all<NetworkRow>('SELECT * FROM networks ORDER BY id')
-    : await tx.all<NetworkRow>('SELECT * FROM networks WHERE org = ? ORDER BY id', [org])).map(toNetwork);
+  return (
+    org === undefined
+      ? await tx.all<NetworkRow>('SELECT * FROM networks ORDER BY id')
+      : await tx.all<NetworkRow>('SELECT * FROM networks WHERE org = ? ORDER BY id', [org])
+  ).map(toNetwork);
 }

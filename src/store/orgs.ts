@@ -4,7 +4,11 @@ import type { Org } from '../model/types.js';
 import { nextId } from './sequences.js';
 import type { Tx } from './sql.js';
 
-interface OrgRow { name: string; network_id: number | string; created_at: string }
+interface OrgRow {
+  name: string;
+  network_id: number | string;
+  created_at: string;
+}
 
 const toOrg = (r: OrgRow): Org => ({ name: r.name, network_id: Number(r.network_id), created_at: r.created_at });
 

@@ -43,7 +43,14 @@ export function redactUrl(url: string): string {
 
 /** Errors worth retrying at start: the server is down, starting, or not reachable yet. */
 const TRANSIENT = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND', 'EPIPE',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'EPIPE',
   '57P03', // cannot_connect_now: starting up or shutting down
   '53300', // too_many_connections
 ]);
@@ -107,7 +114,11 @@ export class PostgresBackend implements SqlBackend {
   private readonly wlock = new Mutex();
   private readonly log: Logger;
 
-  private constructor(private readonly pool: pg.Pool, private readonly url: string, private readonly opts: PostgresOptions) {
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly url: string,
+    private readonly opts: PostgresOptions,
+  ) {
     this.events.setMaxListeners(0);
     this.log = opts.logger ?? silentLogger;
     // An idle pooled connection that dies must not crash the process; the pool replaces it.
@@ -172,14 +183,17 @@ export class PostgresBackend implements SqlBackend {
     if (this.closed || this.relisten) return;
     this.relisten = setTimeout(() => {
       this.relisten = null;
-      this.listen().then(() => {
-        this.log.info('postgres: LISTEN connection back');
-        // Commits made while we were deaf were never notified: make the feed tail now.
-        this.events.emit('commit');
-      }, (err: unknown) => {
-        this.log.warn({ err: errText(err) }, 'postgres: LISTEN reconnect failed');
-        this.scheduleRelisten(Math.min(delayMs * 2, 5000));
-      });
+      this.listen().then(
+        () => {
+          this.log.info('postgres: LISTEN connection back');
+          // Commits made while we were deaf were never notified: make the feed tail now.
+          this.events.emit('commit');
+        },
+        (err: unknown) => {
+          this.log.warn({ err: errText(err) }, 'postgres: LISTEN reconnect failed');
+          this.scheduleRelisten(Math.min(delayMs * 2, 5000));
+        },
+      );
     }, delayMs);
   }
 
@@ -202,11 +216,15 @@ export class PostgresBackend implements SqlBackend {
 
   write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     return this.wlock.lock(async () => {
-      const result = await this.transaction('BEGIN', async (tx) => {
-        // The global write lock (see the header comment).
-        await tx.get('SELECT rev FROM revision WHERE id = 1 FOR UPDATE');
-        return fn(tx);
-      }, [`NOTIFY ${CHANNEL}`]); // NOTIFY is delivered at COMMIT, to every coordinator (this one included)
+      const result = await this.transaction(
+        'BEGIN',
+        async (tx) => {
+          // The global write lock (see the header comment).
+          await tx.get('SELECT rev FROM revision WHERE id = 1 FOR UPDATE');
+          return fn(tx);
+        },
+        [`NOTIFY ${CHANNEL}`],
+      ); // NOTIFY is delivered at COMMIT, to every coordinator (this one included)
       this.events.emit('commit');
       return result;
     });

@@ -41,6 +41,9 @@ export async function enforceQuota(tx: Tx, quotas: Quotas, kind: QuotaKind, org:
   const q = COUNT[kind];
   const n = Number((await tx.get<{ n: number | string }>(q.sql, q.params(org)))!.n);
   if (n > limit) {
-    throw new AppError('quota_exceeded', `org ${org} has reached its quota of ${limit} ${kind} (the coordinator's --quota-${kind}); remove some or ask the operator to raise it`);
+    throw new AppError(
+      'quota_exceeded',
+      `org ${org} has reached its quota of ${limit} ${kind} (the coordinator's --quota-${kind}); remove some or ask the operator to raise it`,
+    );
   }
 }

@@ -3,7 +3,12 @@ import { AppError } from '../errors.js';
 import type { Region } from '../model/types.js';
 import type { Tx } from './sql.js';
 
-interface RegionRow { code: string; name: string; latitude: number | string; longitude: number | string }
+interface RegionRow {
+  code: string;
+  name: string;
+  latitude: number | string;
+  longitude: number | string;
+}
 
 const toRegion = (r: RegionRow): Region => ({ code: r.code, name: r.name, latitude: Number(r.latitude), longitude: Number(r.longitude) });
 

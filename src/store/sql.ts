@@ -38,9 +38,15 @@ export interface SqlBackend {
 /** The database was migrated by a newer sixpn: refuse it rather than write to a schema we do not know. */
 export class SchemaTooNewError extends Error {
   override name = 'SchemaTooNewError';
-  constructor(readonly where: string, readonly found: number, readonly known: number) {
-    super(`the database ${where} has schema version ${found}, newer than this sixpn (${VERSION}) knows (${known}): `
-      + 'run the newer sixpn that upgraded it, or restore a backup taken before the upgrade');
+  constructor(
+    readonly where: string,
+    readonly found: number,
+    readonly known: number,
+  ) {
+    super(
+      `the database ${where} has schema version ${found}, newer than this sixpn (${VERSION}) knows (${known}): ` +
+        'run the newer sixpn that upgraded it, or restore a backup taken before the upgrade',
+    );
   }
 }
 
@@ -61,7 +67,10 @@ export class Mutex {
   private tail: Promise<void> = Promise.resolve();
   lock<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.tail.then(fn, fn);
-    this.tail = run.then(() => undefined, () => undefined);
+    this.tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
     return run;
   }
 }

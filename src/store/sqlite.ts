@@ -9,7 +9,12 @@ import { checkSchemaVersion, Mutex, type Migration, type SqlBackend, type SqlVal
 
 type Db = Database.Database;
 
-interface PendingWrite { fn: (tx: Tx) => Promise<unknown>; resolve: (v: unknown) => void; reject: (e: unknown) => void; aside: boolean }
+interface PendingWrite {
+  fn: (tx: Tx) => Promise<unknown>;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+  aside: boolean;
+}
 
 function open(path: string, readonly: boolean): Db {
   const db = new Database(path, { readonly });
@@ -27,7 +32,10 @@ class SqliteTx implements Tx {
   constructor(private readonly db: Db) {}
   private stmt(sql: string): Database.Statement {
     let s = this.cache.get(sql);
-    if (!s) { s = this.db.prepare(sql); this.cache.set(sql, s); }
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.cache.set(sql, s);
+    }
     return s;
   }
   get<T>(sql: string, params: SqlValue[] = []): Promise<T | undefined> {
@@ -89,7 +97,10 @@ export class SqliteBackend implements SqlBackend {
       this.pending.push({ fn: fn as (tx: Tx) => Promise<unknown>, resolve: resolve as (v: unknown) => void, reject, aside });
       // Start the batch on the next turn of the event loop, so every request
       // parsed in this turn joins it (one fsync for all of them).
-      if (!this.draining) { this.draining = true; setImmediate(() => void this.drain()); }
+      if (!this.draining) {
+        this.draining = true;
+        setImmediate(() => void this.drain());
+      }
     });
   }
 

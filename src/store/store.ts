@@ -7,9 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { AppError, notFound } from '../errors.js';
 import type { TokenInfo, TokenRecord } from '../model/auth.js';
-import {
-  appUpserted, hostDeleted, hostUpserted, machineUpserted, networkUpserted, orgUpserted, peerDeleted, peerUpserted,
-} from '../model/changes.js';
+import { appUpserted, hostDeleted, hostUpserted, machineUpserted, networkUpserted, orgUpserted, peerDeleted, peerUpserted } from '../model/changes.js';
 import { REGIONS } from '../model/regions.js';
 import type { App, ChangeOp, ChangeRecord, Host, Lease, Machine, Network, Org, Peer, Region, State } from '../model/types.js';
 import * as apps from './apps.js';
@@ -40,10 +38,17 @@ export interface StoreOptions {
 export const DEFAULT_HOST_TIMEOUT_MS = 60_000;
 
 /** What `removeHost` did: the developer peers it removed with it (force) and the machines now lost. */
-export interface HostRemoved { host: Host; removed_peers: Peer[]; lost_machines: string[] }
+export interface HostRemoved {
+  host: Host;
+  removed_peers: Peer[];
+  lost_machines: string[];
+}
 
 /** What a write returns, and the change ops it publishes (none: nothing changed, no new revision). */
-interface Written<T> { value: T; ops: ChangeOp[] }
+interface Written<T> {
+  value: T;
+  ops: ChangeOp[];
+}
 
 export class Store {
   private readonly keepChanges: number;
@@ -53,7 +58,10 @@ export class Store {
   private readonly openedAt = Date.now();
   readonly quotas: Quotas;
 
-  private constructor(readonly backend: SqlBackend, opts: StoreOptions) {
+  private constructor(
+    readonly backend: SqlBackend,
+    opts: StoreOptions,
+  ) {
     this.keepChanges = opts.keepChanges ?? 100_000;
     this.randomHex = opts.randomHex ?? (() => randomBytes(7).toString('hex'));
     this.quotas = { ...DEFAULT_QUOTAS, ...opts.quotas };
@@ -214,8 +222,11 @@ export class Store {
       const carried = await peers.peersOnHost(tx, id);
       if (carried.length > 0 && !force) {
         const names = carried.map((p) => `${p.org}/${p.name}`);
-        throw new AppError('conflict', `host ${id} is a gateway still carrying ${names.length} developer peer(s): ${names.join(', ')}; `
-          + 'remove them first (wireguard remove) or remove the host with --force, which removes them too');
+        throw new AppError(
+          'conflict',
+          `host ${id} is a gateway still carrying ${names.length} developer peer(s): ${names.join(', ')}; ` +
+            'remove them first (wireguard remove) or remove the host with --force, which removes them too',
+        );
       }
       for (const p of carried) await peers.removePeer(tx, p.org, p.name);
       const lost = await machines.loseHostMachines(tx, id);

@@ -11,30 +11,49 @@ export function hashToken(secret: string): string {
 
 /** A new token (`sixpn_<scope>_<secret>`); the org, when given, must exist. */
 export async function createToken(
-  tx: Tx, input: { scope: Scope; org?: string | null; host_id?: number | null; app?: string | null; expires_at?: string | null },
+  tx: Tx,
+  input: { scope: Scope; org?: string | null; host_id?: number | null; app?: string | null; expires_at?: string | null },
 ): Promise<{ id: string; token: string }> {
   const id = randomBytes(6).toString('hex');
   const token = `sixpn_${input.scope.replace('-', '')}_${randomBytes(24).toString('base64url')}`;
   if (input.org) await requireOrg(tx, input.org);
-  await tx.run('INSERT INTO tokens (id, hash, scope, org, host_id, app, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-    [id, hashToken(token), input.scope, input.org ?? null, input.host_id ?? null, input.app ?? null, input.expires_at ?? null, now()]);
+  await tx.run('INSERT INTO tokens (id, hash, scope, org, host_id, app, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
+    id,
+    hashToken(token),
+    input.scope,
+    input.org ?? null,
+    input.host_id ?? null,
+    input.app ?? null,
+    input.expires_at ?? null,
+    now(),
+  ]);
   return { id, token };
 }
 
 /** Who an unrevoked token speaks for (an expired one too: the caller answers token_expired); null for an unknown or revoked one. */
 export async function resolveToken(tx: Tx, secret: string): Promise<TokenInfo | null> {
-  const r = await tx.get<TokenRow>(
-    'SELECT id, scope, org, host_id, app, expires_at FROM tokens WHERE hash = ? AND revoked_at IS NULL', [hashToken(secret)]);
+  const r = await tx.get<TokenRow>('SELECT id, scope, org, host_id, app, expires_at FROM tokens WHERE hash = ? AND revoked_at IS NULL', [hashToken(secret)]);
   return r ? toInfo(r) : null;
 }
 
 interface TokenRow {
-  id: string; scope: Scope; org: string | null; host_id: number | string | null; app: string | null; expires_at: string | null;
-  created_at?: string; last_used_at?: string | null;
+  id: string;
+  scope: Scope;
+  org: string | null;
+  host_id: number | string | null;
+  app: string | null;
+  expires_at: string | null;
+  created_at?: string;
+  last_used_at?: string | null;
 }
 
 const toInfo = (r: TokenRow): TokenInfo => ({
-  id: r.id, scope: r.scope, org: r.org, host_id: r.host_id === null ? null : Number(r.host_id), app: r.app ?? null, expires_at: r.expires_at ?? null,
+  id: r.id,
+  scope: r.scope,
+  org: r.org,
+  host_id: r.host_id === null ? null : Number(r.host_id),
+  app: r.app ?? null,
+  expires_at: r.expires_at ?? null,
 });
 
 const RECORD_COLS = 'id, scope, org, host_id, app, expires_at, created_at, last_used_at';
@@ -42,9 +61,10 @@ const toRecord = (r: TokenRow): TokenRecord => ({ ...toInfo(r), created_at: r.cr
 
 /** Unrevoked tokens (expired ones included), oldest first; one org's when `org` is given. */
 export async function listTokens(tx: Tx, org?: string): Promise<TokenRecord[]> {
-  const rows = org === undefined
-    ? await tx.all<TokenRow>(`SELECT ${RECORD_COLS} FROM tokens WHERE revoked_at IS NULL ORDER BY created_at, id`)
-    : await tx.all<TokenRow>(`SELECT ${RECORD_COLS} FROM tokens WHERE revoked_at IS NULL AND org = ? ORDER BY created_at, id`, [org]);
+  const rows =
+    org === undefined
+      ? await tx.all<TokenRow>(`SELECT ${RECORD_COLS} FROM tokens WHERE revoked_at IS NULL ORDER BY created_at, id`)
+      : await tx.all<TokenRow>(`SELECT ${RECORD_COLS} FROM tokens WHERE revoked_at IS NULL AND org = ? ORDER BY created_at, id`, [org]);
   return rows.map(toRecord);
 }
 

@@ -28,7 +28,17 @@ export interface ChangeEntry {
 }
 
 export function emptyMesh(): Mesh {
-  return { rev: 0, regions: new Map(), orgs: new Map(), networks: new Map(), apps: new Map(), hosts: new Map(), machines: new Map(), peers: new Map(), peerStatus: {} };
+  return {
+    rev: 0,
+    regions: new Map(),
+    orgs: new Map(),
+    networks: new Map(),
+    apps: new Map(),
+    hosts: new Map(),
+    machines: new Map(),
+    peers: new Map(),
+    peerStatus: {},
+  };
 }
 
 export function meshFromState(rev: number, state: State, peerStatus: PeerStatusMap): Mesh {
@@ -40,7 +50,10 @@ export function meshFromState(rev: number, state: State, peerStatus: PeerStatusM
     networks: by(state.networks, (n) => String(n.id)),
     apps: by(state.apps, (a) => a.name),
     hosts: by(state.hosts, (h) => String(h.id)),
-    machines: by(state.machines.filter((m) => m.state !== 'destroyed' && m.state !== 'lost'), (m) => m.id),
+    machines: by(
+      state.machines.filter((m) => m.state !== 'destroyed' && m.state !== 'lost'),
+      (m) => m.id,
+    ),
     peers: by(state.peers, (p) => `${p.org}/${p.name}`),
     peerStatus: { ...peerStatus },
   };
@@ -86,9 +99,12 @@ export function applyMessage(mesh: Mesh, msg: UiMessage, hadSnapshot: boolean): 
 function orgOf(op: ChangeOp): string | null {
   if (op.op === 'delete') return op.entity === 'peer' ? op.key.split('/')[0]! : null;
   switch (op.entity) {
-    case 'org': return op.data.name;
-    case 'host': return null;
-    default: return op.data.org;
+    case 'org':
+      return op.data.name;
+    case 'host':
+      return null;
+    default:
+      return op.data.org;
   }
 }
 
@@ -146,7 +162,9 @@ export function applyOp(mesh: Mesh, op: ChangeOp): string | null {
 /** What changed between two snapshots (the page was disconnected meanwhile). */
 export function diffMeshes(before: Mesh, after: Mesh, at: string): ChangeEntry[] {
   const out: ChangeEntry[] = [];
-  const note = (org: string | null, text: string): void => { out.push(entry(at, after.rev, org, `${text} (while disconnected)`)); };
+  const note = (org: string | null, text: string): void => {
+    out.push(entry(at, after.rev, org, `${text} (while disconnected)`));
+  };
   for (const [k, a] of after.apps) if (!before.apps.has(k)) note(a.org, `app ${a.name} created in ${a.org}`);
   for (const [id, m] of after.machines) {
     const b = before.machines.get(id);
@@ -174,7 +192,10 @@ export function regionCounts(mesh: Mesh, machines: Iterable<Machine> = mesh.mach
   const out = new Map<string, { hosts: number; machines: number }>();
   const get = (code: string): { hosts: number; machines: number } => {
     let c = out.get(code);
-    if (!c) { c = { hosts: 0, machines: 0 }; out.set(code, c); }
+    if (!c) {
+      c = { hosts: 0, machines: 0 };
+      out.set(code, c);
+    }
     return c;
   };
   for (const h of mesh.hosts.values()) get(h.region).hosts += 1;

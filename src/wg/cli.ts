@@ -22,7 +22,11 @@ export interface DeviceSettings {
 }
 
 export class WgTool {
-  constructor(private readonly log: Logger = silentLogger, private readonly bin = 'wg', private readonly timeoutMs = WG_TIMEOUT_MS) {}
+  constructor(
+    private readonly log: Logger = silentLogger,
+    private readonly bin = 'wg',
+    private readonly timeoutMs = WG_TIMEOUT_MS,
+  ) {}
 
   /** `wg ARGS`, killed after the timeout (execa's error then says "timed out after N milliseconds"). */
   private run(args: string[], reject = true): ReturnType<typeof execa> {
@@ -71,7 +75,10 @@ export class WgTool {
     for (const args of batches) await this.run(['set', iface, ...args]);
     if (changes.length) {
       const count = (k: PeerChange['kind']): number => changes.filter((c) => c.kind === k).length;
-      this.log.info({ iface, add: count('add'), update: count('update'), remove: count('remove'), calls: batches.length, ms: +(performance.now() - t0).toFixed(1) }, 'wg peers changed');
+      this.log.info(
+        { iface, add: count('add'), update: count('update'), remove: count('remove'), calls: batches.length, ms: +(performance.now() - t0).toFixed(1) },
+        'wg peers changed',
+      );
     }
     return batches.length;
   }

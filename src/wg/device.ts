@@ -90,8 +90,12 @@ async function spawnWireguardGo(o: DeviceOptions): Promise<number> {
   });
   if (typeof out === 'number') closeSync(out);
   let exited: string | null = null;
-  child.once('exit', (code, sig) => { exited = `exit ${code ?? sig}`; });
-  child.once('error', (err) => { exited = String(err); });
+  child.once('exit', (code, sig) => {
+    exited = `exit ${code ?? sig}`;
+  });
+  child.once('error', (err) => {
+    exited = String(err);
+  });
   child.unref();
   const pid = child.pid;
   if (!pid) throw new Error(`could not start wireguard-go: ${exited ?? 'no pid'}`);
@@ -104,7 +108,11 @@ async function spawnWireguardGo(o: DeviceOptions): Promise<number> {
     }
     await sleep(25);
   }
-  try { process.kill(pid, 'SIGTERM'); } catch { /* already gone */ }
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    /* already gone */
+  }
   throw new Error(`wireguard-go ${o.iface} did not come up (${exited ?? 'timeout'})`);
 }
 
@@ -114,7 +122,11 @@ export async function removeDevice(o: Pick<DeviceOptions, 'iface' | 'rtnl' | 'lo
   if (link) await o.rtnl.deleteLink(link.index).catch(() => undefined);
   const pid = readPid(o.pidFile);
   if (pid && isWireguardGo(pid, o.iface)) {
-    try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ }
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      /* gone */
+    }
     for (let i = 0; i < 40 && isWireguardGo(pid, o.iface); i++) await sleep(25);
   }
   if (o.pidFile) rmSync(o.pidFile, { force: true });

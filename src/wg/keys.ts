@@ -40,5 +40,10 @@ export function generateKeyPair(): KeyPair {
 }
 
 export function isKey(s: string): boolean {
-  try { decodeKey(s, 'key'); return true; } catch { return false; }
+  try {
+    decodeKey(s, 'key');
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -30,7 +30,10 @@ function inPrefix(ip: string, cidrLen?: number): boolean {
 function controlPath(v: unknown, path: string): string | null {
   if (typeof v === 'string') return CONTROL.test(v) ? path : null;
   if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) { const p = controlPath(v[i], `${path}[${i}]`); if (p) return p; }
+    for (let i = 0; i < v.length; i++) {
+      const p = controlPath(v[i], `${path}[${i}]`);
+      if (p) return p;
+    }
     return null;
   }
   if (v && typeof v === 'object') {
@@ -55,14 +58,16 @@ export function peerAnswerProblem(answer: unknown): string | null {
   const str = (v: unknown): v is string => typeof v === 'string';
   if (!a || typeof a !== 'object') return 'the answer is not an object';
   const show = (v: unknown): string => JSON.stringify(v)?.slice(0, 80) ?? String(v);
-  if (!a.gateway || !str(a.gateway.public_key) || !RULES.wgKey.test(a.gateway.public_key)) return `gateway.public_key ${show(a.gateway?.public_key)} is not a WireGuard key (32 bytes, base64)`;
+  if (!a.gateway || !str(a.gateway.public_key) || !RULES.wgKey.test(a.gateway.public_key))
+    return `gateway.public_key ${show(a.gateway?.public_key)} is not a WireGuard key (32 bytes, base64)`;
   if (!str(a.gateway.endpoint) || !parseEndpoint(a.gateway.endpoint)) return `gateway.endpoint ${show(a.gateway.endpoint)} is not HOST:PORT`;
   if (!a.peer || !str(a.peer.address) || !inPrefix(a.peer.address)) return `peer.address ${show(a.peer?.address)} is not an address inside ${PEER_PREFIX}`;
   if (!str(a.dns) || !inPrefix(a.dns)) return `dns ${show(a.dns)} is not a DNS server address inside ${PEER_PREFIX}`;
   if (!str(a.allowed_ips)) return `allowed_ips ${show(a.allowed_ips)} is not a list of prefixes`;
   for (const c of a.allowed_ips.split(',').map((s) => s.trim())) {
     const [ip, len, ...rest] = c.split('/');
-    if (rest.length || len === undefined || !/^\d{1,3}$/.test(len) || !inPrefix(ip!, Number(len))) return `allowed_ips entry ${show(c)} is not a prefix inside ${PEER_PREFIX}`;
+    if (rest.length || len === undefined || !/^\d{1,3}$/.test(len) || !inPrefix(ip!, Number(len)))
+      return `allowed_ips entry ${show(c)} is not a prefix inside ${PEER_PREFIX}`;
   }
   return null;
 }

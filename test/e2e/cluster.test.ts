@@ -11,8 +11,15 @@ import { execFileSync } from 'node:child_process';
 import { networkDnsAddress } from '../../src/addr/plan.js';
 import type { Machine } from '../../src/model/types.js';
 import {
-  ClusterWorld, memberName, nearestRegion, ORG, PORTS, SCRIPTS,
-  type ClientStatus, type PgStatus, type WorkerStatus,
+  ClusterWorld,
+  memberName,
+  nearestRegion,
+  ORG,
+  PORTS,
+  SCRIPTS,
+  type ClientStatus,
+  type PgStatus,
+  type WorkerStatus,
 } from '../../examples/cluster/world.js';
 import { DEFAULT_MACHINE_API_PORT } from '../../src/agent/defaults.js';
 import { e2eUnavailable, namespacesLike } from '../../testkit/mesh.js';
@@ -41,7 +48,9 @@ function processesWith(needle: string): string[] {
     try {
       const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
       if (cmd.includes(needle)) out.push(`${pid} ${cmd}`);
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
   }
   return out;
 }
@@ -53,9 +62,18 @@ describe('clusters on the mesh (e2e: machine API, Temporal-shaped and database-s
   let members: Machine[] = [];
 
   before(async function () {
-    const why = e2eUnavailable() ?? (['curl', 'wg-quick'].find((t) => {
-      try { execFileSync('sh', ['-c', `command -v ${t}`], { stdio: 'ignore' }); return false; } catch { return true; }
-    }) ? 'needs curl and wg-quick' : null);
+    const why =
+      e2eUnavailable() ??
+      (['curl', 'wg-quick'].find((t) => {
+        try {
+          execFileSync('sh', ['-c', `command -v ${t}`], { stdio: 'ignore' });
+          return false;
+        } catch {
+          return true;
+        }
+      })
+        ? 'needs curl and wg-quick'
+        : null);
     // Fail loudly rather than skip: a skipped end-to-end suite would pass CI without testing anything.
     if (why) throw new Error(`end-to-end tests need root and the Debian packages (npm test installs them): ${why}`);
     this.timeout(120_000);
@@ -71,10 +89,18 @@ describe('clusters on the mesh (e2e: machine API, Temporal-shaped and database-s
     const ifaces = [...w.lab.agents.values()].map((a) => a.iface);
     await w.destroy();
     assert.deepEqual(namespacesLike(w.lab.id), [], 'lab namespaces left behind');
-    assert.deepEqual(ids.filter((id) => existsSync(`/var/run/netns/sixpn-${id}`)), [], 'machine namespaces left behind');
+    assert.deepEqual(
+      ids.filter((id) => existsSync(`/var/run/netns/sixpn-${id}`)),
+      [],
+      'machine namespaces left behind',
+    );
     if (laptopNs) assert.equal(existsSync(`/etc/netns/${laptopNs}`), false, 'laptop resolv.conf left behind');
     assert.deepEqual(processesWith(`l${w.lab.id}`).concat(...ifaces.map((i) => processesWith(`wireguard-go -f ${i}`))), [], 'wireguard-go left running');
-    assert.deepEqual(ids.flatMap((id) => processesWith(`sixpn-${id}`)), [], 'machine processes left running');
+    assert.deepEqual(
+      ids.flatMap((id) => processesWith(`sixpn-${id}`)),
+      [],
+      'machine processes left running',
+    );
   });
 
   describe('machine API (served by every host at http://[fdaa:N:N::3])', () => {
@@ -102,7 +128,12 @@ describe('clusters on the mesh (e2e: machine API, Temporal-shaped and database-s
       const me = JSON.parse(self.stdout) as Machine;
       assert.deepEqual([me.id, me.app, me.region, me.address], [p.a!.id, 'probe', 'ams', p.a!.address]);
       const list = JSON.parse((await curl(p.c!, [`${base(p.c!)}/v1/machines`])).stdout) as { machines: Machine[] };
-      assert.deepEqual(list.machines.map((m) => m.id).sort(), Object.values(p).map((m) => m.id).sort());
+      assert.deepEqual(
+        list.machines.map((m) => m.id).sort(),
+        Object.values(p)
+          .map((m) => m.id)
+          .sort(),
+      );
       // The README's short form: `curl -X PUT -d VALUE` (form-encoded by curl).
       const set = await curl(p.d!, ['-X', 'PUT', '-d', 'blue', `${base(p.d!)}/v1/self/metadata/color`]);
       assert.deepEqual(JSON.parse(set.stdout), { color: 'blue' });
@@ -112,8 +143,8 @@ describe('clusters on the mesh (e2e: machine API, Temporal-shaped and database-s
     it('role=primary set from inside a machine answers as primary.role.kv._metadata on every host within 1 s, and leaves as fast', async function () {
       const hosts = [p.a!, p.c!, p.d!]; // ams, iad, nrt
       /** ms from `t0` until every host's DNS satisfies `ok` (polled with dig from a machine on each host). */
-      const everyHost = (t0: number, ok: (answers: string[]) => boolean) => Promise.all(hosts.map((q) =>
-        w.lab.until(`${q.region} DNS`, async () => (ok(await primaries(q)) ? Date.now() - t0 : false), 10_000, 10)));
+      const everyHost = (t0: number, ok: (answers: string[]) => boolean) =>
+        Promise.all(hosts.map((q) => w.lab.until(`${q.region} DNS`, async () => (ok(await primaries(q)) ? Date.now() - t0 : false), 10_000, 10)));
 
       let t0 = Date.now();
       const r = await put(p.a!, '/v1/self/metadata/role', 'primary');
@@ -148,7 +179,7 @@ describe('clusters on the mesh (e2e: machine API, Temporal-shaped and database-s
       for (const m of [p.b!, p.d!]) assert.deepEqual((await w.lab.api<{ machine: Machine }>('GET', `/v1/machines/${m.id}`)).machine.metadata, {});
     });
 
-    it('a forged source address never reaches it (same host or another host\'s machine)', async () => {
+    it("a forged source address never reaches it (same host or another host's machine)", async () => {
       for (const victim of [p.b!, p.c!]) {
         await w.lab.inMachine(p.a!.id, ['ip', '-6', 'addr', 'add', `${victim.address}/128`, 'dev', 'eth0', 'nodad']);
         try {
@@ -167,9 +198,13 @@ describe('clusters on the mesh (e2e: machine API, Temporal-shaped and database-s
     it('7 members of frontend, history and matching find each other by _instances.internal and converge', async function () {
       this.timeout(90_000);
       const plan: [string, string][] = [
-        ['temporal-frontend', 'ams'], ['temporal-frontend', 'iad'],
-        ['temporal-history', 'ams'], ['temporal-history', 'iad'], ['temporal-history', 'nrt'],
-        ['temporal-matching', 'iad'], ['temporal-matching', 'nrt'],
+        ['temporal-frontend', 'ams'],
+        ['temporal-frontend', 'iad'],
+        ['temporal-history', 'ams'],
+        ['temporal-history', 'iad'],
+        ['temporal-history', 'nrt'],
+        ['temporal-matching', 'iad'],
+        ['temporal-matching', 'nrt'],
       ];
       const t0 = Date.now();
       members = await Promise.all(plan.map(([app, region]) => w.member(app, region)));
@@ -198,7 +233,14 @@ describe('clusters on the mesh (e2e: machine API, Temporal-shaped and database-s
       const workers = await Promise.all(['iad', 'nrt'].map((r) => w.worker(r)));
       const fronts = frontends.map(memberName).sort();
       for (const wk of workers) {
-        const want = frontends.find((f) => f.region === nearestRegion(wk.region, frontends.map((x) => x.region)))!;
+        const want = frontends.find(
+          (f) =>
+            f.region ===
+            nearestRegion(
+              wk.region,
+              frontends.map((x) => x.region),
+            ),
+        )!;
         const s = await w.lab.until(`worker ${wk.region} reached the frontends`, async () => {
           const st = await w.status<WorkerStatus>(wk, PORTS.workerStatus);
           return st && st.nearest !== null && st.all.length === fronts.length ? st : false;
@@ -209,13 +251,22 @@ describe('clusters on the mesh (e2e: machine API, Temporal-shaped and database-s
       }
     });
 
-    it('an external worker (a developer peer of app temporal-worker, wg-quick) reaches the frontend by name and is in the app\'s DNS', async function () {
+    it("an external worker (a developer peer of app temporal-worker, wg-quick) reaches the frontend by name and is in the app's DNS", async function () {
       this.timeout(60_000);
       const laptop = await w.startLaptop();
-      const r = await laptop.exec([process.execPath, SCRIPTS.worker, '--once', '--port', String(PORTS.member), '--timeout', '20000'], { env: { WORKER_NAME: 'laptop' } });
+      const r = await laptop.exec([process.execPath, SCRIPTS.worker, '--once', '--port', String(PORTS.member), '--timeout', '20000'], {
+        env: { WORKER_NAME: 'laptop' },
+      });
       assert.equal(r.exitCode, 0, `external worker: ${r.stdout}\n${r.stderr}\nwg-quick: ${laptop.upLog}`);
       const s = JSON.parse(r.stdout.trim().split('\n').pop()!) as WorkerStatus;
-      const want = frontends.find((f) => f.region === nearestRegion('ams', frontends.map((x) => x.region)))!; // the peer is in ams
+      const want = frontends.find(
+        (f) =>
+          f.region ===
+          nearestRegion(
+            'ams',
+            frontends.map((x) => x.region),
+          ),
+      )!; // the peer is in ams
       assert.equal(s.nearest, memberName(want));
       assert.deepEqual(s.all, frontends.map(memberName).sort());
 
@@ -243,11 +294,16 @@ describe('clusters on the mesh (e2e: machine API, Temporal-shaped and database-s
       for (const region of ['ams', 'iad', 'nrt']) {
         const ns = w.lab.agent(region).host.ns;
         // Handshake ages come from the device as last read (every resync, 10 s): wait for one.
-        const text = await w.lab.until(`${region} metrics with handshake ages`, async () => {
-          const r = await w.lab.lab.exec(ns, ['curl', '-sf', '-m', '3', `http://127.0.0.1:${METRICS_PORT}/metrics`], { reject: false });
-          const ages = series(r.stdout, 'sixpn_agent_peer_handshake_age_seconds', { kind: 'host' });
-          return ages.length === 2 && ages.every((a) => a >= 0) ? r.stdout : false;
-        }, 25_000, 500);
+        const text = await w.lab.until(
+          `${region} metrics with handshake ages`,
+          async () => {
+            const r = await w.lab.lab.exec(ns, ['curl', '-sf', '-m', '3', `http://127.0.0.1:${METRICS_PORT}/metrics`], { reject: false });
+            const ages = series(r.stdout, 'sixpn_agent_peer_handshake_age_seconds', { kind: 'host' });
+            return ages.length === 2 && ages.every((a) => a >= 0) ? r.stdout : false;
+          },
+          25_000,
+          500,
+        );
         assert.deepEqual(series(text, 'sixpn_agent_peers', { kind: 'host' }), [2], region);
         assert.deepEqual(series(text, 'sixpn_agent_peers', { kind: 'peer' }), [region === 'ams' ? 1 : 0], `${region}: developer peers`);
         assert.ok(series(text, 'sixpn_agent_machines')[0]! > 0);
@@ -264,15 +320,16 @@ describe('clusters on the mesh (e2e: machine API, Temporal-shaped and database-s
       this.timeout(60_000);
       const iad = w.lab.agent('iad');
       // A second underlay address on the same lab subnet, as after a re-IP.
-      const moved = iad.host.addr.replace(/\.\d+$/, `.${200 + (iad.hostId ?? 0) % 50}`);
+      const moved = iad.host.addr.replace(/\.\d+$/, `.${200 + ((iad.hostId ?? 0) % 50)}`);
       await w.lab.lab.exec(iad.host.ns, ['ip', 'addr', 'add', `${moved}/24`, 'dev', 'eth0']);
       await w.lab.stopAgent('iad');
       iad.args = ['--endpoint', `${moved}:51820`];
       await w.lab.startAgent('iad');
-      await w.lab.until('coordinator has the new endpoint', async () =>
-        (await w.lab.hosts()).find((h) => h.id === iad.hostId)?.endpoint === `${moved}:51820`);
-      await w.lab.until('identity file updated', async () =>
-        (JSON.parse(readFileSync(`${iad.stateDir}/identity.json`, 'utf8')) as { endpoint: string }).endpoint === `${moved}:51820`);
+      await w.lab.until('coordinator has the new endpoint', async () => (await w.lab.hosts()).find((h) => h.id === iad.hostId)?.endpoint === `${moved}:51820`);
+      await w.lab.until(
+        'identity file updated',
+        async () => (JSON.parse(readFileSync(`${iad.stateDir}/identity.json`, 'utf8')) as { endpoint: string }).endpoint === `${moved}:51820`,
+      );
       await w.converged(members, 30_000);
     });
   });
@@ -291,19 +348,34 @@ describe('clusters on the mesh (e2e: machine API, Temporal-shaped and database-s
         return cs.every((c) => c?.primary === first.id);
       });
       const r0 = await roles(nodes);
-      assert.deepEqual(r0.map((r) => r?.role), nodes.map((n) => (n === first ? 'primary' : 'replica')));
+      assert.deepEqual(
+        r0.map((r) => r?.role),
+        nodes.map((n) => (n === first ? 'primary' : 'replica')),
+      );
       assert.deepEqual((await w.lab.dig(clients[0]!.id, 'primary.role.kv._metadata.pg.internal')).answers, [first.address]);
 
       const stopAt = Date.now();
       await w.stop(first);
       const next = byId[1]!;
-      const switched = await Promise.all(clients.map((c) => w.lab.until(`client ${c.region} on the new primary`, async () => {
-        const s = await w.status<ClientStatus>(c, PORTS.clientStatus);
-        const change = s?.history.find((h) => h.at >= stopAt && h.primary === next.id);
-        return change ? change.at - stopAt : false;
-      }, 30_000, 100)));
+      const switched = await Promise.all(
+        clients.map((c) =>
+          w.lab.until(
+            `client ${c.region} on the new primary`,
+            async () => {
+              const s = await w.status<ClientStatus>(c, PORTS.clientStatus);
+              const change = s?.history.find((h) => h.at >= stopAt && h.primary === next.id);
+              return change ? change.at - stopAt : false;
+            },
+            30_000,
+            100,
+          ),
+        ),
+      );
       const r1 = await roles(byId.slice(1));
-      assert.deepEqual(r1.map((r) => r?.role), ['primary', 'replica']);
+      assert.deepEqual(
+        r1.map((r) => r?.role),
+        ['primary', 'replica'],
+      );
       await w.lab.until('the replica follows the new primary', async () => (await w.status<PgStatus>(byId[2]!, PORTS.pgStatus))?.following === next.id);
       for (const ms of switched) assert.ok(ms <= TTL_MS + 1000, `a client took ${ms} ms to reach the new primary (deadline TTL + 1 s)`);
       this.test!.title += ` [clients on the new primary ${switched.join(' / ')} ms after the stop]`;

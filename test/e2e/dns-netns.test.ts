@@ -22,10 +22,21 @@ const NET_B = NET_A + 1;
 const HOST = 7;
 const OUTSIDER = `fd5e:${TAG.slice(0, 4)}::2`; // a ULA in no network
 
-interface Ns { name: string; hostIf: string; nsIf: string; net: number; dns: string; src: string }
+interface Ns {
+  name: string;
+  hostIf: string;
+  nsIf: string;
+  net: number;
+  dns: string;
+  src: string;
+}
 const NSS: Ns[] = [NET_A, NET_B].map((net, i) => ({
-  name: `sxd${TAG}${'ab'[i]}`, hostIf: `sxd${TAG}${'ab'[i]}h`, nsIf: `sxd${TAG}${'ab'[i]}n`, net,
-  dns: networkDnsAddress(net), src: machineAddress(net, HOST, 0x11110001 + i),
+  name: `sxd${TAG}${'ab'[i]}`,
+  hostIf: `sxd${TAG}${'ab'[i]}h`,
+  nsIf: `sxd${TAG}${'ab'[i]}n`,
+  net,
+  dns: networkDnsAddress(net),
+  src: machineAddress(net, HOST, 0x11110001 + i),
 }));
 
 const WEB_1 = machine('aaaa0001000001', 'web', NET_A, HOST, 'started');
@@ -37,10 +48,21 @@ function state(): State {
   const at = '2025-01-01T00:00:00.000Z';
   return {
     regions: [...REGIONS],
-    orgs: [{ name: 'orga', network_id: NET_A, created_at: at }, { name: 'orgb', network_id: NET_B, created_at: at }],
-    networks: [{ id: NET_A, org: 'orga', name: 'default', created_at: at }, { id: NET_B, org: 'orgb', name: 'default', created_at: at }],
-    apps: [{ name: 'web', org: 'orga', network_id: NET_A, created_at: at }, { name: 'api', org: 'orgb', network_id: NET_B, created_at: at }],
-    hosts: [{ id: HOST, region: 'iad', endpoint: '192.0.2.7:51820', public_key: 'psHGoP5ye3D77qznE5i9kHg9jPk7SS79/NWfYqqWrxY=', gateway: true, created_at: at }],
+    orgs: [
+      { name: 'orga', network_id: NET_A, created_at: at },
+      { name: 'orgb', network_id: NET_B, created_at: at },
+    ],
+    networks: [
+      { id: NET_A, org: 'orga', name: 'default', created_at: at },
+      { id: NET_B, org: 'orgb', name: 'default', created_at: at },
+    ],
+    apps: [
+      { name: 'web', org: 'orga', network_id: NET_A, created_at: at },
+      { name: 'api', org: 'orgb', network_id: NET_B, created_at: at },
+    ],
+    hosts: [
+      { id: HOST, region: 'iad', endpoint: '192.0.2.7:51820', public_key: 'psHGoP5ye3D77qznE5i9kHg9jPk7SS79/NWfYqqWrxY=', gateway: true, created_at: at },
+    ],
     machines: [WEB_1, WEB_2, WEB_OFF, API_1].map((m) => ({ ...m, org: m.network_id === NET_A ? 'orga' : 'orgb' })),
     peers: [],
   };
@@ -53,7 +75,14 @@ const inNs = (ns: Ns, cmd: string, ...args: string[]): Promise<{ stdout: string 
 async function ahosts(ns: Ns, name: string): Promise<string[] | null> {
   try {
     const { stdout } = await inNs(ns, 'getent', 'ahosts', name);
-    return [...new Set(stdout.split('\n').filter(Boolean).map((l) => l.split(/\s+/)[0]!))].sort();
+    return [
+      ...new Set(
+        stdout
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => l.split(/\s+/)[0]!),
+      ),
+    ].sort();
   } catch (err) {
     if ((err as { code?: number }).code === 2) return null; // getent: key not found
     throw err;
@@ -109,7 +138,7 @@ describe('dns e2e: glibc in namespaces, two orgs isolated', function () {
     assert.equal(await ahosts(NSS[0]!, 'api.internal'), null);
   });
 
-  it('org B resolves its own app and not org A\'s', async () => {
+  it("org B resolves its own app and not org A's", async () => {
     assert.deepEqual(await ahosts(NSS[1]!, 'api.internal'), [API_1.address]);
     assert.equal(await ahosts(NSS[1]!, 'web.internal'), null);
   });

@@ -33,14 +33,21 @@ describe('hosts remove (e2e: namespaces, wireguard-go)', function () {
     const ids = [...w.machines];
     await w.destroy();
     assert.deepEqual(namespacesLike(w.id), [], 'lab namespaces left behind');
-    assert.deepEqual(ids.filter((id) => existsSync(`/var/run/netns/sixpn-${id}`)), [], 'machine namespaces left behind');
+    assert.deepEqual(
+      ids.filter((id) => existsSync(`/var/run/netns/sixpn-${id}`)),
+      [],
+      'machine namespaces left behind',
+    );
   });
 
   it('within a second every other host drops the removed host as a WireGuard peer', async () => {
     const hosts = await w.hosts();
     const key = (region: string): string => hosts.find((h: Host) => h.id === w.agent(region).hostId)!.public_key;
     const peersOf = async (region: string): Promise<string[]> => (await w.wgDump(region)).peers.map((p) => p.publicKey);
-    for (const [region, others] of [['ams', ['iad', 'nrt']], ['iad', ['ams', 'nrt']]] as const) {
+    for (const [region, others] of [
+      ['ams', ['iad', 'nrt']],
+      ['iad', ['ams', 'nrt']],
+    ] as const) {
       await w.until(`${region} peers with ${others.join(', ')}`, async () => {
         const keys = await peersOf(region);
         return others.every((o) => keys.includes(key(o)));
@@ -49,10 +56,16 @@ describe('hosts remove (e2e: namespaces, wireguard-go)', function () {
     const nrt = w.agent('nrt').hostId!;
     // Each host polled on its own; a poll that sees the key gone ends after
     // the change, so its end time bounds the delay from above.
-    const dropped = (region: string, t0: number): Promise<number> => w.until(`${region} drops nrt`, async () => {
-      const keys = await peersOf(region);
-      return keys.includes(key('nrt')) ? false : Date.now() - t0;
-    }, 5000, 10);
+    const dropped = (region: string, t0: number): Promise<number> =>
+      w.until(
+        `${region} drops nrt`,
+        async () => {
+          const keys = await peersOf(region);
+          return keys.includes(key('nrt')) ? false : Date.now() - t0;
+        },
+        5000,
+        10,
+      );
     // Timed from the answer, as `wireguard remove` is: the change is committed then.
     const removed = await w.api<{ host: Host; lost_machines: string[] }>('DELETE', `/v1/hosts/${nrt}`);
     const t0 = Date.now();

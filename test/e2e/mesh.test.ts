@@ -45,7 +45,11 @@ describe('mesh (e2e: namespaces, wireguard-go, nftables)', function () {
     const ids = [...w.machines];
     await w.destroy();
     assert.deepEqual(namespacesLike(w.id), [], 'lab namespaces left behind');
-    assert.deepEqual(ids.filter((id) => existsSync(`/var/run/netns/sixpn-${id}`)), [], 'machine namespaces left behind');
+    assert.deepEqual(
+      ids.filter((id) => existsSync(`/var/run/netns/sixpn-${id}`)),
+      [],
+      'machine namespaces left behind',
+    );
   });
 
   it('a machine reaches web.internal and <id>.vm.db.internal in other regions by name, through WireGuard', async () => {
@@ -68,10 +72,12 @@ describe('mesh (e2e: namespaces, wireguard-go, nftables)', function () {
     const hosts = await w.hosts();
     const key = (region: string): string => hosts.find((h) => h.id === w.agent(region).hostId)!.public_key;
     for (const region of ['ams', 'iad']) {
-      const b = before.nrt.get(key(region))!, a = after.nrt.get(key(region))!;
+      const b = before.nrt.get(key(region))!,
+        a = after.nrt.get(key(region))!;
       assert.ok(a.tx > b.tx && a.rx > b.rx, `nrt↔${region} counters did not grow: ${JSON.stringify({ b, a })}`);
     }
-    const b = before.ams.get(key('nrt'))!, a = after.ams.get(key('nrt'))!;
+    const b = before.ams.get(key('nrt'))!,
+      a = after.ams.get(key('nrt'))!;
     assert.ok(a.tx > b.tx && a.rx > b.rx, 'ams↔nrt counters did not grow');
   });
 
@@ -96,14 +102,23 @@ describe('mesh (e2e: namespaces, wireguard-go, nftables)', function () {
     assert.equal(pingLoss(r.stdout), 0, r.stdout + r.stderr);
   });
 
-  it('a stopped machine leaves every host\'s DNS; started again, it is back', async function () {
+  it("a stopped machine leaves every host's DNS; started again, it is back", async function () {
     const queriers = [m.web1!, m.db1!, m.web3!]; // on ams, nrt, syd
     const inAll = async (present: boolean): Promise<number> => {
       const t0 = Date.now();
-      await Promise.all(queriers.map((q) => w.until(`${q.region} sees web2 ${present ? 'back' : 'gone'}`, async () => {
-        const d = await w.dig(q.id, 'web.internal');
-        return d.status === 'NOERROR' && d.answers.includes(m.web2!.address) === present;
-      }, 15_000, 20)));
+      await Promise.all(
+        queriers.map((q) =>
+          w.until(
+            `${q.region} sees web2 ${present ? 'back' : 'gone'}`,
+            async () => {
+              const d = await w.dig(q.id, 'web.internal');
+              return d.status === 'NOERROR' && d.answers.includes(m.web2!.address) === present;
+            },
+            15_000,
+            20,
+          ),
+        ),
+      );
       return Date.now() - t0;
     };
     await w.api('POST', `/v1/machines/${m.web2!.id}/stop`);
@@ -152,7 +167,10 @@ describe('mesh (e2e: namespaces, wireguard-go, nftables)', function () {
     const iface = `l${w.id}peer`;
     const keys = generateKeyPair();
     const res = await w.api<{ peer: { address: string }; gateway: { public_key: string; endpoint: string }; dns: string; allowed_ips: string }>(
-      'POST', '/v1/orgs/acme/peers', { name: 'laptop', region: 'ams', public_key: keys.publicKey });
+      'POST',
+      '/v1/orgs/acme/peers',
+      { name: 'laptop', region: 'ams', public_key: keys.publicKey },
+    );
     // The developer side, by hand (what wg-quick would do from the generated file).
     const wg = spawn('ip', ['netns', 'exec', laptop.ns, 'wireguard-go', '-f', iface], { stdio: 'ignore' });
     const keyDir = mkdtempSync(join(tmpdir(), 'sixpn-peer-'));
@@ -160,14 +178,36 @@ describe('mesh (e2e: namespaces, wireguard-go, nftables)', function () {
     try {
       await w.until('peer device', async () => (await sh(['wg', 'show', iface])).exitCode === 0);
       writeFileSync(join(keyDir, 'key'), `${keys.privateKey}\n`, { mode: 0o600 });
-      await execa('ip', ['netns', 'exec', laptop.ns, 'wg', 'set', iface, 'private-key', join(keyDir, 'key'), 'peer', res.gateway.public_key,
-        'endpoint', res.gateway.endpoint, 'allowed-ips', res.allowed_ips, 'persistent-keepalive', '15']);
+      await execa('ip', [
+        'netns',
+        'exec',
+        laptop.ns,
+        'wg',
+        'set',
+        iface,
+        'private-key',
+        join(keyDir, 'key'),
+        'peer',
+        res.gateway.public_key,
+        'endpoint',
+        res.gateway.endpoint,
+        'allowed-ips',
+        res.allowed_ips,
+        'persistent-keepalive',
+        '15',
+      ]);
       await execa('ip', ['-n', laptop.ns, '-batch', '-'], {
         input: `address add ${res.peer.address}/120 dev ${iface} nodad\nlink set ${iface} up\nroute add ${res.allowed_ips} dev ${iface}\n`,
       });
       const dig = async (name: string) => {
         const r = await sh(['dig', `@${res.dns}`, '+time=1', '+tries=3', '+noall', '+comments', '+answer', 'AAAA', name]);
-        return { status: /status: (\w+)/.exec(r.stdout)?.[1], answers: r.stdout.split('\n').filter((l) => l && !l.startsWith(';')).map((l) => l.split(/\s+/)[4]) };
+        return {
+          status: /status: (\w+)/.exec(r.stdout)?.[1],
+          answers: r.stdout
+            .split('\n')
+            .filter((l) => l && !l.startsWith(';'))
+            .map((l) => l.split(/\s+/)[4]),
+        };
       };
       const web = await dig('web.internal');
       assert.equal(web.status, 'NOERROR');

@@ -19,7 +19,13 @@ import { runCli } from '../../testkit/proc.js';
 const PORT = 8080;
 const txt = (answers: string[]): string => answers.join(' ').replace(/"/g, '');
 
-interface Created { peer: Peer; gateway: { host_id: number; public_key: string; endpoint: string; region: string }; dns: string; allowed_ips: string; file: string }
+interface Created {
+  peer: Peer;
+  gateway: { host_id: number; public_key: string; endpoint: string; region: string };
+  dns: string;
+  allowed_ips: string;
+  file: string;
+}
 
 describe('developer peers (e2e: sixpn wireguard create, stock wg-quick, wireguard-go, dig, curl)', function () {
   this.timeout(60_000);
@@ -91,8 +97,16 @@ describe('developer peers (e2e: sixpn wireguard create, stock wg-quick, wireguar
     await w.destroy();
     if (files) rmSync(files, { recursive: true, force: true });
     assert.deepEqual(namespacesLike(w.id), [], 'lab namespaces left behind');
-    assert.deepEqual(ids.filter((id) => existsSync(`/var/run/netns/sixpn-${id}`)), [], 'machine namespaces left behind');
-    assert.deepEqual(readdirSync('/etc/netns').filter((n) => n.includes(w.id)), [], '/etc/netns entries left behind');
+    assert.deepEqual(
+      ids.filter((id) => existsSync(`/var/run/netns/sixpn-${id}`)),
+      [],
+      'machine namespaces left behind',
+    );
+    assert.deepEqual(
+      readdirSync('/etc/netns').filter((n) => n.includes(w.id)),
+      [],
+      '/etc/netns entries left behind',
+    );
     const socks = existsSync('/var/run/wireguard') ? readdirSync('/var/run/wireguard').filter((n) => n.includes(w.id)) : [];
     assert.deepEqual(socks, [], 'wireguard-go sockets left behind');
   });
@@ -127,16 +141,21 @@ describe('developer peers (e2e: sixpn wireguard create, stock wg-quick, wireguar
     assert.match(ping.stdout, / 0% packet loss/, ping.stdout + ping.stderr);
   });
 
-  it('`wireguard status` shows the handshake and byte counts the gateway\'s agent reported', async function () {
+  it("`wireguard status` shows the handshake and byte counts the gateway's agent reported", async function () {
     type Status = { peer: Peer; status: { latest_handshake: number; rx_bytes: number; tx_bytes: number; endpoint: string | null } | null };
-    const s = await w.until('status reported', async () => {
-      const r = await admin('wireguard', 'status', 'acme', 'laptop', '--json');
-      assert.equal(r.code, 0, r.stderr);
-      const j = JSON.parse(r.stdout) as Status;
-      return j.status && j.status.latest_handshake > 0 && j.status.rx_bytes > 0 && j.status.tx_bytes > 0 ? j.status : false;
-    }, 15_000, 250);
+    const s = await w.until(
+      'status reported',
+      async () => {
+        const r = await admin('wireguard', 'status', 'acme', 'laptop', '--json');
+        assert.equal(r.code, 0, r.stderr);
+        const j = JSON.parse(r.stdout) as Status;
+        return j.status && j.status.latest_handshake > 0 && j.status.rx_bytes > 0 && j.status.tx_bytes > 0 ? j.status : false;
+      },
+      15_000,
+      250,
+    );
     const gw = (await w.wgDump('ams')).peers.find((p) => p.publicKey === acme.peer.public_key)!;
-    assert.ok(s.rx_bytes <= gw.rxBytes && s.tx_bytes <= gw.txBytes, 'reported counters are the gateway\'s');
+    assert.ok(s.rx_bytes <= gw.rxBytes && s.tx_bytes <= gw.txBytes, "reported counters are the gateway's");
     assert.equal(s.endpoint?.split(':')[0], lapA.host.addr, 'last endpoint seen is the laptop');
     const human = await admin('wireguard', 'status', 'acme', 'laptop');
     assert.equal(human.code, 0, human.stderr);
@@ -146,7 +165,7 @@ describe('developer peers (e2e: sixpn wireguard create, stock wg-quick, wireguar
     this.test!.title += ` [${s.rx_bytes} B from peer, ${s.tx_bytes} B to peer]`;
   });
 
-  it('a globex peer reaches its own machine, but neither reaches nor resolves acme\'s, even with a hand-edited AllowedIPs', async () => {
+  it("a globex peer reaches its own machine, but neither reaches nor resolves acme's, even with a hand-edited AllowedIPs", async () => {
     const file = conf('b');
     const gx = await createPeer(w.adminToken, 'globex', 'gx-laptop', file);
     const up = await lapB.wgQuick('up', file);
@@ -204,11 +223,19 @@ describe('developer peers (e2e: sixpn wireguard create, stock wg-quick, wireguar
       const r = await ci(...args);
       assert.equal(r.code, 1, `${args.join(' ')}: exit ${r.code}\n${r.stdout}${r.stderr}`);
       // One clear line: what was refused and why.
-      assert.match(r.stderr, /^sixpn \w+: (a wireguard token cannot do this( \(needs [\w -]+\))?|this token belongs to org acme, not globex) \(forbidden\)\n$/, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(
+        r.stderr,
+        /^sixpn \w+: (a wireguard token cannot do this( \(needs [\w -]+\))?|this token belongs to org acme, not globex) \(forbidden\)\n$/,
+        `${args.join(' ')}: ${r.stderr}`,
+      );
     }
     assert.ok(!existsSync(join(files, 'ci2.conf')), 'no file for a refused peer');
     // The same refusals on the wire are 403s.
-    for (const [method, path] of [['GET', '/v1/apps?org=acme'], ['GET', `/v1/machines?app=web`], ['GET', '/v1/orgs/globex/peers']] as const) {
+    for (const [method, path] of [
+      ['GET', '/v1/apps?org=acme'],
+      ['GET', `/v1/machines?app=web`],
+      ['GET', '/v1/orgs/globex/peers'],
+    ] as const) {
       const r = await fetch(`${w.url}${path}`, { method, headers: { authorization: `Bearer ${token}` } });
       assert.equal(r.status, 403, `${method} ${path}`);
     }
@@ -241,14 +268,21 @@ describe('developer peers (e2e: sixpn wireguard create, stock wg-quick, wireguar
       const firstFail = samples.find((s) => !s.ok)!;
       const cutMs = firstFail.at - returned;
       assert.ok(cutMs <= 1000, `access lasted ${cutMs} ms after \`wireguard remove\` returned`);
-      assert.deepEqual(samples.filter((s) => s.at >= firstFail.at && s.ok), [], 'a connection succeeded after the cut');
+      assert.deepEqual(
+        samples.filter((s) => s.at >= firstFail.at && s.ok),
+        [],
+        'a connection succeeded after the cut',
+      );
       // The CLI process exits a little after the API answered, so the cut may come first (negative).
       this.test!.title += ` [first failed connection ${cutMs} ms after \`remove\` returned (${firstFail.at - started} ms after it started, CLI run ${returned - started} ms)]`;
     } finally {
       await probe.stop();
     }
     assert.equal(await lapA.get('web.internal', PORT, 2), null);
-    assert.equal((await w.wgDump('ams')).peers.some((p) => p.publicKey === acme.peer.public_key), false);
+    assert.equal(
+      (await w.wgDump('ams')).peers.some((p) => p.publicKey === acme.peer.public_key),
+      false,
+    );
     assert.equal((await admin('wireguard', 'status', 'acme', 'laptop')).code, 1);
   });
 
@@ -260,7 +294,10 @@ describe('developer peers (e2e: sixpn wireguard create, stock wg-quick, wireguar
     assert.deepEqual(await lapA.links(), []);
     assert.ok(!existsSync(`/var/run/wireguard/${iface}.sock`));
     assert.equal(lapA.resolvConf.trim(), '');
-    assert.deepEqual(lapA.resolvconfCalls.map((c) => c.split(' ').slice(1, 3).join(' ')), [`-a ${iface}`, `-d ${iface}`]);
+    assert.deepEqual(
+      lapA.resolvconfCalls.map((c) => c.split(' ').slice(1, 3).join(' ')),
+      [`-a ${iface}`, `-d ${iface}`],
+    );
     const routes = await lapA.exec(['ip', '-6', 'route', 'show']);
     assert.doesNotMatch(routes.stdout, /fdaa/);
   });
@@ -276,7 +313,10 @@ describe('developer peers (e2e: sixpn wireguard create, stock wg-quick, wireguar
     const from = m.web2!.id; // a machine on the other host: through the gateway
     const present = async (): Promise<boolean[]> => {
       const [a, vms, inst, name] = await Promise.all([
-        w.dig(from, 'web.internal'), w.dig(from, 'vms.web.internal', 'TXT'), w.dig(from, '_instances.internal', 'TXT'), w.dig(from, 'ext._peer.internal'),
+        w.dig(from, 'web.internal'),
+        w.dig(from, 'vms.web.internal', 'TXT'),
+        w.dig(from, '_instances.internal', 'TXT'),
+        w.dig(from, 'ext._peer.internal'),
       ]);
       return [
         a.answers.includes(ext.peer.address),
@@ -289,10 +329,15 @@ describe('developer peers (e2e: sixpn wireguard create, stock wg-quick, wireguar
     const a = await w.dig(from, 'web.internal');
     assert.deepEqual(a.answers.sort(), [m.web1!.address, m.web2!.address, ext.peer.address].sort());
     // Reachable by name from inside the mesh (kicks the handshake, so poll).
-    await w.until('machine reaches ext', async () => {
-      const r = await w.inMachine(from, ['curl', '-sS', '--max-time', '2', `http://ext._peer.internal:${PORT}/`], { reject: false });
-      return r.stdout.trim() === 'ext';
-    }, 20_000, 200);
+    await w.until(
+      'machine reaches ext',
+      async () => {
+        const r = await w.inMachine(from, ['curl', '-sS', '--max-time', '2', `http://ext._peer.internal:${PORT}/`], { reject: false });
+        return r.stdout.trim() === 'ext';
+      },
+      20_000,
+      200,
+    );
 
     assert.equal((await admin('wireguard', 'remove', 'acme', 'ext')).code, 0);
     await w.until('ext names gone', async () => (await present()).every((x) => !x), 10_000, 50);

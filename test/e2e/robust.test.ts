@@ -35,7 +35,11 @@ describe('robustness (e2e: bad endpoints, endless output, a corrupt state file)'
   const m: Record<string, Machine> = {};
   const log = (region: string): string => readFileSync(w.agent(region).logFile, 'utf8');
   /** A line of the agent's log (JSON, any key order) with both texts, after offset `from`. */
-  const logLine = (region: string, msg: string, also: string, from = 0): boolean => log(region).slice(from).split('\n').some((l) => l.includes(msg) && l.includes(also));
+  const logLine = (region: string, msg: string, also: string, from = 0): boolean =>
+    log(region)
+      .slice(from)
+      .split('\n')
+      .some((l) => l.includes(msg) && l.includes(also));
   const machine = async (id: string): Promise<Machine> => (await w.api<{ machine: Machine }>('GET', `/v1/machines/${id}`)).machine;
 
   before(async function () {
@@ -61,7 +65,11 @@ describe('robustness (e2e: bad endpoints, endless output, a corrupt state file)'
     await w.destroy();
     if (files) rmSync(files, { recursive: true, force: true });
     assert.deepEqual(namespacesLike(w.id), [], 'lab namespaces left behind');
-    assert.deepEqual(ids.filter((id) => existsSync(`/var/run/netns/sixpn-${id}`)), [], 'machine namespaces left behind');
+    assert.deepEqual(
+      ids.filter((id) => existsSync(`/var/run/netns/sixpn-${id}`)),
+      [],
+      'machine namespaces left behind',
+    );
   });
 
   it('a host with endpoint nope.invalid:51820: a new developer peer still reaches its gateway within a second; the bad peer is reported, alone', async () => {
@@ -76,22 +84,36 @@ describe('robustness (e2e: bad endpoints, endless output, a corrupt state file)'
 
     const bad = generateKeyPair();
     const enrolled = await fetch(`${w.url}/v1/hosts`, {
-      method: 'POST', headers: { authorization: `Bearer ${w.enrollToken}`, 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { authorization: `Bearer ${w.enrollToken}`, 'content-type': 'application/json' },
       body: JSON.stringify({ region: 'fra', endpoint: 'nope.invalid:51820', public_key: bad.publicKey }),
     });
     assert.equal(enrolled.status, 201, await enrolled.clone().text());
     // The gateway has taken the bad host in: a peer without an endpoint, and reported.
-    await w.until('the bad host is a peer of the gateway, without an endpoint', async () => {
-      const p = (await w.wgDump('ams')).peers.find((x) => x.publicKey === bad.publicKey);
-      return p !== undefined && p.endpoint === null;
-    }, 20_000);
+    await w.until(
+      'the bad host is a peer of the gateway, without an endpoint',
+      async () => {
+        const p = (await w.wgDump('ams')).peers.find((x) => x.publicKey === bad.publicKey);
+        return p !== undefined && p.endpoint === null;
+      },
+      20_000,
+    );
     await w.until('the bad peer is reported in the log', async () => logLine('ams', 'WireGuard peer not applied; the others were', 'nope.invalid:51820'));
 
     // A new developer peer: on the gateway within a second of the API's answer.
     const keys = generateKeyPair();
-    const created = await w.api<Parameters<typeof renderPeerConfig>[1] & { peer: { public_key: string } }>('POST', '/v1/orgs/acme/peers', { name: 'laptop', region: 'ams', public_key: keys.publicKey });
+    const created = await w.api<Parameters<typeof renderPeerConfig>[1] & { peer: { public_key: string } }>('POST', '/v1/orgs/acme/peers', {
+      name: 'laptop',
+      region: 'ams',
+      public_key: keys.publicKey,
+    });
     const t0 = Date.now();
-    await w.until('the gateway carries the developer peer', async () => (await w.wgDump('ams')).peers.some((p) => p.publicKey === keys.publicKey && p.allowedIps.length > 0), 5000, 20);
+    await w.until(
+      'the gateway carries the developer peer',
+      async () => (await w.wgDump('ams')).peers.some((p) => p.publicKey === keys.publicKey && p.allowedIps.length > 0),
+      5000,
+      20,
+    );
     const ms = Date.now() - t0;
     console.log(`      the developer peer was on its gateway ${ms} ms after the API's answer`);
     assert.ok(ms < 1000, `the developer peer took ${ms} ms to reach its gateway`);
@@ -101,10 +123,15 @@ describe('robustness (e2e: bad endpoints, endless output, a corrupt state file)'
     writeFileSync(file, renderPeerConfig(keys.privateKey, created), { mode: 0o600 });
     const up = await laptop.wgQuick('up', file);
     assert.equal(up.exitCode, 0, up.stderr);
-    await w.until('web.internal through the gateway', async () => {
-      const d = await laptop!.dig('web.internal', 'AAAA', created.dns);
-      return d.answers.includes(m.web1!.address);
-    }, 20_000, 200);
+    await w.until(
+      'web.internal through the gateway',
+      async () => {
+        const d = await laptop!.dig('web.internal', 'AAAA', created.dns);
+        return d.answers.includes(m.web1!.address);
+      },
+      20_000,
+      200,
+    );
     // The mesh peer (iad) is untouched and still carried.
     assert.ok((await w.wgDump('ams')).peers.some((p) => p.endpoint === `${w.agent('iad').host.addr}:51820`));
   });
@@ -119,7 +146,9 @@ describe('robustness (e2e: bad endpoints, endless output, a corrupt state file)'
     const after = rssKb(pid);
     const file = join(a.stateDir, 'machines', `${big.id}.log`);
     const grewMb = (after.hwm - before.rss) / 1024;
-    console.log(`      agent RSS ${(before.rss / 1024).toFixed(1)} MB before, ${(after.rss / 1024).toFixed(1)} MB after, peak ${(after.hwm / 1024).toFixed(1)} MB (growth ≤ ${grewMb.toFixed(1)} MB); log ${statSync(file).size} B + ${existsSync(`${file}.1`) ? statSync(`${file}.1`).size : 0} B`);
+    console.log(
+      `      agent RSS ${(before.rss / 1024).toFixed(1)} MB before, ${(after.rss / 1024).toFixed(1)} MB after, peak ${(after.hwm / 1024).toFixed(1)} MB (growth ≤ ${grewMb.toFixed(1)} MB); log ${statSync(file).size} B + ${existsSync(`${file}.1`) ? statSync(`${file}.1`).size : 0} B`,
+    );
     assert.ok(grewMb < 64, `the agent grew by ${grewMb.toFixed(1)} MB (peak RSS after minus RSS before)`);
     assert.ok(statSync(file).size <= 10e6, `log file ${statSync(file).size} bytes`);
     assert.ok(existsSync(`${file}.1`) && statSync(`${file}.1`).size <= 10e6, 'one old file kept, capped');
@@ -137,9 +166,11 @@ describe('robustness (e2e: bad endpoints, endless output, a corrupt state file)'
   it('a truncated desired-state.json with the coordinator down: the agent keeps the last good state (none: the live one); machines keep addresses, peers and rules', async () => {
     const a = w.agent('ams');
     const table = tableName(a.iface);
-    const nft = async (): Promise<string> => (await w.lab.exec(a.host.ns, ['nft', 'list', 'table', 'inet', table])).stdout.replace(/counter packets \d+ bytes \d+/g, 'counter');
+    const nft = async (): Promise<string> =>
+      (await w.lab.exec(a.host.ns, ['nft', 'list', 'table', 'inet', table])).stdout.replace(/counter packets \d+ bytes \d+/g, 'counter');
     const peers = async (): Promise<string[]> => (await w.wgDump('ams')).peers.map((p) => `${p.publicKey} ${p.allowedIps.join(',')}`).sort();
-    const ping = async (): Promise<number> => pingLoss((await w.inMachine(m.web1!.id, ['ping', '-6', '-c', '5', '-i', '0.2', '-W', '1', m.web2!.address], { reject: false })).stdout);
+    const ping = async (): Promise<number> =>
+      pingLoss((await w.inMachine(m.web1!.id, ['ping', '-6', '-c', '5', '-i', '0.2', '-W', '1', m.web2!.address], { reject: false })).stdout);
     await w.until('ping web1 → web2', async () => (await ping()) === 0, 20_000, 200);
     const liveRules = await nft();
     const livePeers = await peers();
@@ -151,9 +182,17 @@ describe('robustness (e2e: bad endpoints, endless output, a corrupt state file)'
     truncateSync(state, Math.floor(statSync(state).size / 2));
     const logFrom = log('ams').length;
     await w.startAgent('ams');
-    await w.until('the agent set the corrupt file aside and loaded the good copy', async () => {
-      return logLine('ams', 'corrupt desired state set aside', 'desired-state.json.corrupt', logFrom) && logLine('ams', 'loaded last desired state from disk', 'desired-state.good.json', logFrom);
-    }, 30_000, 100);
+    await w.until(
+      'the agent set the corrupt file aside and loaded the good copy',
+      async () => {
+        return (
+          logLine('ams', 'corrupt desired state set aside', 'desired-state.json.corrupt', logFrom) &&
+          logLine('ams', 'loaded last desired state from disk', 'desired-state.good.json', logFrom)
+        );
+      },
+      30_000,
+      100,
+    );
     assert.ok(existsSync(`${state}.corrupt`));
     await new Promise((r) => setTimeout(r, 3000)); // a few passes
     assert.equal(await nft(), liveRules, 'the rules are the live ones');
@@ -166,7 +205,12 @@ describe('robustness (e2e: bad endpoints, endless output, a corrupt state file)'
     for (const f of [state, join(a.stateDir, 'desired-state.good.json')]) if (existsSync(f)) truncateSync(f, 10);
     const logFrom2 = log('ams').length;
     await w.startAgent('ams');
-    await w.until('the agent keeps the live table', async () => /no desired state yet: keeping the live nftables table/.test(log('ams').slice(logFrom2)), 30_000, 100);
+    await w.until(
+      'the agent keeps the live table',
+      async () => /no desired state yet: keeping the live nftables table/.test(log('ams').slice(logFrom2)),
+      30_000,
+      100,
+    );
     await new Promise((r) => setTimeout(r, 3000));
     assert.equal(await nft(), liveRules, 'the empty state was not applied over the live table');
     assert.deepEqual(await peers(), livePeers);
@@ -175,9 +219,18 @@ describe('robustness (e2e: bad endpoints, endless output, a corrupt state file)'
 
     // The coordinator back: the state is rebuilt from it and saved again.
     await w.startCoordinator();
-    await w.until('desired state rebuilt from the coordinator', async () => {
-      try { return (JSON.parse(readFileSync(state, 'utf8')) as { state: { machines: Machine[] } }).state.machines.some((x) => x.id === m.web1!.id); } catch { return false; }
-    }, 30_000, 200);
+    await w.until(
+      'desired state rebuilt from the coordinator',
+      async () => {
+        try {
+          return (JSON.parse(readFileSync(state, 'utf8')) as { state: { machines: Machine[] } }).state.machines.some((x) => x.id === m.web1!.id);
+        } catch {
+          return false;
+        }
+      },
+      30_000,
+      200,
+    );
     assert.equal(await ping(), 0);
   });
 });

@@ -43,17 +43,28 @@ describe('sandboxed machine commands (e2e, adversarial)', function () {
   let fakeBin: string;
 
   const machine = async (id: string): Promise<Machine> => (await w.api<{ machine: Machine }>('GET', `/v1/machines/${id}`)).machine;
-  const settled = (id: string, want: Machine['state']) => w.until(`machine ${id} ${want}`, async () => {
-    const m = await machine(id);
-    return m.state === want ? m : false;
-  }, 90_000, 100);
+  const settled = (id: string, want: Machine['state']) =>
+    w.until(
+      `machine ${id} ${want}`,
+      async () => {
+        const m = await machine(id);
+        return m.state === want ? m : false;
+      },
+      90_000,
+      100,
+    );
   /** The machine's output lines, as the agent logged them. */
-  const output = (region: string, id: string): string[] => readFileSync(w.agent(region).logFile, 'utf8').split('\n').flatMap((l) => {
-    try {
-      const j = JSON.parse(l) as { machine?: string; stream?: string; msg?: string };
-      return j.machine === id && j.stream === 'output' ? [j.msg ?? ''] : [];
-    } catch { return []; }
-  });
+  const output = (region: string, id: string): string[] =>
+    readFileSync(w.agent(region).logFile, 'utf8')
+      .split('\n')
+      .flatMap((l) => {
+        try {
+          const j = JSON.parse(l) as { machine?: string; stream?: string; msg?: string };
+          return j.machine === id && j.stream === 'output' ? [j.msg ?? ''] : [];
+        } catch {
+          return [];
+        }
+      });
   const facts = (region: string, id: string): Map<string, string[]> => {
     const out = new Map<string, string[]>();
     for (const line of output(region, id)) {
@@ -84,7 +95,8 @@ describe('sandboxed machine commands (e2e, adversarial)', function () {
     mkdirSync(fakeBin);
     writeFileSync(join(fakeBin, 'bwrap'), '#!/bin/sh\necho "bwrap: No permissions to creating new namespace" >&2\nexit 1\n', { mode: 0o755 });
     await Promise.all([
-      w.addHost('ams'), w.addHost('iad'),
+      w.addHost('ams'),
+      w.addHost('iad'),
       w.addHost('nrt', { args: ['--no-commands'] }),
       w.addHost('fra', { env: { PATH: `${fakeBin}:${process.env.PATH ?? '/usr/bin:/bin'}` } }),
     ]);
@@ -101,17 +113,26 @@ describe('sandboxed machine commands (e2e, adversarial)', function () {
     assert.ok(!existsSync('/etc/x') && !existsSync('/usr/x'));
   });
 
-  it('the issue\'s probe: an unprivileged uid, no admin token, no /run/netns, a read-only /etc', async () => {
+  it("the issue's probe: an unprivileged uid, no admin token, no /run/netns, a read-only /etc", async () => {
     const token = join(w.dir, 'coordinator', 'admin.token');
     const m = await w.createMachine('probe', 'ams', { command: ['sh', '-c', `id -u; cat ${token}; ls /run/netns; touch /etc/x`] });
     const done = await settled(m.id, 'stopped');
     const lines = output('ams', m.id);
     assert.ok(Number(lines[0]) >= 2 ** 30, `uid ${lines[0]}`);
     assert.ok(!lines.includes(w.adminToken), 'the admin token leaked');
-    assert.ok(lines.some((l) => /admin\.token: No such file or directory/.test(l)), lines.join('\n'));
-    assert.ok(lines.some((l) => /\/run\/netns.*No such file or directory/.test(l)), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => /admin\.token: No such file or directory/.test(l)),
+      lines.join('\n'),
+    );
+    assert.ok(
+      lines.some((l) => /\/run\/netns.*No such file or directory/.test(l)),
+      lines.join('\n'),
+    );
     assert.ok(!lines.some((l) => l.startsWith('sixpn-')), 'a namespace name was listed');
-    assert.ok(lines.some((l) => /\/etc\/x.*Read-only file system/.test(l)), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => /\/etc\/x.*Read-only file system/.test(l)),
+      lines.join('\n'),
+    );
     assert.equal(done.reason, 'command exited with 1');
     assert.ok(!existsSync('/etc/x'));
   });
@@ -119,7 +140,17 @@ describe('sandboxed machine commands (e2e, adversarial)', function () {
   it('no capabilities, no_new_privs, no view of the agent, other machines or host processes; the host readable only as any user', async () => {
     const ams = w.agent('ams');
     const m = await w.createMachine('probe', 'ams', {
-      command: ['sh', '-c', PROBE({ token: join(w.dir, 'coordinator', 'admin.token'), stateDir: ams.stateDir, secret: join(fixture, 'secret'), pub: join(fixture, 'public'), agentPid: ams.proc!.pid! })],
+      command: [
+        'sh',
+        '-c',
+        PROBE({
+          token: join(w.dir, 'coordinator', 'admin.token'),
+          stateDir: ams.stateDir,
+          secret: join(fixture, 'secret'),
+          pub: join(fixture, 'public'),
+          agentPid: ams.proc!.pid!,
+        }),
+      ],
     });
     await settled(m.id, 'stopped');
     const f = facts('ams', m.id);
@@ -136,7 +167,7 @@ describe('sandboxed machine commands (e2e, adversarial)', function () {
     assert.equal(one(f, 'public'), 'everyone', 'the host filesystem is visible (read-only)');
     // Nothing of the agent's state: only the mount point of its own work dir.
     assert.equal(one(f, 'statedir').trim(), 'work');
-    assert.equal(one(f, 'etcnetns'), '0', 'other machines\' /etc/netns files are visible');
+    assert.equal(one(f, 'etcnetns'), '0', "other machines' /etc/netns files are visible");
     assert.ok(Number(one(f, 'procs')) <= 6, `sees ${one(f, 'procs')} processes`);
     const pids = one(f, 'pids').trim().split(' ');
     assert.ok(pids.includes('1') && pids.length <= 6, `sees pids ${pids.join(' ')}`);
@@ -158,12 +189,20 @@ describe('sandboxed machine commands (e2e, adversarial)', function () {
     const ams = w.agent('ams');
     const mark = `sixpn-sbx-${w.id}`;
     const db = await w.createMachine('db', 'ams', {
-      command: ['sh', '-c', `echo run >> "$SIXPN_WORK_DIR/runs"; echo "runs=$(wc -l < "$SIXPN_WORK_DIR/runs")"; echo "uid=$(id -u)"; echo hush > /tmp/${mark}; echo "tmp=$(cat /tmp/${mark})"; sleep 3`],
+      command: [
+        'sh',
+        '-c',
+        `echo run >> "$SIXPN_WORK_DIR/runs"; echo "runs=$(wc -l < "$SIXPN_WORK_DIR/runs")"; echo "uid=$(id -u)"; echo hush > /tmp/${mark}; echo "tmp=$(cat /tmp/${mark})"; sleep 3`,
+      ],
     });
     await w.until('db ran', async () => facts('ams', db.id).has('tmp'));
     // Meanwhile, a neighbour on the same host.
     const nb = await w.createMachine('probe', 'ams', {
-      command: ['sh', '-c', `echo "uid=$(id -u)"; echo "tmp=$(ls -A /tmp | tr '\\n' ' ')"; test -e /tmp/${mark} && echo "mark=seen" || echo "mark=absent"; cat ${join(ams.stateDir, 'work', db.id, 'runs')} 2>/dev/null && echo "neighbour=read" || echo "neighbour=denied"; touch /tmp/mine && echo "tmpwrite=ok"`],
+      command: [
+        'sh',
+        '-c',
+        `echo "uid=$(id -u)"; echo "tmp=$(ls -A /tmp | tr '\\n' ' ')"; test -e /tmp/${mark} && echo "mark=seen" || echo "mark=absent"; cat ${join(ams.stateDir, 'work', db.id, 'runs')} 2>/dev/null && echo "neighbour=read" || echo "neighbour=denied"; touch /tmp/mine && echo "tmpwrite=ok"`,
+      ],
     });
     await settled(nb.id, 'stopped');
     const n = facts('ams', nb.id);
@@ -172,7 +211,7 @@ describe('sandboxed machine commands (e2e, adversarial)', function () {
     assert.equal(one(n, 'mark'), 'absent');
     assert.equal(one(n, 'neighbour'), 'denied');
     assert.equal(one(n, 'tmpwrite'), 'ok');
-    assert.ok(!existsSync(`/tmp/${mark}`), 'the machine wrote the host\'s /tmp');
+    assert.ok(!existsSync(`/tmp/${mark}`), "the machine wrote the host's /tmp");
     await settled(db.id, 'stopped');
     const first = facts('ams', db.id);
     assert.deepEqual(first.get('runs'), ['1']);
@@ -193,11 +232,15 @@ describe('sandboxed machine commands (e2e, adversarial)', function () {
     const low = await w.createMachine('web', 'ams', { command: ['python3', '-m', 'http.server', '80', '--bind', '::'] });
     await Promise.all([w.attached(web), w.attached(low)]);
     const client = await w.createMachine('cli', 'iad', {
-      command: ['sh', '-c', [
-        `for i in $(seq 50); do curl -sf -o /dev/null -w "web=%{http_code}\\n" --max-time 2 http://${web.id}.vm.web.internal:8080/ && break; sleep 0.2; done`,
-        `for i in $(seq 50); do curl -sf -o /dev/null -w "low=%{http_code}\\n" --max-time 2 http://[${low.address}]:80/ && break; sleep 0.2; done`,
-        'ping -6 -c 1 -W 2 web.internal >/dev/null 2>&1 && echo ping=ok || echo ping=failed',
-      ].join('\n')],
+      command: [
+        'sh',
+        '-c',
+        [
+          `for i in $(seq 50); do curl -sf -o /dev/null -w "web=%{http_code}\\n" --max-time 2 http://${web.id}.vm.web.internal:8080/ && break; sleep 0.2; done`,
+          `for i in $(seq 50); do curl -sf -o /dev/null -w "low=%{http_code}\\n" --max-time 2 http://[${low.address}]:80/ && break; sleep 0.2; done`,
+          'ping -6 -c 1 -W 2 web.internal >/dev/null 2>&1 && echo ping=ok || echo ping=failed',
+        ].join('\n'),
+      ],
     });
     await settled(client.id, 'stopped');
     const f = facts('iad', client.id);
@@ -209,7 +252,7 @@ describe('sandboxed machine commands (e2e, adversarial)', function () {
     await w.api('POST', `/v1/machines/${low.id}/stop`);
   });
 
-  it('a command the sandbox cannot start fails with bwrap\'s reason', async () => {
+  it("a command the sandbox cannot start fails with bwrap's reason", async () => {
     const m = await w.createMachine('probe', 'ams', { command: ['/nonexistent/program'] });
     const got = await settled(m.id, 'failed');
     assert.match(got.reason ?? '', /could not start in its sandbox: bwrap: execvp \/nonexistent\/program/);

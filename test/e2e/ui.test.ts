@@ -19,8 +19,11 @@ const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.mi
 
 async function accessibilityViolations(p: Page): Promise<string[]> {
   await p.evaluate(AXE);
-  const r = await p.evaluate(() => (window as unknown as { axe: { run(ctx: Document, o: object): Promise<{ violations: { id: string; help: string; nodes: { target: string[] }[] }[] }> } })
-    .axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }));
+  const r = await p.evaluate(() =>
+    (
+      window as unknown as { axe: { run(ctx: Document, o: object): Promise<{ violations: { id: string; help: string; nodes: { target: string[] }[] }[] }> } }
+    ).axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }),
+  );
   return r.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
 }
 
@@ -41,7 +44,9 @@ describe('dashboard /ui (e2e: headless Chromium, a real coordinator)', function 
 
   async function api(token: string, method: string, path: string, body?: unknown): Promise<any> {
     const res = await fetch(`${url}${path}`, {
-      method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined,
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
     });
     const text = await res.text();
     if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text}`);
@@ -57,25 +62,32 @@ describe('dashboard /ui (e2e: headless Chromium, a real coordinator)', function 
    * that figure, not on a polling loop's.
    */
   async function watchFor(p: Page, selector: string, gone = false): Promise<{ seen(since: number): Promise<number> }> {
-    await p.evaluate(([sel, g]) => {
-      const w = window as unknown as { seenAt: Promise<number> };
-      w.seenAt = new Promise<number>((resolve) => {
-        const check = (): boolean => {
-          if ((document.querySelector(sel) === null) !== g) return false;
-          resolve(Date.now());
-          return true;
-        };
-        if (check()) return;
-        const obs = new MutationObserver(() => { if (check()) obs.disconnect(); });
-        obs.observe(document.body, { childList: true, subtree: true, attributes: true });
-      });
-    }, [selector, gone] as const);
+    await p.evaluate(
+      ([sel, g]) => {
+        const w = window as unknown as { seenAt: Promise<number> };
+        w.seenAt = new Promise<number>((resolve) => {
+          const check = (): boolean => {
+            if ((document.querySelector(sel) === null) !== g) return false;
+            resolve(Date.now());
+            return true;
+          };
+          if (check()) return;
+          const obs = new MutationObserver(() => {
+            if (check()) obs.disconnect();
+          });
+          obs.observe(document.body, { childList: true, subtree: true, attributes: true });
+        });
+      },
+      [selector, gone] as const,
+    );
     return {
       async seen(since) {
         let timer: NodeJS.Timeout | undefined;
         const at = await Promise.race([
           p.evaluate(() => (window as unknown as { seenAt: Promise<number> }).seenAt),
-          new Promise<never>((_, rej) => { timer = setTimeout(() => rej(new Error(`${selector} not ${gone ? 'gone' : 'shown'} within 10 s`)), 10_000); }),
+          new Promise<never>((_, rej) => {
+            timer = setTimeout(() => rej(new Error(`${selector} not ${gone ? 'gone' : 'shown'} within 10 s`)), 10_000);
+          }),
         ]).finally(() => clearTimeout(timer));
         const ms = at - since;
         assert.ok(ms <= LIVE_MS, `${selector} ${gone ? 'went' : 'showed'} ${ms} ms after the API answered (bound ${LIVE_MS} ms)`);
@@ -111,7 +123,16 @@ describe('dashboard /ui (e2e: headless Chromium, a real coordinator)', function 
     await createMachine('web', 'syd');
     await api(tokens.acme, 'POST', '/v1/orgs/acme/peers', { name: 'laptop', region: 'ams', public_key: KEY_C });
     await api(gatewayCredential, 'PUT', `/v1/hosts/${gatewayId}/peer-status`, {
-      peers: [{ org: 'acme', name: 'laptop', latest_handshake: Math.floor(Date.now() / 1000) - 12, rx_bytes: 1_234_567, tx_bytes: 98_765, endpoint: '127.0.0.1:40000' }],
+      peers: [
+        {
+          org: 'acme',
+          name: 'laptop',
+          latest_handshake: Math.floor(Date.now() / 1000) - 12,
+          rx_bytes: 1_234_567,
+          tx_bytes: 98_765,
+          endpoint: '127.0.0.1:40000',
+        },
+      ],
     });
     chrome = await headlessChromium();
   });
@@ -166,12 +187,16 @@ describe('dashboard /ui (e2e: headless Chromium, a real coordinator)', function 
     const peerRow = (await page.textContent('tr[data-peer=laptop]')) ?? '';
     assert.match(peerRow, /s ago/, 'the peer shows its last handshake');
     assert.match(peerRow, /1\.2 MiB/, 'and its bytes');
-    await page.evaluate(() => { (window as unknown as { marker: number }).marker = 1; });
+    await page.evaluate(() => {
+      (window as unknown as { marker: number }).marker = 1;
+    });
 
     // A machine not on the page yet: its id is known only once the API answers.
     const before = await page.$$eval('tr[data-machine]', (trs) => trs.map((t) => t.getAttribute('data-machine')!));
     const made: { m?: Machine } = {};
-    const seen = await live(page, `tr[data-machine]${before.map((id) => `:not([data-machine="${id}"])`).join('')}`, async () => { made.m = await createMachine('web', 'ams'); });
+    const seen = await live(page, `tr[data-machine]${before.map((id) => `:not([data-machine="${id}"])`).join('')}`, async () => {
+      made.m = await createMachine('web', 'ams');
+    });
     const m = made.m!;
     assert.ok(await page.isVisible(`tr[data-machine="${m.id}"]`), 'the new row is the machine just created');
     const stopped = await live(page, `tr[data-machine="${m.id}"] [data-state=stopped]`, () => api(tokens.acme!, 'POST', `/v1/machines/${m.id}/stop`));
@@ -190,12 +215,20 @@ describe('dashboard /ui (e2e: headless Chromium, a real coordinator)', function 
     let raw = '';
     const reading = (async () => {
       const dec = new TextDecoder();
-      try { for await (const chunk of res.body!) raw += dec.decode(chunk as Uint8Array, { stream: true }); } catch { /* aborted */ }
+      try {
+        for await (const chunk of res.body!) raw += dec.decode(chunk as Uint8Array, { stream: true });
+      } catch {
+        /* aborted */
+      }
     })();
     const rivalMachine: Machine = (await api(tokens.rival!, 'POST', '/v1/machines', { app: 'rivalvault', region: 'ams' })).machine;
     await api(tokens.rival!, 'POST', `/v1/machines/${rivalMachine.id}/stop`);
     await api(tokens.rival!, 'POST', '/v1/apps', { name: 'rivalledger', org: 'rivalcorp' });
-    await api(tokens.rival!, 'POST', '/v1/orgs/rivalcorp/peers', { name: 'rivalphone', region: 'ams', public_key: 'Cm8xIXzLxmPQ+fLKLkKw3fvVm2Nl3Cq0uS8wIPjtkmU=' });
+    await api(tokens.rival!, 'POST', '/v1/orgs/rivalcorp/peers', {
+      name: 'rivalphone',
+      region: 'ams',
+      public_key: 'Cm8xIXzLxmPQ+fLKLkKw3fvVm2Nl3Cq0uS8wIPjtkmU=',
+    });
     await api(tokens.rival!, 'DELETE', '/v1/orgs/rivalcorp/peers/rivalphone');
     // A sentinel of our own org after all of that: once it is seen, the rival's changes have gone by.
     const sentinel = await createMachine('web', 'syd');

@@ -13,7 +13,9 @@ import { KEY_A, KEY_B } from '../../testkit/coordinator.js';
 import { runCli } from '../../testkit/proc.js';
 import { tempDir } from '../../testkit/tmp.js';
 
-const openssl = (cwd: string, ...args: string[]): void => { execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] }); };
+const openssl = (cwd: string, ...args: string[]): void => {
+  execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+};
 
 describe('agent ↔ coordinator over TLS (--ca, --insecure)', function () {
   this.timeout(30_000);
@@ -23,18 +25,75 @@ describe('agent ↔ coordinator over TLS (--ca, --insecure)', function () {
 
   before(async () => {
     dir = tempDir('sixpn-agent-tls-');
-    openssl(dir.path, 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem',
-      '-days', '2', '-subj', '/CN=ca', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
+    openssl(
+      dir.path,
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.pem',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=ca',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    );
     writeFileSync(join(dir.path, 'server.ext'), 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n');
-    openssl(dir.path, 'req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=server');
-    openssl(dir.path, 'x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'server.ext');
+    openssl(
+      dir.path,
+      'req',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      'server.key',
+      '-out',
+      'server.csr',
+      '-subj',
+      '/CN=server',
+    );
+    openssl(
+      dir.path,
+      'x509',
+      '-req',
+      '-in',
+      'server.csr',
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      'server.pem',
+      '-days',
+      '2',
+      '-extfile',
+      'server.ext',
+    );
     coord = await startCoordinator({
-      dataDir: join(dir.path, 'data'), host: '127.0.0.1', port: 0, logger: silentLogger, announce: () => undefined,
+      dataDir: join(dir.path, 'data'),
+      host: '127.0.0.1',
+      port: 0,
+      logger: silentLogger,
+      announce: () => undefined,
       tls: { certFile: join(dir.path, 'server.pem'), keyFile: join(dir.path, 'server.key') },
     });
     const res = await fetch(`${coord.url}/v1/tokens`, {
-      ...coordinatorFetchInit(coord.url, { caFile: join(dir.path, 'ca.pem') }), method: 'POST',
-      headers: { authorization: `Bearer ${coord.adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ scope: 'host-enroll' }),
+      ...coordinatorFetchInit(coord.url, { caFile: join(dir.path, 'ca.pem') }),
+      method: 'POST',
+      headers: { authorization: `Bearer ${coord.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ scope: 'host-enroll' }),
     } as RequestInit);
     enrollToken = ((await res.json()) as { token: string }).token;
   });
@@ -54,8 +113,10 @@ describe('agent ↔ coordinator over TLS (--ca, --insecure)', function () {
 
   it('refuses a coordinator whose certificate does not verify, saying so', async () => {
     const api = new CoordinatorApi(coord.url, enrollToken);
-    await assert.rejects(api.enroll({ region: 'ams', endpoint: '192.0.2.2:51820', public_key: KEY_B, gateway: false }),
-      (e: unknown) => e instanceof CoordinatorCertError && /give the CA that signed it with --ca FILE/.test(e.message));
+    await assert.rejects(
+      api.enroll({ region: 'ams', endpoint: '192.0.2.2:51820', public_key: KEY_B, gateway: false }),
+      (e: unknown) => e instanceof CoordinatorCertError && /give the CA that signed it with --ca FILE/.test(e.message),
+    );
   });
 
   it('`sixpn agent` refuses plain HTTP off loopback without --insecure, and an unusable --ca (exit 2, before doing anything)', async function () {

@@ -6,7 +6,11 @@ import { runCli, sixpn, type Proc } from '../../testkit/proc.js';
 import { tempDir } from '../../testkit/tmp.js';
 
 async function api(url: string, token: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const res = await fetch(`${url}${path}`, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+  const res = await fetch(`${url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
   return { status: res.status, json: await res.json() };
 }
 
@@ -14,7 +18,10 @@ describe('sixpn coordinator backup FILE (online SQLite backup)', function () {
   this.timeout(90_000);
   const dir = tempDir();
   let coord: Proc | null = null;
-  after(async () => { await coord?.kill(); dir.remove(); });
+  after(async () => {
+    await coord?.kill();
+    dir.remove();
+  });
 
   it('copies the database of a running coordinator, writes included, while it keeps serving', async () => {
     const data = join(dir.path, 'data');
@@ -27,7 +34,11 @@ describe('sixpn coordinator backup FILE (online SQLite backup)', function () {
     // Writes keep coming while the backup runs.
     let writing = true;
     let n = 0;
-    const writer = (async () => { while (writing) { assert.equal((await api(url, token, 'POST', '/v1/orgs', { name: `o${n++}` })).status, 201); } })();
+    const writer = (async () => {
+      while (writing) {
+        assert.equal((await api(url, token, 'POST', '/v1/orgs', { name: `o${n++}` })).status, 201);
+      }
+    })();
     const file = join(dir.path, 'backup.db');
     const r = await runCli(['coordinator', 'backup', file, '--data', data]);
     writing = false;
@@ -42,7 +53,7 @@ describe('sixpn coordinator backup FILE (online SQLite backup)', function () {
       const rev = Number(db.prepare('SELECT rev FROM revision').pluck().get());
       const revs = db.prepare('SELECT rev FROM changes ORDER BY rev').pluck().all() as number[];
       assert.equal(revs[revs.length - 1], rev, 'the copy is consistent at one revision');
-      assert.ok(db.prepare('SELECT COUNT(*) FROM orgs').pluck().get() as number >= 1);
+      assert.ok((db.prepare('SELECT COUNT(*) FROM orgs').pluck().get() as number) >= 1);
       assert.match(r.stdout, new RegExp(`revision ${rev},`));
     } finally {
       db.close();

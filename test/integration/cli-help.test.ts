@@ -25,19 +25,22 @@ describe('sixpn help (process)', function () {
   it('`--help` at every level, and `sixpn help NOUN [VERB]`, exit 0 and describe every command and flag', async () => {
     const all = paths();
     for (let i = 0; i < all.length; i += 4) {
-      await Promise.all(all.slice(i, i + 4).map(async (path) => {
-        const spec = findCommand(TABLE, path)!;
-        // `sixpn help PATH` is the same text (checked in-process for every path in test/unit/cli-table.test.ts): ask it of the nouns here.
-        for (const argv of [[...path, '--help'], ...(path.length === 1 && path[0] !== 'help' ? [['help', ...path]] : [])]) {
-          const r = await runCli(argv, env);
-          assert.equal(r.code, 0, `${argv.join(' ')}: ${r.stderr}`);
-          assert.equal(r.stderr, '');
-          assert.match(r.stdout, new RegExp(`^usage: ${['sixpn', ...path].join(' ')}`));
-          const text = oneLine(r.stdout);
-          for (const c of spec.commands ?? []) assert.ok(text.includes(c.summary), `${argv.join(' ')}: ${c.name}'s description`);
-          for (const f of spec.commands ? [] : (spec.flags ?? []).filter((g) => !g.hidden)) assert.ok(text.includes(f.help), `${argv.join(' ')}: --${f.name}'s meaning`);
-        }
-      }));
+      await Promise.all(
+        all.slice(i, i + 4).map(async (path) => {
+          const spec = findCommand(TABLE, path)!;
+          // `sixpn help PATH` is the same text (checked in-process for every path in test/unit/cli-table.test.ts): ask it of the nouns here.
+          for (const argv of [[...path, '--help'], ...(path.length === 1 && path[0] !== 'help' ? [['help', ...path]] : [])]) {
+            const r = await runCli(argv, env);
+            assert.equal(r.code, 0, `${argv.join(' ')}: ${r.stderr}`);
+            assert.equal(r.stderr, '');
+            assert.match(r.stdout, new RegExp(`^usage: ${['sixpn', ...path].join(' ')}`));
+            const text = oneLine(r.stdout);
+            for (const c of spec.commands ?? []) assert.ok(text.includes(c.summary), `${argv.join(' ')}: ${c.name}'s description`);
+            for (const f of spec.commands ? [] : (spec.flags ?? []).filter((g) => !g.hidden))
+              assert.ok(text.includes(f.help), `${argv.join(' ')}: --${f.name}'s meaning`);
+          }
+        }),
+      );
     }
   });
 
@@ -71,7 +74,7 @@ describe('sixpn help (process)', function () {
     assert.match(help.stderr, /did you mean tokens\?/);
   });
 
-  it('unknown flags and missing arguments exit 2 with the command\'s usage, before any API call', async () => {
+  it("unknown flags and missing arguments exit 2 with the command's usage, before any API call", async () => {
     const flag = await runCli(['apps', 'list', '--org', 'acme', '--netwrok', 'x'], env);
     assert.equal(flag.code, 2);
     assert.equal(flag.stderr, "sixpn apps: Unknown option '--netwrok'\nusage: sixpn apps list --org ORG [options]   (more: sixpn apps list --help)\n");
@@ -84,7 +87,11 @@ describe('sixpn help (process)', function () {
   });
 
   it('`sixpn completion bash` prints a script `bash -n` accepts; zsh and fish too', async () => {
-    for (const [shell, check] of [['bash', ['bash', '-n']], ['zsh', ['zsh', '-n']], ['fish', ['fish', '-n']]] as const) {
+    for (const [shell, check] of [
+      ['bash', ['bash', '-n']],
+      ['zsh', ['zsh', '-n']],
+      ['fish', ['fish', '-n']],
+    ] as const) {
       const r = await runCli(['completion', shell], env);
       assert.equal(r.code, 0, r.stderr);
       assert.ok(r.stdout.includes('sixpn'));

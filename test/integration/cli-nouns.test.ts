@@ -32,9 +32,12 @@ describe('CLI nouns and flags against `sixpn up`', function () {
     await up.waitFor(/sixpn is up/);
     admin = readFileSync(join(dir.path, 'data', 'admin.token'), 'utf8').trim();
   });
-  after(async () => { await up?.kill('SIGKILL'); dir.remove(); });
+  after(async () => {
+    await up?.kill('SIGKILL');
+    dir.remove();
+  });
 
-  it('up adds the context local and keeps the user\'s others (and their current one)', async () => {
+  it("up adds the context local and keeps the user's others (and their current one)", async () => {
     const file = JSON.parse(readFileSync(config, 'utf8'));
     assert.equal(file.contexts.prod.token, 'prodtoken');
     assert.equal(file.contexts.local.api, api);
@@ -90,7 +93,11 @@ describe('CLI nouns and flags against `sixpn up`', function () {
 
   /** Report a machine's state as its host would (an admin token may). */
   async function report(id: string, body: Record<string, string>): Promise<void> {
-    const res = await fetch(`${api}/v1/machines/${id}/status`, { method: 'PUT', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`${api}/v1/machines/${id}/status`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     assert.equal(res.status, 200, await res.text());
   }
 
@@ -120,7 +127,7 @@ describe('CLI nouns and flags against `sixpn up`', function () {
     assert.doesNotMatch(r.stderr, /waiting/, 'no spinner when stderr is not a TTY');
   });
 
-  it('machines create --wait fails with the host\'s reason', async () => {
+  it("machines create --wait fails with the host's reason", async () => {
     const r = await createWaiting([], (id) => report(id, { state: 'failed', reason: 'attach failed: no veth' }));
     assert.equal(r.code, 1);
     assert.match(r.stderr, /^sixpn machines: machine [0-9a-f]{14} failed on host \d+: attach failed: no veth\n$/);
@@ -173,7 +180,9 @@ describe('CLI nouns and flags against `sixpn up`', function () {
     writeFileSync(join(cwd, 'data', 'cli.json'), JSON.stringify({ api: 'http://127.0.0.1:9', token: 'planted' }));
     const child = spawn(process.execPath, [SIXPN_MAIN, 'orgs', 'list'], { cwd, env: { ...process.env, ...env, SIXPN_CONFIG: join(dir.path, 'none.json') } });
     let err = '';
-    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
     const code = await new Promise((r) => child.on('exit', r));
     assert.equal(code, 2);
     assert.match(err, /no API URL/);
@@ -201,7 +210,11 @@ describe('CLI nouns and flags against `sixpn up`', function () {
     { args: ['machines', 'metadata', 'unset'], code: 2, msg: /missing argument/, usage: 'sixpn machines metadata unset ID KEY' },
     { args: ['machines', 'metadata', 'get', 'xyz'], code: 2, msg: /14 hex/ },
     { args: ['machines', 'create', '--app', 'web', '--region', 'local', '--wait', '--stopped'], code: 2, msg: /not with --stopped/ },
-    { args: ['machines', 'create', '--app', 'web', '--region', 'local', '--wait', '--wait-timeout', 'soon'], code: 2, msg: /--wait-timeout must be a duration/ },
+    {
+      args: ['machines', 'create', '--app', 'web', '--region', 'local', '--wait', '--wait-timeout', 'soon'],
+      code: 2,
+      msg: /--wait-timeout must be a duration/,
+    },
     { args: ['context', 'use'], code: 2, msg: /missing argument/, usage: 'sixpn context use NAME' },
     { args: ['context', 'use', 'nosuch'], code: 2, msg: /no context "nosuch"/ },
     { args: ['context', 'add', 'x'], code: 2, msg: /--api is required/, usage: 'sixpn context add NAME --api URL' },
@@ -218,7 +231,12 @@ describe('CLI nouns and flags against `sixpn up`', function () {
     });
   }
 
-  for (const args of [['networks', 'list', '--org', 'personal'], ['hosts', 'show', '1'], ['machines', 'metadata', 'get', '00000000000001'], ['context', 'list']]) {
+  for (const args of [
+    ['networks', 'list', '--org', 'personal'],
+    ['hosts', 'show', '1'],
+    ['machines', 'metadata', 'get', '00000000000001'],
+    ['context', 'list'],
+  ]) {
     if (args[0] === 'context') continue; // local only: no coordinator involved
     it(`names the unreachable coordinator and the refused token: ${args.join(' ')}`, async () => {
       const down = await cli(...args, '--api', 'http://127.0.0.1:47', '--token', 'x');

@@ -20,7 +20,10 @@ describe('CLI against `sixpn up`', function () {
     await up.waitFor(/sixpn is up/);
   }
   before(startUp);
-  after(async () => { await up?.kill('SIGKILL'); dir.remove(); });
+  after(async () => {
+    await up?.kill('SIGKILL');
+    dir.remove();
+  });
 
   it('prints where the dashboard is, with the admin token in the URL fragment', async () => {
     const m = await up!.waitFor(/dashboard +(http:\/\/127\.0\.0\.1:\d+)\/ui#token=(sixpn_admin_\S+)/);
@@ -41,7 +44,13 @@ describe('CLI against `sixpn up`', function () {
     assert.equal(p.hostId, hosts[0].id, "on the local host's /80");
     assert.equal(p.suffix, 2);
     const groups = (m.address as string).split(':');
-    assert.equal(groups.slice(-3, -1).map((g) => g.padStart(4, '0')).join(''), m.id.slice(0, 8));
+    assert.equal(
+      groups
+        .slice(-3, -1)
+        .map((g) => g.padStart(4, '0'))
+        .join(''),
+      m.id.slice(0, 8),
+    );
   });
 
   it('prints human tables without --json', async () => {
@@ -65,7 +74,11 @@ describe('CLI against `sixpn up`', function () {
     { args: ['nosuchcommand'], code: 2, msg: /unknown command/ },
     { args: ['machines', 'create', '--app', 'web', '--region', 'local', '--check', 'udp:53'], code: 2, msg: /unknown check kind/ },
     { args: ['machines', 'create', '--app', 'web', '--region', 'local', '--port', 'http:70000'], code: 2, msg: /1-65535/ },
-    { args: ['machines', 'create', '--app', 'web', '--region', 'local', '--check', 'tcp:80', '--check-interval', '0s'], code: 2, msg: /--check-interval must be a duration/ },
+    {
+      args: ['machines', 'create', '--app', 'web', '--region', 'local', '--check', 'tcp:80', '--check-interval', '0s'],
+      code: 2,
+      msg: /--check-interval must be a duration/,
+    },
   ];
   for (const e of errors) {
     it(`exits ${e.code} with one line for: ${e.args.join(' ')}`, async () => {
@@ -82,7 +95,7 @@ describe('CLI against `sixpn up`', function () {
     assert.match(r.stderr, /cannot reach the API at http:\/\/127\.0\.0\.1:47: ECONNREFUSED/);
   });
 
-  it("answers .internal for the default org on loopback (dig)", async () => {
+  it('answers .internal for the default org on loopback (dig)', async () => {
     // app names are global: `web` belongs to acme here, which loopback (org personal) must not see
     assert.equal((await cli('apps', 'create', 'site', '--org', 'personal')).code, 0);
     await cli('apps', 'create', 'db', '--org', 'personal');

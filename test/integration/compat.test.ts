@@ -32,8 +32,11 @@ describe('versions across the wire and on disk', () => {
       db.close();
       const r = await runCli(['coordinator', '--data', dir.path, '--listen', '127.0.0.1:0']);
       assert.equal(r.code, 1, r.stdout + r.stderr);
-      assert.equal(r.stderr.trim(), `sixpn coordinator: the database ${file} has schema version ${known + 5}, newer than this sixpn `
-        + `(${r.stderr.match(/this sixpn \(([^)]+)\)/)?.[1]}) knows (${known}): run the newer sixpn that upgraded it, or restore a backup taken before the upgrade`);
+      assert.equal(
+        r.stderr.trim(),
+        `sixpn coordinator: the database ${file} has schema version ${known + 5}, newer than this sixpn ` +
+          `(${r.stderr.match(/this sixpn \(([^)]+)\)/)?.[1]}) knows (${known}): run the newer sixpn that upgraded it, or restore a backup taken before the upgrade`,
+      );
       assert.match(r.stderr, /newer than this sixpn \(\d+\.\d+\.\d+/);
       const after = new Database(file, { readonly: true });
       assert.equal(after.pragma('user_version', { simple: true }), known + 5, 'the schema version is left as it was');
@@ -67,12 +70,19 @@ describe('versions across the wire and on disk', () => {
     const unknown: ReplicaUnknown[] = [];
     r.onUnknown((u: ReplicaUnknown) => unknown.push(u));
     r.applySnapshot(1, { ...STATE, volumes: [{ id: 'v1' }] } as never);
-    r.applyChange({ rev: 2, at: NOW, ops: [{ entity: 'volume', op: 'upsert', data: { id: 'v1' } } as never, { entity: 'org', op: 'upsert', data: { ...ORG, name: 'beta' } }] });
+    r.applyChange({
+      rev: 2,
+      at: NOW,
+      ops: [{ entity: 'volume', op: 'upsert', data: { id: 'v1' } } as never, { entity: 'org', op: 'upsert', data: { ...ORG, name: 'beta' } }],
+    });
     r.applyChange({ rev: 3, at: NOW, ops: [{ entity: 'volume', op: 'delete', key: 'v1' } as never] });
     r.applyChange({ rev: 4, at: NOW, ops: [{ entity: 'org', op: 'patch', key: 'acme' } as never] });
     assert.equal(r.rev, 4);
     assert.deepEqual([...r.orgs.keys()].sort(), ['acme', 'beta']);
-    assert.deepEqual(unknown, [{ what: 'entity', name: 'volume' }, { what: 'op', name: 'patch' }]);
+    assert.deepEqual(unknown, [
+      { what: 'entity', name: 'volume' },
+      { what: 'op', name: 'patch' },
+    ]);
   });
 
   it('a feed client keeps one connection to a newer coordinator: unknown kinds, ops and messages are skipped and logged once', async () => {
@@ -81,7 +91,15 @@ describe('versions across the wire and on disk', () => {
     const lines: unknown[] = [
       { type: 'hello', proto: FEED_PROTO + 1, features: ['volumes'] },
       { type: 'snapshot', proto: FEED_PROTO + 1, rev: 1, state: { ...STATE, volumes: [] } },
-      { type: 'change', rev: 2, at: NOW, ops: [{ entity: 'volume', op: 'upsert', data: { id: 'v1' } }, { entity: 'org', op: 'upsert', data: { ...ORG, name: 'beta' } }] },
+      {
+        type: 'change',
+        rev: 2,
+        at: NOW,
+        ops: [
+          { entity: 'volume', op: 'upsert', data: { id: 'v1' } },
+          { entity: 'org', op: 'upsert', data: { ...ORG, name: 'beta' } },
+        ],
+      },
       { type: 'change', rev: 3, at: NOW, ops: [{ entity: 'volume', op: 'upsert', data: { id: 'v2' } }] },
       { type: 'hello', proto: FEED_PROTO + 1 },
       { type: 'change', rev: 4, at: NOW, ops: [{ entity: 'org', op: 'upsert', data: { ...ORG, name: 'gamma' } }] },
@@ -94,9 +112,20 @@ describe('versions across the wire and on disk', () => {
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const logs: { level: number; msg: string; [k: string]: unknown }[] = [];
-    const sink = new Writable({ write(chunk: Buffer, _e, cb) { logs.push(JSON.parse(chunk.toString())); cb(); } });
+    const sink = new Writable({
+      write(chunk: Buffer, _e, cb) {
+        logs.push(JSON.parse(chunk.toString()));
+        cb();
+      },
+    });
     const replica = new Replica();
-    const feed = new FeedClient({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, token: 'x', replica, logger: pino({ level: 'info' }, sink), minBackoffMs: 20 });
+    const feed = new FeedClient({
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      token: 'x',
+      replica,
+      logger: pino({ level: 'info' }, sink),
+      minBackoffMs: 20,
+    });
     try {
       feed.start();
       await until(() => replica.rev === 4);
@@ -104,11 +133,14 @@ describe('versions across the wire and on disk', () => {
       assert.equal(connections, 1, 'no reconnect: nothing crashed');
       assert.deepEqual([...replica.orgs.keys()].sort(), ['acme', 'beta', 'gamma']);
       const warns = logs.filter((l) => l.level === 40);
-      assert.deepEqual(warns.map((w) => w.msg), [
-        'feed: skipping a message type this version does not know',
-        'feed: the coordinator speaks a newer feed protocol; upgrade this sixpn',
-        'feed: skipping changes this version does not know (the coordinator is newer)',
-      ]);
+      assert.deepEqual(
+        warns.map((w) => w.msg),
+        [
+          'feed: skipping a message type this version does not know',
+          'feed: the coordinator speaks a newer feed protocol; upgrade this sixpn',
+          'feed: skipping changes this version does not know (the coordinator is newer)',
+        ],
+      );
       assert.equal(warns[0]!.type, 'hello');
       assert.equal(warns[2]!.kind, 'volume');
     } finally {

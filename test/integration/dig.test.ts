@@ -14,7 +14,11 @@ describe('sixpn dig against `sixpn up`', function () {
   let up: Proc | null = null;
   let api = '';
   const cli = (...args: string[]) => runCli(args, env);
-  const ok = async (...args: string[]) => { const r = await cli(...args); assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`); return r; };
+  const ok = async (...args: string[]) => {
+    const r = await cli(...args);
+    assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+    return r;
+  };
   let m1: { id: string; address: string };
   let acmeToken = '';
 
@@ -29,7 +33,10 @@ describe('sixpn dig against `sixpn up`', function () {
     await ok('machines', 'create', '--app', 'secret', '--region', 'local');
     acmeToken = JSON.parse((await ok('tokens', 'create', '--scope', 'org', '--org', 'acme', '--json')).stdout).token;
   });
-  after(async () => { await up?.kill('SIGKILL'); dir.remove(); });
+  after(async () => {
+    await up?.kill('SIGKILL');
+    dir.remove();
+  });
 
   it('answers like the DNS server, printed like dig', async () => {
     const r = await ok('dig', 'site.internal', '--org', 'personal');
@@ -38,7 +45,11 @@ describe('sixpn dig against `sixpn up`', function () {
     const viaDns = execFileSync('dig', ['@127.0.0.1', '-p', String(dnsPort), '+short', 'site.internal', 'AAAA'], { encoding: 'utf8' }).trim();
     assert.equal(viaDns, m1.address, 'the DNS server (loopback = org personal) agrees');
     const txt = JSON.parse((await ok('dig', '_apps.internal', 'txt', '--org', 'personal', '--json')).stdout);
-    assert.deepEqual(txt.answers.map((a: { data: string }) => a.data), ['"site"'], 'only the asking org\'s apps');
+    assert.deepEqual(
+      txt.answers.map((a: { data: string }) => a.data),
+      ['"site"'],
+      "only the asking org's apps",
+    );
     const nx = await ok('dig', 'nope.internal', '--org', 'personal');
     assert.match(nx.stdout, /status: NXDOMAIN/);
     assert.match(nx.stdout, /AUTHORITY SECTION:\ninternal\.\s+5\s+IN\s+SOA/);

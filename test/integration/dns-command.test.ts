@@ -12,9 +12,14 @@ const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
 function sixpn(args: string[]): { child: ChildProcess; done: Promise<{ code: number | null; stdout: string; stderr: string }> } {
   const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SIXPN_API_URL: '', SIXPN_TOKEN: '' } });
-  let stdout = '', stderr = '';
-  child.stdout!.on('data', (c: Buffer) => { stdout += c.toString(); });
-  child.stderr!.on('data', (c: Buffer) => { stderr += c.toString(); });
+  let stdout = '',
+    stderr = '';
+  child.stdout!.on('data', (c: Buffer) => {
+    stdout += c.toString();
+  });
+  child.stderr!.on('data', (c: Buffer) => {
+    stderr += c.toString();
+  });
   const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((r) => child.on('exit', (code) => r({ code, stdout, stderr })));
   return { child, done };
 }
@@ -43,7 +48,10 @@ describe('sixpn dns (process)', () => {
     let status = '';
     for (let i = 0; i < 100 && status !== 'REFUSED'; i++) {
       await new Promise((r) => setTimeout(r, 50));
-      status = await dig('127.0.0.1', port, 'web.internal', 'AAAA').then((o) => digHeader(o).status, () => 'no answer');
+      status = await dig('127.0.0.1', port, 'web.internal', 'AAAA').then(
+        (o) => digHeader(o).status,
+        () => 'no answer',
+      );
       assert.ok(['no answer', 'SERVFAIL', 'REFUSED'].includes(status), status);
     }
     assert.equal(status, 'REFUSED');
@@ -58,7 +66,13 @@ describe('sixpn dns (process)', () => {
     const a = sixpn(['dns', '--coordinator', c.url, '--token', reader, '--listen', `127.0.0.1:${port}`, '--log-level', 'silent']);
     children.push(a.child);
     for (let i = 0; i < 100; i++) {
-      if (await dig('127.0.0.1', port, 'web.internal', 'AAAA').then(() => true, () => false)) break;
+      if (
+        await dig('127.0.0.1', port, 'web.internal', 'AAAA').then(
+          () => true,
+          () => false,
+        )
+      )
+        break;
       await new Promise((r) => setTimeout(r, 50));
     }
     const b = sixpn(['dns', '--coordinator', c.url, '--token', reader, '--listen', `127.0.0.1:${port}`, '--log-level', 'silent']);

@@ -40,19 +40,31 @@ describe('dns fed by the coordinator', () => {
   function api(method: string, path: string, body?: unknown): Promise<any> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise((resolve, reject) => {
-      const req = http.request({
-        host: '127.0.0.1', port: apiPort, path, method, agent: false,
-        headers: { authorization: `Bearer ${admin}`, ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}) },
-      }, (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => { text += c; });
-        res.on('end', () => {
-          const json = text ? JSON.parse(text) : null;
-          if ((res.statusCode ?? 500) >= 400) reject(new Error(`${method} ${path}: ${res.statusCode} ${text}`));
-          else resolve(json);
-        });
-      });
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port: apiPort,
+          path,
+          method,
+          agent: false,
+          headers: {
+            authorization: `Bearer ${admin}`,
+            ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
+          },
+        },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => {
+            text += c;
+          });
+          res.on('end', () => {
+            const json = text ? JSON.parse(text) : null;
+            if ((res.statusCode ?? 500) >= 400) reject(new Error(`${method} ${path}: ${res.statusCode} ${text}`));
+            else resolve(json);
+          });
+        },
+      );
       req.on('error', reject);
       req.end(payload);
     });
@@ -61,7 +73,9 @@ describe('dns fed by the coordinator', () => {
   async function addresses(name: string): Promise<string[]> {
     const res = await udpExchange('127.0.0.1', dnsPort, buildQuery(name, QTYPE.AAAA), 1000);
     if (!res) return ['<no answer>'];
-    return decode(res).answers.map((a) => a.data as string).sort();
+    return decode(res)
+      .answers.map((a) => a.data as string)
+      .sort();
   }
 
   before(async () => {
@@ -104,7 +118,9 @@ describe('dns fed by the coordinator', () => {
     for (let i = 0; i < 5; i++) assert.deepEqual(await addresses('web.internal'), before);
 
     const snapshots: number[] = [];
-    const onUpdate = (u: ReplicaUpdate): void => { if (u.ops === null) snapshots.push(u.rev); };
+    const onUpdate = (u: ReplicaUpdate): void => {
+      if (u.ops === null) snapshots.push(u.rev);
+    };
     const unsubscribe = replica.subscribe(onUpdate);
     try {
       coord = await startCoord(apiPort);

@@ -16,7 +16,10 @@ describe('dns forwarding', () => {
   const servers: DnsServer[] = [];
   const start = async (upstreams: { host: string; port: number }[], loopback = true, forwardTimeoutMs = 1000): Promise<number> => {
     const s = await startDnsServer({
-      replica: fixtureReplica(), listen: [{ host: '127.0.0.1', port: 0 }], upstreams, forwardTimeoutMs,
+      replica: fixtureReplica(),
+      listen: [{ host: '127.0.0.1', port: 0 }],
+      upstreams,
+      forwardTimeoutMs,
       ...(loopback ? { loopbackNetworkId: NET_ACME } : {}),
     });
     servers.push(s);
@@ -58,13 +61,27 @@ describe('dns forwarding', () => {
 
   it('answers SERVFAIL when no upstream answers in time', async () => {
     const deadPort = await freePort();
-    const port = await start([{ host: '127.0.0.1', port: holePort }, { host: '127.0.0.1', port: deadPort }], true, 400);
+    const port = await start(
+      [
+        { host: '127.0.0.1', port: holePort },
+        { host: '127.0.0.1', port: deadPort },
+      ],
+      true,
+      400,
+    );
     assert.equal(digHeader(await dig('127.0.0.1', port, 'www.example.test', 'A')).status, 'SERVFAIL');
     assert.equal(digHeader(await dig('127.0.0.1', port, '+tcp', 'www.example.test', 'A')).status, 'SERVFAIL');
   });
 
   it('tries the next upstream when one is silent', async () => {
-    const port = await start([{ host: '127.0.0.1', port: holePort }, { host: knot.host, port: knot.port }], true, 1000);
+    const port = await start(
+      [
+        { host: '127.0.0.1', port: holePort },
+        { host: knot.host, port: knot.port },
+      ],
+      true,
+      1000,
+    );
     assert.deepEqual(await digShort('127.0.0.1', port, 'txt.example.test', 'TXT'), ['"hello"']);
   });
 

@@ -31,7 +31,12 @@ function parseExposition(text: string): Map<string, number> {
     if (!line || line.startsWith('#')) continue;
     const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
     if (!m) throw new Error(`bad exposition line: ${line}`);
-    const labels = m[2] ? m[2].match(/\w+="(?:[^"\\]|\\.)*"/g)!.sort().join(',') : '';
+    const labels = m[2]
+      ? m[2]
+          .match(/\w+="(?:[^"\\]|\\.)*"/g)!
+          .sort()
+          .join(',')
+      : '';
     out.set(labels ? `${m[1]}{${labels}}` : m[1]!, Number(m[3]));
   }
   return out;
@@ -128,7 +133,11 @@ describe('DNS metrics (in process: real sockets, fixture replica)', () => {
     assert.equal(s.get('sixpn_dns_query_duration_seconds_bucket{le="+Inf",transport="udp"}'), 8);
     const udpBuckets = [...s].filter(([k]) => k.startsWith('sixpn_dns_query_duration_seconds_bucket{') && k.includes('transport="udp"')).map(([, v]) => v);
     assert.ok(udpBuckets.length > 10);
-    assert.deepEqual([...udpBuckets].sort((a, b) => a - b), udpBuckets, 'cumulative buckets never decrease');
+    assert.deepEqual(
+      [...udpBuckets].sort((a, b) => a - b),
+      udpBuckets,
+      'cumulative buckets never decrease',
+    );
     assert.ok(s.get('sixpn_dns_query_duration_seconds_sum{transport="udp"}')! > 0);
     // web AAAA (udp) missed once then hit twice; TCP shares the entry (hit).
     assert.equal(s.get('sixpn_dns_cache_hits_total'), 3);
@@ -154,26 +163,77 @@ describe('sixpn dns (process) with --ca, --insecure and --metrics', function () 
   const f = (n: string) => join(dir.path, n);
 
   function sixpn(args: string[]): { child: ChildProcess; out: () => string; err: () => string; done: Promise<number | null> } {
-    const child = spawn(process.execPath, [MAIN, 'dns', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SIXPN_API_URL: '', SIXPN_TOKEN: '', NODE_EXTRA_CA_CERTS: '' } });
+    const child = spawn(process.execPath, [MAIN, 'dns', ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, SIXPN_API_URL: '', SIXPN_TOKEN: '', NODE_EXTRA_CA_CERTS: '' },
+    });
     children.push(child);
-    let out = '', err = '';
-    child.stdout!.on('data', (c: Buffer) => { out += c.toString(); });
-    child.stderr!.on('data', (c: Buffer) => { err += c.toString(); });
+    let out = '',
+      err = '';
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    child.stderr!.on('data', (c: Buffer) => {
+      err += c.toString();
+    });
     const done = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     return { child, out: () => out, err: () => err, done };
   }
 
   before(async function () {
-    try { execFileSync('openssl', ['version'], { stdio: 'ignore' }); } catch { this.skip(); }
+    try {
+      execFileSync('openssl', ['version'], { stdio: 'ignore' });
+    } catch {
+      this.skip();
+    }
     dir = tempDir('sixpn-dns-tls-');
     const ssl = (...a: string[]) => execFileSync('openssl', a, { cwd: dir.path, stdio: ['ignore', 'ignore', 'pipe'] });
-    ssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2',
-      '-subj', '/CN=test CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign');
+    ssl(
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.pem',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=test CA',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign',
+    );
     writeFileSync(f('server.ext'), 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
     ssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=coordinator');
-    ssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'server.ext');
+    ssl(
+      'x509',
+      '-req',
+      '-in',
+      'server.csr',
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      'server.pem',
+      '-days',
+      '2',
+      '-extfile',
+      'server.ext',
+    );
     coord = await startCoordinator({
-      dataDir: f('data'), host: '127.0.0.1', port: 0, logger: silentLogger, announce: () => undefined,
+      dataDir: f('data'),
+      host: '127.0.0.1',
+      port: 0,
+      logger: silentLogger,
+      announce: () => undefined,
       tls: { certFile: f('server.pem'), keyFile: f('server.key') },
     });
     await coord.store.ensureOrg('acme');
@@ -187,7 +247,20 @@ describe('sixpn dns (process) with --ca, --insecure and --metrics', function () 
   });
 
   it('--ca: follows an HTTPS coordinator signed by a private CA; /metrics shows the feed and the queries', async () => {
-    const p = sixpn(['--coordinator', coord.url, '--token', reader, '--ca', f('ca.pem'), '--listen', '127.0.0.1:0', '--metrics', '127.0.0.1:0', '--log-level', 'warn']);
+    const p = sixpn([
+      '--coordinator',
+      coord.url,
+      '--token',
+      reader,
+      '--ca',
+      f('ca.pem'),
+      '--listen',
+      '127.0.0.1:0',
+      '--metrics',
+      '127.0.0.1:0',
+      '--log-level',
+      'warn',
+    ]);
     const line = await until(async () => /serving \.internal on 127\.0\.0\.1:(\d+) .*; metrics on (http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(p.out()) ?? false);
     const [dnsPort, url] = [Number(line[1]), line[2]!];
     const rev = (await coord.store.snapshot()).rev;
@@ -223,7 +296,10 @@ describe('sixpn dns (process) with --ca, --insecure and --metrics', function () 
 
   it('--ca with a missing file or one without a certificate: exit 2 naming --ca, nothing served', async () => {
     writeFileSync(f('empty.pem'), 'nothing here\n');
-    for (const [file, re] of [[f('nosuch.pem'), /--ca .*nosuch\.pem: ENOENT/], [f('empty.pem'), /--ca .*empty\.pem: no PEM certificate/]] as const) {
+    for (const [file, re] of [
+      [f('nosuch.pem'), /--ca .*nosuch\.pem: ENOENT/],
+      [f('empty.pem'), /--ca .*empty\.pem: no PEM certificate/],
+    ] as const) {
       const p = sixpn(['--coordinator', coord.url, '--token', reader, '--ca', file, '--listen', '127.0.0.1:0']);
       assert.equal(await p.done, 2);
       assert.match(p.err(), re);

@@ -24,7 +24,13 @@ describe('dns server (sockets)', () => {
     for (let i = 0; i < 40; i++) state.machines.push(machine(`b16a${String(i).padStart(4, '0')}000000`, 'big', NET_ACME, HOST_IAD, 'started'));
     replica.applySnapshot(100, state);
     server = await startDnsServer({
-      replica, listen: [{ host: '127.0.0.1', port: 0 }, { host: '::1', port: 0 }], loopbackNetworkId: NET_ACME, loopbackRegion: 'iad',
+      replica,
+      listen: [
+        { host: '127.0.0.1', port: 0 },
+        { host: '::1', port: 0 },
+      ],
+      loopbackNetworkId: NET_ACME,
+      loopbackRegion: 'iad',
     });
     port = server.addresses[0]!.port;
     port6 = server.addresses[1]!.port;
@@ -53,7 +59,10 @@ describe('dns server (sockets)', () => {
   });
 
   it('dig: NXDOMAIN and NODATA carry the SOA', async () => {
-    for (const [name, type, status] of [['nope.internal', 'AAAA', 'NXDOMAIN'], ['web.internal', 'A', 'NOERROR']] as const) {
+    for (const [name, type, status] of [
+      ['nope.internal', 'AAAA', 'NXDOMAIN'],
+      ['web.internal', 'A', 'NOERROR'],
+    ] as const) {
       const out = await dig('127.0.0.1', port, name, type);
       const h = digHeader(out);
       assert.equal(h.status, status);
@@ -124,7 +133,10 @@ describe('dns server (sockets)', () => {
       buildQuery('nope.internal', QTYPE.AAAA, { id: 3 }),
     ];
     const res = (await tcpPipeline('127.0.0.1', port, msgs)).map(decode).sort((a, b) => a.id - b.id);
-    assert.deepEqual(res.map((r) => r.id), [1, 2, 3]);
+    assert.deepEqual(
+      res.map((r) => r.id),
+      [1, 2, 3],
+    );
     assert.equal(res[0]!.answers.length, 4);
     assert.equal(res[1]!.answers[0]!.data, `${WEB_IAD.id}.vm.web.internal`);
     assert.equal(res[2]!.rcode, 3);
@@ -136,7 +148,10 @@ describe('dns server (sockets)', () => {
 
   it('follows replica changes', async () => {
     replica.applyChange({ rev: 101, at: '', ops: [{ entity: 'machine', op: 'upsert', data: { ...WEB_AMS, state: 'stopped' } }] });
-    assert.deepEqual(await digShort('127.0.0.1', port, 'web.internal', 'AAAA'), WEB.filter((a) => a !== WEB_AMS.address));
+    assert.deepEqual(
+      await digShort('127.0.0.1', port, 'web.internal', 'AAAA'),
+      WEB.filter((a) => a !== WEB_AMS.address),
+    );
     replica.applyChange({ rev: 102, at: '', ops: [{ entity: 'machine', op: 'upsert', data: { ...WEB_AMS, state: 'started' } }] });
     assert.deepEqual(await digShort('127.0.0.1', port, 'web.internal', 'AAAA'), WEB);
   });

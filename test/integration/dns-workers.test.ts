@@ -18,7 +18,14 @@ import { until } from '../../testkit/until.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
-const alive = (pid: number): boolean => { try { process.kill(pid, 0); return true; } catch { return false; } };
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 /** `n` queries at once from one socket; the answers' address sets, by query ID. */
 async function burst(port: number, name: string, n: number): Promise<string[]> {
@@ -29,7 +36,13 @@ async function burst(port: number, name: string, n: number): Promise<string[]> {
     sock.on('message', (m) => {
       const d = decode(m);
       assert.equal(d.rcode, RCODE.NOERROR);
-      got.set(d.id, d.answers.map((a) => a.data as string).sort().join(' '));
+      got.set(
+        d.id,
+        d.answers
+          .map((a) => a.data as string)
+          .sort()
+          .join(' '),
+      );
       if (got.size === n) resolve();
     });
   });
@@ -51,30 +64,45 @@ describe('dns workers (shared UDP socket)', function () {
     server = await startDnsServer({ replica, listen: [{ host: '127.0.0.1', port: 0 }], loopbackNetworkId: NET_ACME, workers: 3, stats });
     port = server.addresses[0]!.port;
   });
-  after(async () => { await server?.close(); });
+  after(async () => {
+    await server?.close();
+  });
 
   it('answers from every process, the same answer, and counts the workers in the metrics', async () => {
     assert.equal(server.workers!.pids.length, 2);
-    const all = [WEB_IAD, WEB_AMS, WEB_SYD, EXT].map((m) => m.address).sort().join(' ');
+    const all = [WEB_IAD, WEB_AMS, WEB_SYD, EXT]
+      .map((m) => m.address)
+      .sort()
+      .join(' ');
     // The kernel hands each datagram to whichever process reads first: keep asking until the workers have answered some.
-    await until(async () => {
-      for (const set of await burst(port, 'web.internal', 200)) assert.equal(set, all);
-      return server.workers!.cache.hits + server.workers!.cache.misses > 0;
-    }, 20_000, 100);
+    await until(
+      async () => {
+        for (const set of await burst(port, 'web.internal', 200)) assert.equal(set, all);
+        return server.workers!.cache.hits + server.workers!.cache.misses > 0;
+      },
+      20_000,
+      100,
+    );
     const c = server.cacheCounts();
     assert.equal(c.hits + c.misses, server.engine.cache.hits + server.engine.cache.misses + server.workers!.cache.hits + server.workers!.cache.misses);
     // workers' query counts reach the primary's counters (reported every second)
     await until(() => stats.count[0]! > server.engine.cache.hits + server.engine.cache.misses, 5000, 100);
   });
 
-  it('applies the feed\'s changes in every worker', async () => {
+  it("applies the feed's changes in every worker", async () => {
     replica.applyChange({ rev: 101, at: '', ops: [{ entity: 'machine', op: 'upsert', data: { ...WEB_AMS, state: 'stopped' } }] });
-    const after = [WEB_IAD, WEB_SYD, EXT].map((m) => m.address).sort().join(' ');
+    const after = [WEB_IAD, WEB_SYD, EXT]
+      .map((m) => m.address)
+      .sort()
+      .join(' ');
     await until(async () => (await burst(port, 'web.internal', 200)).every((s) => s === after), 10_000, 50);
     // and it stays so: no process answers from the old state
     for (let i = 0; i < 3; i++) for (const s of await burst(port, 'web.internal', 200)) assert.equal(s, after);
     replica.applySnapshot(102, fixtureReplica().toState());
-    const back = [WEB_IAD, WEB_AMS, WEB_SYD, EXT].map((m) => m.address).sort().join(' ');
+    const back = [WEB_IAD, WEB_AMS, WEB_SYD, EXT]
+      .map((m) => m.address)
+      .sort()
+      .join(' ');
     await until(async () => (await burst(port, 'web.internal', 200)).every((s) => s === back), 10_000, 50);
   });
 
@@ -113,14 +141,27 @@ describe('sixpn dns --workers 2 (process)', function () {
     await c.call('POST', '/v1/orgs', { name: 'acme' });
     await c.call('POST', '/v1/hosts', { region: 'iad', endpoint: '192.0.2.1:51820', public_key: KEY_A });
     const reader = (await c.call('POST', '/v1/tokens', { scope: 'reader' })).json.token as string;
-    const p = spawn(process.execPath, [MAIN, 'dns', '--coordinator', c.url, '--token', reader, '--listen', `127.0.0.1:${port}`, '--workers', '2', '--log-level', 'info'],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SIXPN_API_URL: '', SIXPN_TOKEN: '' } });
+    const p = spawn(
+      process.execPath,
+      [MAIN, 'dns', '--coordinator', c.url, '--token', reader, '--listen', `127.0.0.1:${port}`, '--workers', '2', '--log-level', 'info'],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SIXPN_API_URL: '', SIXPN_TOKEN: '' } },
+    );
     try {
       let stderr = '';
-      p.stderr!.on('data', (b: Buffer) => { stderr += b.toString(); });
+      p.stderr!.on('data', (b: Buffer) => {
+        stderr += b.toString();
+      });
       const done = new Promise<number | null>((r) => p.on('exit', (code) => r(code)));
       // loopback is in no network for `sixpn dns`: REFUSED once fed, from either process
-      await until(async () => (await dig('127.0.0.1', port, 'web.internal', 'AAAA').then((o) => digHeader(o).status, () => '')) === 'REFUSED', 20_000, 100);
+      await until(
+        async () =>
+          (await dig('127.0.0.1', port, 'web.internal', 'AAAA').then(
+            (o) => digHeader(o).status,
+            () => '',
+          )) === 'REFUSED',
+        20_000,
+        100,
+      );
       const pids = [...stderr.matchAll(/"worker":(\d+),"msg":"dns worker serving"/g)].map((m) => Number(m[1]));
       assert.equal(pids.length, 1, stderr);
       for (let i = 0; i < 20; i++) assert.equal(digHeader(await dig('127.0.0.1', port, `x${i}.web.internal`, 'AAAA')).status, 'REFUSED');

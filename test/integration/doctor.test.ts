@@ -19,13 +19,19 @@ describe('sixpn doctor against `sixpn up`', function () {
     api = (await up.waitFor(/API\s+(http:\/\/\S+)/))[1]!;
     await up.waitFor(/sixpn is up/);
   });
-  after(async () => { await up?.kill('SIGKILL'); dir.remove(); });
+  after(async () => {
+    await up?.kill('SIGKILL');
+    dir.remove();
+  });
 
   it('reports every check as ok, warn or fail with a fix, and exits by the failures', async () => {
     const r = await cli('doctor', '--json', '--dns-port', String(dnsPort));
     const d = JSON.parse(r.stdout) as { ok: boolean; checks: { name: string; status: string; detail: string; fix?: string }[] };
     assert.equal(r.code, d.ok ? 0 : 1);
-    assert.deepEqual(d.checks.map((c) => c.name), ['wg', 'wireguard-go', 'nft', 'ip', 'resolvconf', 'wireguard-kernel', 'coordinator', 'agent-dns', 'nft-redirect']);
+    assert.deepEqual(
+      d.checks.map((c) => c.name),
+      ['wg', 'wireguard-go', 'nft', 'ip', 'resolvconf', 'wireguard-kernel', 'coordinator', 'agent-dns', 'nft-redirect'],
+    );
     for (const c of d.checks) {
       assert.ok(['ok', 'warn', 'fail'].includes(c.status), c.name);
       assert.ok(c.detail.length > 0);
@@ -38,8 +44,14 @@ describe('sixpn doctor against `sixpn up`', function () {
     const text = await cli('doctor', '--dns-port', String(dnsPort));
     assert.match(text.stdout, /^(ok|warn|fail)\s+\S+\s+\S/m);
     // problems first
-    const statuses = text.stdout.split('\n').filter((l) => /^(ok|warn|fail) /.test(l)).map((l) => l.split(' ')[0]);
-    assert.deepEqual(statuses, [...statuses].sort((a, b) => ['fail', 'warn', 'ok'].indexOf(a!) - ['fail', 'warn', 'ok'].indexOf(b!)));
+    const statuses = text.stdout
+      .split('\n')
+      .filter((l) => /^(ok|warn|fail) /.test(l))
+      .map((l) => l.split(' ')[0]);
+    assert.deepEqual(
+      statuses,
+      [...statuses].sort((a, b) => ['fail', 'warn', 'ok'].indexOf(a!) - ['fail', 'warn', 'ok'].indexOf(b!)),
+    );
   });
 
   it('fails (exit 1) naming an unreachable coordinator or a refused token', async () => {
@@ -78,7 +90,11 @@ describe('sixpn doctor against `sixpn up`', function () {
   });
 
   it('bad input exits 2 with its usage', async () => {
-    for (const args of [['doctor', '--bogus'], ['doctor', '--dns-port', 'x'], ['doctor', 'extra']]) {
+    for (const args of [
+      ['doctor', '--bogus'],
+      ['doctor', '--dns-port', 'x'],
+      ['doctor', 'extra'],
+    ]) {
       const r = await cli(...args);
       assert.equal(r.code, 2, r.stderr);
       assert.match(r.stderr, /usage: sixpn doctor/);

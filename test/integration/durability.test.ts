@@ -9,9 +9,12 @@ import { sixpn, type Proc } from '../../testkit/proc.js';
 import { tempDir } from '../../testkit/tmp.js';
 import { until } from '../../testkit/until.js';
 
-
 async function api(url: string, token: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const res = await fetch(`${url}${path}`, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+  const res = await fetch(`${url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
   return { status: res.status, json: await res.json() };
 }
 
@@ -35,7 +38,10 @@ describe('durability: kill -9 of the coordinator', function () {
   this.timeout(60_000);
   const dir = tempDir();
   let coord: Proc | null = null;
-  after(async () => { await coord?.kill('SIGKILL'); dir.remove(); });
+  after(async () => {
+    await coord?.kill('SIGKILL');
+    dir.remove();
+  });
 
   async function start(listen: string): Promise<string> {
     coord = sixpn(['coordinator', '--data', dir.path, '--listen', listen]);
@@ -55,11 +61,15 @@ describe('durability: kill -9 of the coordinator', function () {
     feed.start();
     await until(() => replica.ready);
     let snapshots = 0;
-    replica.subscribe((u) => { if (u.ops === null) snapshots++; });
+    replica.subscribe((u) => {
+      if (u.ops === null) snapshots++;
+    });
 
     const writer = spawn(process.execPath, ['-e', WRITER, url, token], { stdio: ['ignore', 'pipe', 'inherit'] });
     let acked = '';
-    writer.stdout!.on('data', (d: Buffer) => { acked += d.toString(); });
+    writer.stdout!.on('data', (d: Buffer) => {
+      acked += d.toString();
+    });
     await until(() => acked.split('\n').length > 300);
     coord!.child.kill('SIGKILL');
     await coord!.exited;

@@ -17,11 +17,13 @@ import { runCli, sixpn, type Proc } from '../../testkit/proc.js';
 import { tempDir } from '../../testkit/tmp.js';
 
 const KEYS = [
-  'nWLpZn0KbOZNwtA6kRxsNeqVKdy7IBuU0I1U1/TQy3o=', 'A2y1GsjMjlPgfoA0/Zi8Bk2+JC1NmhnGCcBY5TyNixA=',
-  'u5LK848M70+UKczAag1uF50RjruTpgrUj92NRZi2n3c=', 'qRfTzPHAYEvnepAbZEOZ9jsS4nbanz++h0n1WYKjUqY=',
+  'nWLpZn0KbOZNwtA6kRxsNeqVKdy7IBuU0I1U1/TQy3o=',
+  'A2y1GsjMjlPgfoA0/Zi8Bk2+JC1NmhnGCcBY5TyNixA=',
+  'u5LK848M70+UKczAag1uF50RjruTpgrUj92NRZi2n3c=',
+  'qRfTzPHAYEvnepAbZEOZ9jsS4nbanz++h0n1WYKjUqY=',
 ];
 
-describe('fair use: the machine API limits each machine\'s metadata writes', function () {
+describe("fair use: the machine API limits each machine's metadata writes", function () {
   this.timeout(30_000);
   let c: TestCoordinator;
   const replica = new Replica();
@@ -43,7 +45,11 @@ describe('fair use: the machine API limits each machine\'s metadata writes', fun
     for (let i = 0; i < 250 && !replica.machines.has(quiet.id); i++) await new Promise((r) => setTimeout(r, 20));
     assert.ok(replica.machines.has(quiet.id), 'the feed never delivered the machines');
   });
-  after(async () => { await feed.stop(); await api.close(); await c.close(); });
+  after(async () => {
+    await feed.stop();
+    await api.close();
+    await c.close();
+  });
 
   const put = (m: Machine, key: string, value: string) =>
     api.inject({ method: 'PUT', url: `/v1/self/metadata/${key}`, remoteAddress: m.address, payload: { value } });
@@ -55,7 +61,14 @@ describe('fair use: the machine API limits each machine\'s metadata writes', fun
     const seconds = (performance.now() - t0) / 1000;
     const ok = answers.filter((r) => r.statusCode === 200);
     const limited = answers.filter((r) => r.statusCode === 429);
-    assert.equal(ok.length + limited.length, 100, `other answers: ${answers.filter((r) => ![200, 429].includes(r.statusCode)).map((r) => r.body).join(' | ')}`);
+    assert.equal(
+      ok.length + limited.length,
+      100,
+      `other answers: ${answers
+        .filter((r) => ![200, 429].includes(r.statusCode))
+        .map((r) => r.body)
+        .join(' | ')}`,
+    );
     // The burst at once, plus what 10/s refills while the accepted writes go to the coordinator and back.
     const most = 20 + Math.ceil(seconds * 10);
     assert.ok(ok.length >= 20 && ok.length <= most, `${ok.length} accepted in ${seconds.toFixed(2)} s (burst 20, 10/s: at most ${most})`);
@@ -74,23 +87,38 @@ describe('fair use: the machine API limits each machine\'s metadata writes', fun
     assert.equal(other.statusCode, 200, other.body);
     assert.equal(await c.store.rev(), before + ok.length + 1);
     const reads = await Promise.all(Array.from({ length: 50 }, () => api.inject({ method: 'GET', url: '/v1/self/metadata', remoteAddress: noisy.address })));
-    assert.ok(reads.every((r) => r.statusCode === 200), 'reads are never limited');
+    assert.ok(
+      reads.every((r) => r.statusCode === 200),
+      'reads are never limited',
+    );
   });
 
   it('counts PUT, POST and DELETE as writes, by path id or self, and never GET', async () => {
-    const slow = buildMachineApi({ replica, hostId: noisy.host_id, writer: coordinatorWriter(new CoordinatorApi(c.url, 'unused'), replica), writeRate: { perSecond: 0.01, burst: 1 } });
+    const slow = buildMachineApi({
+      replica,
+      hostId: noisy.host_id,
+      writer: coordinatorWriter(new CoordinatorApi(c.url, 'unused'), replica),
+      writeRate: { perSecond: 0.01, burst: 1 },
+    });
     try {
-      const ask = (method: string, url: string, payload?: object) => slow.inject({ method: method as 'GET', url, remoteAddress: quiet.address, ...(payload ? { payload } : {}) });
+      const ask = (method: string, url: string, payload?: object) =>
+        slow.inject({ method: method as 'GET', url, remoteAddress: quiet.address, ...(payload ? { payload } : {}) });
       const first = await ask('PUT', '/v1/self/metadata/x', { value: 'y' });
       assert.notEqual(first.statusCode, 429, 'the first write has its token');
-      for (const [method, url] of [['PUT', '/v1/self/metadata/x'], ['POST', `/v1/machines/${quiet.id}/metadata/x`], ['DELETE', '/v1/self/metadata/x']] as const) {
+      for (const [method, url] of [
+        ['PUT', '/v1/self/metadata/x'],
+        ['POST', `/v1/machines/${quiet.id}/metadata/x`],
+        ['DELETE', '/v1/self/metadata/x'],
+      ] as const) {
         const r = await ask(method, url, method === 'DELETE' ? undefined : { value: 'z' });
         assert.equal(r.statusCode, 429, `${method} ${url}: ${r.body}`);
         assert.equal(r.headers['retry-after'], '100');
       }
       assert.equal((await ask('GET', '/v1/self/metadata')).statusCode, 200);
       assert.equal((await ask('GET', '/v1/machines')).statusCode, 200);
-    } finally { await slow.close(); }
+    } finally {
+      await slow.close();
+    }
   });
 
   it('lets the machine write again once its bucket refills', async () => {
@@ -113,7 +141,9 @@ describe('fair use: per-org quotas (SQLite)', function () {
     }
     await c.call('POST', '/v1/hosts', { region: 'iad', endpoint: '192.0.2.1:51820', public_key: KEY_A, gateway: true });
   });
-  after(async () => { await c.close(); });
+  after(async () => {
+    await c.close();
+  });
 
   const refused = (r: { status: number; json: any }, kind: string, limit: number): void => {
     assert.equal(r.status, 429, JSON.stringify(r.json));
@@ -144,7 +174,10 @@ describe('fair use: per-org quotas (SQLite)', function () {
     refused(await c.call('POST', '/v1/apps', { name: 'acme-db', org: 'acme', network: 'red' }), 'networks', 2);
     assert.equal((await c.call('GET', '/v1/apps/acme-db')).status, 404, 'the refused app was rolled back with its network');
     assert.equal((await c.call('POST', '/v1/apps', { name: 'acme-db', org: 'acme', network: 'blue' })).status, 201, 'an existing network is no new one');
-    assert.deepEqual((await c.store.listNetworks('acme')).map((n) => n.name), ['default', 'blue']);
+    assert.deepEqual(
+      (await c.store.listNetworks('acme')).map((n) => n.name),
+      ['default', 'blue'],
+    );
   });
 
   it('limits developer peers', async () => {
@@ -196,18 +229,29 @@ describe('fair use: peer-status reports take no revision', function () {
     credential = h.credential;
     assert.equal((await c.call('POST', '/v1/orgs/acme/peers', { name: 'laptop', region: 'iad', public_key: KEY_C })).status, 201);
   });
-  after(async () => { await c.close(); });
+  after(async () => {
+    await c.close();
+  });
 
   it('stores 50 reports, visible on the peer, while the revision and the change log stay where they were', async () => {
     const rev = await c.store.rev();
     let wakes = 0;
-    const off = c.store.onCommit(() => { wakes++; });
+    const off = c.store.onCommit(() => {
+      wakes++;
+    });
     try {
       for (let i = 1; i <= 50; i++) {
-        const r = await c.call('PUT', `/v1/hosts/${hostId}/peer-status`, { peers: [{ org: 'acme', name: 'laptop', latest_handshake: 1000 + i, rx_bytes: i, tx_bytes: 2 * i, endpoint: '198.51.100.7:40000' }] }, credential);
+        const r = await c.call(
+          'PUT',
+          `/v1/hosts/${hostId}/peer-status`,
+          { peers: [{ org: 'acme', name: 'laptop', latest_handshake: 1000 + i, rx_bytes: i, tx_bytes: 2 * i, endpoint: '198.51.100.7:40000' }] },
+          credential,
+        );
         assert.equal(r.status, 204, JSON.stringify(r.json));
       }
-    } finally { off(); }
+    } finally {
+      off();
+    }
     assert.equal(await c.store.rev(), rev, 'no revision for a status report');
     assert.deepEqual(await c.store.changesSince(rev), []);
     assert.equal(wakes, 0, 'the feed hub is not woken by status reports');
@@ -229,18 +273,26 @@ describe('fair use: quota flags', function () {
   it('refuses a quota that is not an integer in 1..1000000 with exit 2 naming the flag (coordinator and up)', async () => {
     const dir = tempDir();
     try {
-      for (const [cmd, flag, value] of [['coordinator', 'quota-machines', '0'], ['coordinator', 'quota-tokens', '-1'], ['up', 'quota-networks', '1e3'], ['up', 'quota-peers', '2000000']] as const) {
+      for (const [cmd, flag, value] of [
+        ['coordinator', 'quota-machines', '0'],
+        ['coordinator', 'quota-tokens', '-1'],
+        ['up', 'quota-networks', '1e3'],
+        ['up', 'quota-peers', '2000000'],
+      ] as const) {
         const r = await runCli([cmd, '--data', dir.path, `--${flag}`, value, '--no-agent'].filter((a) => cmd === 'up' || a !== '--no-agent'));
         assert.equal(r.code, 2, `${cmd} --${flag} ${value}: ${r.stderr}`);
         assert.match(r.stderr, new RegExp(`--${flag} must be an integer in 1\\.\\.1000000`));
       }
-    } finally { dir.remove(); }
+    } finally {
+      dir.remove();
+    }
   });
 });
 
 async function api(url: string, token: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
   const res = await fetch(`${url}${path}`, {
-    method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
     body: body ? JSON.stringify(body) : undefined,
   });
   return { status: res.status, json: await res.json() };
@@ -251,7 +303,9 @@ describe('fair use on PostgreSQL: quotas across two coordinators; status reports
   let cluster: PgCluster;
   const procs: Proc[] = [];
 
-  before(async () => { cluster = await startPg(); });
+  before(async () => {
+    cluster = await startPg();
+  });
   after(async () => {
     for (const p of procs) await p.kill();
     cluster?.stop();
@@ -296,7 +350,9 @@ describe('fair use on PostgreSQL: quotas across two coordinators; status reports
       await holder.query('BEGIN');
       await holder.query('SELECT rev FROM revision WHERE id = 1 FOR UPDATE');
       let written = false;
-      const write = store.createOrg('blocked').then(() => { written = true; });
+      const write = store.createOrg('blocked').then(() => {
+        written = true;
+      });
       const t0 = performance.now();
       await store.setPeerStatus(gw.id, [{ org: 'acme', name: 'laptop', latest_handshake: 42, rx_bytes: 1, tx_bytes: 2, endpoint: null }]);
       const ms = performance.now() - t0;

@@ -35,11 +35,15 @@ describe('change feed client with a revision gap', () => {
       if (sinces.length === 1) {
         res.write(line({ type: 'snapshot', rev: 1, state: state([]) }));
         // One write, one chunk: the gap (rev 3 missing) sits between lines the client has already read.
-        setTimeout(() => res.write(
-          line({ type: 'change', rev: 2, at: AT, ops: [machineUpserted(A)] })
-          + line({ type: 'change', rev: 4, at: AT, ops: [machineUpserted(B)] })
-          + line({ type: 'change', rev: 5, at: AT, ops: [machineUpserted(C)] }),
-        ), 50);
+        setTimeout(
+          () =>
+            res.write(
+              line({ type: 'change', rev: 2, at: AT, ops: [machineUpserted(A)] }) +
+                line({ type: 'change', rev: 4, at: AT, ops: [machineUpserted(B)] }) +
+                line({ type: 'change', rev: 5, at: AT, ops: [machineUpserted(C)] }),
+            ),
+          50,
+        );
       } else {
         res.write(line({ type: 'snapshot', rev: 5, state: state([A, B, C]) }));
       }
@@ -63,11 +67,15 @@ describe('change feed client with a revision gap', () => {
     try {
       await until(() => replica.ready && replica.rev === 5);
       assert.deepEqual(sinces, ['0', '0'], 'the reconnect after the gap asks for a snapshot');
-      assert.deepEqual(updates, [
-        { rev: 1, snapshot: true, machines: [] },
-        { rev: 2, snapshot: false, machines: [A.id] },
-        { rev: 5, snapshot: true, machines: [A.id, B.id, C.id].sort() },
-      ], 'revisions 4 and 5 are never applied over the gap');
+      assert.deepEqual(
+        updates,
+        [
+          { rev: 1, snapshot: true, machines: [] },
+          { rev: 2, snapshot: false, machines: [A.id] },
+          { rev: 5, snapshot: true, machines: [A.id, B.id, C.id].sort() },
+        ],
+        'revisions 4 and 5 are never applied over the gap',
+      );
       assert.deepEqual(applied, [2]);
     } finally {
       await client.stop();

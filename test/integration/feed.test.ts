@@ -6,7 +6,6 @@ import { KEY_A, testCoordinator, type TestCoordinator } from '../../testkit/coor
 import { openWatch } from '../../testkit/watch.js';
 import { until } from '../../testkit/until.js';
 
-
 describe('change feed', () => {
   let c: TestCoordinator;
   before(async () => {
@@ -24,7 +23,10 @@ describe('change feed', () => {
     assert.equal(snap.type, 'snapshot');
     if (snap.type !== 'snapshot') return;
     assert.ok(snap.state.regions.length >= 30);
-    assert.deepEqual(snap.state.apps.map((a) => a.name), ['web']);
+    assert.deepEqual(
+      snap.state.apps.map((a) => a.name),
+      ['web'],
+    );
     const m = (await c.call('POST', '/v1/machines', { app: 'web', region: 'iad' })).json.machine;
     const ch = await w.next();
     assert.equal(ch.type, 'change');
@@ -64,7 +66,9 @@ describe('change feed', () => {
       const m = (await c.call('POST', '/v1/machines', { app: 'web', region: 'iad' })).json.machine;
       await until(() => replica.machines.has(m.id));
       let snapshots = 0;
-      replica.subscribe((u) => { if (u.ops === null) snapshots++; });
+      replica.subscribe((u) => {
+        if (u.ops === null) snapshots++;
+      });
       // Cut every watch connection server-side; the client must resume, not re-snapshot.
       c.app.server.closeAllConnections();
       await c.call('POST', `/v1/machines/${m.id}/stop`);
@@ -92,14 +96,21 @@ describe('change feed with a stuck reader', () => {
     const rev = await c.store.rev();
     const port = new URL(c.url).port;
     // A reader with a tiny receive buffer that never reads past the headers (Node cannot shrink SO_RCVBUF).
-    const stuck = spawn('python3', ['-c', `
+    const stuck = spawn(
+      'python3',
+      [
+        '-c',
+        `
 import socket, time
 s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
 s.connect(("127.0.0.1", ${port}))
 s.sendall(b"GET /v1/watch?since=${rev} HTTP/1.1\\r\\nHost: x\\r\\nAuthorization: Bearer ${c.admin}\\r\\n\\r\\n")
 time.sleep(60)
-`], { stdio: 'ignore' });
+`,
+      ],
+      { stdio: 'ignore' },
+    );
     try {
       await until(() => c.hub.watcherCount === 1);
       const m = (await c.call('POST', '/v1/machines', { app: 'web', region: 'iad' })).json.machine;

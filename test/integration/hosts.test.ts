@@ -86,7 +86,10 @@ describe('hosts lifecycle', function () {
         if (!c.url) await c.listen();
         const id = await resolveIdentity({
           cfg: { enrollToken: enroll, region: 'syd', endpoint: '192.0.2.9:51820', gateway: false, coordinatorUrl: c.url },
-          state, api: new CoordinatorApi(c.url, ''), log: silentLogger, stopped: () => false,
+          state,
+          api: new CoordinatorApi(c.url, ''),
+          log: silentLogger,
+          stopped: () => false,
         });
         assert.equal(id.hostId, lost.json.host.id);
         assert.equal(state.loadIdentity()?.hostId, lost.json.host.id, 'saved for the next start');
@@ -110,11 +113,21 @@ describe('hosts lifecycle', function () {
         let tries = 0;
         const api = new CoordinatorApi(c.url, '');
         const enrollCall = api.enroll.bind(api);
-        api.enroll = (b) => { tries++; return enrollCall(b); };
+        api.enroll = (b) => {
+          tries++;
+          return enrollCall(b);
+        };
         const outcome = resolveIdentity({
           cfg: { enrollToken: enroll, region: 'syd', endpoint: '198.51.100.10:51820', gateway: false, coordinatorUrl: c.url },
-          state, api, log: silentLogger, stopped: () => stopped, conflictRetryMs: 100,
-        }).then(() => 'enrolled', (err: Error) => err.message);
+          state,
+          api,
+          log: silentLogger,
+          stopped: () => stopped,
+          conflictRetryMs: 100,
+        }).then(
+          () => 'enrolled',
+          (err: Error) => err.message,
+        );
         await until(() => tries >= 3, 5000);
         stopped = true;
         assert.equal(await outcome, 'stopped before enrollment', 'it retried (3+ tries) until stopped, never gave up on the 409');
@@ -131,17 +144,26 @@ describe('hosts lifecycle', function () {
     let dns: DnsServer;
     const hosts: Record<string, { id: number; credential: string }> = {};
     const dir = tempDir('sixpn-hosts-cli-');
-    const cli = (...args: string[]) => runCliIn(dir.path, ['hosts', ...args, '--api', c.url, '--token', c.admin], { SIXPN_CONFIG: join(dir.path, 'none.json'), HOME: dir.path });
+    const cli = (...args: string[]) =>
+      runCliIn(dir.path, ['hosts', ...args, '--api', c.url, '--token', c.admin], { SIXPN_CONFIG: join(dir.path, 'none.json'), HOME: dir.path });
 
     async function aaaa(name: string): Promise<string[]> {
       const res = await udpExchange('127.0.0.1', dns.addresses[0]!.port, buildQuery(name, QTYPE.AAAA), 1000);
-      return res ? decode(res).answers.map((a) => a.data as string).sort() : ['<no answer>'];
+      return res
+        ? decode(res)
+            .answers.map((a) => a.data as string)
+            .sort()
+        : ['<no answer>'];
     }
 
     before(async () => {
       c = await testCoordinator({ heartbeatMs: 200 });
       await c.listen();
-      for (const [name, region, key, gateway] of [['gw', 'ams', KEY_A, true], ['plain', 'fra', KEY_B, false], ['other', 'ams', KEY_C, true]] as const) {
+      for (const [name, region, key, gateway] of [
+        ['gw', 'ams', KEY_A, true],
+        ['plain', 'fra', KEY_B, false],
+        ['other', 'ams', KEY_C, true],
+      ] as const) {
         const r = await c.call('POST', '/v1/hosts', { region, endpoint: `192.0.2.${Object.keys(hosts).length + 1}:51820`, public_key: key, gateway });
         assert.equal(r.status, 201);
         hosts[name] = { id: r.json.host.id, credential: r.json.credential };
@@ -165,7 +187,12 @@ describe('hosts lifecycle', function () {
     it('only an admin removes a host', async () => {
       const org = (await c.call('POST', '/v1/tokens', { scope: 'org', org: 'acme' })).json.token;
       const enroll = (await c.call('POST', '/v1/tokens', { scope: 'host-enroll' })).json.token;
-      for (const [who, token] of [['host (itself)', hosts.plain!.credential], ['host (another)', hosts.gw!.credential], ['org', org], ['host-enroll', enroll]]) {
+      for (const [who, token] of [
+        ['host (itself)', hosts.plain!.credential],
+        ['host (another)', hosts.gw!.credential],
+        ['org', org],
+        ['host-enroll', enroll],
+      ]) {
         const r = await c.call('DELETE', `/v1/hosts/${hosts.plain!.id}?force=true`, undefined, token);
         assert.equal(r.status, 403, `${who}: ${JSON.stringify(r.json)}`);
       }
@@ -180,7 +207,10 @@ describe('hosts lifecycle', function () {
 
     it('a gateway carrying developer peers is refused (409 naming them) unless --force, which removes and prints them', async () => {
       // Two peers in ams: one on each gateway (least loaded first).
-      for (const [name, key] of [['laptop', generateKeyPair().publicKey], ['ci', generateKeyPair().publicKey]] as const) {
+      for (const [name, key] of [
+        ['laptop', generateKeyPair().publicKey],
+        ['ci', generateKeyPair().publicKey],
+      ] as const) {
         const r = await c.call('POST', '/v1/orgs/acme/peers', { name, region: 'ams', public_key: key });
         assert.equal(r.status, 201, JSON.stringify(r.json));
       }
@@ -204,7 +234,11 @@ describe('hosts lifecycle', function () {
       assert.match(forced.stdout, new RegExp(`^removed host ${hosts.gw!.id} \\(ams, 192\\.0\\.2\\.1:51820\\)\\nremoved peer acme/${onGw[0].name} \\(`));
       await until(() => !replica.hosts.has(String(hosts.gw!.id)) && !replica.peers.has(`acme/${onGw[0].name}`), 1000);
       const left = (await c.call('GET', '/v1/orgs/acme/peers')).json.peers;
-      assert.deepEqual(left.map((p: { name: string }) => p.name), [onGw[0].name === 'laptop' ? 'ci' : 'laptop'], 'the other gateway\'s peer stays');
+      assert.deepEqual(
+        left.map((p: { name: string }) => p.name),
+        [onGw[0].name === 'laptop' ? 'ci' : 'laptop'],
+        "the other gateway's peer stays",
+      );
       assert.equal((await c.call('GET', `/v1/hosts/${hosts.gw!.id}`, undefined, hosts.gw!.credential)).status, 401, 'its credential is refused');
       assert.equal((await c.call('PUT', `/v1/hosts/${hosts.gw!.id}/heartbeat`, undefined, hosts.gw!.credential)).status, 401);
       assert.equal((await c.call('GET', `/v1/hosts/${hosts.gw!.id}`)).status, 404);
@@ -213,13 +247,17 @@ describe('hosts lifecycle', function () {
       assert.equal(next.json.peer.host_id, hosts.other!.id);
     });
 
-    it('a removed host\'s machines become lost and leave DNS; it is gone from the feed and hosts list', async () => {
+    it("a removed host's machines become lost and leave DNS; it is gone from the feed and hosts list", async () => {
       const m = (await c.call('GET', '/v1/machines?app=web')).json.machines[0];
       assert.ok((await aaaa('web.internal')).includes(m.address));
       // The host's own feed stream, open while it is removed, is cut and not let back in.
       const own = new FeedClient({ url: c.url, token: hosts.plain!.credential, replica: new Replica(), minBackoffMs: 50, maxBackoffMs: 300 });
       let refused = false;
-      own.subscribe({ authError: () => { refused = true; } });
+      own.subscribe({
+        authError: () => {
+          refused = true;
+        },
+      });
       own.start();
       await until(() => own.connected, 5000);
       const rev = await c.store.rev();
@@ -234,7 +272,10 @@ describe('hosts lifecycle', function () {
       assert.deepEqual(r.json.removed_peers, []);
       assert.equal(await c.store.rev(), rev + 1, 'one change record');
       const rec = (await c.store.changesSince(rev))[0]!;
-      assert.deepEqual(rec.ops.map((o) => `${o.entity}:${o.op}`), ['machine:upsert', 'host:delete']);
+      assert.deepEqual(
+        rec.ops.map((o) => `${o.entity}:${o.op}`),
+        ['machine:upsert', 'host:delete'],
+      );
       await until(async () => (await aaaa('web.internal')).length === 0 && !replica.machines.has(m.id), 1000);
       assert.equal((await aaaa(`${m.id}.vm.web.internal`)).length, 0);
       const lost = (await c.call('GET', `/v1/machines/${m.id}`)).json.machine;
@@ -242,7 +283,10 @@ describe('hosts lifecycle', function () {
       assert.match(lost.reason, /host \d+ was removed/);
       assert.equal((await c.call('POST', `/v1/machines/${m.id}/start`)).status, 409, 'a lost machine does not start');
       assert.equal((await c.store.snapshot()).state.machines.length, 0, 'not in a fresh snapshot either');
-      assert.deepEqual((await c.call('GET', '/v1/hosts')).json.hosts.map((h: { id: number }) => h.id), [hosts.other!.id]);
+      assert.deepEqual(
+        (await c.call('GET', '/v1/hosts')).json.hosts.map((h: { id: number }) => h.id),
+        [hosts.other!.id],
+      );
       // Its key does not enroll again, and a new machine in fra has nowhere to go.
       const again = await c.call('POST', '/v1/hosts', { region: 'fra', endpoint: '192.0.2.2:51820', public_key: KEY_B });
       assert.equal(again.status, 409);
@@ -257,7 +301,10 @@ describe('hosts lifecycle', function () {
     const h: Record<string, { id: number; credential: string }> = {};
     before(async () => {
       c = await testCoordinator({ hostTimeoutMs: 400 });
-      for (const [name, key, gateway] of [['silent', KEY_A, true], ['alive', KEY_B, false]] as const) {
+      for (const [name, key, gateway] of [
+        ['silent', KEY_A, true],
+        ['alive', KEY_B, false],
+      ] as const) {
         const r = await c.call('POST', '/v1/hosts', { region: 'ams', endpoint: `192.0.2.${Object.keys(h).length + 1}:51820`, public_key: key, gateway });
         h[name] = { id: r.json.host.id, credential: r.json.credential };
       }
@@ -268,11 +315,15 @@ describe('hosts lifecycle', function () {
     });
     after(() => c.close());
 
-    it('a heartbeat is only the host\'s own, and makes no revision', async () => {
+    it("a heartbeat is only the host's own, and makes no revision", async () => {
       const rev = await c.store.rev();
       assert.equal((await c.call('PUT', `/v1/hosts/${h.alive!.id}/heartbeat`, undefined, h.alive!.credential)).status, 204);
       assert.equal(await c.store.rev(), rev);
-      assert.equal((await c.call('PUT', `/v1/hosts/${h.silent!.id}/heartbeat`, undefined, h.alive!.credential)).status, 403, 'a host does not keep another alive');
+      assert.equal(
+        (await c.call('PUT', `/v1/hosts/${h.silent!.id}/heartbeat`, undefined, h.alive!.credential)).status,
+        403,
+        'a host does not keep another alive',
+      );
       assert.equal((await c.call('PUT', `/v1/hosts/${h.alive!.id}/heartbeat`)).status, 403, 'not even an admin');
     });
 
@@ -283,7 +334,13 @@ describe('hosts lifecycle', function () {
         await sleep(100);
       }
       const listed = (await c.call('GET', '/v1/hosts')).json.hosts as { id: number; status: string; last_seen: string }[];
-      assert.deepEqual(listed.map((x) => [x.id, x.status]), [[h.silent!.id, 'unreachable'], [h.alive!.id, 'reachable']]);
+      assert.deepEqual(
+        listed.map((x) => [x.id, x.status]),
+        [
+          [h.silent!.id, 'unreachable'],
+          [h.alive!.id, 'reachable'],
+        ],
+      );
       assert.ok(Date.now() - Date.parse(listed[1]!.last_seen) < 1000);
       for (let i = 0; i < 3; i++) {
         const m = await c.call('POST', '/v1/machines', { app: 'web', region: 'ams' });

@@ -37,7 +37,13 @@ describe('leases, health and membership on the machine API', () => {
     a = (await c.call('POST', '/v1/machines', { app: 'pg', region: 'iad' })).json.machine;
     b = (await c.call('POST', '/v1/machines', { app: 'pg', region: 'iad' })).json.machine;
     web = (await c.call('POST', '/v1/machines', { app: 'web', region: 'iad' })).json.machine;
-    const r = await c.call('POST', '/v1/machines', { app: 'pg', region: 'iad', checks: ['tcp:5432', 'http:8080/healthz'], check_interval: 2, ports: ['pg:5432', 'dns:53/udp'] });
+    const r = await c.call('POST', '/v1/machines', {
+      app: 'pg',
+      region: 'iad',
+      checks: ['tcp:5432', 'http:8080/healthz'],
+      check_interval: 2,
+      ports: ['pg:5432', 'dns:53/udp'],
+    });
     assert.equal(r.status, 201, JSON.stringify(r.json));
     checked = r.json.machine;
     theirs = (await c.call('POST', '/v1/machines', { app: 'pg', region: 'ord' })).json.machine;
@@ -49,12 +55,22 @@ describe('leases, health and membership on the machine API', () => {
     api = buildMachineApi({ replica, hostId: host.host.id, writer: coordinatorWriter(coord, replica), leases: coord });
     await until(() => replica.machines.has(theirs.id), 5000);
   });
-  after(async () => { await feed.stop(); await api.close(); await c.close(); });
+  after(async () => {
+    await feed.stop();
+    await api.close();
+    await c.close();
+  });
 
   it('stores checks and ports with the machine; health starts critical with checks, none without', () => {
-    assert.deepEqual(checked.checks, [{ type: 'tcp', port: 5432 }, { type: 'http', port: 8080, path: '/healthz' }]);
+    assert.deepEqual(checked.checks, [
+      { type: 'tcp', port: 5432 },
+      { type: 'http', port: 8080, path: '/healthz' },
+    ]);
     assert.equal(checked.check_interval, 2);
-    assert.deepEqual(checked.ports, [{ name: 'pg', port: 5432, protocol: 'tcp' }, { name: 'dns', port: 53, protocol: 'udp' }]);
+    assert.deepEqual(checked.ports, [
+      { name: 'pg', port: 5432, protocol: 'tcp' },
+      { name: 'dns', port: 53, protocol: 'udp' },
+    ]);
     assert.equal(checked.health, 'critical');
     assert.equal(a.health, 'none');
     assert.equal(a.check_interval, 5);
@@ -143,7 +159,11 @@ describe('leases, health and membership on the machine API', () => {
     let took = 0;
     while (Date.now() - stoppedAt < 3000) {
       const r = await from(other, 'PUT', '/v1/self/leases/primary', { ttl: 10 });
-      if (r.statusCode === 200) { took = Date.now() - stoppedAt; assert.equal(body(r).fence, fence + 1); break; }
+      if (r.statusCode === 200) {
+        took = Date.now() - stoppedAt;
+        assert.equal(body(r).fence, fence + 1);
+        break;
+      }
       await new Promise((res) => setTimeout(res, 100));
     }
     assert.ok(took > 0 && took < 3000, `no takeover within 3 s (${took})`);
@@ -170,8 +190,15 @@ describe('leases, health and membership on the machine API', () => {
   it('refuses bad lease names and TTLs with 400, and writes nothing', async () => {
     const rev = await c.store.rev();
     for (const [name, payload] of [
-      ['Primary', { ttl: 5 }], ['-x', { ttl: 5 }], ['a_b', { ttl: 5 }], ['x'.repeat(64), { ttl: 5 }],
-      ['ok', { ttl: 0 }], ['ok', { ttl: 301 }], ['ok', { ttl: 1.5 }], ['ok', { ttl: '5' }], ['ok', {}],
+      ['Primary', { ttl: 5 }],
+      ['-x', { ttl: 5 }],
+      ['a_b', { ttl: 5 }],
+      ['x'.repeat(64), { ttl: 5 }],
+      ['ok', { ttl: 0 }],
+      ['ok', { ttl: 301 }],
+      ['ok', { ttl: 1.5 }],
+      ['ok', { ttl: '5' }],
+      ['ok', {}],
     ] as const) {
       const r = await from(a, 'PUT', `/v1/self/leases/${name}`, payload);
       assert.equal(r.statusCode, 400, `${name} ${JSON.stringify(payload)}: ${r.body}`);
@@ -181,11 +208,11 @@ describe('leases, health and membership on the machine API', () => {
     assert.equal(await c.store.rev(), rev);
   });
 
-  it('scopes leases to the caller\'s app: another app\'s lease of the same name is its own', async () => {
+  it("scopes leases to the caller's app: another app's lease of the same name is its own", async () => {
     const w = await from(web, 'PUT', '/v1/self/leases/primary', { ttl: 10 });
     assert.equal(w.statusCode, 200, w.body);
     assert.equal(body(w).holder, web.id);
-    assert.equal(body(w).fence, 1, 'web\'s lease is not pg\'s');
+    assert.equal(body(w).fence, 1, "web's lease is not pg's");
     assert.notEqual(body(await from(a, 'GET', '/v1/leases/primary')).holder, web.id);
     // no route names another app or machine
     assert.equal((await from(web, 'PUT', `/v1/machines/${a.id}/leases/primary`, { ttl: 10 })).statusCode, 404);
@@ -220,13 +247,18 @@ describe('leases, health and membership on the machine API', () => {
     assert.equal((await from(b, 'PUT', '/v1/self/metadata/role', { value: 'replica' })).statusCode, 200);
   });
 
-  it('streams the app\'s machines, then each change, as NDJSON', async () => {
+  it("streams the app's machines, then each change, as NDJSON", async () => {
     await api.listen({ host: '127.0.0.1', port: 0 });
     const port = (api.server.address() as AddressInfo).port;
     // the machine API identifies the caller by source: inject cannot stream, so ask the replica-backed route through a real socket as `a`
     const lines: any[] = [];
     // a real socket comes from 127.0.0.1, which is no machine: expect 403 there
-    const refused = await new Promise<number>((resolve) => request({ host: '127.0.0.1', port, path: '/v1/machines/watch' }, (res) => { res.resume(); resolve(res.statusCode ?? 0); }).end());
+    const refused = await new Promise<number>((resolve) =>
+      request({ host: '127.0.0.1', port, path: '/v1/machines/watch' }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      }).end(),
+    );
     assert.equal(refused, 403);
     // as a machine (inject streams the hijacked response once it ends): read the snapshot, then a change
     const pending = api.inject({ method: 'GET', url: '/v1/machines/watch', remoteAddress: a.address, payloadAsStream: true });
@@ -237,18 +269,21 @@ describe('leases, health and membership on the machine API', () => {
     stream.on('data', (d: Buffer) => {
       buf += d.toString();
       let nl;
-      while ((nl = buf.indexOf('\n')) >= 0) { lines.push(JSON.parse(buf.slice(0, nl))); buf = buf.slice(nl + 1); }
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        lines.push(JSON.parse(buf.slice(0, nl)));
+        buf = buf.slice(nl + 1);
+      }
     });
     await until(() => lines.length >= 1, 3000);
     assert.equal(lines[0].type, 'snapshot');
     const ids = lines[0].machines.map((m: { id: string }) => m.id).sort();
-    assert.deepEqual(ids, [a.id, b.id, checked.id, theirs.id].sort(), 'only the caller\'s app');
+    assert.deepEqual(ids, [a.id, b.id, checked.id, theirs.id].sort(), "only the caller's app");
     assert.deepEqual(Object.keys(lines[0].machines[0]).sort(), ['address', 'group', 'health', 'id', 'leases', 'metadata', 'region', 'state']);
     await c.call('POST', `/v1/machines/${theirs.id}/stop`);
     await until(() => lines.some((l) => l.type === 'change' && l.machine.id === theirs.id && l.machine.state === 'stopped'), 3000);
     await c.call('DELETE', `/v1/machines/${theirs.id}`);
     await until(() => lines.some((l) => l.type === 'change' && l.machine.id === theirs.id && l.machine.state === 'destroyed'), 3000);
-    assert.ok(!lines.some((l) => l.type === 'change' && l.machine.id === web.id), 'no other app\'s changes');
+    assert.ok(!lines.some((l) => l.type === 'change' && l.machine.id === web.id), "no other app's changes");
     stream.destroy();
   });
 });

@@ -29,14 +29,29 @@ describe('machine API identity', () => {
     const snap = await c.store.snapshot();
     replica.applySnapshot(snap.rev, snap.state);
     api = buildMachineApi({
-      replica, hostId,
-      writer: { set: async (id, k, v) => { const m = await c.store.setMachineMetadata(id, k, v); replica.applyChange({ rev: replica.rev + 1, at: '', ops: [machineUpserted(m)] }); return m; } },
+      replica,
+      hostId,
+      writer: {
+        set: async (id, k, v) => {
+          const m = await c.store.setMachineMetadata(id, k, v);
+          replica.applyChange({ rev: replica.rev + 1, at: '', ops: [machineUpserted(m)] });
+          return m;
+        },
+      },
     });
   });
-  after(async () => { await api.close(); await c.close(); });
+  after(async () => {
+    await api.close();
+    await c.close();
+  });
 
   const from = (m: Machine | string, method: string, url: string, payload?: unknown) =>
-    api.inject({ method: method as 'GET', url, remoteAddress: typeof m === 'string' ? m : m.address, ...(payload === undefined ? {} : { payload: payload as object }) });
+    api.inject({
+      method: method as 'GET',
+      url,
+      remoteAddress: typeof m === 'string' ? m : m.address,
+      ...(payload === undefined ? {} : { payload: payload as object }),
+    });
 
   it('identifies the caller by its source address, on this host only', () => {
     const all = [...replica.machines.values()];
@@ -52,7 +67,13 @@ describe('machine API identity', () => {
     assert.equal(r.statusCode, 200, r.body);
     assert.deepEqual(JSON.parse(r.body), { role: 'primary' });
     assert.equal((await c.store.getMachine(a.id)).metadata.role, 'primary');
-    const t = await api.inject({ method: 'POST', url: `/v1/machines/${a.id}/metadata/zone`, remoteAddress: a.address, headers: { 'content-type': 'text/plain' }, payload: 'east' });
+    const t = await api.inject({
+      method: 'POST',
+      url: `/v1/machines/${a.id}/metadata/zone`,
+      remoteAddress: a.address,
+      headers: { 'content-type': 'text/plain' },
+      payload: 'east',
+    });
     assert.equal(t.statusCode, 200, t.body);
     assert.equal(JSON.parse((await from(a, 'GET', '/v1/self/metadata/zone')).body).value, 'east');
     assert.equal((await from(a, 'DELETE', '/v1/self/metadata/zone')).statusCode, 200);
@@ -60,7 +81,11 @@ describe('machine API identity', () => {
   });
 
   it("refuses with 403 a request naming another machine's id", async () => {
-    for (const [method, payload] of [['PUT', { value: 'primary' }], ['POST', { value: 'primary' }], ['DELETE', undefined]] as const) {
+    for (const [method, payload] of [
+      ['PUT', { value: 'primary' }],
+      ['POST', { value: 'primary' }],
+      ['DELETE', undefined],
+    ] as const) {
       const r = await from(a, method, `/v1/machines/${b.id}/metadata/role`, payload);
       assert.equal(r.statusCode, 403, `${method}: ${r.body}`);
       assert.equal(JSON.parse(r.body).error.code, 'forbidden');
@@ -93,7 +118,14 @@ describe('machine API identity', () => {
   });
 
   it('takes the bodies curl sends: JSON, text/plain, and -d without a type (form-encoded)', async () => {
-    const form = (payload: string) => api.inject({ method: 'PUT', url: '/v1/self/metadata/tier', remoteAddress: a.address, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload });
+    const form = (payload: string) =>
+      api.inject({
+        method: 'PUT',
+        url: '/v1/self/metadata/tier',
+        remoteAddress: a.address,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload,
+      });
     assert.deepEqual(JSON.parse((await form('gold')).body).tier, 'gold');
     assert.deepEqual(JSON.parse((await form('value=silver')).body).tier, 'silver');
     assert.equal((await from(a, 'DELETE', '/v1/self/metadata/tier')).statusCode, 200);
@@ -124,9 +156,13 @@ describe('machine API writes through the coordinator with the host credential', 
     for (let i = 0; i < 250 && !replica.machines.has(mine.id); i++) await new Promise((r) => setTimeout(r, 20));
     assert.ok(replica.machines.has(mine.id), 'the feed never delivered the machine');
   });
-  after(async () => { await feed.stop(); await api.close(); await c.close(); });
+  after(async () => {
+    await feed.stop();
+    await api.close();
+    await c.close();
+  });
 
-  it('answers once this host\'s replica shows the write (read-your-write for the machine and its DNS)', async () => {
+  it("answers once this host's replica shows the write (read-your-write for the machine and its DNS)", async () => {
     const r = await api.inject({ method: 'PUT', url: '/v1/self/metadata/role', remoteAddress: mine.address, payload: { value: 'primary' } });
     assert.equal(r.statusCode, 200, r.body);
     assert.equal(replica.machines.get(mine.id)?.metadata.role, 'primary', 'replica not yet updated when the API answered');
@@ -148,7 +184,9 @@ describe('machine API writes through the coordinator with the host credential', 
       const down = buildMachineApi({ replica, hostId: mine.host_id, writer: coordinatorWriter(writerApi, replica, 50) });
       try {
         return await down.inject({ method: 'PUT', url: '/v1/self/metadata/role', remoteAddress: mine.address, payload: { value: 'primary' } });
-      } finally { await down.close(); }
+      } finally {
+        await down.close();
+      }
     };
     const unreachable = await put(new CoordinatorApi('http://127.0.0.1:1', credential));
     assert.equal(unreachable.statusCode, 503, unreachable.body);

@@ -28,7 +28,6 @@ async function scrape(url: string): Promise<{ type: string | null; series: Map<s
   return { type: res.headers.get('content-type'), series: parse(await res.text()) };
 }
 
-
 describe('metrics', function () {
   this.timeout(20_000);
   let dir: ReturnType<typeof tempDir>;
@@ -36,7 +35,8 @@ describe('metrics', function () {
   let token = '';
   const api = async (method: string, path: string, body?: unknown): Promise<number> => {
     const res = await fetch(`${c.url}${path}`, {
-      method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
       body: body ? JSON.stringify(body) : undefined,
     });
     await res.arrayBuffer();

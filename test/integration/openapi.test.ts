@@ -45,11 +45,17 @@ describe('OpenAPI document (GET /openapi.json)', () => {
 
   it('documents every route fastify serves, and nothing else', async () => {
     const documented = Object.entries(spec.paths as Record<string, Record<string, unknown>>)
-      .flatMap(([path, item]) => Object.keys(item).filter((m) => METHODS.includes(m)).map((m) => `${m.toUpperCase()} ${path}`)).sort();
+      .flatMap(([path, item]) =>
+        Object.keys(item)
+          .filter((m) => METHODS.includes(m))
+          .map((m) => `${m.toUpperCase()} ${path}`),
+      )
+      .sort();
     const served = servedRoutes(tc.app.printRoutes({ commonPrefix: false }));
     assert.ok(served.length > 30, `parsed ${served.length} routes from printRoutes`);
     assert.deepEqual(documented, served);
-    for (const p of ['/healthz', '/metrics', '/v1/watch', '/openapi.json', '/v1/hosts/{id}', '/v1/orgs/{org}/networks', '/v1/tokens/{id}']) assert.ok(spec.paths[p], p);
+    for (const p of ['/healthz', '/metrics', '/v1/watch', '/openapi.json', '/v1/hosts/{id}', '/v1/orgs/{org}/networks', '/v1/tokens/{id}'])
+      assert.ok(spec.paths[p], p);
   });
 
   it('gives every operation a summary and a response schema for its success and its errors', async () => {
@@ -103,7 +109,8 @@ describe('OpenAPI document (GET /openapi.json)', () => {
     const file = new URL('../../../docs/api.md', import.meta.url);
     const want = renderApiDocs(spec);
     assert.ok(readFileSync(file, 'utf8') === want, 'docs/api.md is stale: run `npm run docs:api` and commit it');
-    for (const p of ['GET | /v1/hosts/{id}', 'GET | /v1/orgs/{org}/networks', 'DELETE | /v1/tokens/{id}', 'GET | /metrics', 'GET | /v1/watch']) assert.ok(want.includes(`| ${p} |`), p);
+    for (const p of ['GET | /v1/hosts/{id}', 'GET | /v1/orgs/{org}/networks', 'DELETE | /v1/tokens/{id}', 'GET | /metrics', 'GET | /v1/watch'])
+      assert.ok(want.includes(`| ${p} |`), p);
     for (const code of ['no_host', 'no_gateway', 'host_full', 'exhausted', 'unavailable', 'too_large']) assert.ok(want.includes(code), code);
   });
 });

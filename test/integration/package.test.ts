@@ -20,7 +20,10 @@ describe('the npm package', function () {
   const prefix = join(dir.path, 'prefix');
   const bin = join(prefix, 'node_modules', '.bin', 'sixpn');
   let child: ChildProcess | null = null;
-  after(() => { child?.kill('SIGKILL'); dir.remove(); });
+  after(() => {
+    child?.kill('SIGKILL');
+    dir.remove();
+  });
 
   it('declares what it ships, builds before packing, and the real Node floor', () => {
     assert.ok(pkg.files.includes('dist/src/') && pkg.files.includes('bin/'), 'files');
@@ -43,10 +46,16 @@ describe('the npm package', function () {
   });
 
   it('the installed sixpn serves the API and the dashboard', async () => {
-    child = spawn(bin, ['coordinator', '--data', join(dir.path, 'data'), '--listen', '127.0.0.1:0', '--log-level', 'info', '--log-format', 'json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(bin, ['coordinator', '--data', join(dir.path, 'data'), '--listen', '127.0.0.1:0', '--log-level', 'info', '--log-format', 'json'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
-    child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-    child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr!.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
     try {
       let url = '';
       for (let i = 0; i < 200 && !url; i++) {
@@ -54,7 +63,7 @@ describe('the npm package', function () {
         if (!url) await new Promise((r) => setTimeout(r, 100));
       }
       assert.ok(url, `the coordinator says where it listens:\n${out}`);
-      const h = await (await fetch(`${url}/healthz`)).json() as { version: string };
+      const h = (await (await fetch(`${url}/healthz`)).json()) as { version: string };
       assert.equal(h.version, pkg.version);
       assert.equal((await fetch(`${url}/ui`)).status, 200);
     } finally {

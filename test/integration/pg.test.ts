@@ -14,7 +14,8 @@ import { openWatch, type WatchStream } from '../../testkit/watch.js';
 
 async function api(url: string, token: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
   const res = await fetch(`${url}${path}`, {
-    method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
     body: body ? JSON.stringify(body) : undefined,
   });
   return { status: res.status, json: await res.json() };
@@ -77,7 +78,7 @@ describe('PostgreSQL: two coordinators on one database', function () {
     return w;
   }
 
-  it('shows a change written through A on B\'s watch stream, in order', async () => {
+  it("shows a change written through A on B's watch stream, in order", async () => {
     const head = (await api(b.url, admin, 'GET', '/healthz')).json.rev as number;
     const w = await watch(b.url, head);
     const fromSend: number[] = [];
@@ -92,14 +93,16 @@ describe('PostgreSQL: two coordinators on one database', function () {
       const tSeen = performance.now();
       assert.equal(msg.type, 'change');
       if (msg.type !== 'change') return;
-      assert.equal(msg.rev, head + 1 + i, 'B streams A\'s writes in revision order, without gaps');
+      assert.equal(msg.rev, head + 1 + i, "B streams A's writes in revision order, without gaps");
       assert.deepEqual(msg.ops, [{ entity: 'machine', op: 'upsert', data: res.json.machine }]);
       fromSend.push(tSeen - t0);
       fromAck.push(tSeen - tAck);
     }
     // Measured, not asserted: printed for the issue notes.
-    console.log(`      A write → B watch line: median ${pct(fromSend, 0.5).toFixed(1)} ms, p90 ${pct(fromSend, 0.9).toFixed(1)} ms, max ${Math.max(...fromSend).toFixed(1)} ms `
-      + `(after A's ack: median ${pct(fromAck, 0.5).toFixed(1)} ms, max ${Math.max(...fromAck).toFixed(1)} ms) over ${fromSend.length} writes`);
+    console.log(
+      `      A write → B watch line: median ${pct(fromSend, 0.5).toFixed(1)} ms, p90 ${pct(fromSend, 0.9).toFixed(1)} ms, max ${Math.max(...fromSend).toFixed(1)} ms ` +
+        `(after A's ack: median ${pct(fromAck, 0.5).toFixed(1)} ms, max ${Math.max(...fromAck).toFixed(1)} ms) over ${fromSend.length} writes`,
+    );
   });
 
   it('a token revoked through A ends its watch stream on B within a second', async () => {
@@ -107,7 +110,10 @@ describe('PostgreSQL: two coordinators on one database', function () {
     const w = await openWatch(b.url, t.token, 0);
     watches.push(w);
     assert.equal((await w.next()).type, 'snapshot');
-    const ended = new Promise<number>((resolve) => { w.res.on('close', () => resolve(Date.now())); w.res.resume(); });
+    const ended = new Promise<number>((resolve) => {
+      w.res.on('close', () => resolve(Date.now()));
+      w.res.resume();
+    });
     const t0 = Date.now();
     assert.equal((await api(a.url, admin, 'DELETE', `/v1/tokens/${t.id}`)).status, 200);
     const last = await w.next(2000);
@@ -124,16 +130,22 @@ describe('PostgreSQL: two coordinators on one database', function () {
     const writes: Promise<{ status: number; json: any }>[] = [];
     for (let i = 0; i < 40; i++) {
       const via = i % 2 === 0 ? a.url : b.url;
-      writes.push(i % 10 === 9
-        ? api(via, admin, 'POST', '/v1/orgs', { name: `org${i}` })
-        : api(via, admin, 'POST', '/v1/machines', { app: 'web', region: 'iad' }));
+      writes.push(
+        i % 10 === 9 ? api(via, admin, 'POST', '/v1/orgs', { name: `org${i}` }) : api(via, admin, 'POST', '/v1/machines', { app: 'web', region: 'iad' }),
+      );
     }
     const results = await Promise.all(writes);
-    assert.ok(results.every((r) => r.status === 201), JSON.stringify(results.filter((r) => r.status !== 201)));
+    assert.ok(
+      results.every((r) => r.status === 201),
+      JSON.stringify(results.filter((r) => r.status !== 201)),
+    );
     const end = start + 40;
     const fa = await changesUntil(wa, end);
     const fb = await changesUntil(wb, end);
-    assert.deepEqual(fa.map((c) => c.rev), Array.from({ length: 40 }, (_, i) => start + 1 + i));
+    assert.deepEqual(
+      fa.map((c) => c.rev),
+      Array.from({ length: 40 }, (_, i) => start + 1 + i),
+    );
     assert.deepEqual(fb, fa, 'both coordinators serve the same stream');
     const ids = new Set(results.filter((r) => r.json.machine).map((r) => r.json.machine.id as string));
     const fed = fa.flatMap((c) => (c.ops as { entity: string; data: { id?: string } }[]).filter((o) => o.entity === 'machine').map((o) => o.data.id!));
@@ -142,10 +154,7 @@ describe('PostgreSQL: two coordinators on one database', function () {
   });
 
   it('refuses the same org created through both at once with one 201 and one 409', async () => {
-    const [ra, rb] = await Promise.all([
-      api(a.url, admin, 'POST', '/v1/orgs', { name: 'race' }),
-      api(b.url, admin, 'POST', '/v1/orgs', { name: 'race' }),
-    ]);
+    const [ra, rb] = await Promise.all([api(a.url, admin, 'POST', '/v1/orgs', { name: 'race' }), api(b.url, admin, 'POST', '/v1/orgs', { name: 'race' })]);
     assert.deepEqual([ra.status, rb.status].sort(), [201, 409]);
   });
 
@@ -157,7 +166,10 @@ describe('PostgreSQL: two coordinators on one database', function () {
       await c.connect();
       const v = await c.query('SELECT version FROM schema_version ORDER BY version');
       await c.end();
-      assert.deepEqual(v.rows.map((r: { version: number }) => r.version), MIGRATIONS.map((m) => m.version));
+      assert.deepEqual(
+        v.rows.map((r: { version: number }) => r.version),
+        MIGRATIONS.map((m) => m.version),
+      );
       assert.equal((await stores[1]!.listRegions()).length, (await stores[0]!.listRegions()).length);
     } finally {
       for (const s of stores) await s.close();
@@ -178,7 +190,8 @@ describe('PostgreSQL: two coordinators on one database', function () {
     const res = await api(a.url, admin, 'POST', '/v1/machines', { app: 'web', region: 'iad' });
     assert.equal(res.status, 201);
     let msg: FeedMessage;
-    do msg = await w.next(10_000); while (msg.type === 'heartbeat');
+    do msg = await w.next(10_000);
+    while (msg.type === 'heartbeat');
     assert.equal(msg.type, 'change');
     assert.equal((msg as { rev: number }).rev, head + 1);
     await b.proc.waitFor(/LISTEN connection back/);
@@ -200,7 +213,10 @@ describe('PostgreSQL: the database at start', function () {
     assert.equal(r.code, 1, r.stderr);
     const lines = r.stderr.trim().split('\n');
     const last = lines[lines.length - 1]!;
-    assert.equal(last, `sixpn coordinator: cannot connect to PostgreSQL at postgres://sixpn:***@127.0.0.1:${port}/sixpn after 6 attempts: connect ECONNREFUSED 127.0.0.1:${port}`);
+    assert.equal(
+      last,
+      `sixpn coordinator: cannot connect to PostgreSQL at postgres://sixpn:***@127.0.0.1:${port}/sixpn after 6 attempts: connect ECONNREFUSED 127.0.0.1:${port}`,
+    );
     assert.equal(lines.filter((l) => l.includes('not reachable yet, retrying')).length, 5);
     assert.ok(!r.stderr.includes('s3cret') && !r.stdout.includes('s3cret'), 'the password never shows');
   });

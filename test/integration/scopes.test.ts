@@ -11,7 +11,8 @@ describe('scopes: each credential reaches what it is for and nothing further', f
   this.timeout(30_000);
   let c: TestCoordinator;
   const tok: Record<string, string> = {};
-  let h1 = 0, h2 = 0;
+  let h1 = 0,
+    h2 = 0;
   let web: Machine, gx: Machine;
   let orgTokenId = '';
   let globexTokenId = '';
@@ -19,7 +20,10 @@ describe('scopes: each credential reaches what it is for and nothing further', f
 
   before(async () => {
     c = await testCoordinator();
-    for (const [org, app] of [['acme', 'web'], ['globex', 'gx']]) {
+    for (const [org, app] of [
+      ['acme', 'web'],
+      ['globex', 'gx'],
+    ]) {
       assert.equal((await c.call('POST', '/v1/orgs', { name: org })).status, 201);
       assert.equal((await c.call('POST', '/v1/apps', { name: app, org })).status, 201);
     }
@@ -38,7 +42,9 @@ describe('scopes: each credential reaches what it is for and nothing further', f
     globexTokenId = (await c.call('POST', '/v1/tokens', { scope: 'org', org: 'globex' })).json.id;
     adminTokenId = (await c.call('GET', '/v1/tokens')).json.tokens.find((t: { scope: string }) => t.scope === 'admin').id;
   });
-  after(async () => { await c.close(); });
+  after(async () => {
+    await c.close();
+  });
 
   const newHost = () => ({ region: 'iad', endpoint: '192.0.2.9:51820', public_key: generateKeyPair().publicKey });
   const status = { peers: [] };
@@ -143,14 +149,19 @@ describe('scopes: each credential reaches what it is for and nothing further', f
     });
   }
 
-  it("host token: reports on peers another gateway carries are ignored", async () => {
+  it('host token: reports on peers another gateway carries are ignored', async () => {
     const other = await c.call('POST', '/v1/hosts', newHost());
-    const r = await c.call('PUT', `/v1/hosts/${other.json.host.id}/peer-status`, { peers: [{ org: 'acme', name: 'lap', latest_handshake: 9, rx_bytes: 9, tx_bytes: 9, endpoint: null }] }, other.json.credential);
+    const r = await c.call(
+      'PUT',
+      `/v1/hosts/${other.json.host.id}/peer-status`,
+      { peers: [{ org: 'acme', name: 'lap', latest_handshake: 9, rx_bytes: 9, tx_bytes: 9, endpoint: null }] },
+      other.json.credential,
+    );
     assert.equal(r.status, 204);
     assert.equal((await c.call('GET', '/v1/orgs/acme/peers/lap')).json.status, null, 'lap is carried by another gateway');
   });
 
-  it('enroll token: enrolls a host (its one job), and the credential it gets is that host\'s only', async () => {
+  it("enroll token: enrolls a host (its one job), and the credential it gets is that host's only", async () => {
     const r = await c.call('POST', '/v1/hosts', newHost(), tok.enroll);
     assert.equal(r.status, 201, JSON.stringify(r.json));
     assert.equal((await c.call('GET', `/v1/hosts/${h1}`, undefined, r.json.credential)).status, 403);

@@ -14,7 +14,11 @@ import { openWatch, type WatchStream } from '../../testkit/watch.js';
 import { until } from '../../testkit/until.js';
 
 async function post(url: string, token: string, path: string, body: unknown): Promise<{ status: number; json: any }> {
-  const res = await fetch(`${url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${url}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, json: await res.json() };
 }
 
@@ -22,7 +26,10 @@ async function post(url: string, token: string, path: string, body: unknown): Pr
 async function rest(w: WatchStream): Promise<FeedMessage[]> {
   await new Promise<void>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error('watch stream did not end')), 10_000);
-    const done = (): void => { clearTimeout(t); resolve(); };
+    const done = (): void => {
+      clearTimeout(t);
+      resolve();
+    };
     if (w.res.readableEnded || w.res.destroyed) done();
     w.res.once('end', done);
     w.res.once('close', done);
@@ -37,11 +44,12 @@ async function rest(w: WatchStream): Promise<FeedMessage[]> {
   }
 }
 
-
 describe('graceful shutdown of the coordinator (SIGTERM)', function () {
   this.timeout(40_000);
   let dir: ReturnType<typeof tempDir>;
-  before(() => { dir = tempDir('sixpn-shutdown-'); });
+  before(() => {
+    dir = tempDir('sixpn-shutdown-');
+  });
   let cluster: PgCluster | null = null;
   const procs: Proc[] = [];
   after(async () => {
@@ -88,7 +96,10 @@ describe('graceful shutdown of the coordinator (SIGTERM)', function () {
       assert.match(proc.stderr(), /"msg":"coordinator stopped"/);
 
       const rows = await blocker.query<{ rev: string; ops: string }>('SELECT rev, ops FROM changes ORDER BY rev');
-      assert.deepEqual(rows.rows.map((r) => Number(r.rev)), [1, 2]);
+      assert.deepEqual(
+        rows.rows.map((r) => Number(r.rev)),
+        [1, 2],
+      );
       assert.equal(JSON.parse(rows.rows[1]!.ops)[0].data.name, 'inflight');
     } finally {
       await blocker.end();
@@ -127,14 +138,21 @@ describe('graceful shutdown of the coordinator (SIGTERM)', function () {
     const [ends] = await Promise.all([Promise.all(watchers.map(rest)), Promise.all(writers)]);
     for (const lines of ends) assert.equal(lines[lines.length - 1]?.type, 'bye');
     assert.equal(await proc.exited, 0);
-    assert.deepEqual([...outcomes.keys()].filter((s) => s !== '201' && s !== '503'), [], `statuses: ${JSON.stringify([...outcomes])}`);
+    assert.deepEqual(
+      [...outcomes.keys()].filter((s) => s !== '201' && s !== '503'),
+      [],
+      `statuses: ${JSON.stringify([...outcomes])}`,
+    );
 
     const sdb = new Database(join(data, 'sixpn.db'), { readonly: true });
     try {
       const ids = new Set(sdb.prepare('SELECT id FROM machines').pluck().all() as string[]);
       for (const id of acked) assert.ok(ids.has(id), `acknowledged machine ${id} is on disk`);
       const revs = sdb.prepare('SELECT rev FROM changes ORDER BY rev').pluck().all() as number[];
-      assert.deepEqual(revs, Array.from({ length: revs.length }, (_, i) => i + 1));
+      assert.deepEqual(
+        revs,
+        Array.from({ length: revs.length }, (_, i) => i + 1),
+      );
       assert.equal(revs.length, 3 + ids.size);
     } finally {
       sdb.close();

@@ -31,7 +31,10 @@ describe('systemd units installed by `sixpn install-units`', function () {
     const r = await runCli(['install-units', '--prefix', dir.path, '--tls', '--json']);
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout) as { exec: string; files: { path: string; action: string }[] };
-    assert.deepEqual(out.files.filter((f) => f.path.endsWith('.service')).map((f) => f.path), UNITS.map((u) => join(unitDir, u)));
+    assert.deepEqual(
+      out.files.filter((f) => f.path.endsWith('.service')).map((f) => f.path),
+      UNITS.map((u) => join(unitDir, u)),
+    );
     assert.ok(out.files.some((f) => f.path === join(unitDir, 'sixpn-coordinator.service.d/tls.conf')));
     for (const env of ['coordinator.env', 'dns.env', 'agent.env']) {
       assert.equal(statSync(join(dir.path, 'etc/sixpn', env)).mode & 0o777, 0o600);
@@ -65,7 +68,11 @@ describe('systemd units installed by `sixpn install-units`', function () {
       assert.ok(m, r.out + r.err);
       scores[u] = Number(m[1]);
     }
-    console.log(`      exposure (0 best, 10 worst): ${Object.entries(scores).map(([u, s]) => `${u} ${s}`).join(', ')}`);
+    console.log(
+      `      exposure (0 best, 10 worst): ${Object.entries(scores)
+        .map(([u, s]) => `${u} ${s}`)
+        .join(', ')}`,
+    );
     assert.ok(scores['sixpn-coordinator.service']! <= 2, 'coordinator: OK level');
     assert.ok(scores['sixpn-dns.service']! <= 2, 'dns: OK level');
   });
@@ -86,7 +93,10 @@ describe('systemd units installed by `sixpn install-units`', function () {
   it('`install-units --check` accepts the installed config and names file:line of a bad one (exit 2)', async () => {
     const ok = await runCli(['install-units', '--check', '--prefix', dir.path]);
     assert.equal(ok.code, 0, ok.stderr);
-    assert.match(ok.stdout, /^ok {2}sixpn-coordinator\.service: sixpn coordinator --data \/var\/lib\/sixpn\/coordinator --listen 127\.0\.0\.1:4280 --tls-cert \/run\/credentials\/sixpn-coordinator\.service\/tls\.crt/m);
+    assert.match(
+      ok.stdout,
+      /^ok {2}sixpn-coordinator\.service: sixpn coordinator --data \/var\/lib\/sixpn\/coordinator --listen 127\.0\.0\.1:4280 --tls-cert \/run\/credentials\/sixpn-coordinator\.service\/tls\.crt/m,
+    );
     const envPath = join(dir.path, 'etc/sixpn/agent.env');
     const lines = readFileSync(envPath, 'utf8').split('\n');
     const at = lines.findIndex((l) => l.startsWith('SIXPN_AGENT_OPTS='));

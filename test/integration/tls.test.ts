@@ -10,7 +10,12 @@ import { startCoordinator, type RunningCoordinator } from '../../src/coordinator
 import { FeedClient } from '../../src/feed/client.js';
 import { Replica } from '../../src/feed/replica.js';
 import {
-  checkCoordinatorUrl, coordinatorFetchInit, CoordinatorCertError, explainFetchError, isLoopbackHost, loadCoordinatorTls,
+  checkCoordinatorUrl,
+  coordinatorFetchInit,
+  CoordinatorCertError,
+  explainFetchError,
+  isLoopbackHost,
+  loadCoordinatorTls,
   TlsConfigError,
 } from '../../src/feed/tls.js';
 import { silentLogger } from '../../src/log.js';
@@ -24,15 +29,65 @@ function openssl(cwd: string, ...args: string[]): void {
 
 /** A CA and a server certificate it signs, for the names given (e.g. IP:127.0.0.1,DNS:localhost). */
 function makeCa(dir: string, name: string): void {
-  openssl(dir, 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.pem`,
-    '-days', '2', '-subj', `/CN=${name}`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
+  openssl(
+    dir,
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    `${name}.key`,
+    '-out',
+    `${name}.pem`,
+    '-days',
+    '2',
+    '-subj',
+    `/CN=${name}`,
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  );
 }
 function makeServerCert(dir: string, ca: string, name: string, san: string): void {
   writeFileSync(join(dir, `${name}.ext`), `subjectAltName=${san}\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n`);
-  openssl(dir, 'req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
-  openssl(dir, 'x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.pem`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-out', `${name}.pem`, '-days', '2', '-extfile', `${name}.ext`);
+  openssl(
+    dir,
+    'req',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    `${name}.key`,
+    '-out',
+    `${name}.csr`,
+    '-subj',
+    `/CN=${name}`,
+  );
+  openssl(
+    dir,
+    'x509',
+    '-req',
+    '-in',
+    `${name}.csr`,
+    '-CA',
+    `${ca}.pem`,
+    '-CAkey',
+    `${ca}.key`,
+    '-CAcreateserial',
+    '-out',
+    `${name}.pem`,
+    '-days',
+    '2',
+    '-extfile',
+    `${name}.ext`,
+  );
 }
-
 
 describe('TLS between the coordinator and its feed clients', function () {
   this.timeout(30_000);
@@ -50,11 +105,19 @@ describe('TLS between the coordinator and its feed clients', function () {
     makeServerCert(dir.path, 'ca', 'server', 'IP:127.0.0.1,DNS:localhost');
     makeServerCert(dir.path, 'ca', 'elsewhere', 'DNS:coordinator.example');
     coord = await startCoordinator({
-      dataDir: f('data'), host: '127.0.0.1', port: 0, logger: silentLogger, announce: () => undefined,
+      dataDir: f('data'),
+      host: '127.0.0.1',
+      port: 0,
+      logger: silentLogger,
+      announce: () => undefined,
       tls: { certFile: f('server.pem'), keyFile: f('server.key') },
     });
     wrongName = await startCoordinator({
-      dataDir: f('data2'), host: '127.0.0.1', port: 0, logger: silentLogger, announce: () => undefined,
+      dataDir: f('data2'),
+      host: '127.0.0.1',
+      port: 0,
+      logger: silentLogger,
+      announce: () => undefined,
       tls: { certFile: f('elsewhere.pem'), keyFile: f('elsewhere.key') },
     });
   });
@@ -104,7 +167,10 @@ describe('TLS between the coordinator and its feed clients', function () {
       const e = certErrors[0]!;
       assert.ok(e instanceof CoordinatorCertError);
       assert.equal((e as CoordinatorCertError).code, code);
-      assert.match(e.message, /^the coordinator at https:\/\/127\.0\.0\.1:\d+ presented a certificate that does not verify \(UNABLE_TO_VERIFY_LEAF_SIGNATURE: .+\); give the CA that signed it with --ca FILE/);
+      assert.match(
+        e.message,
+        /^the coordinator at https:\/\/127\.0\.0\.1:\d+ presented a certificate that does not verify \(UNABLE_TO_VERIFY_LEAF_SIGNATURE: .+\); give the CA that signed it with --ca FILE/,
+      );
     });
   }
 
@@ -114,11 +180,17 @@ describe('TLS between the coordinator and its feed clients', function () {
     await client.stop();
     assert.equal(replica.ready, false);
     assert.equal((certErrors[0] as CoordinatorCertError).code, 'ERR_TLS_CERT_ALTNAME_INVALID');
-    assert.match(certErrors[0]!.message, /does not verify \(ERR_TLS_CERT_ALTNAME_INVALID: Hostname\/IP does not match certificate's altnames: IP: 127\.0\.0\.1 is not in the cert's list/);
+    assert.match(
+      certErrors[0]!.message,
+      /does not verify \(ERR_TLS_CERT_ALTNAME_INVALID: Hostname\/IP does not match certificate's altnames: IP: 127\.0\.0\.1 is not in the cert's list/,
+    );
   });
 
   it('refuses plain HTTP to a non-loopback coordinator unless --insecure', () => {
-    assert.throws(() => checkCoordinatorUrl('http://192.0.2.10:4280'), (e: unknown) => e instanceof TlsConfigError && /refusing plain HTTP to 192\.0\.2\.10:4280/.test(e.message));
+    assert.throws(
+      () => checkCoordinatorUrl('http://192.0.2.10:4280'),
+      (e: unknown) => e instanceof TlsConfigError && /refusing plain HTTP to 192\.0\.2\.10:4280/.test(e.message),
+    );
     assert.throws(() => new FeedClient({ url: 'http://[fdaa:0:1::2]:4280', token: 't', replica: new Replica(), tls: {} }), TlsConfigError);
     assert.equal(checkCoordinatorUrl('http://192.0.2.10:4280', { insecure: true }).host, '192.0.2.10:4280');
     for (const ok of ['http://127.0.0.1:4280', 'http://127.1.2.3', 'http://[::1]:4280', 'http://localhost:4280', 'https://192.0.2.10']) checkCoordinatorUrl(ok);
@@ -129,7 +201,10 @@ describe('TLS between the coordinator and its feed clients', function () {
   });
 
   it('names --ca when its file is missing or holds no certificate', () => {
-    assert.throws(() => loadCoordinatorTls({ caFile: f('nope.pem') }), (e: unknown) => e instanceof TlsConfigError && e.message.startsWith(`--ca ${f('nope.pem')}: ENOENT`));
+    assert.throws(
+      () => loadCoordinatorTls({ caFile: f('nope.pem') }),
+      (e: unknown) => e instanceof TlsConfigError && e.message.startsWith(`--ca ${f('nope.pem')}: ENOENT`),
+    );
     assert.throws(() => loadCoordinatorTls({ caFile: f('ca.key') }), /--ca .*ca\.key: no PEM certificate in the file/);
   });
 
@@ -137,7 +212,10 @@ describe('TLS between the coordinator and its feed clients', function () {
     const init = coordinatorFetchInit(coord.url, { caFile: f('ca.pem') });
     const res = await fetch(`${coord.url}/healthz`, { ...init } as RequestInit);
     assert.equal(res.status, 200);
-    const err = await fetch(`${coord.url}/healthz`).then(() => null, (e: unknown) => e);
+    const err = await fetch(`${coord.url}/healthz`).then(
+      () => null,
+      (e: unknown) => e,
+    );
     assert.ok(explainFetchError(err, coord.url) instanceof CoordinatorCertError);
     assert.throws(() => coordinatorFetchInit('http://198.51.100.1:4280'), TlsConfigError);
   });
@@ -146,8 +224,14 @@ describe('TLS between the coordinator and its feed clients', function () {
     const plain = await startCoordinator({ dataDir: f('data3'), host: '127.0.0.1', port: 0, logger: silentLogger, announce: () => undefined });
     try {
       const url = plain.url.replace('http:', 'https:');
-      const err = await fetch(`${url}/healthz`).then(() => null, (e: unknown) => e);
-      assert.match(explainFetchError(err, url).message, /^TLS handshake with https:\/\/127\.0\.0\.1:\d+ failed \(wrong version number\): is the coordinator serving HTTPS on that port\?$/);
+      const err = await fetch(`${url}/healthz`).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      assert.match(
+        explainFetchError(err, url).message,
+        /^TLS handshake with https:\/\/127\.0\.0\.1:\d+ failed \(wrong version number\): is the coordinator serving HTTPS on that port\?$/,
+      );
     } finally {
       await plain.close();
     }

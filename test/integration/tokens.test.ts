@@ -16,7 +16,11 @@ import { until } from '../../testkit/until.js';
 const KEY_D = 'IfNkxn/moPvXjQboj3pPu5av7kf2yiSUIBvx5Sew8z0=';
 const KEY_E = 't46ARUQnJn1ZmGOvbPZcvhw5MIzZGcdX1BiJCRYCcBg=';
 
-interface Lines { lines(): any[]; ended: Promise<number>; stop(): void }
+interface Lines {
+  lines(): any[];
+  ended: Promise<number>;
+  stop(): void;
+}
 
 /** An NDJSON stream over real HTTP; `ended` resolves with the time (ms) the server ended it. */
 async function openLines(url: string, token: string): Promise<Lines> {
@@ -26,10 +30,22 @@ async function openLines(url: string, token: string): Promise<Lines> {
   let raw = '';
   const ended = (async () => {
     const dec = new TextDecoder();
-    try { for await (const c of res.body!) raw += dec.decode(c as Uint8Array, { stream: true }); } catch { /* aborted */ }
+    try {
+      for await (const c of res.body!) raw += dec.decode(c as Uint8Array, { stream: true });
+    } catch {
+      /* aborted */
+    }
     return Date.now();
   })();
-  return { lines: () => raw.split('\n').filter(Boolean).map((l) => JSON.parse(l)), ended, stop: () => ctrl.abort() };
+  return {
+    lines: () =>
+      raw
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l)),
+    ended,
+    stop: () => ctrl.abort(),
+  };
 }
 
 describe('tokens: peer scope, lifecycle and streams', function () {
@@ -43,7 +59,12 @@ describe('tokens: peer scope, lifecycle and streams', function () {
     await c.listen();
     assert.equal((await c.call('POST', '/v1/hosts', { region: 'iad', endpoint: '192.0.2.10:51820', public_key: KEY_A, gateway: true })).status, 201);
     for (const org of ['acme', 'globex']) assert.equal((await c.call('POST', '/v1/orgs', { name: org })).status, 201);
-    for (const [name, org] of [['web', 'acme'], ['db', 'acme'], ['evil', 'globex']]) await c.call('POST', '/v1/apps', { name, org });
+    for (const [name, org] of [
+      ['web', 'acme'],
+      ['db', 'acme'],
+      ['evil', 'globex'],
+    ])
+      await c.call('POST', '/v1/apps', { name, org });
   });
   after(() => c.close());
 
@@ -70,7 +91,7 @@ describe('tokens: peer scope, lifecycle and streams', function () {
       assert.equal((await c.call('DELETE', '/v1/orgs/acme/peers/dbpeer')).status, 200);
     });
 
-    it('a wireguard token made for app db creates db peers and plain peers, never another app\'s', async () => {
+    it("a wireguard token made for app db creates db peers and plain peers, never another app's", async () => {
       const t = await create({ scope: 'wireguard', org: 'acme', app: 'db' });
       assert.equal(t.app, 'db');
       const rev = await c.store.rev();
@@ -141,7 +162,7 @@ describe('tokens: peer scope, lifecycle and streams', function () {
       assert.match(longer.json.error.message, /cannot outlive/);
     });
 
-    it('lists tokens (never a secret); org tokens list and revoke their own org\'s only', async () => {
+    it("lists tokens (never a secret); org tokens list and revoke their own org's only", async () => {
       const acme = await create({ scope: 'org', org: 'acme' });
       const globex = await create({ scope: 'org', org: 'globex' });
       const ci = await create({ scope: 'wireguard', org: 'globex', app: 'evil', ttl_seconds: 3600 });
@@ -151,12 +172,18 @@ describe('tokens: peer scope, lifecycle and streams', function () {
       const row = (all.json.tokens as TokenRecord[]).find((t) => t.id === ci.id)!;
       assert.deepEqual(Object.keys(row).sort(), ['app', 'created_at', 'expires_at', 'host_id', 'id', 'last_used_at', 'org', 'scope']);
       assert.deepEqual([row.scope, row.org, row.app, row.expires_at], ['wireguard', 'globex', 'evil', ci.expires_at]);
-      assert.ok((all.json.tokens as TokenRecord[]).some((t) => t.scope === 'host' && t.host_id === 1), 'host credentials too');
+      assert.ok(
+        (all.json.tokens as TokenRecord[]).some((t) => t.scope === 'host' && t.host_id === 1),
+        'host credentials too',
+      );
 
       const mine = await c.call('GET', '/v1/tokens', undefined, acme.token);
       assert.equal(mine.status, 200);
       assert.ok(mine.json.tokens.length > 0);
-      assert.ok((mine.json.tokens as TokenRecord[]).every((t) => t.org === 'acme'), 'only acme tokens');
+      assert.ok(
+        (mine.json.tokens as TokenRecord[]).every((t) => t.org === 'acme'),
+        'only acme tokens',
+      );
       assert.equal((await c.call('GET', '/v1/tokens?org=globex', undefined, acme.token)).status, 403);
       assert.ok(((await c.call('GET', '/v1/tokens?org=globex')).json.tokens as TokenRecord[]).every((t) => t.org === 'globex'));
       for (const scope of ['reader', 'host-enroll']) {
@@ -180,7 +207,8 @@ describe('tokens: peer scope, lifecycle and streams', function () {
 
     it('records last use at most once a minute', async () => {
       const t = await create({ scope: 'org', org: 'acme' });
-      const lastUsed = async (): Promise<string | null> => ((await c.call('GET', '/v1/tokens')).json.tokens as TokenRecord[]).find((x) => x.id === t.id)!.last_used_at;
+      const lastUsed = async (): Promise<string | null> =>
+        ((await c.call('GET', '/v1/tokens')).json.tokens as TokenRecord[]).find((x) => x.id === t.id)!.last_used_at;
       assert.equal(await lastUsed(), null);
       await c.call('GET', '/v1/apps?org=acme', undefined, t.token);
       await until(async () => (await lastUsed()) !== null, 5000);
@@ -195,15 +223,19 @@ describe('tokens: peer scope, lifecycle and streams', function () {
     const watchUrl = () => `${c.url}/v1/watch?since=0`;
     const uiUrl = () => `${c.url}/v1/ui/stream`;
 
-    it('DELETE /v1/tokens/:id ends that token\'s watch and dashboard streams within a second, and no other', async () => {
+    it("DELETE /v1/tokens/:id ends that token's watch and dashboard streams within a second, and no other", async () => {
       const reader = await create({ scope: 'reader' });
       const org = await create({ scope: 'org', org: 'acme' });
       const other = await create({ scope: 'reader' });
       const watch = await openLines(watchUrl(), reader.token);
       const ui = await openLines(uiUrl(), org.token);
       const bystander = await openLines(watchUrl(), other.token);
-      await until(() => watch.lines().some((l) => l.type === 'snapshot') && ui.lines().some((l) => l.type === 'snapshot')
-        && bystander.lines().some((l) => l.type === 'snapshot'));
+      await until(
+        () =>
+          watch.lines().some((l) => l.type === 'snapshot') &&
+          ui.lines().some((l) => l.type === 'snapshot') &&
+          bystander.lines().some((l) => l.type === 'snapshot'),
+      );
       const t0 = Date.now();
       assert.equal((await c.call('DELETE', `/v1/tokens/${reader.id}`)).status, 200);
       assert.equal((await c.call('DELETE', `/v1/tokens/${org.id}`)).status, 200);
@@ -218,7 +250,7 @@ describe('tokens: peer scope, lifecycle and streams', function () {
       bystander.stop();
     });
 
-    it('a 2 s token\'s streams end within a second of its expiry (a timer, not a poll)', async () => {
+    it("a 2 s token's streams end within a second of its expiry (a timer, not a poll)", async () => {
       const reader = await create({ scope: 'reader', ttl_seconds: 2 });
       const org = await create({ scope: 'org', org: 'acme', ttl_seconds: 2 });
       const watch = await openLines(watchUrl(), reader.token);
@@ -229,7 +261,10 @@ describe('tokens: peer scope, lifecycle and streams', function () {
       assert.ok(late(uEnd, org) >= 0 && late(uEnd, org) < 1000, `dashboard ended ${late(uEnd, org)} ms after expiry`);
       assert.equal(watch.lines().at(-1).code, 'token_expired');
       assert.equal(ui.lines().at(-1).code, 'token_expired');
-      assert.ok(watch.lines().some((l) => l.type === 'snapshot'), 'it streamed until then');
+      assert.ok(
+        watch.lines().some((l) => l.type === 'snapshot'),
+        'it streamed until then',
+      );
       const again = await fetch(watchUrl(), { headers: { authorization: `Bearer ${reader.token}` } });
       assert.equal(again.status, 401);
       assert.equal((await again.json()).error.code, 'token_expired');
@@ -243,7 +278,11 @@ describe('tokens: peer scope, lifecycle and streams', function () {
     const expires = Date.parse(r.json.peer.expires_at);
     assert.ok(expires - Date.now() <= 2000 && expires - Date.now() > 1000);
     assert.equal((await c.call('GET', '/v1/orgs/acme/peers/eph')).json.peer.expires_at, r.json.peer.expires_at);
-    const ops = (): ChangeOp[] => feed.lines().filter((l) => l.type === 'change').flatMap((l) => l.ops);
+    const ops = (): ChangeOp[] =>
+      feed
+        .lines()
+        .filter((l) => l.type === 'change')
+        .flatMap((l) => l.ops);
     await until(() => ops().some((o) => o.entity === 'peer' && o.op === 'delete' && o.key === 'acme/eph'), 5000, 10);
     const gone = Date.now();
     assert.ok(gone - expires >= 0 && gone - expires < 1000, `removed ${gone - expires} ms after expiry`);

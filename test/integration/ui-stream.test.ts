@@ -6,7 +6,12 @@ import assert from 'node:assert/strict';
 import { KEY_A, KEY_B, testCoordinator, type TestCoordinator } from '../../testkit/coordinator.js';
 import { until } from '../../testkit/until.js';
 
-interface Reader { lines(): any[]; raw(): string; ended: Promise<void>; stop(): void }
+interface Reader {
+  lines(): any[];
+  raw(): string;
+  ended: Promise<void>;
+  stop(): void;
+}
 
 async function openStream(url: string, token: string): Promise<Reader> {
   const ctrl = new AbortController();
@@ -16,9 +21,22 @@ async function openStream(url: string, token: string): Promise<Reader> {
   let raw = '';
   const ended = (async () => {
     const dec = new TextDecoder();
-    try { for await (const c of res.body!) raw += dec.decode(c as Uint8Array, { stream: true }); } catch { /* aborted */ }
+    try {
+      for await (const c of res.body!) raw += dec.decode(c as Uint8Array, { stream: true });
+    } catch {
+      /* aborted */
+    }
   })();
-  return { raw: () => raw, lines: () => raw.split('\n').filter(Boolean).map((l) => JSON.parse(l)), ended, stop: () => ctrl.abort() };
+  return {
+    raw: () => raw,
+    lines: () =>
+      raw
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l)),
+    ended,
+    stop: () => ctrl.abort(),
+  };
 }
 
 describe('dashboard routes and stream (/ui, /v1/ui/stream)', function () {
@@ -40,7 +58,9 @@ describe('dashboard routes and stream (/ui, /v1/ui/stream)', function () {
     await c.call('POST', '/v1/apps', { name: 'rivalapp', org: 'rival' });
     await c.call('POST', '/v1/machines', { app: 'rivalapp', region: 'ams' });
   });
-  after(async () => { await c.close(); });
+  after(async () => {
+    await c.close();
+  });
 
   it('serves the page and its assets with a strict content security policy', async () => {
     const page = await fetch(`${c.url}/ui`);
@@ -50,7 +70,11 @@ describe('dashboard routes and stream (/ui, /v1/ui/stream)', function () {
     assert.match(page.headers.get('content-security-policy')!, /connect-src 'self'/);
     const html = await page.text();
     assert.match(html, /src="ui\/app\.js"/);
-    for (const [file, type] of [['app.js', /javascript/], ['app.css', /css/], ['land.svg', /svg/]] as const) {
+    for (const [file, type] of [
+      ['app.js', /javascript/],
+      ['app.css', /css/],
+      ['land.svg', /svg/],
+    ] as const) {
       const r = await fetch(`${c.url}/ui/${file}`);
       assert.equal(r.status, 200, file);
       assert.match(r.headers.get('content-type')!, type);
@@ -81,7 +105,10 @@ describe('dashboard routes and stream (/ui, /v1/ui/stream)', function () {
     await until(() => s.lines().some((l) => l.type === 'snapshot'));
     const [hello, snap] = s.lines();
     assert.deepEqual(hello, { type: 'hello', scope: 'org', org: 'acme' });
-    assert.deepEqual(snap.state.orgs.map((o: { name: string }) => o.name), ['acme']);
+    assert.deepEqual(
+      snap.state.orgs.map((o: { name: string }) => o.name),
+      ['acme'],
+    );
     assert.deepEqual(snap.state.hosts, [], 'no host carries anything of acme yet');
 
     const rm = (await c.call('POST', '/v1/machines', { app: 'rivalapp', region: 'ams' }, tok.rival)).json.machine;
@@ -96,7 +123,11 @@ describe('dashboard routes and stream (/ui, /v1/ui/stream)', function () {
     assert.ok(!s.raw().includes('rival'), 'not a byte of the other org');
     assert.ok(!s.raw().includes(rm.id));
     const change = s.lines().find((l) => l.type === 'change');
-    assert.deepEqual(change.ops.map((o: { entity: string }) => o.entity), ['host', 'machine'], 'the host is shown with the first machine on it');
+    assert.deepEqual(
+      change.ops.map((o: { entity: string }) => o.entity),
+      ['host', 'machine'],
+      'the host is shown with the first machine on it',
+    );
     assert.equal(change.ops[0].data.id, gateway.id);
   });
 
@@ -115,7 +146,8 @@ describe('dashboard routes and stream (/ui, /v1/ui/stream)', function () {
     await until(() => s.lines().some((l) => l.type === 'snapshot'));
     assert.deepEqual(s.lines().find((l) => l.type === 'snapshot').peer_status, { 'acme/laptop': null });
     const res = await fetch(`${c.url}/v1/hosts/${gateway.id}/peer-status`, {
-      method: 'PUT', headers: { authorization: `Bearer ${gateway.credential}`, 'content-type': 'application/json' },
+      method: 'PUT',
+      headers: { authorization: `Bearer ${gateway.credential}`, 'content-type': 'application/json' },
       body: JSON.stringify({ peers: [{ org: 'acme', name: 'laptop', latest_handshake: 1700000000, rx_bytes: 10, tx_bytes: 20, endpoint: '127.0.0.1:4000' }] }),
     });
     assert.equal(res.status, 204);

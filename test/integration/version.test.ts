@@ -18,18 +18,32 @@ const PKG_VERSION = (JSON.parse(readFileSync(new URL('package.json', ROOT), 'utf
 /** A loopback server that records the headers of every request and answers 503. */
 async function recorder(): Promise<{ url: string; seen: IncomingHttpHeaders[]; close(): Promise<void> }> {
   const seen: IncomingHttpHeaders[] = [];
-  const server: Server = createServer((req, res) => { seen.push(req.headers); res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":{"code":"unavailable","message":"test"}}'); });
+  const server: Server = createServer((req, res) => {
+    seen.push(req.headers);
+    res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":{"code":"unavailable","message":"test"}}');
+  });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { url, seen, close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+  return {
+    url,
+    seen,
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
 }
 
 describe('one version', () => {
   let tc: TestCoordinator;
-  before(async () => { tc = await testCoordinator(); await tc.listen(); });
+  before(async () => {
+    tc = await testCoordinator();
+    await tc.listen();
+  });
   after(() => tc.close());
 
-  it('is package.json\'s version, with the git commit of the build when there is one', () => {
+  it("is package.json's version, with the git commit of the build when there is one", () => {
     assert.equal(VERSION, PKG_VERSION);
     if (existsSync(new URL('.git', ROOT))) {
       const head = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
@@ -60,10 +74,14 @@ describe('one version', () => {
     assert.equal(h.json.commit, COMMIT);
     const line = `sixpn_build_info{version="${PKG_VERSION}",commit="${COMMIT ?? 'unknown'}"} 1`;
     assert.ok((await tc.app.inject({ method: 'GET', url: '/metrics' })).body.includes(line));
-    assert.ok((await render(createRegistry({ labels: { component: 'dns' } }))).body.includes(`sixpn_build_info{version="${PKG_VERSION}",commit="${COMMIT ?? 'unknown'}",component="dns"} 1`));
+    assert.ok(
+      (await render(createRegistry({ labels: { component: 'dns' } }))).body.includes(
+        `sixpn_build_info{version="${PKG_VERSION}",commit="${COMMIT ?? 'unknown'}",component="dns"} 1`,
+      ),
+    );
   });
 
-  it('is the User-Agent of the CLI, the DNS server\'s feed and the agent\'s calls', async () => {
+  it("is the User-Agent of the CLI, the DNS server's feed and the agent's calls", async () => {
     const rec = await recorder();
     try {
       await runCli(['orgs', 'list', '--api', rec.url, '--token', 'x']);

@@ -16,7 +16,11 @@ import { tempDir } from '../../testkit/tmp.js';
 const ONE_LINE = /^sixpn wireguard: [^\n]+\n$/;
 
 function wgPubkey(priv: string): string | null {
-  try { return execFileSync('wg', ['pubkey'], { input: `${priv}\n`, encoding: 'utf8' }).trim(); } catch { return null; }
+  try {
+    return execFileSync('wg', ['pubkey'], { input: `${priv}\n`, encoding: 'utf8' }).trim();
+  } catch {
+    return null;
+  }
 }
 
 describe('sixpn wireguard (CLI process against a coordinator with gateways)', function () {
@@ -25,7 +29,8 @@ describe('sixpn wireguard (CLI process against a coordinator with gateways)', fu
   let c: TestCoordinator;
   let proxy: RecordingProxy;
   const gw: Record<string, Host & { credential: string }> = {};
-  let acmeNet = 0, backendNet = 0;
+  let acmeNet = 0,
+    backendNet = 0;
   const env = { SIXPN_CONFIG: join(dir.path, 'no-such-cli.json'), HOME: dir.path };
   const run = (cwd: string, token: string, ...args: string[]) => runCliIn(cwd, ['wireguard', ...args, '--api', proxy.url, '--token', token], env);
   const wg = (...args: string[]) => run(dir.path, c.admin, ...args);
@@ -42,7 +47,11 @@ describe('sixpn wireguard (CLI process against a coordinator with gateways)', fu
     c = await testCoordinator();
     await c.listen();
     proxy = await recordingProxy(c.url);
-    for (const [region, key, gateway] of [['ams', KEY_A, true], ['fra', KEY_B, true], ['syd', KEY_C, false]] as const) {
+    for (const [region, key, gateway] of [
+      ['ams', KEY_A, true],
+      ['fra', KEY_B, true],
+      ['syd', KEY_C, false],
+    ] as const) {
       const r = await c.call('POST', '/v1/hosts', { region, endpoint: `198.51.100.${Object.keys(gw).length + 7}:51820`, public_key: key, gateway });
       assert.equal(r.status, 201, JSON.stringify(r.json));
       gw[region] = { ...r.json.host, credential: r.json.credential };
@@ -70,19 +79,22 @@ describe('sixpn wireguard (CLI process against a coordinator with gateways)', fu
     assert.equal(peer!.name, 'laptop');
     const priv = keep(file);
     const text = readFileSync(file, 'utf8');
-    assert.equal(text, [
-      '[Interface]',
-      `PrivateKey = ${priv}`,
-      `Address = ${peer!.address}/120`,
-      `DNS = ${networkDnsAddress(acmeNet)}`,
-      '',
-      '[Peer]',
-      `PublicKey = ${KEY_A}`,
-      `AllowedIPs = ${networkPrefix(acmeNet)}`,
-      'Endpoint = 198.51.100.7:51820',
-      'PersistentKeepalive = 15',
-      '',
-    ].join('\n'));
+    assert.equal(
+      text,
+      [
+        '[Interface]',
+        `PrivateKey = ${priv}`,
+        `Address = ${peer!.address}/120`,
+        `DNS = ${networkDnsAddress(acmeNet)}`,
+        '',
+        '[Peer]',
+        `PublicKey = ${KEY_A}`,
+        `AllowedIPs = ${networkPrefix(acmeNet)}`,
+        'Endpoint = 198.51.100.7:51820',
+        'PersistentKeepalive = 15',
+        '',
+      ].join('\n'),
+    );
     assert.equal(networkDnsAddress(acmeNet), `fdaa:0:${acmeNet.toString(16)}::3`);
     // The address lives under the gateway host: machine field 0:<index>, suffix 2.
     const a = parseAddress(peer!.address)!;
@@ -107,7 +119,11 @@ describe('sixpn wireguard (CLI process against a coordinator with gateways)', fu
     assert.match(r.stderr, ONE_LINE);
     assert.match(r.stderr, /already exists \(use --force to overwrite\)/);
     assert.equal(readFileSync(file, 'utf8'), before);
-    assert.deepEqual((await peers()).map((p) => p.name), ['laptop'], 'nothing registered');
+    assert.deepEqual(
+      (await peers()).map((p) => p.name),
+      ['laptop'],
+      'nothing registered',
+    );
 
     const other = f('other.conf');
     writeFileSync(other, 'old contents\n');
@@ -117,7 +133,11 @@ describe('sixpn wireguard (CLI process against a coordinator with gateways)', fu
     assert.equal(statSync(other).mode & 0o777, 0o600);
     assert.match(readFileSync(other, 'utf8'), /^\[Interface\]\nPrivateKey = /);
     keep(other);
-    assert.deepEqual(readdirSync(dir.path).filter((n) => n.endsWith('.tmp')), [], 'no temp files left');
+    assert.deepEqual(
+      readdirSync(dir.path).filter((n) => n.endsWith('.tmp')),
+      [],
+      'no temp files left',
+    );
   });
 
   it('FILE in a missing directory: exit 1 and no peer registered', async () => {
@@ -137,7 +157,10 @@ describe('sixpn wireguard (CLI process against a coordinator with gateways)', fu
     assert.match(r.stderr, ONE_LINE);
     assert.match(r.stderr, /cannot write \/proc\/sixpn-ghost\.conf: \w+; peer not created/);
     const calls = proxy.requests.filter((q) => q.url === '/v1/orgs/acme/peers/ghost' || (q.method === 'POST' && q.body.includes('"ghost"')));
-    assert.deepEqual(calls.map((q) => q.method), ['POST', 'DELETE']);
+    assert.deepEqual(
+      calls.map((q) => q.method),
+      ['POST', 'DELETE'],
+    );
     assert.ok(!(await peers()).some((p) => p.name === 'ghost'));
   });
 
@@ -163,11 +186,23 @@ describe('sixpn wireguard (CLI process against a coordinator with gateways)', fu
   const failures: { what: string; args: string[]; msg: RegExp }[] = [
     { what: 'unknown org', args: ['create', 'nosuch', 'ams', 'x', 'x.conf'], msg: /^sixpn wireguard: org "nosuch" not found \(not_found\)\n$/ },
     { what: 'unknown region', args: ['create', 'acme', 'zzz', 'x', 'x.conf'], msg: /^sixpn wireguard: unknown region "zzz" \(invalid\)\n$/ },
-    { what: 'region without a gateway', args: ['create', 'acme', 'lhr', 'x', 'x.conf'], msg: /^sixpn wireguard: no gateway in region lhr; nearest gateways: ams, fra \(no_gateway\)\n$/ },
-    { what: 'region with a host but no gateway', args: ['create', 'acme', 'syd', 'x', 'x.conf'], msg: /^sixpn wireguard: no gateway in region syd; nearest gateways: (ams, fra|fra, ams) \(no_gateway\)\n$/ },
+    {
+      what: 'region without a gateway',
+      args: ['create', 'acme', 'lhr', 'x', 'x.conf'],
+      msg: /^sixpn wireguard: no gateway in region lhr; nearest gateways: ams, fra \(no_gateway\)\n$/,
+    },
+    {
+      what: 'region with a host but no gateway',
+      args: ['create', 'acme', 'syd', 'x', 'x.conf'],
+      msg: /^sixpn wireguard: no gateway in region syd; nearest gateways: (ams, fra|fra, ams) \(no_gateway\)\n$/,
+    },
     { what: 'unknown network', args: ['create', 'acme', 'ams', 'x', 'x.conf', '--network', 'nosuch'], msg: /network "acme\/nosuch" not found/ },
     { what: 'an app of another org', args: ['create', 'acme', 'ams', 'x', 'x.conf', '--app', 'evil'], msg: /app "evil" not found/ },
-    { what: 'app outside --network', args: ['create', 'acme', 'ams', 'x', 'x.conf', '--app', 'web', '--network', 'backend'], msg: /app web is not in network acme\/backend/ },
+    {
+      what: 'app outside --network',
+      args: ['create', 'acme', 'ams', 'x', 'x.conf', '--app', 'web', '--network', 'backend'],
+      msg: /app web is not in network acme\/backend/,
+    },
   ];
   for (const e of failures) {
     it(`${e.what}: exit 1 with one line, no file, no peer`, async () => {
@@ -198,7 +233,7 @@ describe('sixpn wireguard (CLI process against a coordinator with gateways)', fu
     keep(f('globex-laptop.conf'));
   });
 
-  it('--network and --app: the peer joins that network (address, DNS, AllowedIPs); --app alone takes the app\'s network', async () => {
+  it("--network and --app: the peer joins that network (address, DNS, AllowedIPs); --app alone takes the app's network", async () => {
     const r = await wg('create', 'acme', 'fra', 'backend-dev', f('backend.conf'), '--network', 'backend', '--json');
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout) as { peer: Peer; gateway: { region: string; public_key: string } };
@@ -223,7 +258,10 @@ describe('sixpn wireguard (CLI process against a coordinator with gateways)', fu
     assert.equal(r.code, 0, r.stderr);
     keep(f('phone2.conf'));
     // Strip the colours; what is left are rows of half-height blocks.
-    const qr = r.stdout.replace(/\x1b\[[0-9;]*m/g, '').split('\n').filter((l) => /[█▀▄]/.test(l));
+    const qr = r.stdout
+      .replace(/\x1b\[[0-9;]*m/g, '')
+      .split('\n')
+      .filter((l) => /[█▀▄]/.test(l));
     assert.ok(qr.length > 20, `expected a QR code, got:\n${r.stdout}`);
     // A square of half-height blocks: every row the same width.
     assert.equal(new Set(qr.map((l) => [...l].length)).size, 1);
@@ -251,10 +289,16 @@ describe('sixpn wireguard (CLI process against a coordinator with gateways)', fu
     assert.match(lines[0]!, /^NAME\s+REGION\s+ADDRESS\s+GATEWAY\s+APP\s+CREATED$/);
     const laptop = lines.find((l) => l.startsWith('laptop '))!;
     assert.match(laptop, /^laptop\s+ams\s+fdaa:\S+\s+198\.51\.100\.7:51820\s+-\s+\d{4}-/);
-    assert.match(lines.find((l) => l.startsWith('db-node '))!, /\sdb\s/);
+    assert.match(
+      lines.find((l) => l.startsWith('db-node '))!,
+      /\sdb\s/,
+    );
     const j = await wg('list', 'acme', '--json');
     const list = JSON.parse(j.stdout) as (Peer & { gateway: string })[];
-    assert.deepEqual(list.map((p) => p.name), ['backend-dev', 'db-node', 'dflt', 'laptop', 'phone', 'phone2', 'phone3']);
+    assert.deepEqual(
+      list.map((p) => p.name),
+      ['backend-dev', 'db-node', 'dflt', 'laptop', 'phone', 'phone2', 'phone3'],
+    );
     assert.equal(list.find((p) => p.name === 'backend-dev')!.gateway, '198.51.100.8:51820');
     const empty = await wg('list', 'globex');
     assert.match(empty.stdout, /^NAME .*\nlaptop /);
@@ -270,12 +314,20 @@ describe('sixpn wireguard (CLI process against a coordinator with gateways)', fu
 
     // What the gateway's agent sends (PUT /v1/hosts/:id/peer-status with its own credential).
     const hs = Math.floor(Date.now() / 1000) - 3;
-    const rep = await c.call('PUT', `/v1/hosts/${gw.ams!.id}/peer-status`,
-      { peers: [{ org: 'acme', name: 'laptop', latest_handshake: hs, rx_bytes: 1234, tx_bytes: 5678, endpoint: '203.0.113.5:40000' }] }, gw.ams!.credential);
+    const rep = await c.call(
+      'PUT',
+      `/v1/hosts/${gw.ams!.id}/peer-status`,
+      { peers: [{ org: 'acme', name: 'laptop', latest_handshake: hs, rx_bytes: 1234, tx_bytes: 5678, endpoint: '203.0.113.5:40000' }] },
+      gw.ams!.credential,
+    );
     assert.equal(rep.status, 204, JSON.stringify(rep.json));
     // Another gateway cannot report for a peer it does not carry.
-    await c.call('PUT', `/v1/hosts/${gw.fra!.id}/peer-status`,
-      { peers: [{ org: 'acme', name: 'laptop', latest_handshake: hs + 100, rx_bytes: 1, tx_bytes: 1, endpoint: null }] }, gw.fra!.credential);
+    await c.call(
+      'PUT',
+      `/v1/hosts/${gw.fra!.id}/peer-status`,
+      { peers: [{ org: 'acme', name: 'laptop', latest_handshake: hs + 100, rx_bytes: 1, tx_bytes: 1, endpoint: null }] },
+      gw.fra!.credential,
+    );
 
     const s = await wg('status', 'acme', 'laptop');
     assert.equal(s.code, 0, s.stderr);
@@ -285,7 +337,10 @@ describe('sixpn wireguard (CLI process against a coordinator with gateways)', fu
     assert.match(s.stdout, /endpoint\s+203\.0\.113\.5:40000/);
     const sj = JSON.parse((await wg('status', 'acme', 'laptop', '--json')).stdout) as { peer: Peer; status: Record<string, unknown> };
     assert.equal(sj.peer.name, 'laptop');
-    assert.deepEqual({ ...sj.status, reported_at: undefined }, { latest_handshake: hs, rx_bytes: 1234, tx_bytes: 5678, endpoint: '203.0.113.5:40000', reported_at: undefined });
+    assert.deepEqual(
+      { ...sj.status, reported_at: undefined },
+      { latest_handshake: hs, rx_bytes: 1234, tx_bytes: 5678, endpoint: '203.0.113.5:40000', reported_at: undefined },
+    );
   });
 
   it('remove, with and without --json; then status and remove are one-line errors', async () => {
@@ -294,7 +349,10 @@ describe('sixpn wireguard (CLI process against a coordinator with gateways)', fu
     assert.match(r.stdout, /^removed peer phone2 \(fdaa:[0-9a-f:]+\)\n$/);
     const j = await wg('remove', 'acme', 'phone3', '--json');
     assert.equal((JSON.parse(j.stdout) as Peer).name, 'phone3');
-    for (const args of [['status', 'acme', 'phone2'], ['remove', 'acme', 'phone2']]) {
+    for (const args of [
+      ['status', 'acme', 'phone2'],
+      ['remove', 'acme', 'phone2'],
+    ]) {
       const e = await wg(...args);
       assert.equal(e.code, 1);
       assert.match(e.stderr, /^sixpn wireguard: peer "phone2" not found \(not_found\)\n$/);

@@ -1,7 +1,19 @@
 import assert from 'node:assert/strict';
 import {
-  allocateMachineId, allocatePeerIndex, hostPrefix, isMachineId, machineAddress, machineFieldOf, machineGatewayAddress, machineSubnet,
-  MAX_PEER_INDEX, networkDnsAddress, networkPrefix, nextSequentialId, parseAddress, peerAddress,
+  allocateMachineId,
+  allocatePeerIndex,
+  hostPrefix,
+  isMachineId,
+  machineAddress,
+  machineFieldOf,
+  machineGatewayAddress,
+  machineSubnet,
+  MAX_PEER_INDEX,
+  networkDnsAddress,
+  networkPrefix,
+  nextSequentialId,
+  parseAddress,
+  peerAddress,
 } from '../../src/addr/plan.js';
 import { AppError } from '../../src/errors.js';
 
@@ -36,17 +48,34 @@ describe('address plan', () => {
     assert.equal(p.machineField.toString(16).padStart(8, '0'), id.slice(0, 8));
   });
 
-  const ids: [string, boolean][] = [['f066b83b12ab34', true], ['0000b83b12ab34', false], ['F066B83B12AB34', false], ['f066b83b12ab3', false], ['g066b83b12ab34', false]];
+  const ids: [string, boolean][] = [
+    ['f066b83b12ab34', true],
+    ['0000b83b12ab34', false],
+    ['F066B83B12AB34', false],
+    ['f066b83b12ab3', false],
+    ['g066b83b12ab34', false],
+  ];
   for (const [id, ok] of ids) it(`machine id ${id} valid=${ok}`, () => assert.equal(isMachineId(id), ok));
 
   it('allocates a machine id avoiding used fields and the 0000 peer range', () => {
     const seq = ['0000aaaa000000', 'aaaaaaaa000000', 'bbbbbbbb000000'];
-    const id = allocateMachineId((f) => f === 0xaaaaaaaa, () => seq.shift()!);
+    const id = allocateMachineId(
+      (f) => f === 0xaaaaaaaa,
+      () => seq.shift()!,
+    );
     assert.equal(id, 'bbbbbbbb000000');
   });
 
   it('reports a full host instead of looping forever', () => {
-    assert.throws(() => allocateMachineId(() => true, () => 'aaaaaaaa000000', 10), (e: unknown) => e instanceof AppError && e.code === 'host_full');
+    assert.throws(
+      () =>
+        allocateMachineId(
+          () => true,
+          () => 'aaaaaaaa000000',
+          10,
+        ),
+      (e: unknown) => e instanceof AppError && e.code === 'host_full',
+    );
   });
 
   it('allocates the lowest free peer index', () => {
@@ -56,14 +85,20 @@ describe('address plan', () => {
 
   it('refuses a peer index past the 16-bit space rather than wrapping', () => {
     const all = new Set(Array.from({ length: MAX_PEER_INDEX }, (_, i) => i + 1));
-    assert.throws(() => allocatePeerIndex(all), (e: unknown) => e instanceof AppError && e.code === 'host_full' && /65535/.test(e.message));
+    assert.throws(
+      () => allocatePeerIndex(all),
+      (e: unknown) => e instanceof AppError && e.code === 'host_full' && /65535/.test(e.message),
+    );
     assert.throws(() => peerAddress(1, 1, MAX_PEER_INDEX + 1), /outside/);
     assert.throws(() => peerAddress(1, 1, 0), /outside/);
   });
 
   it('never wraps network or host ids', () => {
     assert.equal(nextSequentialId(0, 'network'), 1);
-    assert.throws(() => nextSequentialId(0xffffffff, 'network'), (e: unknown) => e instanceof AppError && e.code === 'exhausted');
+    assert.throws(
+      () => nextSequentialId(0xffffffff, 'network'),
+      (e: unknown) => e instanceof AppError && e.code === 'exhausted',
+    );
     assert.throws(() => machineAddress(0x100000000, 1, 1), /32-bit/);
   });
 });

@@ -18,8 +18,29 @@ describe('agent arguments', () => {
     assert.equal(a.stateDir, '/var/lib/sixpn/agent');
   });
   it('everything set', () => {
-    const a = parseAgentArgs([...base, '--gateway', '--iface', 'wg-x', '--listen-port', '5000', '--state-dir', '/tmp/s', '--mtu', '1420',
-      '--dns-port', '0', '--machine-api-port', '0', '--dns-upstream', '9.9.9.9', '--open-port', '22/tcp', '--no-outside-filter', '--log-level', 'debug']);
+    const a = parseAgentArgs([
+      ...base,
+      '--gateway',
+      '--iface',
+      'wg-x',
+      '--listen-port',
+      '5000',
+      '--state-dir',
+      '/tmp/s',
+      '--mtu',
+      '1420',
+      '--dns-port',
+      '0',
+      '--machine-api-port',
+      '0',
+      '--dns-upstream',
+      '9.9.9.9',
+      '--open-port',
+      '22/tcp',
+      '--no-outside-filter',
+      '--log-level',
+      'debug',
+    ]);
     assert.equal(a.gateway, true);
     assert.equal(a.iface, 'wg-x');
     assert.equal(a.listenPort, 5000);
@@ -69,7 +90,10 @@ describe('agent arguments', () => {
   ];
   for (const [name, argv] of bad) {
     it(`usage error: ${name}`, () => {
-      assert.throws(() => parseAgentArgs(argv), (e: unknown) => e instanceof UsageError && !(e as Error).message.includes('\n'));
+      assert.throws(
+        () => parseAgentArgs(argv),
+        (e: unknown) => e instanceof UsageError && !(e as Error).message.includes('\n'),
+      );
     });
   }
 });

@@ -5,24 +5,58 @@ import { machineAddress, machineFieldOf, peerAddress } from '../../src/addr/plan
 
 const key = (c: string): string => `${c.repeat(43)}=`;
 const host = (id: number, region = 'ams', o: Partial<Host> = {}): Host => ({
-  id, region, endpoint: `198.18.0.${10 + id}:51820`, public_key: key(String.fromCharCode(64 + id)), gateway: false, created_at: '', ...o,
+  id,
+  region,
+  endpoint: `198.18.0.${10 + id}:51820`,
+  public_key: key(String.fromCharCode(64 + id)),
+  gateway: false,
+  created_at: '',
+  ...o,
 });
 let seq = 0;
 function machine(hostId: number, networkId: number, state: MachineState = 'started', o: Partial<Machine> = {}): Machine {
   const id = `${(0x10000000 + ++seq).toString(16)}abcdef`;
   return {
-    id, app: 'web', org: 'acme', network_id: networkId, host_id: hostId, region: 'ams',
-    address: machineAddress(networkId, hostId, machineFieldOf(id)), state, reason: null, group: 'app', metadata: {},
-    command: null, created_at: '', updated_at: `t${seq}`, ...o,
+    id,
+    app: 'web',
+    org: 'acme',
+    network_id: networkId,
+    host_id: hostId,
+    region: 'ams',
+    address: machineAddress(networkId, hostId, machineFieldOf(id)),
+    state,
+    reason: null,
+    group: 'app',
+    metadata: {},
+    command: null,
+    created_at: '',
+    updated_at: `t${seq}`,
+    ...o,
   };
 }
 const peer = (hostId: number, networkId: number, index: number, name: string): Peer => ({
-  org: 'acme', name, network_id: networkId, host_id: hostId, region: 'ams', index,
-  address: peerAddress(networkId, hostId, index), public_key: key(name[0]!.toLowerCase()), app: null, created_at: '',
+  org: 'acme',
+  name,
+  network_id: networkId,
+  host_id: hostId,
+  region: 'ams',
+  index,
+  address: peerAddress(networkId, hostId, index),
+  public_key: key(name[0]!.toLowerCase()),
+  app: null,
+  created_at: '',
 });
 const self = (o: Partial<SelfConfig> = {}): SelfConfig => ({
-  hostId: 1, gateway: false, iface: 'sixpn0', listenPort: 51820, mtu: 1280, prefix: 0xfdaa, dnsPort: 5354,
-  outsideFilter: true, openPorts: [], ...o,
+  hostId: 1,
+  gateway: false,
+  iface: 'sixpn0',
+  listenPort: 51820,
+  mtu: 1280,
+  prefix: 0xfdaa,
+  dnsPort: 5354,
+  outsideFilter: true,
+  openPorts: [],
+  ...o,
 });
 
 describe('agent desired state', () => {
@@ -45,10 +79,13 @@ describe('agent desired state', () => {
     const peers = [peer(1, 9, 2, 'zed'), peer(1, 9, 1, 'laptop'), peer(2, 9, 1, 'other')];
     const hosts = [host(1), host(2)];
     const gw = computeDesired({ hosts, machines: [], peers }, self({ gateway: true }));
-    assert.deepEqual(gw.peers.slice(1).map((p) => [p.allowedIps, p.endpoint]), [
-      [[`${peerAddress(9, 1, 1)}/128`], null],
-      [[`${peerAddress(9, 1, 2)}/128`], null],
-    ]);
+    assert.deepEqual(
+      gw.peers.slice(1).map((p) => [p.allowedIps, p.endpoint]),
+      [
+        [[`${peerAddress(9, 1, 1)}/128`], null],
+        [[`${peerAddress(9, 1, 2)}/128`], null],
+      ],
+    );
     assert.deepEqual(gw.owners.get(key('l')), { kind: 'peer', org: 'acme', name: 'laptop' });
     assert.equal(gw.nft.gateway, true);
     assert.deepEqual(gw.nft.networks, ['fdaa:0:9::/48']);
@@ -56,7 +93,7 @@ describe('agent desired state', () => {
     assert.equal(worker.peers.length, 1);
   });
 
-  it('attaches only this host\'s started machines', () => {
+  it("attaches only this host's started machines", () => {
     const mine = machine(1, 5);
     const machines = [mine, machine(1, 5, 'stopped'), machine(1, 5, 'created'), machine(1, 6, 'failed'), machine(2, 5)];
     const d = computeDesired({ hosts: [host(1), host(2)], machines, peers: [] }, self());
@@ -77,7 +114,10 @@ describe('agent desired state', () => {
 
   it('skips itself and duplicate keys', () => {
     const d = computeDesired({ hosts: [host(1), host(2), host(3, 'ams', { public_key: key('B') })], machines: [], peers: [] }, self());
-    assert.deepEqual(d.peers.map((p) => p.publicKey), [key('B')]);
+    assert.deepEqual(
+      d.peers.map((p) => p.publicKey),
+      [key('B')],
+    );
   });
 
   it('routes the whole prefix into the device and gives it a network-0 address', () => {

@@ -16,10 +16,38 @@ import { parseEndpoint, RULES } from '../../src/validate.js';
 import { FakeHost } from '../../testkit/fake-host.js';
 
 const key = (c: string): string => `${c.repeat(43)}=`;
-const host = (id: number, endpoint = `198.18.0.${10 + id}:51820`): Host => ({ id, region: 'ams', endpoint, public_key: key(String.fromCharCode(64 + id)), gateway: id === 1, created_at: '' });
-const devPeer = (name: string, c: string): Peer => ({ org: 'acme', name, region: 'ams', address: `fdaa:0:5:0:1:100::${c.charCodeAt(0)}`, network_id: 5, host_id: 1, public_key: key(c), app: null, created_at: '' } as Peer);
+const host = (id: number, endpoint = `198.18.0.${10 + id}:51820`): Host => ({
+  id,
+  region: 'ams',
+  endpoint,
+  public_key: key(String.fromCharCode(64 + id)),
+  gateway: id === 1,
+  created_at: '',
+});
+const devPeer = (name: string, c: string): Peer =>
+  ({
+    org: 'acme',
+    name,
+    region: 'ams',
+    address: `fdaa:0:5:0:1:100::${c.charCodeAt(0)}`,
+    network_id: 5,
+    host_id: 1,
+    public_key: key(c),
+    app: null,
+    created_at: '',
+  }) as Peer;
 const state = (o: Partial<State> = {}): State => ({ regions: [], orgs: [], networks: [], apps: [], hosts: [host(1), host(2)], machines: [], peers: [], ...o });
-const self: SelfConfig = { hostId: 1, gateway: true, iface: 'sixpn0', listenPort: 51820, mtu: 1280, prefix: 0xfdaa, dnsPort: 5354, outsideFilter: true, openPorts: [] };
+const self: SelfConfig = {
+  hostId: 1,
+  gateway: true,
+  iface: 'sixpn0',
+  listenPort: 51820,
+  mtu: 1280,
+  prefix: 0xfdaa,
+  dnsPort: 5354,
+  outsideFilter: true,
+  openPorts: [],
+};
 const device: DeviceWant = { iface: 'sixpn0', privateKey: key('p'), listenPort: 51820, mtu: 1280 };
 
 /** A lookup that knows a few names; the others fail like getaddrinfo does. */
@@ -48,7 +76,10 @@ describe('agent: one bad peer never blocks the others', () => {
     // The bad host is still a peer (allowed IPs: it can reach us), without an endpoint, and reported.
     assert.equal(byKey.get(key('D'))!.endpoint, null);
     assert.deepEqual(report.peerFailures, [{ publicKey: key('D'), error: 'endpoint nope.invalid:51820: nope.invalid does not resolve (ENOTFOUND)' }]);
-    assert.deepEqual(report.failed.map((f) => f.step), ['wireguard']);
+    assert.deepEqual(
+      report.failed.map((f) => f.step),
+      ['wireguard'],
+    );
     assert.match(report.failed[0]!.error, /1 peer\(s\) not applied: endpoint nope\.invalid:51820/);
     assert.equal(memory.peersKey, null, 'not remembered as converged: the next pass retries it');
     const status = new StatusBoard();
@@ -56,7 +87,10 @@ describe('agent: one bad peer never blocks the others', () => {
     agentMetrics(registry, { status, feed: null, replica: new Replica() });
     status.desired = d;
     status.passed({ rev: 1, ms: 1, peerChanges: 0, nftApplied: false, failed: ['wireguard'] }, report);
-    assert.deepEqual(status.peerFailures.map((f) => f.publicKey), [key('D')]);
+    assert.deepEqual(
+      status.peerFailures.map((f) => f.publicKey),
+      [key('D')],
+    );
     const text = await registry.metrics();
     assert.match(text, /^sixpn_agent_peer_failures\{kind="host",peer="ams\/4"\} 1$/m);
     assert.doesNotMatch(text, /^sixpn_agent_peer_failures\{[^}]*peer="ams\/[23]"/m);
@@ -70,15 +104,26 @@ describe('agent: one bad peer never blocks the others', () => {
     const d = computeDesired(state({ hosts: [host(1), host(2), host(3), host(4, 'nope.invalid:51820')], peers: [devPeer('laptop', 'L')] }), self);
     const calls = fake.calls.length;
     const report = await apply(d, fake, { device, memory, force: false, log: silentLogger });
-    assert.deepEqual(fake.peers().map((p) => p.publicKey).sort(), [key('B'), key('C'), key('L')]);
+    assert.deepEqual(
+      fake
+        .peers()
+        .map((p) => p.publicKey)
+        .sort(),
+      [key('B'), key('C'), key('L')],
+    );
     assert.deepEqual(report.peerFailures, [{ publicKey: key('D'), error: `wg set: peer ${key('D')} refused` }]);
     assert.deepEqual(report.peers.added.sort(), [key('B'), key('C'), key('L')]);
     // One batched call (refused), then one call per peer.
-    assert.deepEqual(fake.calls.slice(calls).filter((c) => c.startsWith('wg.applyPeers')), [
-      'wg.applyPeers add=4 update=0 remove=0', ...Array(4).fill('wg.applyPeers add=1 update=0 remove=0'),
-      // the new device's handshake kick: refused as a batch too, then each alone
-      'wg.applyPeers add=0 update=3 remove=0', ...Array(3).fill('wg.applyPeers add=0 update=1 remove=0'),
-    ]);
+    assert.deepEqual(
+      fake.calls.slice(calls).filter((c) => c.startsWith('wg.applyPeers')),
+      [
+        'wg.applyPeers add=4 update=0 remove=0',
+        ...Array(4).fill('wg.applyPeers add=1 update=0 remove=0'),
+        // the new device's handshake kick: refused as a batch too, then each alone
+        'wg.applyPeers add=0 update=3 remove=0',
+        ...Array(3).fill('wg.applyPeers add=0 update=1 remove=0'),
+      ],
+    );
     // The next pass diffs again: the good peers are there, only the bad one is retried.
     fake.refused.clear();
     const again = await apply(d, fake, { device, memory, force: false, log: silentLogger });
@@ -93,11 +138,17 @@ describe('agent: one bad peer never blocks the others', () => {
     await setupDevice(fake, device, memory);
     const apply1 = fake.wg.applyPeers;
     let n = 0;
-    fake.wg.applyPeers = async () => { n++; throw Object.assign(new Error('Command timed out after 10000 milliseconds: wg set sixpn0 …'), { timedOut: true }); };
+    fake.wg.applyPeers = async () => {
+      n++;
+      throw Object.assign(new Error('Command timed out after 10000 milliseconds: wg set sixpn0 …'), { timedOut: true });
+    };
     const report = await apply(computeDesired(state({ hosts: [host(1), host(2), host(3)] }), self), fake, { device, memory, force: false, log: silentLogger });
     fake.wg.applyPeers = apply1;
     assert.equal(n, 1);
-    assert.deepEqual(report.failed.map((f) => f.step), ['wireguard']);
+    assert.deepEqual(
+      report.failed.map((f) => f.step),
+      ['wireguard'],
+    );
     assert.match(report.failed[0]!.error, /timed out/);
   });
 });
@@ -122,7 +173,12 @@ describe('agent endpoint resolver', () => {
   it('a lookup that hangs fails after the timeout; a name that resolved before keeps its last address', async () => {
     let now = 0;
     let hang = false;
-    const r = new EndpointResolver({ lookup: (h) => (hang ? new Promise<string>(() => undefined) : Promise.resolve(h === 'b.example' ? '2001:db8::b' : '')), timeoutMs: 50, ttlMs: 10, now: () => now });
+    const r = new EndpointResolver({
+      lookup: (h) => (hang ? new Promise<string>(() => undefined) : Promise.resolve(h === 'b.example' ? '2001:db8::b' : '')),
+      timeoutMs: 50,
+      ttlMs: 10,
+      now: () => now,
+    });
     hang = true;
     const t0 = Date.now();
     await assert.rejects(r.resolve('slow.example'), /^Error: slow\.example did not resolve within 50 ms$/);
@@ -136,7 +192,13 @@ describe('agent endpoint resolver', () => {
 
   it('resolvePeers: a slow name holds the pass up for waitMs at most; the answer, cached, serves the next pass', async () => {
     let release: (ip: string) => void = () => undefined;
-    const r = new EndpointResolver({ lookup: () => new Promise<string>((res) => { release = res; }), timeoutMs: 5000 });
+    const r = new EndpointResolver({
+      lookup: () =>
+        new Promise<string>((res) => {
+          release = res;
+        }),
+      timeoutMs: 5000,
+    });
     const peers = [{ publicKey: key('A'), endpoint: 'slow.example:51820', allowedIps: [], keepalive: 0 }];
     const t0 = Date.now();
     const first = await resolvePeers(peers, r, 30);
@@ -152,21 +214,43 @@ describe('agent endpoint resolver', () => {
 
   it('resolvePeers: IPv6 answers bracketed, literals and roaming peers untouched', async () => {
     const r = new EndpointResolver({ lookup: zone({ 'v6.example': '2001:db8::6' }) });
-    const { peers, failures } = await resolvePeers([
-      { publicKey: key('A'), endpoint: 'v6.example:51820', allowedIps: [], keepalive: 0 },
-      { publicKey: key('B'), endpoint: '[2001:DB8::1]:1', allowedIps: [], keepalive: 0 },
-      { publicKey: key('C'), endpoint: null, allowedIps: [], keepalive: 0 },
-    ], r);
-    assert.deepEqual(peers.map((p) => p.endpoint), ['[2001:db8::6]:51820', '[2001:DB8::1]:1', null]);
+    const { peers, failures } = await resolvePeers(
+      [
+        { publicKey: key('A'), endpoint: 'v6.example:51820', allowedIps: [], keepalive: 0 },
+        { publicKey: key('B'), endpoint: '[2001:DB8::1]:1', allowedIps: [], keepalive: 0 },
+        { publicKey: key('C'), endpoint: null, allowedIps: [], keepalive: 0 },
+      ],
+      r,
+    );
+    assert.deepEqual(
+      peers.map((p) => p.endpoint),
+      ['[2001:db8::6]:51820', '[2001:DB8::1]:1', null],
+    );
     assert.deepEqual(failures, []);
   });
 });
 
 describe('host endpoints the API accepts', () => {
   it('an IP literal with a port, or a DNS name with a port; nothing else', () => {
-    for (const ok of ['203.0.113.1:51820', '[2001:db8::1]:51820', 'nope.invalid:51820', 'gw-1.example.com:1', 'host:65535']) assert.ok(RULES.endpoint.test(ok), ok);
-    for (const bad of ['999.1.1.1:51820', '1.2.3:51820', '[fdaa::zz]:1', '[203.0.113.1]:1', '-gw.example:1', 'gw-.example:1', 'a..b:1', `${'a'.repeat(64)}.example:1`,
-      'gw.example:0', 'gw.example:65536', 'gw.example', 'gw example:1', 'gw.example:1\n', 'fdaa::1:51820', ':51820']) {
+    for (const ok of ['203.0.113.1:51820', '[2001:db8::1]:51820', 'nope.invalid:51820', 'gw-1.example.com:1', 'host:65535'])
+      assert.ok(RULES.endpoint.test(ok), ok);
+    for (const bad of [
+      '999.1.1.1:51820',
+      '1.2.3:51820',
+      '[fdaa::zz]:1',
+      '[203.0.113.1]:1',
+      '-gw.example:1',
+      'gw-.example:1',
+      'a..b:1',
+      `${'a'.repeat(64)}.example:1`,
+      'gw.example:0',
+      'gw.example:65536',
+      'gw.example',
+      'gw example:1',
+      'gw.example:1\n',
+      'fdaa::1:51820',
+      ':51820',
+    ]) {
       assert.equal(parseEndpoint(bad), null, bad);
     }
   });

@@ -9,15 +9,55 @@ import type { DesiredPeer } from '../../src/wg/diff.js';
 import type { WgPeerInfo } from '../../src/wg/dump.js';
 
 const key = (c: string): string => `${c.repeat(43)}=`;
-const want = (k: string, o: Partial<DesiredPeer> = {}): DesiredPeer => ({ publicKey: key(k), endpoint: `198.18.0.1:51820`, allowedIps: ['fdaa:0:5:0:2::/80'], keepalive: 0, ...o });
-const have = (k: string, o: Partial<WgPeerInfo> = {}): WgPeerInfo => ({
-  publicKey: key(k), presharedKey: null, endpoint: '198.18.0.1:51820', allowedIps: ['fdaa:0:5:0:2::/80'], latestHandshake: 0, rxBytes: 0, txBytes: 0, keepalive: 0, ...o,
+const want = (k: string, o: Partial<DesiredPeer> = {}): DesiredPeer => ({
+  publicKey: key(k),
+  endpoint: `198.18.0.1:51820`,
+  allowedIps: ['fdaa:0:5:0:2::/80'],
+  keepalive: 0,
+  ...o,
 });
-const host = (id: number): Host => ({ id, region: 'ams', endpoint: `198.18.0.${10 + id}:51820`, public_key: key(String.fromCharCode(64 + id)), gateway: false, created_at: '' });
-const self: SelfConfig = { hostId: 1, gateway: false, iface: 'sixpn0', listenPort: 51820, mtu: 1280, prefix: 0xfdaa, dnsPort: 5354, outsideFilter: true, openPorts: [] };
+const have = (k: string, o: Partial<WgPeerInfo> = {}): WgPeerInfo => ({
+  publicKey: key(k),
+  presharedKey: null,
+  endpoint: '198.18.0.1:51820',
+  allowedIps: ['fdaa:0:5:0:2::/80'],
+  latestHandshake: 0,
+  rxBytes: 0,
+  txBytes: 0,
+  keepalive: 0,
+  ...o,
+});
+const host = (id: number): Host => ({
+  id,
+  region: 'ams',
+  endpoint: `198.18.0.${10 + id}:51820`,
+  public_key: key(String.fromCharCode(64 + id)),
+  gateway: false,
+  created_at: '',
+});
+const self: SelfConfig = {
+  hostId: 1,
+  gateway: false,
+  iface: 'sixpn0',
+  listenPort: 51820,
+  mtu: 1280,
+  prefix: 0xfdaa,
+  dnsPort: 5354,
+  outsideFilter: true,
+  openPorts: [],
+};
 const spec = (o: Partial<NftSpec> = {}): NftSpec => ({
-  table: 'sixpn_sixpn0', wgIface: 'sixpn0', wgPort: 51820, prefix: 'fdaa::/16', networks: [], attachments: [],
-  redirects: [{ port: 53, protocols: ['udp', 'tcp'], toPort: 5354 }], gateway: false, outsideFilter: true, openPorts: [], ...o,
+  table: 'sixpn_sixpn0',
+  wgIface: 'sixpn0',
+  wgPort: 51820,
+  prefix: 'fdaa::/16',
+  networks: [],
+  attachments: [],
+  redirects: [{ port: 53, protocols: ['udp', 'tcp'], toPort: 5354 }],
+  gateway: false,
+  outsideFilter: true,
+  openPorts: [],
+  ...o,
 });
 
 describe('agent planner', () => {
@@ -26,9 +66,23 @@ describe('agent planner', () => {
       { name: 'empty device: all added', want: [want('A'), want('B')], have: [], added: [key('A'), key('B')], removed: [], changed: [] },
       { name: 'converged: nothing', want: [want('A')], have: [have('A')], added: [], removed: [], changed: [] },
       { name: 'stranger removed', want: [want('A')], have: [have('A'), have('Z')], added: [], removed: [key('Z')], changed: [] },
-      { name: 'allowed IPs changed', want: [want('A', { allowedIps: ['fdaa:0:5:0:2::/80', 'fdaa:0:6:0:2::/80'] })], have: [have('A')], added: [], removed: [], changed: [key('A')] },
+      {
+        name: 'allowed IPs changed',
+        want: [want('A', { allowedIps: ['fdaa:0:5:0:2::/80', 'fdaa:0:6:0:2::/80'] })],
+        have: [have('A')],
+        added: [],
+        removed: [],
+        changed: [key('A')],
+      },
       { name: 'keepalive diffed back off after a kick', want: [want('A')], have: [have('A', { keepalive: 25 })], added: [], removed: [], changed: [key('A')] },
-      { name: 'all three at once', want: [want('A'), want('B', { endpoint: '198.18.0.9:51820' })], have: [have('B'), have('C')], added: [key('A')], removed: [key('C')], changed: [key('B')] },
+      {
+        name: 'all three at once',
+        want: [want('A'), want('B', { endpoint: '198.18.0.9:51820' })],
+        have: [have('B'), have('C')],
+        added: [key('A')],
+        removed: [key('C')],
+        changed: [key('B')],
+      },
     ];
     for (const c of cases) {
       it(c.name, () => {
@@ -76,16 +130,25 @@ describe('agent planner', () => {
   it('Planner: the desired state is reused until a replica update', () => {
     let reads = 0;
     const state: PlanState = { hosts: [host(1), host(2)], machines: [], peers: [] };
-    const read = (): PlanState => { reads++; return state; };
+    const read = (): PlanState => {
+      reads++;
+      return state;
+    };
     const p = new Planner(self);
     const a = p.desired(read);
     assert.equal(p.desired(read), a);
     assert.equal(reads, 1);
-    assert.deepEqual(a.peers.map((x) => x.publicKey), [key('B')]);
+    assert.deepEqual(
+      a.peers.map((x) => x.publicKey),
+      [key('B')],
+    );
     state.hosts.push(host(3));
     p.note({ rev: 2, ops: null });
     const b = p.desired(read);
     assert.equal(reads, 2);
-    assert.deepEqual(b.peers.map((x) => x.publicKey), [key('B'), key('C')]);
+    assert.deepEqual(
+      b.peers.map((x) => x.publicKey),
+      [key('B'), key('C')],
+    );
   });
 });

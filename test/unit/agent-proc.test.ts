@@ -9,16 +9,23 @@ import { LogTail } from '../../src/agent/proc.js';
 
 describe('LogTail', () => {
   let dir: string;
-  beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'sixpn-tail-')); });
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sixpn-tail-'));
+  });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   function capture(): { log: pino.Logger; msgs: () => string[] } {
     const lines: string[] = [];
-    const stream = new Writable({ write(c: Buffer, _e, cb) { lines.push(...c.toString().split('\n').filter(Boolean)); cb(); } });
+    const stream = new Writable({
+      write(c: Buffer, _e, cb) {
+        lines.push(...c.toString().split('\n').filter(Boolean));
+        cb();
+      },
+    });
     return { log: pino(stream), msgs: () => lines.map((l) => (JSON.parse(l) as { msg: string }).msg) };
   }
 
-  it('from an offset taken before the command started: a fast command\'s first lines are kept', () => {
+  it("from an offset taken before the command started: a fast command's first lines are kept", () => {
     const file = join(dir, 'm.log');
     writeFileSync(file, 'previous run\n');
     const from = statSync(file).size; // taken before the spawn

@@ -16,17 +16,55 @@ import { FakeHost } from '../../testkit/fake-host.js';
 import { until } from '../../testkit/until.js';
 
 const key = (c: string): string => `${c.repeat(43)}=`;
-const host = (id: number): Host => ({ id, region: 'ams', endpoint: `198.18.0.${10 + id}:51820`, public_key: key(String.fromCharCode(64 + id)), gateway: false, created_at: '' });
+const host = (id: number): Host => ({
+  id,
+  region: 'ams',
+  endpoint: `198.18.0.${10 + id}:51820`,
+  public_key: key(String.fromCharCode(64 + id)),
+  gateway: false,
+  created_at: '',
+});
 let seq = 0;
 function machine(hostId: number, networkId = 5): Machine {
   const id = `${(0x20000000 + ++seq).toString(16)}abcdef`;
   return {
-    id, app: 'web', org: 'acme', network_id: networkId, host_id: hostId, region: 'ams', address: machineAddress(networkId, hostId, machineFieldOf(id)),
-    state: 'started', reason: null, group: 'app', metadata: {}, command: null, created_at: '', updated_at: `t${seq}`,
+    id,
+    app: 'web',
+    org: 'acme',
+    network_id: networkId,
+    host_id: hostId,
+    region: 'ams',
+    address: machineAddress(networkId, hostId, machineFieldOf(id)),
+    state: 'started',
+    reason: null,
+    group: 'app',
+    metadata: {},
+    command: null,
+    created_at: '',
+    updated_at: `t${seq}`,
   };
 }
-const state = (o: Partial<State> = {}): State => ({ regions: [], orgs: [], networks: [], apps: [], hosts: [host(1), host(2), host(3)], machines: [], peers: [], ...o });
-const self: SelfConfig = { hostId: 1, gateway: false, iface: 'sixpn0', listenPort: 51820, mtu: 1280, prefix: 0xfdaa, dnsPort: 5354, outsideFilter: true, openPorts: [] };
+const state = (o: Partial<State> = {}): State => ({
+  regions: [],
+  orgs: [],
+  networks: [],
+  apps: [],
+  hosts: [host(1), host(2), host(3)],
+  machines: [],
+  peers: [],
+  ...o,
+});
+const self: SelfConfig = {
+  hostId: 1,
+  gateway: false,
+  iface: 'sixpn0',
+  listenPort: 51820,
+  mtu: 1280,
+  prefix: 0xfdaa,
+  dnsPort: 5354,
+  outsideFilter: true,
+  openPorts: [],
+};
 const device: DeviceWant = { iface: 'sixpn0', privateKey: key('p'), listenPort: 51820, mtu: 1280 };
 
 /** A reconciler over a fake host, with short timings; records every pass. */
@@ -38,16 +76,30 @@ function rig(o: { retryMs?: number; kickFollowUpMs?: number; resyncMs?: number }
   const passes: { stats: ConvergeStats; report: ApplyReport }[] = [];
   status.onPass((stats, report) => passes.push({ stats, report }));
   const r = new Reconciler({
-    replica, planner: new Planner(self), ports: host, device, memory, status, log: silentLogger,
-    timing: { retryMs: o.retryMs ?? 20, maxRetryMs: 1000, resyncMs: o.resyncMs ?? 0, repairDelayMs: 5 }, kickFollowUpMs: o.kickFollowUpMs ?? 30,
+    replica,
+    planner: new Planner(self),
+    ports: host,
+    device,
+    memory,
+    status,
+    log: silentLogger,
+    timing: { retryMs: o.retryMs ?? 20, maxRetryMs: 1000, resyncMs: o.resyncMs ?? 0, repairDelayMs: 5 },
+    kickFollowUpMs: o.kickFollowUpMs ?? 30,
   });
   return { host, replica, status, memory, passes, r };
 }
 
 describe('agent reconciler (fake ports)', () => {
   let stops: (() => Promise<void>)[] = [];
-  afterEach(async () => { for (const s of stops) await s(); stops = []; });
-  const started = (x: ReturnType<typeof rig>): ReturnType<typeof rig> => { x.r.start(); stops.push(() => x.r.stop()); return x; };
+  afterEach(async () => {
+    for (const s of stops) await s();
+    stops = [];
+  });
+  const started = (x: ReturnType<typeof rig>): ReturnType<typeof rig> => {
+    x.r.start();
+    stops.push(() => x.r.stop());
+    return x;
+  };
 
   it('apply converges an empty host and reports what it did', async () => {
     const host = new FakeHost();
@@ -58,7 +110,10 @@ describe('agent reconciler (fake ports)', () => {
     assert.deepEqual(report.failed, []);
     assert.equal(report.nftWritten, true);
     assert.deepEqual(report.peers, { added: [key('B'), key('C')], removed: [], changed: [] });
-    assert.deepEqual(host.peers().map((p) => p.publicKey), [key('B'), key('C')]);
+    assert.deepEqual(
+      host.peers().map((p) => p.publicKey),
+      [key('B'), key('C')],
+    );
     assert.equal(host.device!.privateKey, device.privateKey);
     assert.deepEqual(host.link, { index: 7, mtu: 1280, up: true });
     assert.deepEqual(host.routes, ['fdaa::/16']);
@@ -82,14 +137,23 @@ describe('agent reconciler (fake ports)', () => {
     const first = x.passes[0]!.report;
     assert.equal(first.kicked, 2);
     assert.deepEqual(first.peers.added, [key('B'), key('C')]);
-    assert.deepEqual(x.host.calls.filter((c) => c.startsWith('wg.applyPeers')), ['wg.applyPeers add=2 update=0 remove=0', 'wg.applyPeers add=0 update=2 remove=0']);
-    assert.deepEqual(x.host.peers().map((p) => p.keepalive), [25, 25]);
+    assert.deepEqual(
+      x.host.calls.filter((c) => c.startsWith('wg.applyPeers')),
+      ['wg.applyPeers add=2 update=0 remove=0', 'wg.applyPeers add=0 update=2 remove=0'],
+    );
+    assert.deepEqual(
+      x.host.peers().map((p) => p.keepalive),
+      [25, 25],
+    );
     assert.equal(x.memory.kickPending, false);
     // The follow-up pass is forced (same peers, so only a forced pass reads the device).
     await until(() => x.passes.length >= 2);
     assert.deepEqual(x.passes[1]!.report.peers.changed, [key('B'), key('C')]);
     assert.equal(x.passes[1]!.report.kicked, 0);
-    assert.deepEqual(x.host.peers().map((p) => p.keepalive), [0, 0]);
+    assert.deepEqual(
+      x.host.peers().map((p) => p.keepalive),
+      [0, 0],
+    );
   });
 
   it('an adopted device is not kicked', async () => {
@@ -122,7 +186,10 @@ describe('agent reconciler (fake ports)', () => {
     assert.ok(repair, 'the repair pass made the device again');
     assert.deepEqual(repair.peers.added, [key('B'), key('C')]);
     assert.equal(repair.kicked, 2, 'a recreated device gets its handshakes kicked');
-    assert.deepEqual(x.host.peers().map((p) => p.publicKey), [key('B'), key('C')]);
+    assert.deepEqual(
+      x.host.peers().map((p) => p.publicKey),
+      [key('B'), key('C')],
+    );
     await new Promise((r) => setTimeout(r, 30));
     assert.equal(x.host.healthChecks, 1);
   });
@@ -154,8 +221,14 @@ describe('agent reconciler (fake ports)', () => {
     const at: number[] = [];
     let fail = 4;
     const loop = new ReconcileLoop({
-      log: silentLogger, retryMs: 20, maxRetryMs: 100, resyncMs: 0,
-      pass: async () => { at.push(Date.now()); return { failed: fail-- > 0 }; },
+      log: silentLogger,
+      retryMs: 20,
+      maxRetryMs: 100,
+      resyncMs: 0,
+      pass: async () => {
+        at.push(Date.now());
+        return { failed: fail-- > 0 };
+      },
     });
     stops.push(() => loop.stop());
     await loop.request();
@@ -178,7 +251,9 @@ describe('agent reconciler (fake ports)', () => {
     await x.host.wg.ensure('sixpn0'); // adopted: no handshake kick (and its follow-up pass)
     await setupDevice(x.host, device, x.memory);
     let open!: () => void;
-    x.host.gate = new Promise((r) => { open = r; });
+    x.host.gate = new Promise((r) => {
+      open = r;
+    });
     x.replica.applySnapshot(1, state());
     await until(() => x.host.count('machines.reconcile') === 1);
     // While pass 1 waits in the machines step, ten machines arrive one change at a time.
@@ -200,7 +275,9 @@ describe('agent reconciler (fake ports)', () => {
     await x.host.wg.ensure('sixpn0');
     await setupDevice(x.host, device, x.memory);
     let open!: () => void;
-    x.host.gate = new Promise((r) => { open = r; });
+    x.host.gate = new Promise((r) => {
+      open = r;
+    });
     x.replica.applySnapshot(1, state());
     await until(() => x.host.count('machines.reconcile') === 1);
     x.replica.applyChange({ rev: 2, at: '', ops: [{ entity: 'machine', op: 'upsert', data: machine(1) }] });

@@ -20,17 +20,45 @@ import { FakeHost } from '../../testkit/fake-host.js';
 
 const key = (c: string): string => `${c.repeat(43)}=`;
 const state = (hosts: number): State => ({
-  regions: [], orgs: [], networks: [], apps: [], machines: [], peers: [],
-  hosts: Array.from({ length: hosts }, (_, i) => ({ id: i + 1, region: 'ams', endpoint: `198.18.0.${i + 1}:51820`, public_key: key(String.fromCharCode(65 + i)), gateway: false, created_at: '' })),
+  regions: [],
+  orgs: [],
+  networks: [],
+  apps: [],
+  machines: [],
+  peers: [],
+  hosts: Array.from({ length: hosts }, (_, i) => ({
+    id: i + 1,
+    region: 'ams',
+    endpoint: `198.18.0.${i + 1}:51820`,
+    public_key: key(String.fromCharCode(65 + i)),
+    gateway: false,
+    created_at: '',
+  })),
 });
-const self: SelfConfig = { hostId: 1, gateway: false, iface: 'sixpn0', listenPort: 51820, mtu: 1280, prefix: 0xfdaa, dnsPort: 5354, outsideFilter: true, openPorts: [] };
+const self: SelfConfig = {
+  hostId: 1,
+  gateway: false,
+  iface: 'sixpn0',
+  listenPort: 51820,
+  mtu: 1280,
+  prefix: 0xfdaa,
+  dnsPort: 5354,
+  outsideFilter: true,
+  openPorts: [],
+};
 
 describe('agent: a corrupt desired-state.json', () => {
   let dir: string;
   let sd: StateDir;
   const logged: { msg: string; o: Record<string, unknown> }[] = [];
-  const log = (msg: string, o: Record<string, unknown>): void => { logged.push({ msg, o }); };
-  beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'sixpn-state-')); sd = new StateDir(dir); logged.length = 0; });
+  const log = (msg: string, o: Record<string, unknown>): void => {
+    logged.push({ msg, o });
+  };
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sixpn-state-'));
+    sd = new StateDir(dir);
+    logged.length = 0;
+  });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('a good file loads as it is', () => {
@@ -64,8 +92,16 @@ describe('agent: a corrupt desired-state.json', () => {
     writeFileSync(sd.path('desired-state.json'), '{}');
     writeFileSync(sd.path('desired-state.good.json'), '{"rev":3,"state":{"hosts":[]}}');
     assert.equal(sd.loadDesired(log), null);
-    assert.deepEqual(logged.map((l) => l.o.err), ['not a saved desired state', 'not a saved desired state']);
-    assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('desired')).sort(), ['desired-state.good.json.corrupt', 'desired-state.json.corrupt']);
+    assert.deepEqual(
+      logged.map((l) => l.o.err),
+      ['not a saved desired state', 'not a saved desired state'],
+    );
+    assert.deepEqual(
+      readdirSync(dir)
+        .filter((f) => f.startsWith('desired'))
+        .sort(),
+      ['desired-state.good.json.corrupt', 'desired-state.json.corrupt'],
+    );
   });
 
   it('no desired state at all: boot keeps the live nftables table (before: the empty state was written over it)', async () => {
@@ -86,14 +122,21 @@ describe('agent: a corrupt desired-state.json', () => {
   });
 });
 
-describe('agent: a machine\'s output', () => {
+describe("agent: a machine's output", () => {
   let dir: string;
-  beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'sixpn-out-')); });
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sixpn-out-'));
+  });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   function capture(): { log: pino.Logger; lines: () => { msg: string; level: number }[] } {
     const out: string[] = [];
-    const stream = new Writable({ write(c: Buffer, _e, cb) { out.push(...c.toString().split('\n').filter(Boolean)); cb(); } });
+    const stream = new Writable({
+      write(c: Buffer, _e, cb) {
+        out.push(...c.toString().split('\n').filter(Boolean));
+        cb();
+      },
+    });
     return { log: pino(stream), lines: () => out.map((l) => JSON.parse(l) as { msg: string; level: number }) };
   }
 
@@ -106,7 +149,10 @@ describe('agent: a machine\'s output', () => {
     appendFileSync(file, `${'b'.repeat(3000)}\nafter\n`);
     tail.poll();
     tail.stop();
-    assert.deepEqual(c.lines().map((l) => l.msg), ['short', `${'a'.repeat(16)} [line cut at 16 bytes; the rest of it is dropped]`, 'after']);
+    assert.deepEqual(
+      c.lines().map((l) => l.msg),
+      ['short', `${'a'.repeat(16)} [line cut at 16 bytes; the rest of it is dropped]`, 'after'],
+    );
   });
 
   it('memory stays bounded: a 24 MB line read in 1 MiB chunks never holds more than the cap', () => {
@@ -148,9 +194,16 @@ describe('agent: a machine\'s output', () => {
 describe('agent: netlink socket errors', () => {
   /** Stands in for the netlink package's socket (the same events). */
   class FakeSock {
-    readonly socket = Object.assign(new EventEmitter(), { closed: false, close(this: { closed: boolean }) { this.closed = true; } });
+    readonly socket = Object.assign(new EventEmitter(), {
+      closed: false,
+      close(this: { closed: boolean }) {
+        this.closed = true;
+      },
+    });
     groups: string[] = [];
-    addMembership(g: string): void { this.groups.push(g); }
+    addMembership(g: string): void {
+      this.groups.push(g);
+    }
   }
 
   it('an error on the link-watch socket: closed, a new one subscribes, the owner resyncs; no uncaught exception', async () => {
@@ -159,7 +212,11 @@ describe('agent: netlink socket errors', () => {
     const w = new LinkWatch(() => undefined, {
       resubscribeMs: 5,
       onResync: (err) => resyncs.push(err.message),
-      open: () => { const s = new FakeSock(); socks.push(s); return s as never; },
+      open: () => {
+        const s = new FakeSock();
+        socks.push(s);
+        return s as never;
+      },
     });
     assert.equal(socks.length, 1);
     const enobufs = Object.assign(new Error('recvmsg ENOBUFS'), { code: 'ENOBUFS' });
@@ -181,7 +238,13 @@ describe('agent: netlink socket errors', () => {
     const w = new LinkWatch(() => undefined, {
       resubscribeMs: 5,
       onResync: () => resyncs.push(n),
-      open: () => { n++; if (n === 2 || n === 3) throw new Error('EMFILE'); const s = new FakeSock(); if (n === 1) setTimeout(() => s.socket.emit('error', new Error('boom')), 1); return s as never; },
+      open: () => {
+        n++;
+        if (n === 2 || n === 3) throw new Error('EMFILE');
+        const s = new FakeSock();
+        if (n === 1) setTimeout(() => s.socket.emit('error', new Error('boom')), 1);
+        return s as never;
+      },
     });
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(n, 4);

@@ -7,7 +7,9 @@ import { writeFileAtomic } from '../../src/atomic-file.js';
 
 describe('writeFileAtomic', () => {
   let dir: string;
-  beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'sixpn-atomic-')); });
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sixpn-atomic-'));
+  });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('writes the whole text with the mode asked, and leaves no temp file', () => {

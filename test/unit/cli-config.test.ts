@@ -9,8 +9,16 @@ describe('CLI config: contexts', () => {
     assert.deepEqual(parseConfig('{"api":"http://a:1","token":"t"}', 'f'), { current: 'default', contexts: { default: { api: 'http://a:1', token: 't' } } });
   });
   it('refuses malformed files with the path and the reason', () => {
-    for (const [text, re] of [['nope', /not valid JSON/], ['[]', /JSON object/], ['{"contexts":{"a":{}}}', /needs a string "api"/], ['{"contexts":{"a":{"api":"x","ca":1}}}', /"ca" must be a string/]] as const) {
-      assert.throws(() => parseConfig(text, '/p/cli.json'), (e: Error) => re.test(e.message) && e.message.includes('/p/cli.json'));
+    for (const [text, re] of [
+      ['nope', /not valid JSON/],
+      ['[]', /JSON object/],
+      ['{"contexts":{"a":{}}}', /needs a string "api"/],
+      ['{"contexts":{"a":{"api":"x","ca":1}}}', /"ca" must be a string/],
+    ] as const) {
+      assert.throws(
+        () => parseConfig(text, '/p/cli.json'),
+        (e: Error) => re.test(e.message) && e.message.includes('/p/cli.json'),
+      );
     }
   });
   it('flags beat the environment, which beats the current context; a context token goes only to its own API', () => {

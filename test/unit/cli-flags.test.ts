@@ -9,11 +9,15 @@ const bad = (f: () => unknown, re: RegExp) => assert.throws(f, (e: unknown) => e
 describe('CLI flag values', () => {
   it('HOST:PORT: IPv4, [IPv6], names; ports 0..65535', () => {
     const ok: [string, { host: string; port: number }][] = [
-      ['127.0.0.1:4280', { host: '127.0.0.1', port: 4280 }], ['[::1]:53', { host: '::1', port: 53 }], ['[::]:0', { host: '::', port: 0 }],
-      ['localhost:4280', { host: 'localhost', port: 4280 }], ['coord.example:443', { host: 'coord.example', port: 443 }],
+      ['127.0.0.1:4280', { host: '127.0.0.1', port: 4280 }],
+      ['[::1]:53', { host: '::1', port: 53 }],
+      ['[::]:0', { host: '::', port: 0 }],
+      ['localhost:4280', { host: 'localhost', port: 4280 }],
+      ['coord.example:443', { host: 'coord.example', port: 443 }],
     ];
     for (const [s, want] of ok) assert.deepEqual(hostPort(s, 'listen'), want, s);
-    for (const s of ['127.0.0.1', '::1', '[::1]', ':53', '127.0.0.1:65536', '[nope]:53', 'a b:1', 'host:-1', '-x:1', '::1:53']) bad(() => hostPort(s, 'listen'), /^--listen ".*" is not HOST:PORT$/);
+    for (const s of ['127.0.0.1', '::1', '[::1]', ':53', '127.0.0.1:65536', '[nope]:53', 'a b:1', 'host:-1', '-x:1', '::1:53'])
+      bad(() => hostPort(s, 'listen'), /^--listen ".*" is not HOST:PORT$/);
   });
 
   it('IP[:PORT]: never a name; a bare IP takes the default port', () => {
@@ -34,11 +38,18 @@ describe('CLI flag values', () => {
 
   it('integers in a range, digits only', () => {
     assert.equal(intIn('1420', 'mtu', 1280, 9000), 1420);
-    for (const s of ['100', '9001', '-1', '1e3', '0x500', '', ' 1300']) bad(() => intIn(s, 'mtu', 1280, 9000), /^--mtu must be an integer in 1280\.\.9000, got ".*"$/);
+    for (const s of ['100', '9001', '-1', '1e3', '0x500', '', ' 1300'])
+      bad(() => intIn(s, 'mtu', 1280, 9000), /^--mtu must be an integer in 1280\.\.9000, got ".*"$/);
   });
 
   it('durations: 90s, 10m, 24h, 30d (and bare seconds where a flag always took them)', () => {
-    const cases: [string, number][] = [['90s', 90], ['10m', 600], ['24h', 86400], ['30d', 2_592_000], ['0s', 0]];
+    const cases: [string, number][] = [
+      ['90s', 90],
+      ['10m', 600],
+      ['24h', 86400],
+      ['30d', 2_592_000],
+      ['0s', 0],
+    ];
     for (const [s, want] of cases) assert.equal(duration(s, 'ttl'), want, s);
     assert.equal(duration('5', 'ttl', { bare: true }), 5);
     bad(() => duration('5', 'ttl'), /^--ttl must be a duration like 90s, 10m, 24h or 30d, at least 0s, got "5"$/);

@@ -42,12 +42,18 @@ describe('CLI command table', () => {
       const text = raw.replace(/\s+/g, ' '); // help wraps long lines
       assert.ok(text.includes(spec.summary), 'its own summary');
       for (const c of spec.commands ?? []) assert.match(text, new RegExp(` ${c.name}\\b[^:]*? ${escape(c.summary)}`), `${c.name} with its summary`);
-      if (!spec.commands) for (const f of allFlags(spec).filter((x) => !x.hidden)) assert.ok(text.includes(`--${f.name}`) && text.includes(f.help), `--${f.name}`);
+      if (!spec.commands)
+        for (const f of allFlags(spec).filter((x) => !x.hidden)) assert.ok(text.includes(`--${f.name}`) && text.includes(f.help), `--${f.name}`);
       for (const f of spec.flags ?? []) if (f.default !== undefined) assert.ok(text.includes(`default: ${f.default}`), `default of --${f.name}`);
       for (const e of spec.examples ?? []) assert.ok(text.includes(e), `example ${e}`);
       // `sixpn help PATH` prints this very text
       let out = '';
-      if (path[0] !== 'help') assert.throws(() => parseCommandLine(TABLE, [...path, '--help'], (s) => { out += s; }));
+      if (path[0] !== 'help')
+        assert.throws(() =>
+          parseCommandLine(TABLE, [...path, '--help'], (s) => {
+            out += s;
+          }),
+        );
       if (path[0] !== 'help') assert.equal(out, raw);
       assert.ok(text.includes('-h, --help'));
     });
@@ -58,7 +64,11 @@ const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 describe('CLI parsing (commander under the table)', () => {
   const parse = (...argv: string[]) => parseCommandLine(TABLE, argv);
-  const usage = (argv: string[], re: RegExp) => assert.throws(() => parse(...argv), (e: unknown) => e instanceof UsageError && e.showUsage && re.test(e.message) && !e.message.includes('\n'));
+  const usage = (argv: string[], re: RegExp) =>
+    assert.throws(
+      () => parse(...argv),
+      (e: unknown) => e instanceof UsageError && e.showUsage && re.test(e.message) && !e.message.includes('\n'),
+    );
 
   it('gives the handler its path, arguments and flags (repeatable, --x=v, --no-x)', () => {
     const p = parse('machines', 'create', '--app', 'web', '--region=ams', '--meta', 'a=1', '--meta', 'b=2', '--json');
@@ -85,7 +95,13 @@ describe('CLI parsing (commander under the table)', () => {
   it('--help and --version print and stop', () => {
     for (const argv of [['--help'], ['machines', '--help'], ['machines', 'create', '-h'], ['--version']]) {
       let out = '';
-      assert.throws(() => parseCommandLine(TABLE, argv, (s) => { out += s; }), (e: unknown) => (e as Error).constructor.name === 'HelpShown');
+      assert.throws(
+        () =>
+          parseCommandLine(TABLE, argv, (s) => {
+            out += s;
+          }),
+        (e: unknown) => (e as Error).constructor.name === 'HelpShown',
+      );
       assert.ok(out.length > 0, argv.join(' '));
     }
   });
@@ -104,9 +120,17 @@ describe('README CLI reference', () => {
 
   it('lists every command of the table, and only those', () => {
     assert.ok(readme.includes(REFERENCE_START) && readme.includes(REFERENCE_END), 'the markers');
-    const listed = lines.map((l) => l.split(' ').slice(1).filter((w) => /^[a-z][a-z-]*$/.test(w)));
+    const listed = lines.map((l) =>
+      l
+        .split(' ')
+        .slice(1)
+        .filter((w) => /^[a-z][a-z-]*$/.test(w)),
+    );
     for (const { path } of leaves(TABLE)) {
-      assert.ok(listed.some((w) => path.every((p, i) => w[i] === p)), `${path.join(' ')} is missing from the README`);
+      assert.ok(
+        listed.some((w) => path.every((p, i) => w[i] === p)),
+        `${path.join(' ')} is missing from the README`,
+      );
     }
     for (const words of listed) {
       const path = commandPath(TABLE, words);
@@ -123,13 +147,22 @@ describe('shell completion scripts', function () {
   this.timeout(20_000);
   const dir = tempDir('sixpn-completion-');
   after(() => dir.remove());
-  const write = (name: string, text: string): string => { const f = join(dir.path, name); writeFileSync(f, text); return f; };
+  const write = (name: string, text: string): string => {
+    const f = join(dir.path, name);
+    writeFileSync(f, text);
+    return f;
+  };
 
   it('bash: `bash -n` accepts it, and it completes nouns, verbs, flags and flag values', () => {
     const file = write('sixpn.bash', bashScript());
     const n = spawnSync('bash', ['-n', file], { encoding: 'utf8' });
     assert.equal(n.status, 0, n.stderr);
-    const complete = (...words: string[]): string => execFileSync('bash', ['-c', `source ${file}; COMP_WORDS=("$@"); COMP_CWORD=$(( \${#COMP_WORDS[@]} - 1 )); _sixpn; echo "\${COMPREPLY[*]}"`, 'x', 'sixpn', ...words], { encoding: 'utf8' }).trim();
+    const complete = (...words: string[]): string =>
+      execFileSync(
+        'bash',
+        ['-c', `source ${file}; COMP_WORDS=("$@"); COMP_CWORD=$(( \${#COMP_WORDS[@]} - 1 )); _sixpn; echo "\${COMPREPLY[*]}"`, 'x', 'sixpn', ...words],
+        { encoding: 'utf8' },
+      ).trim();
     assert.equal(complete('mach'), 'machines');
     assert.equal(complete('machines', ''), 'create run list show start stop destroy metadata');
     assert.equal(complete('machines', 'metadata', ''), 'get set unset');

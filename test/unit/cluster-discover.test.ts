@@ -8,19 +8,29 @@ describe('cluster discovery: _instances.internal parsing', () => {
     {
       name: 'a value split over 255-byte strings',
       txt: [['instance=aa,app=web,ip=fdaa::2,reg', 'ion=iad;instance=bb,app=db,ip=fdaa::3,region=ord']],
-      want: [{ id: 'aa', app: 'web' }, { id: 'bb', app: 'db' }],
+      want: [
+        { id: 'aa', app: 'web' },
+        { id: 'bb', app: 'db' },
+      ],
     },
     { name: 'garbage items are skipped', txt: [['nonsense;instance=cc,app=x,ip=fdaa::4,region=syd;;']], want: [{ id: 'cc', app: 'x' }] },
   ];
   for (const c of cases) {
-    it(c.name, () => assert.deepEqual(parseInstances(c.txt).map(({ id, app }) => ({ id, app })), c.want));
+    it(c.name, () =>
+      assert.deepEqual(
+        parseInstances(c.txt).map(({ id, app }) => ({ id, app })),
+        c.want,
+      ),
+    );
   }
 });
 
 describe('cluster discovery: vms.<app>.internal parsing', () => {
   it('items, split strings, several records', () => {
     assert.deepEqual(parseVms([['aa11 iad,bb22 o', 'rd'], ['cc33 nrt']]), [
-      { id: 'aa11', region: 'iad' }, { id: 'bb22', region: 'ord' }, { id: 'cc33', region: 'nrt' },
+      { id: 'aa11', region: 'iad' },
+      { id: 'bb22', region: 'ord' },
+      { id: 'cc33', region: 'nrt' },
     ]);
     assert.deepEqual(parseVms([]), []);
   });

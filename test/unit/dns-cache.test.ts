@@ -47,7 +47,10 @@ describe('dns answer cache (CLOCK)', () => {
 
   it('drops only the invalidated networks, reuses their slots before evicting', () => {
     const c = new AnswerCache(6);
-    for (let i = 0; i < 3; i++) { c.set(1, `a${i}`, enc(`a${i}`), false); c.set(2, `b${i}`, enc(`b${i}`), false); }
+    for (let i = 0; i < 3; i++) {
+      c.set(1, `a${i}`, enc(`a${i}`), false);
+      c.set(2, `b${i}`, enc(`b${i}`), false);
+    }
     c.invalidate(new Set([1, 99]));
     assert.equal(c.size, 3);
     for (let i = 0; i < 3; i++) c.set(3, `c${i}`, enc(`c${i}`), false);
@@ -93,7 +96,8 @@ describe('dns answer cache (CLOCK)', () => {
         const r = rand();
         if (r < 0.5) {
           const fresh = !model.has(id) || tagOf(c, net, key) === null;
-          const evictionsBefore = c.evictions, sizeBefore = c.size;
+          const evictionsBefore = c.evictions,
+            sizeBefore = c.size;
           const v = `v${version++}`;
           c.set(net, key, enc(v), false);
           model.set(id, v);
@@ -118,7 +122,10 @@ describe('dns answer cache (CLOCK)', () => {
       for (const [id, v] of model) {
         const [net, key] = id.split('/');
         const got = tagOf(c, Number(net), key!);
-        if (got !== null) { assert.equal(got, v); present++; }
+        if (got !== null) {
+          assert.equal(got, v);
+          present++;
+        }
       }
       assert.equal(present, c.size, `seed ${seed}: size matches the entries that answer`);
       assert.ok(inserts > max, 'the walk filled the cache');

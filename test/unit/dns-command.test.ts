@@ -9,16 +9,45 @@ describe('sixpn dns arguments', () => {
   it('defaults: loopback listen on port 53, no upstream, TTL 5', () => {
     const c = parseDnsArgs(base, {});
     assert.deepEqual(c.listen, DEFAULT_LISTEN);
-    assert.deepEqual(c.listen, [{ host: '127.0.0.1', port: 53 }, { host: '::1', port: 53 }]);
+    assert.deepEqual(c.listen, [
+      { host: '127.0.0.1', port: 53 },
+      { host: '::1', port: 53 },
+    ]);
     assert.deepEqual(c.upstreams, []);
     assert.equal(c.ttl, 5);
     assert.equal(c.logLevel, 'info');
   });
 
   it('repeated --listen and --upstream, IPv6 in brackets, default upstream port 53', () => {
-    const c = parseDnsArgs([...base, '--listen', '[::]:5353', '--listen', '0.0.0.0:5353', '--upstream', '192.0.2.53', '--upstream', '[2001:db8::53]:5300', '--upstream', '2001:db8::1', '--ttl', '30', '--log-level', 'debug'], {});
-    assert.deepEqual(c.listen, [{ host: '::', port: 5353 }, { host: '0.0.0.0', port: 5353 }]);
-    assert.deepEqual(c.upstreams, [{ host: '192.0.2.53', port: 53 }, { host: '2001:db8::53', port: 5300 }, { host: '2001:db8::1', port: 53 }]);
+    const c = parseDnsArgs(
+      [
+        ...base,
+        '--listen',
+        '[::]:5353',
+        '--listen',
+        '0.0.0.0:5353',
+        '--upstream',
+        '192.0.2.53',
+        '--upstream',
+        '[2001:db8::53]:5300',
+        '--upstream',
+        '2001:db8::1',
+        '--ttl',
+        '30',
+        '--log-level',
+        'debug',
+      ],
+      {},
+    );
+    assert.deepEqual(c.listen, [
+      { host: '::', port: 5353 },
+      { host: '0.0.0.0', port: 5353 },
+    ]);
+    assert.deepEqual(c.upstreams, [
+      { host: '192.0.2.53', port: 53 },
+      { host: '2001:db8::53', port: 5300 },
+      { host: '2001:db8::1', port: 53 },
+    ]);
     assert.equal(c.ttl, 30);
     assert.equal(c.logLevel, 'debug');
   });
@@ -50,7 +79,8 @@ describe('sixpn dns arguments', () => {
     [[...base, '--bogus'], /Unknown option '--bogus'/],
     [[...base, 'extra'], /positional/],
   ];
-  for (const [argv, re] of bad) it(`rejects ${argv.slice(base.length > argv.length ? 0 : 4).join(' ') || '(nothing)'}`, () => assert.throws(() => parseDnsArgs(argv, {}), re));
+  for (const [argv, re] of bad)
+    it(`rejects ${argv.slice(base.length > argv.length ? 0 : 4).join(' ') || '(nothing)'}`, () => assert.throws(() => parseDnsArgs(argv, {}), re));
 
   it('parses IP[:PORT] forms', () => {
     assert.deepEqual(parseHostPort('[::1]:53'), { host: '::1', port: 53 });

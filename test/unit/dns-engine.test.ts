@@ -8,9 +8,7 @@ import { QTYPE, RCODE } from '../../src/dns/names.js';
 import { QuerierResolver } from '../../src/dns/querier.js';
 import { Replica } from '../../src/feed/replica.js';
 import { silentLogger } from '../../src/log.js';
-import {
-  API_1, fixtureReplica, HOST_AMS, HOST_IAD, machine, NET_ACME, NET_GLOBEX, querierAddress, WEB_AMS, WEB_IAD,
-} from '../../testkit/dns-fixture.js';
+import { API_1, fixtureReplica, HOST_AMS, HOST_IAD, machine, NET_ACME, NET_GLOBEX, querierAddress, WEB_AMS, WEB_IAD } from '../../testkit/dns-fixture.js';
 import { buildQuery, COUNT_BOMB, decode, type Decoded, type QueryOpts } from '../../testkit/dns-packets.js';
 
 const ACME_SRC = querierAddress(NET_ACME, HOST_IAD);
@@ -18,7 +16,14 @@ const GLOBEX_SRC = querierAddress(NET_GLOBEX, HOST_AMS);
 
 function engineFor(replica: Replica, loopbackNetworkId?: number): DnsEngine {
   const indexer = new DnsIndexer(replica);
-  return new DnsEngine({ indexer, querier: new QuerierResolver({ networkId: loopbackNetworkId }), forwarder: null, ttl: 5, maxUdpSize: 1232, logger: silentLogger });
+  return new DnsEngine({
+    indexer,
+    querier: new QuerierResolver({ networkId: loopbackNetworkId }),
+    forwarder: null,
+    ttl: 5,
+    maxUdpSize: 1232,
+    logger: silentLogger,
+  });
 }
 
 async function ask(e: DnsEngine, name: string, type: number, o: QueryOpts & { src?: string; tcp?: boolean } = {}): Promise<Decoded> {
@@ -74,7 +79,10 @@ describe('dns engine', () => {
     for (let i = 0; i < 8; i++) {
       const r = await ask(e, 'web.internal', QTYPE.AAAA);
       firsts.add(r.answers[0]!.data as string);
-      const s = r.answers.map((a) => a.data).sort().join(' ');
+      const s = r.answers
+        .map((a) => a.data)
+        .sort()
+        .join(' ');
       assert.ok(set === null || set === s, 'the set never changes');
       set = s;
     }
@@ -135,7 +143,10 @@ describe('dns engine', () => {
   it('scopes answers to the source address network', async () => {
     assert.equal((await ask(e, 'web.internal', QTYPE.AAAA, { src: GLOBEX_SRC })).rcode, RCODE.NXDOMAIN);
     const api = await ask(e, 'api.internal', QTYPE.AAAA, { src: GLOBEX_SRC });
-    assert.deepEqual(api.answers.map((a) => a.data), [API_1.address]);
+    assert.deepEqual(
+      api.answers.map((a) => a.data),
+      [API_1.address],
+    );
     assert.equal((await ask(e, 'api.internal', QTYPE.AAAA)).rcode, RCODE.NXDOMAIN);
   });
 

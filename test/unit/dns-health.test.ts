@@ -13,7 +13,13 @@ const SOA_INT = 'SOA internal 100';
 const http = { name: 'http', port: 8080, protocol: 'tcp' as const };
 const checks = [{ type: 'tcp' as const, port: 8080 }];
 // app `svc`: one passing (iad, lease primary), one critical (ams, also holds nothing), one without checks (syd), one stopped
-const OK = machine('aa000001000001', 'svc', NET_ACME, HOST_IAD, 'started', { checks, health: 'passing', ports: [http, { name: 'dns', port: 53, protocol: 'udp' }], leases: ['primary'], metadata: { role: 'primary' } });
+const OK = machine('aa000001000001', 'svc', NET_ACME, HOST_IAD, 'started', {
+  checks,
+  health: 'passing',
+  ports: [http, { name: 'dns', port: 53, protocol: 'udp' }],
+  leases: ['primary'],
+  metadata: { role: 'primary' },
+});
 const BAD = machine('bb000002000002', 'svc', NET_ACME, HOST_AMS, 'started', { checks, health: 'critical', ports: [http], metadata: { role: 'replica' } });
 const NONE = machine('cc000003000003', 'svc', NET_ACME, HOST_SYD, 'started', { health: 'none', ports: [{ name: 'pg', port: 5432, protocol: 'tcp' }] });
 const OFF = machine('dd000004000004', 'svc', NET_ACME, HOST_SYD, 'stopped', { ports: [http], leases: [] });
@@ -22,7 +28,10 @@ const DEAD = machine('ee000005000005', 'dead', NET_ACME, HOST_IAD, 'started', { 
 
 function index(): ReturnType<typeof buildIndex> {
   const s = dnsFixtureState();
-  s.apps.push({ name: 'svc', org: 'acme', network_id: NET_ACME, created_at: s.apps[0]!.created_at }, { name: 'dead', org: 'acme', network_id: NET_ACME, created_at: s.apps[0]!.created_at });
+  s.apps.push(
+    { name: 'svc', org: 'acme', network_id: NET_ACME, created_at: s.apps[0]!.created_at },
+    { name: 'dead', org: 'acme', network_id: NET_ACME, created_at: s.apps[0]!.created_at },
+  );
   s.machines.push(OK, BAD, NONE, OFF, DEAD);
   const r = new Replica();
   r.applySnapshot(100, s);
@@ -31,15 +40,27 @@ function index(): ReturnType<typeof buildIndex> {
 
 function show(rr: Rr): string {
   switch (rr.type) {
-    case QTYPE.AAAA: return `AAAA ${rr.address}`;
-    case QTYPE.TXT: return `TXT ${rr.items.join(rr.sep)}`;
-    case QTYPE.SRV: return `SRV ${rr.priority} ${rr.weight} ${rr.port} ${rr.target}`;
-    case QTYPE.PTR: return `PTR ${rr.target}`;
-    default: return `${rr.type} ${rr.name}`;
+    case QTYPE.AAAA:
+      return `AAAA ${rr.address}`;
+    case QTYPE.TXT:
+      return `TXT ${rr.items.join(rr.sep)}`;
+    case QTYPE.SRV:
+      return `SRV ${rr.priority} ${rr.weight} ${rr.port} ${rr.target}`;
+    case QTYPE.PTR:
+      return `PTR ${rr.target}`;
+    default:
+      return `${rr.type} ${rr.name}`;
   }
 }
 
-interface Case { qname: string; qtype: number; kind: LookupResult['kind']; answer?: string[]; additional?: string[]; region?: string }
+interface Case {
+  qname: string;
+  qtype: number;
+  kind: LookupResult['kind'];
+  answer?: string[];
+  additional?: string[];
+  region?: string;
+}
 const ok = (qname: string, qtype: number, answer: string[], more: Partial<Case> = {}): Case => ({ qname, qtype, kind: 'answer', answer, ...more });
 const nx = (qname: string, qtype: number): Case => ({ qname, qtype, kind: 'nxdomain' });
 const nodata = (qname: string, qtype: number): Case => ({ qname, qtype, kind: 'nodata' });
@@ -106,7 +127,11 @@ describe('dns lookup: health, SRV and leases', () => {
         assert.deepEqual(res.answers.map(show), c.answer);
         if (c.additional) assert.deepEqual((res.additional ?? []).map(show), c.additional);
       }
-      if (res.kind === 'nodata' || res.kind === 'nxdomain') assert.deepEqual(res.authority.map((rr) => (rr.type === QTYPE.SOA ? `SOA ${rr.name} ${rr.serial}` : '?')), [SOA_INT]);
+      if (res.kind === 'nodata' || res.kind === 'nxdomain')
+        assert.deepEqual(
+          res.authority.map((rr) => (rr.type === QTYPE.SOA ? `SOA ${rr.name} ${rr.serial}` : '?')),
+          [SOA_INT],
+        );
     });
   }
 

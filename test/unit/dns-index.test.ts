@@ -7,18 +7,42 @@ import { lookup } from '../../src/dns/lookup.js';
 import { QTYPE, reverseName } from '../../src/dns/names.js';
 import type { ChangeOp, Machine, MachineState } from '../../src/model/types.js';
 import {
-  fixtureReplica, HOST_AMS, HOST_IAD, HOST_SYD, machine, NET_ACME, NET_ACME_STAGING, NET_GLOBEX, peer, rng, WEB_AMS,
+  fixtureReplica,
+  HOST_AMS,
+  HOST_IAD,
+  HOST_SYD,
+  machine,
+  NET_ACME,
+  NET_ACME_STAGING,
+  NET_GLOBEX,
+  peer,
+  rng,
+  WEB_AMS,
 } from '../../testkit/dns-fixture.js';
 
 const NETS = [NET_ACME, NET_GLOBEX, NET_ACME_STAGING];
 const APPS: Record<number, string[]> = { [NET_ACME]: ['web', 'db', 'empty', 'new1'], [NET_GLOBEX]: ['api', 'web2', 'new2'], [NET_ACME_STAGING]: ['stg'] };
 
 function namesFor(index: DnsIndex, net: number): [string, number][] {
-  const out: [string, number][] = [['_apps.internal', QTYPE.TXT], ['_instances.internal', QTYPE.TXT], ['all._instances.internal', QTYPE.TXT], ['_peer.internal', QTYPE.TXT]];
+  const out: [string, number][] = [
+    ['_apps.internal', QTYPE.TXT],
+    ['_instances.internal', QTYPE.TXT],
+    ['all._instances.internal', QTYPE.TXT],
+    ['_peer.internal', QTYPE.TXT],
+  ];
   for (const app of APPS[net]!) {
-    out.push([`${app}.internal`, QTYPE.AAAA], [`vms.${app}.internal`, QTYPE.TXT], [`all.vms.${app}.internal`, QTYPE.TXT], [`regions.${app}.internal`, QTYPE.TXT]);
+    out.push(
+      [`${app}.internal`, QTYPE.AAAA],
+      [`vms.${app}.internal`, QTYPE.TXT],
+      [`all.vms.${app}.internal`, QTYPE.TXT],
+      [`regions.${app}.internal`, QTYPE.TXT],
+    );
     for (const r of ['iad', 'ams', 'syd', 'ord']) out.push([`${r}.${app}.internal`, QTYPE.AAAA]);
-    out.push([`primary.role.kv._metadata.${app}.internal`, QTYPE.AAAA], [`top2.nearest.of.${app}.internal`, QTYPE.AAAA], [`worker.process.${app}.internal`, QTYPE.AAAA]);
+    out.push(
+      [`primary.role.kv._metadata.${app}.internal`, QTYPE.AAAA],
+      [`top2.nearest.of.${app}.internal`, QTYPE.AAAA],
+      [`worker.process.${app}.internal`, QTYPE.AAAA],
+    );
   }
   for (const n of index.networks.values()) {
     for (const a of n.apps.values()) {
@@ -62,11 +86,16 @@ describe('dns index', () => {
         const machines = [...replica.machines.values()];
         if (roll < 0.35 && machines.length) {
           const m = pick(machines);
-          ops.push({ entity: 'machine', op: 'upsert', data: { ...m, state: pick(states), metadata: rand() < 0.3 ? { role: pick(['primary', 'replica']) } : m.metadata } });
+          ops.push({
+            entity: 'machine',
+            op: 'upsert',
+            data: { ...m, state: pick(states), metadata: rand() < 0.3 ? { role: pick(['primary', 'replica']) } : m.metadata },
+          });
         } else if (roll < 0.6) {
           const net = pick(NETS);
           const app = pick(APPS[net]!);
-          if (!replica.apps.has(app)) ops.push({ entity: 'app', op: 'upsert', data: { name: app, org: net === NET_GLOBEX ? 'globex' : 'acme', network_id: net, created_at: '' } });
+          if (!replica.apps.has(app))
+            ops.push({ entity: 'app', op: 'upsert', data: { name: app, org: net === NET_GLOBEX ? 'globex' : 'acme', network_id: net, created_at: '' } });
           const id = `${(0x10000000 + serial++).toString(16)}abcdef`;
           const host = pick([HOST_IAD, HOST_AMS, HOST_SYD]);
           ops.push({ entity: 'machine', op: 'upsert', data: machine(id, app, net, host, pick(states), { group: pick(['app', 'worker']) }) as Machine });
@@ -74,9 +103,17 @@ describe('dns index', () => {
           const net = pick(NETS);
           const org = net === NET_GLOBEX ? 'globex' : 'acme';
           const withApp = rand() < 0.5 ? pick(APPS[net]!) : null;
-          ops.push({ entity: 'peer', op: 'upsert', data: peer(pick(['p1', 'p2', 'laptop']), org, net, 20 + Math.floor(rand() * 5), withApp, pick(['ord', 'lhr'])) });
+          ops.push({
+            entity: 'peer',
+            op: 'upsert',
+            data: peer(pick(['p1', 'p2', 'laptop']), org, net, 20 + Math.floor(rand() * 5), withApp, pick(['ord', 'lhr'])),
+          });
         } else if (roll < 0.8) {
-          ops.push({ entity: 'host', op: 'upsert', data: { ...replica.hosts.get(String(pick([HOST_IAD, HOST_AMS])))!, region: pick(['iad', 'ams', 'syd', 'nrt']) } });
+          ops.push({
+            entity: 'host',
+            op: 'upsert',
+            data: { ...replica.hosts.get(String(pick([HOST_IAD, HOST_AMS])))!, region: pick(['iad', 'ams', 'syd', 'nrt']) },
+          });
         } else if (roll < 0.86 && machines.length) {
           ops.push({ entity: 'machine', op: 'delete', key: pick(machines).id });
         } else if (roll < 0.9) {
@@ -101,7 +138,9 @@ describe('dns index', () => {
     const indexer = new DnsIndexer(replica);
     const before = indexer.current;
     let reported: ReadonlySet<number> | null | undefined;
-    indexer.subscribe((nets) => { reported = nets; });
+    indexer.subscribe((nets) => {
+      reported = nets;
+    });
     replica.applyChange({ rev: 101, at: '', ops: [{ entity: 'machine', op: 'upsert', data: { ...WEB_AMS, state: 'stopped' } }] });
     const after = indexer.current;
     assert.notEqual(after, before, 'a new index object');
@@ -120,7 +159,9 @@ describe('dns index', () => {
     const replica = fixtureReplica(100);
     const indexer = new DnsIndexer(replica);
     let reported: ReadonlySet<number> | null | undefined;
-    indexer.subscribe((nets) => { reported = nets; });
+    indexer.subscribe((nets) => {
+      reported = nets;
+    });
     replica.applySnapshot(200, { ...replica.toState(), machines: [] });
     assert.equal(reported, null);
     assert.equal(lookup(indexer.current, 'web.internal', QTYPE.AAAA, NET_ACME).kind, 'answer'); // EXT peer remains

@@ -5,8 +5,23 @@ import { buildIndex, emptyIndex } from '../../src/dns/index.js';
 import { lookup, type LookupResult, type Rr } from '../../src/dns/lookup.js';
 import { QTYPE, reverseName } from '../../src/dns/names.js';
 import {
-  API_1, DB_1, DB_2, DB_FAILED, EXT, fixtureReplica, GLOBEX_LAPTOP, LAPTOP, NET_ACME, NET_ACME_STAGING, NET_GLOBEX, STG_1,
-  WEB2_1, WEB_AMS, WEB_IAD, WEB_SYD, WEB_SYD_STOPPED,
+  API_1,
+  DB_1,
+  DB_2,
+  DB_FAILED,
+  EXT,
+  fixtureReplica,
+  GLOBEX_LAPTOP,
+  LAPTOP,
+  NET_ACME,
+  NET_ACME_STAGING,
+  NET_GLOBEX,
+  STG_1,
+  WEB2_1,
+  WEB_AMS,
+  WEB_IAD,
+  WEB_SYD,
+  WEB_SYD_STOPPED,
 } from '../../testkit/dns-fixture.js';
 
 const { AAAA, A, TXT, PTR, SOA, NS, ANY, AXFR } = QTYPE;
@@ -16,12 +31,18 @@ const SOA_REV = 'SOA a.a.d.f.ip6.arpa 100';
 
 function show(rr: Rr): string {
   switch (rr.type) {
-    case QTYPE.AAAA: return `AAAA ${rr.address}`;
-    case QTYPE.TXT: return `TXT ${rr.items.join(rr.sep)}`;
-    case QTYPE.PTR: return `PTR ${rr.target}`;
-    case QTYPE.NS: return `NS ${rr.target}`;
-    case QTYPE.SOA: return `SOA ${rr.name} ${rr.serial}`;
-    case QTYPE.SRV: return `SRV ${rr.priority} ${rr.weight} ${rr.port} ${rr.target}`;
+    case QTYPE.AAAA:
+      return `AAAA ${rr.address}`;
+    case QTYPE.TXT:
+      return `TXT ${rr.items.join(rr.sep)}`;
+    case QTYPE.PTR:
+      return `PTR ${rr.target}`;
+    case QTYPE.NS:
+      return `NS ${rr.target}`;
+    case QTYPE.SOA:
+      return `SOA ${rr.name} ${rr.serial}`;
+    case QTYPE.SRV:
+      return `SRV ${rr.priority} ${rr.weight} ${rr.port} ${rr.target}`;
   }
 }
 
@@ -46,7 +67,12 @@ const cases: Case[] = [
   ok('web.internal', AAAA, WEB_ALL),
   ok('WeB.InTeRnAl.', AAAA, WEB_ALL),
   ok('global.web.internal', AAAA, WEB_ALL),
-  ok('web.internal', AAAA, ['AAAA fdaa:0:1:0:2:a1b2:c3d4:2', 'AAAA fdaa:0:1:0:3:d00d:feed:2', 'AAAA fdaa:0:1:a7b:7d:0:b:2', 'AAAA fdaa:0:1:a7b:7d:f066:b83b:2']),
+  ok('web.internal', AAAA, [
+    'AAAA fdaa:0:1:0:2:a1b2:c3d4:2',
+    'AAAA fdaa:0:1:0:3:d00d:feed:2',
+    'AAAA fdaa:0:1:a7b:7d:0:b:2',
+    'AAAA fdaa:0:1:a7b:7d:f066:b83b:2',
+  ]),
   nodata('web.internal', A),
   nodata('web.internal', TXT),
   nodata('global.web.internal', TXT),

@@ -17,7 +17,10 @@ function mutate(b: Buffer, f: (c: Buffer) => void): Buffer {
 const header = (qd: number, an: number, ns: number, ar: number): Buffer => {
   const h = Buffer.alloc(12);
   h.writeUInt16BE(7, 0);
-  h.writeUInt16BE(qd, 4); h.writeUInt16BE(an, 6); h.writeUInt16BE(ns, 8); h.writeUInt16BE(ar, 10);
+  h.writeUInt16BE(qd, 4);
+  h.writeUInt16BE(an, 6);
+  h.writeUInt16BE(ns, 8);
+  h.writeUInt16BE(ar, 10);
   return h;
 };
 const tail = Buffer.from([0, 28, 0, 1]);
@@ -32,13 +35,23 @@ const rejects: { name: string; msg: Buffer; rcode: number }[] = [
   { name: 'additional count without a record', msg: mutate(q, (c) => c.writeUInt16BE(1, 10)), rcode: RCODE.FORMERR },
   { name: 'compression pointer in the question', msg: Buffer.concat([header(1, 0, 0, 0), Buffer.from([0xc0, 0x0c]), tail]), rcode: RCODE.FORMERR },
   { name: 'pointer loop', msg: Buffer.concat([header(1, 0, 0, 0), Buffer.from([0xc0, 0x0c, 0xc0, 0x0c]), tail]), rcode: RCODE.FORMERR },
-  { name: 'label over 63 bytes', msg: Buffer.concat([header(1, 0, 0, 0), Buffer.from([64]), Buffer.alloc(64, 0x61), Buffer.from([0]), tail]), rcode: RCODE.FORMERR },
+  {
+    name: 'label over 63 bytes',
+    msg: Buffer.concat([header(1, 0, 0, 0), Buffer.from([64]), Buffer.alloc(64, 0x61), Buffer.from([0]), tail]),
+    rcode: RCODE.FORMERR,
+  },
   { name: 'name over 255 bytes', msg: Buffer.concat([header(1, 0, 0, 0), encodeName(Array(5).fill('a'.repeat(60)).join('.')), tail]), rcode: RCODE.FORMERR },
   { name: 'name running past the end', msg: Buffer.concat([header(1, 0, 0, 0), Buffer.from([10, 0x61, 0x62])]), rcode: RCODE.FORMERR },
   { name: 'missing type and class', msg: q.subarray(0, q.length - 2), rcode: RCODE.FORMERR },
   { name: 'trailing garbage', msg: Buffer.concat([q, Buffer.from([0])]), rcode: RCODE.FORMERR },
   { name: 'dot inside a label', msg: Buffer.concat([header(1, 0, 0, 0), Buffer.from([3, 0x61, 0x2e, 0x62, 0]), tail]), rcode: RCODE.FORMERR },
-  { name: 'OPT with a non-root owner', msg: mutate(withOpt, (c) => { c[c.length - 11] = 1; }), rcode: RCODE.FORMERR },
+  {
+    name: 'OPT with a non-root owner',
+    msg: mutate(withOpt, (c) => {
+      c[c.length - 11] = 1;
+    }),
+    rcode: RCODE.FORMERR,
+  },
   { name: 'additional that is not an OPT', msg: mutate(withOpt, (c) => c.writeUInt16BE(250, c.length - 10)), rcode: RCODE.FORMERR },
   { name: 'OPT rdlength past the end', msg: mutate(withOpt, (c) => c.writeUInt16BE(4, c.length - 2)), rcode: RCODE.FORMERR },
   {
@@ -46,9 +59,27 @@ const rejects: { name: string; msg: Buffer; rcode: number }[] = [
     msg: Buffer.concat([mutate(withOpt, (c) => c.writeUInt16BE(4, c.length - 2)), Buffer.from([0, 10, 0, 8])]),
     rcode: RCODE.FORMERR,
   },
-  { name: 'opcode STATUS', msg: mutate(q, (c) => { c[2] = (2 << 3) | 1; }), rcode: RCODE.NOTIMP },
-  { name: 'opcode NOTIFY', msg: mutate(q, (c) => { c[2] = 4 << 3; }), rcode: RCODE.NOTIMP },
-  { name: 'opcode UPDATE', msg: mutate(q, (c) => { c[2] = 5 << 3; }), rcode: RCODE.NOTIMP },
+  {
+    name: 'opcode STATUS',
+    msg: mutate(q, (c) => {
+      c[2] = (2 << 3) | 1;
+    }),
+    rcode: RCODE.NOTIMP,
+  },
+  {
+    name: 'opcode NOTIFY',
+    msg: mutate(q, (c) => {
+      c[2] = 4 << 3;
+    }),
+    rcode: RCODE.NOTIMP,
+  },
+  {
+    name: 'opcode UPDATE',
+    msg: mutate(q, (c) => {
+      c[2] = 5 << 3;
+    }),
+    rcode: RCODE.NOTIMP,
+  },
 ];
 
 describe('dns pre-parse guard', () => {
@@ -71,7 +102,14 @@ describe('dns pre-parse guard', () => {
 
   it('drops what is too short to carry an ID, and responses', () => {
     for (const m of [Buffer.alloc(0), Buffer.from([1]), Buffer.alloc(11)]) assert.equal(guardQuery(m).kind, 'drop');
-    assert.equal(guardQuery(mutate(q, (c) => { c[2]! |= 0x80; })).kind, 'drop');
+    assert.equal(
+      guardQuery(
+        mutate(q, (c) => {
+          c[2]! |= 0x80;
+        }),
+      ).kind,
+      'drop',
+    );
   });
 
   it('passes a plain query and yields its key parts', () => {

@@ -23,7 +23,12 @@ function topKeys(line: string): string[] {
 
 function capture(name: string): { root: pino.Logger; lines: () => string[] } {
   let text = '';
-  const stream = new Writable({ write(chunk: Buffer, _enc, cb) { text += chunk.toString(); cb(); } });
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      text += chunk.toString();
+      cb();
+    },
+  });
   return { root: pino({ name }, stream), lines: () => text.split('\n').filter(Boolean) };
 }
 
@@ -38,7 +43,11 @@ describe('log', () => {
     const [b] = alone.lines();
     for (const line of [a!, b!]) {
       const keys = topKeys(line);
-      assert.deepEqual(keys.filter((k, i) => keys.indexOf(k) !== i), [], line);
+      assert.deepEqual(
+        keys.filter((k, i) => keys.indexOf(k) !== i),
+        [],
+        line,
+      );
     }
     assert.deepEqual([JSON.parse(a!).component, JSON.parse(a!).part], ['agent', 'machines']);
     assert.equal(JSON.parse(b!).component, 'machines');

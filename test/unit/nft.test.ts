@@ -5,15 +5,25 @@ import { renderReplace, renderTable, tableName, type NftSpec } from '../../src/n
 
 function spec(o: Partial<NftSpec> = {}): NftSpec {
   return {
-    table: 'sixpn_wg0', wgIface: 'wg0', wgPort: 51820, prefix: 'fdaa::/16',
+    table: 'sixpn_wg0',
+    wgIface: 'wg0',
+    wgPort: 51820,
+    prefix: 'fdaa::/16',
     networks: ['fdaa:0:18::/48', 'fdaa:0:19::/48'],
     attachments: [{ iface: 'sxf066b83b', address: 'fdaa:0:18:a7b:7d:f066:b83b:2' }],
     redirects: [{ port: 53, protocols: ['udp', 'tcp'], toPort: 5354 }],
-    gateway: false, outsideFilter: true, openPorts: [], ...o,
+    gateway: false,
+    outsideFilter: true,
+    openPorts: [],
+    ...o,
   };
 }
 
-const has = (text: string, line: string): void => assert.ok(text.split('\n').some((l) => l.trim() === line), `missing: ${line}\n${text}`);
+const has = (text: string, line: string): void =>
+  assert.ok(
+    text.split('\n').some((l) => l.trim() === line),
+    `missing: ${line}\n${text}`,
+  );
 const lacks = (text: string, needle: string): void => assert.ok(!text.includes(needle), `unexpected: ${needle}`);
 
 describe('nft render', () => {
@@ -88,7 +98,12 @@ describe('nft render', () => {
     },
     {
       name: 'the machine API redirect is for attachments only, never WireGuard peers',
-      spec: spec({ redirects: [{ port: 53, protocols: ['udp', 'tcp'], toPort: 5354 }, { port: 80, protocols: ['tcp'], toPort: 4281, from: 'attachments' }] }),
+      spec: spec({
+        redirects: [
+          { port: 53, protocols: ['udp', 'tcp'], toPort: 5354 },
+          { port: 80, protocols: ['tcp'], toPort: 4281, from: 'attachments' },
+        ],
+      }),
       has: [
         'iifname @attachments ip6 daddr & ffff:0:0:ffff:ffff:ffff:ffff:ffff == fdaa::3 tcp dport 80 redirect to :4281',
         'iifname @mesh ip6 daddr & ffff:0:0:ffff:ffff:ffff:ffff:ffff == fdaa::3 udp dport 53 redirect to :5354',
@@ -98,12 +113,7 @@ describe('nft render', () => {
     {
       name: "a machine reaches neither the host's own ports nor anything outside the mesh",
       spec: spec(),
-      has: [
-        'iifname @mesh oifname != @mesh drop',
-        'iifname != @mesh oifname @mesh drop',
-        'iifname @mesh meta l4proto ipv6-icmp accept',
-        'iifname @mesh drop',
-      ],
+      has: ['iifname @mesh oifname != @mesh drop', 'iifname != @mesh oifname @mesh drop', 'iifname @mesh meta l4proto ipv6-icmp accept', 'iifname @mesh drop'],
     },
     {
       name: 'another ULA prefix',
@@ -140,7 +150,11 @@ describe('nft render', () => {
       this.skip();
     }
     try {
-      for (const s of [spec(), spec({ gateway: true, outsideFilter: false, redirects: [{ port: 80, protocols: ['tcp'], toPort: 4281, from: 'attachments' }] }), spec({ attachments: [], networks: [], openPorts: [{ proto: 'udp', port: 1 }] })]) {
+      for (const s of [
+        spec(),
+        spec({ gateway: true, outsideFilter: false, redirects: [{ port: 80, protocols: ['tcp'], toPort: 4281, from: 'attachments' }] }),
+        spec({ attachments: [], networks: [], openPorts: [{ proto: 'udp', port: 1 }] }),
+      ]) {
         execFileSync('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], { input: renderReplace(s) });
         execFileSync('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], { input: renderReplace(s) }); // re-apply over itself
       }

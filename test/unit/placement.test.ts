@@ -16,8 +16,10 @@ describe('placement: machines', () => {
   for (const c of cases) it(c.name, () => assert.equal(placeMachine(c.hosts, c.region), c.want));
 
   it('no host in the region: no_host, naming the region', () => {
-    assert.throws(() => placeMachine([h(1, 'ams', 0)], 'iad'),
-      (e: unknown) => e instanceof AppError && e.code === 'no_host' && e.message === 'no host in region iad to place the machine on');
+    assert.throws(
+      () => placeMachine([h(1, 'ams', 0)], 'iad'),
+      (e: unknown) => e instanceof AppError && e.code === 'no_host' && e.message === 'no host in region iad to place the machine on',
+    );
   });
 });
 
@@ -51,8 +53,10 @@ describe('placement: developer peers', () => {
   ];
   for (const c of noGateway) {
     it(c.name, () => {
-      assert.throws(() => placePeer(c.gateways, REGION.get(c.region)!, REGION),
-        (e: unknown) => e instanceof AppError && e.code === 'no_gateway' && e.message === c.message);
+      assert.throws(
+        () => placePeer(c.gateways, REGION.get(c.region)!, REGION),
+        (e: unknown) => e instanceof AppError && e.code === 'no_gateway' && e.message === c.message,
+      );
     });
   }
 });
@@ -63,12 +67,17 @@ describe('placement: unreachable hosts get nothing new', () => {
     assert.equal(placeMachine([down(h(1, 'iad', 0)), h(2, 'iad', 40)], 'iad'), 2);
   });
   it('every host of the region silent: no_host, naming them', () => {
-    assert.throws(() => placeMachine([down(h(1, 'iad', 0)), down(h(3, 'iad', 2)), h(2, 'ams', 0)], 'iad'),
-      (e: unknown) => e instanceof AppError && e.code === 'no_host' && e.message === 'no reachable host in region iad to place the machine on (unreachable: 1, 3)');
+    assert.throws(
+      () => placeMachine([down(h(1, 'iad', 0)), down(h(3, 'iad', 2)), h(2, 'ams', 0)], 'iad'),
+      (e: unknown) =>
+        e instanceof AppError && e.code === 'no_host' && e.message === 'no reachable host in region iad to place the machine on (unreachable: 1, 3)',
+    );
   });
   it('an unreachable gateway is not chosen, nor named as a nearest one', () => {
     assert.equal(placePeer([down(h(1, 'iad', 0)), h(2, 'iad', 9)], REGION.get('iad')!, REGION), 2);
-    assert.throws(() => placePeer([down(h(1, 'iad', 0)), down(h(2, 'ewr', 0)), h(3, 'fra', 0)], REGION.get('iad')!, REGION),
-      (e: unknown) => e instanceof AppError && e.code === 'no_gateway' && e.message === 'no gateway in region iad; nearest gateways: fra');
+    assert.throws(
+      () => placePeer([down(h(1, 'iad', 0)), down(h(2, 'ewr', 0)), h(3, 'fra', 0)], REGION.get('iad')!, REGION),
+      (e: unknown) => e instanceof AppError && e.code === 'no_gateway' && e.message === 'no gateway in region iad; nearest gateways: fra',
+    );
   });
 });

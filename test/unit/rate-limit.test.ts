@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { retryAfterSeconds, TokenBuckets, type RateOptions } from '../../src/machineapi/rate-limit.js';
 
 /** One step: at `t` ms, `n` takes for `key`; `granted` of them succeed, and the last refusal waits `waitMs`. */
-interface Step { t: number; key: string; n: number; granted: number; waitMs?: number }
+interface Step {
+  t: number;
+  key: string;
+  n: number;
+  granted: number;
+  waitMs?: number;
+}
 
 const CASES: { name: string; rate: RateOptions; steps: Step[] }[] = [
   {
@@ -90,12 +96,23 @@ describe('token buckets (machine API write rate)', () => {
   });
 
   it('refuses a rate that is not positive', () => {
-    for (const r of [{ perSecond: 0, burst: 20 }, { perSecond: 10, burst: 0 }, { perSecond: Number.NaN, burst: 1 }]) {
+    for (const r of [
+      { perSecond: 0, burst: 20 },
+      { perSecond: 10, burst: 0 },
+      { perSecond: Number.NaN, burst: 1 },
+    ]) {
       assert.throws(() => new TokenBuckets(r), RangeError);
     }
   });
 
   it('Retry-After is whole seconds, at least 1', () => {
-    for (const [ms, s] of [[1, 1], [100, 1], [1000, 1], [1001, 2], [2500, 3]] as const) assert.equal(retryAfterSeconds(ms), s, `${ms} ms`);
+    for (const [ms, s] of [
+      [1, 1],
+      [100, 1],
+      [1000, 1],
+      [1001, 2],
+      [2500, 3],
+    ] as const)
+      assert.equal(retryAfterSeconds(ms), s, `${ms} ms`);
   });
 });

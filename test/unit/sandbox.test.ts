@@ -11,7 +11,10 @@ import { tempDir } from '../../testkit/tmp.js';
 function facts(dirs: string[], closed: string[] = [], links: Record<string, string> = {}): PathFacts {
   const all = new Set(['/', ...dirs]);
   return {
-    realpath: (p) => { const r = links[p] ?? p; return all.has(r) ? r : null; },
+    realpath: (p) => {
+      const r = links[p] ?? p;
+      return all.has(r) ? r : null;
+    },
     isDir: (p) => all.has(p),
     searchable: (p) => !closed.includes(p),
   };
@@ -23,7 +26,9 @@ describe('sandbox: mask plan', () => {
     assert.deepEqual(maskPlan(['/var/lib/sixpn', '/etc/netns', '/srv/nope'], [], f), ['/etc/netns', '/run', '/tmp', '/var/lib/sixpn']);
   });
   it('outermost only: what lies under /run or /tmp (or another mask) is already hidden', () => {
-    const f = facts(['/run', '/run/netns', '/tmp', '/tmp/lab', '/tmp/lab/agent', '/var', '/var/lib', '/var/lib/sixpn', '/var/lib/sixpn/agent'], [], { '/var/run/netns': '/run/netns' });
+    const f = facts(['/run', '/run/netns', '/tmp', '/tmp/lab', '/tmp/lab/agent', '/var', '/var/lib', '/var/lib/sixpn', '/var/lib/sixpn/agent'], [], {
+      '/var/run/netns': '/run/netns',
+    });
     assert.deepEqual(maskPlan(['/var/run/netns', '/tmp/lab/agent', '/var/lib/sixpn/agent', '/var/lib/sixpn'], [], f), ['/run', '/tmp', '/var/lib/sixpn']);
   });
   it('a dir others cannot search is covered where it blocks: the hidden dir below it could not be reached to mount on', () => {
@@ -63,16 +68,25 @@ describe('sandbox: bwrap and setpriv options', () => {
     assert.equal(o[at('--hostname') + 1], '0bd878713d78e4');
   });
   it('setpriv: the uid and gid, no groups, no capabilities, no_new_privs', () => {
-    assert.deepEqual(setprivOptions(1234567890), ['--reuid=1234567890', '--regid=1234567890', '--clear-groups', '--no-new-privs', '--inh-caps=-all', '--bounding-set=-all']);
+    assert.deepEqual(setprivOptions(1234567890), [
+      '--reuid=1234567890',
+      '--regid=1234567890',
+      '--clear-groups',
+      '--no-new-privs',
+      '--inh-caps=-all',
+      '--bounding-set=-all',
+    ]);
   });
 });
 
 describe('sandbox: uids and setup errors', () => {
   let t: ReturnType<typeof tempDir>;
-  beforeEach(() => { t = tempDir(); });
+  beforeEach(() => {
+    t = tempDir();
+  });
   afterEach(() => t.remove());
 
-  it('a machine\'s uid is in 2^30..2^31-1, stable across restarts (saved), distinct per machine', () => {
+  it("a machine's uid is in 2^30..2^31-1, stable across restarts (saved), distinct per machine", () => {
     const state = new StateDir(join(t.path, 's'));
     const u = new SandboxUids(state, silentLogger);
     const a = u.uidOf('0bd878713d78e4');
@@ -92,11 +106,11 @@ describe('sandbox: uids and setup errors', () => {
     assert.equal(new SandboxUids(state, silentLogger).uidOf('m1'), hashedUid('m1'));
     assert.ok(existsSync(state.path('sandbox-uids.json.corrupt')));
   });
-  it('setup failures are told from the command\'s own output', () => {
+  it("setup failures are told from the command's own output", () => {
     const f = join(t.path, 'm.log');
-    writeFileSync(f, 'hello\nbwrap: Can\'t mount tmpfs on /newroot/x: Permission denied\n');
-    assert.equal(setupFailure(f), 'bwrap: Can\'t mount tmpfs on /newroot/x: Permission denied');
-    writeFileSync(f, 'bwrap: earlier\nthe command\'s last words\n');
+    writeFileSync(f, "hello\nbwrap: Can't mount tmpfs on /newroot/x: Permission denied\n");
+    assert.equal(setupFailure(f), "bwrap: Can't mount tmpfs on /newroot/x: Permission denied");
+    writeFileSync(f, "bwrap: earlier\nthe command's last words\n");
     assert.equal(setupFailure(f), null);
     assert.equal(setupFailure(join(t.path, 'missing.log')), null);
   });

@@ -9,8 +9,20 @@ import { applyMessage, emptyMesh, networkPrefix48, regionCounts } from '../../sr
 
 const at = '2024-01-01T00:00:00.000Z';
 const machine = (id: string, state: Machine['state'] = 'created'): Machine => ({
-  id, app: 'web', org: 'acme', network_id: 7, host_id: 1, region: 'ams', address: 'fdaa:0:7:0:1::2', state, reason: null,
-  group: 'app', metadata: {}, command: null, created_at: at, updated_at: at,
+  id,
+  app: 'web',
+  org: 'acme',
+  network_id: 7,
+  host_id: 1,
+  region: 'ams',
+  address: 'fdaa:0:7:0:1::2',
+  state,
+  reason: null,
+  group: 'app',
+  metadata: {},
+  command: null,
+  created_at: at,
+  updated_at: at,
 });
 const state = (machines: Machine[]): State => ({
   regions: [{ code: 'ams', name: 'Amsterdam', latitude: 52, longitude: 4 }],
@@ -46,8 +58,16 @@ describe('dashboard page model', () => {
   });
 
   it('a snapshot after a reconnect tells what changed meanwhile', () => {
-    const first = applyMessage(emptyMesh(), { type: 'snapshot', rev: 5, state: state([machine('aaaaaaaaaaaaa1', 'started'), machine('aaaaaaaaaaaaa2')]), peer_status: {} }, false).mesh;
-    const r = applyMessage(first, { type: 'snapshot', rev: 9, state: state([machine('aaaaaaaaaaaaa1', 'stopped'), machine('aaaaaaaaaaaaa3')]), peer_status: {} }, true);
+    const first = applyMessage(
+      emptyMesh(),
+      { type: 'snapshot', rev: 5, state: state([machine('aaaaaaaaaaaaa1', 'started'), machine('aaaaaaaaaaaaa2')]), peer_status: {} },
+      false,
+    ).mesh;
+    const r = applyMessage(
+      first,
+      { type: 'snapshot', rev: 9, state: state([machine('aaaaaaaaaaaaa1', 'stopped'), machine('aaaaaaaaaaaaa3')]), peer_status: {} },
+      true,
+    );
     assert.deepEqual(r.entries.map((e) => e.text).sort(), [
       'machine aaaaaaaaaaaaa1 (web, ams) started → stopped (while disconnected)',
       'machine aaaaaaaaaaaaa2 (web, ams) destroyed (while disconnected)',
@@ -57,7 +77,11 @@ describe('dashboard page model', () => {
   });
 
   it('peer reports merge; region counts follow hosts and machines', () => {
-    const mesh = applyMessage(emptyMesh(), { type: 'snapshot', rev: 1, state: state([machine('aaaaaaaaaaaaa1')]), peer_status: { 'acme/a': null } }, false).mesh;
+    const mesh = applyMessage(
+      emptyMesh(),
+      { type: 'snapshot', rev: 1, state: state([machine('aaaaaaaaaaaaa1')]), peer_status: { 'acme/a': null } },
+      false,
+    ).mesh;
     applyMessage(mesh, { type: 'peer_status', status: { 'acme/b': { latest_handshake: 1, rx_bytes: 2, tx_bytes: 3, endpoint: null, reported_at: at } } }, true);
     assert.deepEqual(Object.keys(mesh.peerStatus).sort(), ['acme/a', 'acme/b']);
     assert.deepEqual(regionCounts(mesh).get('ams'), { hosts: 1, machines: 1 });

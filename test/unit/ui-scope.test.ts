@@ -9,12 +9,42 @@ const at = '2024-01-01T00:00:00.000Z';
 const org = (name: string, id: number): Org => ({ name, network_id: id, created_at: at });
 const net = (o: string, id: number): Network => ({ id, org: o, name: 'default', created_at: at });
 const app = (name: string, o: string, id: number): App => ({ name, org: o, network_id: id, created_at: at });
-const host = (id: number, region: string): Host => ({ id, region, endpoint: `127.0.0.1:${51820 + id}`, public_key: `k${id}`, gateway: id === 1, created_at: at });
-const machine = (id: string, a: string, o: string, hostId: number): Machine => ({
-  id, app: a, org: o, network_id: 1, host_id: hostId, region: 'ams', address: `fdaa::${id}`, state: 'started', reason: null,
-  group: 'app', metadata: {}, command: null, created_at: at, updated_at: at,
+const host = (id: number, region: string): Host => ({
+  id,
+  region,
+  endpoint: `127.0.0.1:${51820 + id}`,
+  public_key: `k${id}`,
+  gateway: id === 1,
+  created_at: at,
 });
-const peer = (name: string, o: string, hostId: number): Peer => ({ org: o, name, network_id: 1, host_id: hostId, region: 'ams', index: 1, address: `fdaa::p${name}`, public_key: 'k', app: null, created_at: at });
+const machine = (id: string, a: string, o: string, hostId: number): Machine => ({
+  id,
+  app: a,
+  org: o,
+  network_id: 1,
+  host_id: hostId,
+  region: 'ams',
+  address: `fdaa::${id}`,
+  state: 'started',
+  reason: null,
+  group: 'app',
+  metadata: {},
+  command: null,
+  created_at: at,
+  updated_at: at,
+});
+const peer = (name: string, o: string, hostId: number): Peer => ({
+  org: o,
+  name,
+  network_id: 1,
+  host_id: hostId,
+  region: 'ams',
+  index: 1,
+  address: `fdaa::p${name}`,
+  public_key: 'k',
+  app: null,
+  created_at: at,
+});
 
 function world(): State {
   return {
@@ -32,12 +62,30 @@ describe('dashboard scope filter (ScopeView)', () => {
   it('an org snapshot holds its org only, and the hosts carrying its machines and peers', () => {
     const v = new ScopeView({ all: false, org: 'acme' });
     const s = v.snapshot(world());
-    assert.deepEqual(s.orgs.map((o) => o.name), ['acme']);
-    assert.deepEqual(s.networks.map((n) => n.org), ['acme']);
-    assert.deepEqual(s.apps.map((a) => a.name), ['web']);
-    assert.deepEqual(s.machines.map((m) => m.id), ['aaaaaaaaaaaaa1']);
-    assert.deepEqual(s.peers.map((p) => p.name), ['laptop']);
-    assert.deepEqual(s.hosts.map((h) => h.id), [1]);
+    assert.deepEqual(
+      s.orgs.map((o) => o.name),
+      ['acme'],
+    );
+    assert.deepEqual(
+      s.networks.map((n) => n.org),
+      ['acme'],
+    );
+    assert.deepEqual(
+      s.apps.map((a) => a.name),
+      ['web'],
+    );
+    assert.deepEqual(
+      s.machines.map((m) => m.id),
+      ['aaaaaaaaaaaaa1'],
+    );
+    assert.deepEqual(
+      s.peers.map((p) => p.name),
+      ['laptop'],
+    );
+    assert.deepEqual(
+      s.hosts.map((h) => h.id),
+      [1],
+    );
     assert.equal(s.regions.length, 1, 'the region table is public');
     assert.ok(!JSON.stringify(s).includes('rival'));
     assert.deepEqual(v.peerKeys(), ['acme/laptop']);
@@ -46,7 +94,10 @@ describe('dashboard scope filter (ScopeView)', () => {
   it('admin sees everything', () => {
     const v = new ScopeView({ all: true });
     assert.deepEqual(v.snapshot(world()), world());
-    const ops: ChangeOp[] = [{ entity: 'app', op: 'upsert', data: app('x', 'rival', 2) }, { entity: 'peer', op: 'delete', key: 'rival/phone' }];
+    const ops: ChangeOp[] = [
+      { entity: 'app', op: 'upsert', data: app('x', 'rival', 2) },
+      { entity: 'peer', op: 'delete', key: 'rival/phone' },
+    ];
     assert.deepEqual(v.change(ops), ops);
   });
 
@@ -64,8 +115,16 @@ describe('dashboard scope filter (ScopeView)', () => {
 
     const m = machine('aaaaaaaaaaaaa2', 'web', 'acme', 3);
     const out = v.change([{ entity: 'machine', op: 'upsert', data: m }]);
-    assert.deepEqual(out.map((o) => o.entity), ['host', 'machine'], 'host 3 is shown before the machine on it');
-    assert.deepEqual(v.change([{ entity: 'machine', op: 'upsert', data: { ...m, state: 'stopped' } }]).map((o) => o.entity), ['machine'], 'only once');
+    assert.deepEqual(
+      out.map((o) => o.entity),
+      ['host', 'machine'],
+      'host 3 is shown before the machine on it',
+    );
+    assert.deepEqual(
+      v.change([{ entity: 'machine', op: 'upsert', data: { ...m, state: 'stopped' } }]).map((o) => o.entity),
+      ['machine'],
+      'only once',
+    );
     const moved = { ...host(3, 'iad'), endpoint: '127.0.0.1:7' };
     assert.deepEqual(v.change([{ entity: 'host', op: 'upsert', data: moved }]), [{ entity: 'host', op: 'upsert', data: moved }], 'a shown host is followed');
 

@@ -71,7 +71,9 @@ describe('input rules (validate.ts)', () => {
         const r = await app.inject({ method: 'POST', url: `/${c.rule}`, payload: { v: c.value } });
         assert.equal(r.statusCode === 200, c.schema ?? c.ok, `${c.rule} ${JSON.stringify(c.value)}: ${r.body}`);
       }
-    } finally { await app.close(); }
+    } finally {
+      await app.close();
+    }
   });
 
   it('the named tests are the table rules', () => {

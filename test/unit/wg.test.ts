@@ -5,7 +5,10 @@ import { parseDump, type WgPeerInfo } from '../../src/wg/dump.js';
 import { generateKeyPair, isKey, publicKeyOf } from '../../src/wg/keys.js';
 
 const K = (c: string): string => `${c.repeat(43)}=`;
-const A = K('A'), B = K('B'), C = K('C'), D = K('D');
+const A = K('A'),
+  B = K('B'),
+  C = K('C'),
+  D = K('D');
 const NOW = 1_800_000_000;
 
 function have(key: string, o: Partial<WgPeerInfo> = {}): WgPeerInfo {
@@ -28,8 +31,14 @@ describe('wg dump parser', () => {
     assert.equal(d.device.fwmark, null);
     assert.equal(d.peers.length, 2);
     assert.deepEqual(d.peers[0], {
-      publicKey: A, presharedKey: null, endpoint: '10.9.0.2:51820', allowedIps: ['fdaa:0:1:0:2::/80', 'fdaa:0:5:0:2::/80'],
-      latestHandshake: 1795687572, rxBytes: 6290652, txBytes: 313815092, keepalive: 0,
+      publicKey: A,
+      presharedKey: null,
+      endpoint: '10.9.0.2:51820',
+      allowedIps: ['fdaa:0:1:0:2::/80', 'fdaa:0:5:0:2::/80'],
+      latestHandshake: 1795687572,
+      rxBytes: 6290652,
+      txBytes: 313815092,
+      keepalive: 0,
     });
     assert.deepEqual(d.peers[1]!.allowedIps, []);
     assert.equal(d.peers[1]!.keepalive, 25);
@@ -137,8 +146,16 @@ describe('wg peer diff', () => {
 describe('wg set arguments', () => {
   it('renders each kind of change', () => {
     assert.deepEqual(changeArgs({ kind: 'remove', publicKey: A }), ['peer', A, 'remove']);
-    assert.deepEqual(changeArgs({ kind: 'add', peer: { publicKey: A, endpoint: '10.0.0.1:1', allowedIps: ['fdaa::/16', 'fd00::/8'], keepalive: 25 } }),
-      ['peer', A, 'endpoint', '10.0.0.1:1', 'persistent-keepalive', '25', 'allowed-ips', 'fdaa::/16,fd00::/8']);
+    assert.deepEqual(changeArgs({ kind: 'add', peer: { publicKey: A, endpoint: '10.0.0.1:1', allowedIps: ['fdaa::/16', 'fd00::/8'], keepalive: 25 } }), [
+      'peer',
+      A,
+      'endpoint',
+      '10.0.0.1:1',
+      'persistent-keepalive',
+      '25',
+      'allowed-ips',
+      'fdaa::/16,fd00::/8',
+    ]);
     assert.deepEqual(changeArgs({ kind: 'add', peer: { publicKey: A, endpoint: null, allowedIps: [], keepalive: 0 } }), ['peer', A]);
     assert.deepEqual(changeArgs({ kind: 'update', publicKey: A, allowedIps: [] }), ['peer', A, 'allowed-ips', '']);
     assert.deepEqual(changeArgs({ kind: 'update', publicKey: A, keepalive: 0 }), ['peer', A, 'persistent-keepalive', 'off']);
@@ -164,7 +181,9 @@ describe('wg keys', () => {
     assert.equal(publicKeyOf(k.privateKey), k.publicKey);
     let wgOut: string;
     try {
-      wgOut = execFileSync('wg', ['pubkey'], { input: `${k.privateKey}\n` }).toString().trim();
+      wgOut = execFileSync('wg', ['pubkey'], { input: `${k.privateKey}\n` })
+        .toString()
+        .trim();
     } catch {
       this.skip();
       return;
@@ -173,8 +192,18 @@ describe('wg keys', () => {
   });
   it('agrees with `wg genkey` output', function () {
     let priv: string;
-    try { priv = execFileSync('wg', ['genkey']).toString().trim(); } catch { this.skip(); return; }
-    assert.equal(publicKeyOf(priv), execFileSync('wg', ['pubkey'], { input: `${priv}\n` }).toString().trim());
+    try {
+      priv = execFileSync('wg', ['genkey']).toString().trim();
+    } catch {
+      this.skip();
+      return;
+    }
+    assert.equal(
+      publicKeyOf(priv),
+      execFileSync('wg', ['pubkey'], { input: `${priv}\n` })
+        .toString()
+        .trim(),
+    );
   });
   it('private keys are clamped like `wg genkey`', () => {
     const raw = Buffer.from(generateKeyPair().privateKey, 'base64');

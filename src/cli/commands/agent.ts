@@ -35,9 +35,27 @@ export async function agentCommand(ctx: Context): Promise<number> {
   const tls = loadCoordinatorTls({ caFile: a.caFile, insecure: a.insecure });
   checkCoordinatorUrl(coordinator, tls);
   const agent = await Agent.start({
-    coordinatorUrl: coordinator, stateDir, region, endpoint, gateway: a.gateway, iface: a.iface, listenPort, mtu: a.mtu,
-    enrollToken: a.enrollToken ?? undefined, driver: a.driver, hook: a.hook ?? undefined, dnsPort: a.dnsPort,
-    dnsUpstreams: a.dnsUpstreams, machineApiPort: a.machineApiPort, tls, metrics: a.metrics, outsideFilter: a.outsideFilter, commands: a.commands, openPorts: a.openPorts, logger, userspace: a.userspace,
+    coordinatorUrl: coordinator,
+    stateDir,
+    region,
+    endpoint,
+    gateway: a.gateway,
+    iface: a.iface,
+    listenPort,
+    mtu: a.mtu,
+    enrollToken: a.enrollToken ?? undefined,
+    driver: a.driver,
+    hook: a.hook ?? undefined,
+    dnsPort: a.dnsPort,
+    dnsUpstreams: a.dnsUpstreams,
+    machineApiPort: a.machineApiPort,
+    tls,
+    metrics: a.metrics,
+    outsideFilter: a.outsideFilter,
+    commands: a.commands,
+    openPorts: a.openPorts,
+    logger,
+    userspace: a.userspace,
     peerStatusMs: peerStatusMs(process.env.SIXPN_AGENT_PEER_STATUS_MS),
   });
   logger.info({ hostId: agent.identity.hostId, iface: a.iface, listenPort, device: agent.device?.kind }, 'agent running');
@@ -48,6 +66,7 @@ export async function agentCommand(ctx: Context): Promise<number> {
 /** Gateway peer-status report interval (default 10 s); tests shorten it through the environment. */
 function peerStatusMs(v: string | undefined): number | undefined {
   if (v === undefined || v === '') return undefined;
-  if (!/^\d+$/.test(v) || Number(v) < 100 || Number(v) > 3_600_000) throw new UsageError(`SIXPN_AGENT_PEER_STATUS_MS must be 100..3600000 milliseconds, got ${JSON.stringify(v)}`);
+  if (!/^\d+$/.test(v) || Number(v) < 100 || Number(v) > 3_600_000)
+    throw new UsageError(`SIXPN_AGENT_PEER_STATUS_MS must be 100..3600000 milliseconds, got ${JSON.stringify(v)}`);
   return Number(v);
 }

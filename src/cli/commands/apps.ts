@@ -18,6 +18,10 @@ export async function list(ctx: Context): Promise<number> {
   const org = label(need(ctx.flags, 'org'), 'org');
   const r = await client(ctx).listApps(org);
   if (json(ctx)) printJson(r.apps);
-  else printTable(r.apps.map((a) => ({ ...a, network: networkPrefix(a.network_id) })), ['name', 'org', 'network', 'created_at']);
+  else
+    printTable(
+      r.apps.map((a) => ({ ...a, network: networkPrefix(a.network_id) })),
+      ['name', 'org', 'network', 'created_at'],
+    );
   return 0;
 }

@@ -19,8 +19,11 @@ export async function list(ctx: Context): Promise<number> {
   const path = userConfigPath();
   const file = readConfigFile(path);
   const rows = Object.entries(file.contexts).map(([name, c]) => ({
-    current: name === file.current ? '*' : '', name, api: c.api,
-    token: c.token ? 'inline' : c.token_file ? `file ${c.token_file}` : null, ca: c.ca ?? null,
+    current: name === file.current ? '*' : '',
+    name,
+    api: c.api,
+    token: c.token ? 'inline' : c.token_file ? `file ${c.token_file}` : null,
+    ca: c.ca ?? null,
   }));
   if (json(ctx)) printJson({ config: path, current: file.current, contexts: rows.map(({ current: _, ...r }) => r) });
   else printTable(rows, ['current', 'name', 'api', 'token', 'ca']);
@@ -55,10 +58,18 @@ export async function add(ctx: Context): Promise<number> {
     if (!existsSync(f)) throw new UsageError(`--${flag} ${f}: no such file`);
     return resolve(f);
   };
-  const c: CliContext = { api, ...(token ? { token } : {}), ...(tokenFile ? { token_file: abs(tokenFile, 'token-file') } : {}), ...(ca ? { ca: abs(ca, 'ca') } : {}) };
+  const c: CliContext = {
+    api,
+    ...(token ? { token } : {}),
+    ...(tokenFile ? { token_file: abs(tokenFile, 'token-file') } : {}),
+    ...(ca ? { ca: abs(ca, 'ca') } : {}),
+  };
   const path = userConfigPath();
   const current = addContext(path, name, c, { use: bool(ctx.flags, 'use') });
   if (json(ctx)) printJson({ config: path, name, current });
-  else process.stdout.write(`context ${name} (${api}) saved in ${path}${current ? '; it is the current context' : `; sixpn context use ${name} to switch to it`}\n`);
+  else
+    process.stdout.write(
+      `context ${name} (${api}) saved in ${path}${current ? '; it is the current context' : `; sixpn context use ${name} to switch to it`}\n`,
+    );
   return 0;
 }

@@ -9,7 +9,12 @@ import { CliError, UsageError } from '../errors.js';
 import { printJson } from '../output.js';
 import type { Context } from '../spec.js';
 
-export interface BackupResult { file: string; bytes: number; rev: number; schema: number }
+export interface BackupResult {
+  file: string;
+  bytes: number;
+  rev: number;
+  schema: number;
+}
 
 /** Copy <dataDir>/sixpn.db to `file` (written beside it, then renamed: never a half file). */
 export async function backupSqlite(dataDir: string, file: string, force = false): Promise<BackupResult> {
@@ -53,7 +58,7 @@ export async function coordinatorBackupCommand(ctx: Context): Promise<number> {
     throw new UsageError('backup copies the embedded SQLite database; back up PostgreSQL with pg_dump');
   }
   const data = str(ctx.flags, 'data');
-  if (!data) throw new UsageError('backup needs --data DIR (the coordinator\'s data dir)', { showUsage: true });
+  if (!data) throw new UsageError("backup needs --data DIR (the coordinator's data dir)", { showUsage: true });
   const r = await backupSqlite(data, file, bool(ctx.flags, 'force'));
   if (json(ctx)) printJson(r);
   else process.stdout.write(`backup written: ${r.file} (${r.bytes} bytes, revision ${r.rev}, schema ${r.schema})\n`);

@@ -40,7 +40,15 @@ export function coordinatorConfig(f: Flags, env: NodeJS.ProcessEnv = process.env
   if (!!cert !== !!key) throw new UsageError('--tls-cert and --tls-key go together');
   const listen = hostPort(str(f, 'listen') ?? '127.0.0.1:4280', 'listen');
   const level = logLevel(str(f, 'log-level') ?? env.SIXPN_LOG_LEVEL ?? 'info');
-  return { data, db, listen, tls: cert && key ? { certFile: cert, keyFile: key } : undefined, logLevel: level, quotas: quotaFlags(f), hostTimeoutMs: hostTimeoutFlag(f) };
+  return {
+    data,
+    db,
+    listen,
+    tls: cert && key ? { certFile: cert, keyFile: key } : undefined,
+    logLevel: level,
+    quotas: quotaFlags(f),
+    hostTimeoutMs: hostTimeoutFlag(f),
+  };
 }
 
 /** `sixpn coordinator` argv (and env) → config. */
@@ -75,7 +83,14 @@ export async function coordinatorCommand(ctx: Context): Promise<number> {
   if (cfg.tls) checkTlsFiles(cfg.tls);
   const logger = createLogger('coordinator', cfg.logLevel);
   const c = await startCoordinator({
-    dataDir: cfg.data, dbUrl: cfg.db, host: cfg.listen.host, port: cfg.listen.port, logger, tls: cfg.tls, quotas: cfg.quotas, hostTimeoutMs: cfg.hostTimeoutMs,
+    dataDir: cfg.data,
+    dbUrl: cfg.db,
+    host: cfg.listen.host,
+    port: cfg.listen.port,
+    logger,
+    tls: cfg.tls,
+    quotas: cfg.quotas,
+    hostTimeoutMs: cfg.hostTimeoutMs,
   });
   logger.info({ url: c.url, rev: c.hub.revision, store: c.store.backend.kind, quotas: c.store.quotas }, 'coordinator listening');
   await onShutdown(logger, () => c.close());

@@ -20,7 +20,10 @@ import { parseFlags } from '../program.js';
 import type { Context, Flags } from '../spec.js';
 import { TABLE } from '../table.js';
 
-export const DEFAULT_LISTEN: readonly ListenAddress[] = [{ host: '127.0.0.1', port: 53 }, { host: '::1', port: 53 }];
+export const DEFAULT_LISTEN: readonly ListenAddress[] = [
+  { host: '127.0.0.1', port: 53 },
+  { host: '::1', port: 53 },
+];
 
 export interface DnsCommandConfig {
   coordinator: string;
@@ -56,8 +59,15 @@ export function dnsConfig(f: Flags, env: NodeJS.ProcessEnv = process.env): DnsCo
   const metricsArg = str(f, 'metrics');
   const workersArg = str(f, 'workers');
   return {
-    coordinator, token, listen: listen.length ? listen : DEFAULT_LISTEN.map((a) => ({ ...a })), upstreams, ttl, logLevel: level,
-    caFile: ca ?? null, insecure: bool(f, 'insecure'), metrics: metricsArg === undefined ? null : ipPort(metricsArg, 'metrics'),
+    coordinator,
+    token,
+    listen: listen.length ? listen : DEFAULT_LISTEN.map((a) => ({ ...a })),
+    upstreams,
+    ttl,
+    logLevel: level,
+    caFile: ca ?? null,
+    insecure: bool(f, 'insecure'),
+    metrics: metricsArg === undefined ? null : ipPort(metricsArg, 'metrics'),
     workers: workersArg === undefined ? 1 : intIn(workersArg, 'workers', 1, 64),
   };
 }
@@ -101,10 +111,16 @@ export async function dnsCommand(ctx: Context): Promise<number> {
   }
   feed.subscribe({ authError: (err) => log.error({ err: err.message }, 'dns: coordinator rejected the token') });
   feed.start();
-  process.stdout.write(`sixpn dns: serving .internal on ${server.addresses.map(fmt).join(' ')} (SERVFAIL until the first snapshot)`
-    + `${metrics ? `; metrics on ${metrics.url}` : ''}\n`);
+  process.stdout.write(
+    `sixpn dns: serving .internal on ${server.addresses.map(fmt).join(' ')} (SERVFAIL until the first snapshot)` +
+      `${metrics ? `; metrics on ${metrics.url}` : ''}\n`,
+  );
   await new Promise<void>((resolve) => {
-    const stop = (): void => { process.off('SIGINT', stop); process.off('SIGTERM', stop); resolve(); };
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });

@@ -12,12 +12,22 @@ import { UsageError } from '../errors.js';
 import { printJson } from '../output.js';
 import type { Context } from '../spec.js';
 
-export interface Check { name: string; status: 'ok' | 'warn' | 'fail'; detail: string; fix?: string }
+export interface Check {
+  name: string;
+  status: 'ok' | 'warn' | 'fail';
+  detail: string;
+  fix?: string;
+}
 
 function onPath(cmd: string): string | null {
   for (const d of (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(delimiter)) {
     const f = join(d, cmd);
-    try { accessSync(f, constants.X_OK); return f; } catch { /* next */ }
+    try {
+      accessSync(f, constants.X_OK);
+      return f;
+    } catch {
+      /* next */
+    }
   }
   return null;
 }
@@ -35,22 +45,44 @@ function tools(): Check[] {
 
 function kernel(): Check {
   if (existsSync('/sys/module/wireguard')) return { name: 'wireguard-kernel', status: 'ok', detail: 'the kernel module is loaded' };
-  if (existsSync('/dev/net/tun')) return { name: 'wireguard-kernel', status: 'warn', detail: 'no kernel WireGuard; /dev/net/tun is there for wireguard-go', fix: 'modprobe wireguard (or keep wireguard-go installed)' };
-  return { name: 'wireguard-kernel', status: 'fail', detail: 'neither kernel WireGuard nor /dev/net/tun', fix: 'modprobe wireguard, or modprobe tun for wireguard-go' };
+  if (existsSync('/dev/net/tun'))
+    return {
+      name: 'wireguard-kernel',
+      status: 'warn',
+      detail: 'no kernel WireGuard; /dev/net/tun is there for wireguard-go',
+      fix: 'modprobe wireguard (or keep wireguard-go installed)',
+    };
+  return {
+    name: 'wireguard-kernel',
+    status: 'fail',
+    detail: 'neither kernel WireGuard nor /dev/net/tun',
+    fix: 'modprobe wireguard, or modprobe tun for wireguard-go',
+  };
 }
 
 async function coordinator(ctx: Context): Promise<Check[]> {
   let api;
-  try { api = client(ctx, 5000); } catch (err) {
+  try {
+    api = client(ctx, 5000);
+  } catch (err) {
     return [{ name: 'coordinator', status: 'warn', detail: (err as Error).message, fix: 'sixpn context add NAME --api URL --token-file F' }];
   }
   try {
     await api.listOrgs();
     return [{ name: 'coordinator', status: 'ok', detail: 'reachable (TLS verified when https), the token is accepted' }];
   } catch (err) {
-    if (err instanceof ApiError && err.status === 403) return [{ name: 'coordinator', status: 'ok', detail: `reachable; the token's scope cannot list orgs (${err.summary})` }];
-    if (err instanceof ApiError) return [{ name: 'coordinator', status: 'fail', detail: `refused the token: ${err.summary}`, fix: 'sixpn tokens create … then --token-file F' }];
-    return [{ name: 'coordinator', status: 'fail', detail: (err as Error).message, fix: 'check the URL (sixpn context list), the network, and --ca for a private CA' }];
+    if (err instanceof ApiError && err.status === 403)
+      return [{ name: 'coordinator', status: 'ok', detail: `reachable; the token's scope cannot list orgs (${err.summary})` }];
+    if (err instanceof ApiError)
+      return [{ name: 'coordinator', status: 'fail', detail: `refused the token: ${err.summary}`, fix: 'sixpn tokens create … then --token-file F' }];
+    return [
+      {
+        name: 'coordinator',
+        status: 'fail',
+        detail: (err as Error).message,
+        fix: 'check the URL (sixpn context list), the network, and --ca for a private CA',
+      },
+    ];
   }
 }
 
@@ -60,7 +92,11 @@ export function queryRcode(host: string, port: number, timeoutMs = 1500): Promis
   const q = Buffer.concat([Buffer.from([0x5a, 0x17, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]), name, Buffer.from([0, 16, 0, 1])]);
   return new Promise((resolve) => {
     const s = createSocket(host.includes(':') ? 'udp6' : 'udp4');
-    const done = (v: number | null): void => { clearTimeout(t); s.close(); resolve(v); };
+    const done = (v: number | null): void => {
+      clearTimeout(t);
+      s.close();
+      resolve(v);
+    };
     const t = setTimeout(() => done(null), timeoutMs);
     s.on('error', () => done(null));
     s.on('message', (m) => done(m.length >= 4 ? m[3]! & 0x0f : null));
@@ -70,9 +106,19 @@ export function queryRcode(host: string, port: number, timeoutMs = 1500): Promis
 
 async function agentDns(port: number): Promise<Check> {
   const rcode = await queryRcode('::1', port).then((r) => r ?? queryRcode('127.0.0.1', port));
-  if (rcode === null) return { name: 'agent-dns', status: 'warn', detail: `no DNS answer on localhost port ${port} (no agent here?)`, fix: 'systemctl status sixpn-agent; sixpn agent --dns-port P' };
+  if (rcode === null)
+    return {
+      name: 'agent-dns',
+      status: 'warn',
+      detail: `no DNS answer on localhost port ${port} (no agent here?)`,
+      fix: 'systemctl status sixpn-agent; sixpn agent --dns-port P',
+    };
   if (rcode === 0) return { name: 'agent-dns', status: 'ok', detail: `_apps.internal answers on port ${port}` };
-  return { name: 'agent-dns', status: 'ok', detail: `the DNS server on port ${port} answers (rcode ${rcode}: loopback is in no network; machines ask fdaa:N:N::3)` };
+  return {
+    name: 'agent-dns',
+    status: 'ok',
+    detail: `the DNS server on port ${port} answers (rcode ${rcode}: loopback is in no network; machines ask fdaa:N:N::3)`,
+  };
 }
 
 async function redirect(): Promise<Check> {
@@ -80,7 +126,12 @@ async function redirect(): Promise<Check> {
   try {
     const { stdout } = await execa('nft', ['list', 'ruleset'], { timeout: 5000 });
     if (/dport 53 redirect/.test(stdout)) return { name: 'nft-redirect', status: 'ok', detail: 'port 53 of fdaa:*::3 is redirected to the local DNS server' };
-    return { name: 'nft-redirect', status: 'warn', detail: 'no ::3 DNS redirect in the ruleset (no agent running here?)', fix: 'start the agent: it installs the redirect' };
+    return {
+      name: 'nft-redirect',
+      status: 'warn',
+      detail: 'no ::3 DNS redirect in the ruleset (no agent running here?)',
+      fix: 'start the agent: it installs the redirect',
+    };
   } catch (err) {
     return { name: 'nft-redirect', status: 'warn', detail: `nft list ruleset: ${(err as Error).message.split('\n')[0]}`, fix: 'run sixpn doctor as root' };
   }
@@ -88,7 +139,9 @@ async function redirect(): Promise<Check> {
 
 export async function doctorCommand(ctx: Context): Promise<number> {
   let dnsPort: number;
-  try { dnsPort = intIn(str(ctx.flags, 'dns-port') ?? '5354', 'dns-port', 1, 65535); } catch (err) {
+  try {
+    dnsPort = intIn(str(ctx.flags, 'dns-port') ?? '5354', 'dns-port', 1, 65535);
+  } catch (err) {
     throw new UsageError((err as Error).message, { showUsage: true });
   }
   const checks: Check[] = [...tools(), kernel(), ...(await coordinator(ctx)), await agentDns(dnsPort), await redirect()];

@@ -44,6 +44,15 @@ export async function show(ctx: Context): Promise<number> {
   if (!/^[1-9]\d{0,9}$/.test(raw) || Number(raw) > 0xffffffff) throw new UsageError(`host id ${JSON.stringify(raw)} must be a number (sixpn hosts list)`);
   const r = await client(ctx).getHost(Number(raw));
   if (json(ctx)) printJson(r.host);
-  else printRecord({ id: r.host.id, region: r.host.region, endpoint: r.host.endpoint, gateway: r.host.gateway, version: r.host.version ?? null, public_key: r.host.public_key, created: r.host.created_at });
+  else
+    printRecord({
+      id: r.host.id,
+      region: r.host.region,
+      endpoint: r.host.endpoint,
+      gateway: r.host.gateway,
+      version: r.host.version ?? null,
+      public_key: r.host.public_key,
+      created: r.host.created_at,
+    });
   return 0;
 }

@@ -43,7 +43,10 @@ export function renderUnit(text: string, command: string): string {
 
 // ── checking units against the CLI ─────────────────────────────────────────
 
-export interface EnvLine { value: string; line: number }
+export interface EnvLine {
+  value: string;
+  line: number;
+}
 
 /** systemd EnvironmentFile syntax: VAR=value, # or ; comments, quotes stripped, \ continues a line. */
 export function parseEnvFile(text: string, file: string): Map<string, EnvLine> {
@@ -85,7 +88,10 @@ export function expandExec(exec: string, env: ReadonlyMap<string, string>, unitN
   const words: string[] = [];
   for (const w of exec.split(/\s+/)) {
     const bare = /^\$([A-Za-z_][A-Za-z0-9_]*)$/.exec(w);
-    if (bare) { words.push(...(env.get(bare[1]!) ?? '').split(/\s+/).filter(Boolean).map(spec)); continue; }
+    if (bare) {
+      words.push(...(env.get(bare[1]!) ?? '').split(/\s+/).filter(Boolean).map(spec));
+      continue;
+    }
     words.push(spec(w.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, k: string) => env.get(k) ?? '')));
   }
   return words;
@@ -95,8 +101,11 @@ type Parser = (argv: string[], env: NodeJS.ProcessEnv) => unknown;
 
 /** Variables the commands read in place of a flag. */
 const FLAG_ENV: Record<string, string> = {
-  '--log-level': 'SIXPN_LOG_LEVEL', '--db': 'SIXPN_DB_URL', '--coordinator': 'SIXPN_API_URL',
-  '--token': 'SIXPN_TOKEN', '--enroll-token': 'SIXPN_ENROLL_TOKEN',
+  '--log-level': 'SIXPN_LOG_LEVEL',
+  '--db': 'SIXPN_DB_URL',
+  '--coordinator': 'SIXPN_API_URL',
+  '--token': 'SIXPN_TOKEN',
+  '--enroll-token': 'SIXPN_ENROLL_TOKEN',
 };
 
 /** The flag parsers of the long-running subcommands, loaded only when checking. */
@@ -120,7 +129,10 @@ export async function checkUnit(unitName: string, unit: string, envFiles: Readon
   for (const f of wanted) {
     const file = envFiles.get(f);
     if (file === undefined) throw new UsageError(`${unitName}: EnvironmentFile ${f} is missing`);
-    for (const [k, v] of parseEnvFile(file.text, file.path)) { env.set(k, v.value); where.set(k, `${file.path}:${v.line}`); }
+    for (const [k, v] of parseEnvFile(file.text, file.path)) {
+      env.set(k, v.value);
+      where.set(k, `${file.path}:${v.line}`);
+    }
   }
   // Environment= lines (drop-ins included by the caller) add to it.
   for (const m of unit.matchAll(/^Environment="?([A-Za-z_][A-Za-z0-9_]*)=(.*?)"?$/gm)) env.set(m[1]!, m[2]!);
@@ -140,7 +152,9 @@ export async function checkUnit(unitName: string, unit: string, envFiles: Readon
     const inArgv = !!flag && argv.includes(flag);
     const culprit = inArgv
       ? [...env.keys()].find((k) => env.get(k)!.split(/\s+/).includes(flag) && where.has(k))
-      : flag && FLAG_ENV[flag] && where.has(FLAG_ENV[flag]) ? FLAG_ENV[flag] : undefined;
+      : flag && FLAG_ENV[flag] && where.has(FLAG_ENV[flag])
+        ? FLAG_ENV[flag]
+        : undefined;
     throw new UsageError(`${culprit ? `${where.get(culprit)} (${culprit})` : unitName}: ${err.message.split('\n')[0]}`);
   }
   return [sub!, ...argv];
@@ -149,13 +163,21 @@ export async function checkUnit(unitName: string, unit: string, envFiles: Readon
 /** Check every sixpn unit installed under `prefix` (drop-ins included). */
 export async function checkInstalled(prefix: string): Promise<{ unit: string; argv: string[] }[]> {
   const unitDir = join(prefix, 'etc/systemd/system');
-  const units = existsSync(unitDir) ? readdirSync(unitDir).filter((n) => /^sixpn-.*\.service$/.test(n)).sort() : [];
+  const units = existsSync(unitDir)
+    ? readdirSync(unitDir)
+        .filter((n) => /^sixpn-.*\.service$/.test(n))
+        .sort()
+    : [];
   if (units.length === 0) throw new CliError(`no sixpn units in ${unitDir}`);
   const out: { unit: string; argv: string[] }[] = [];
   for (const name of units) {
     let text = readFileSync(join(unitDir, name), 'utf8');
     const dropDir = join(unitDir, `${name}.d`);
-    if (existsSync(dropDir)) for (const d of readdirSync(dropDir).filter((n) => n.endsWith('.conf')).sort()) text += `\n${readFileSync(join(dropDir, d), 'utf8')}`;
+    if (existsSync(dropDir))
+      for (const d of readdirSync(dropDir)
+        .filter((n) => n.endsWith('.conf'))
+        .sort())
+        text += `\n${readFileSync(join(dropDir, d), 'utf8')}`;
     const files = new Map<string, { text: string; path: string }>();
     for (const f of unitExec(text).envFiles) {
       const path = join(prefix, f);
@@ -166,7 +188,10 @@ export async function checkInstalled(prefix: string): Promise<{ unit: string; ar
   return out;
 }
 
-interface Installed { path: string; action: 'installed' | 'kept' }
+interface Installed {
+  path: string;
+  action: 'installed' | 'kept';
+}
 
 export async function installUnitsCommand(ctx: Context): Promise<number> {
   const f = ctx.flags;
@@ -187,14 +212,21 @@ export async function installUnitsCommand(ctx: Context): Promise<number> {
   try {
     mkdirSync(unitDir, { recursive: true });
     mkdirSync(etcDir, { recursive: true, mode: 0o755 });
-    for (const name of readdirSync(join(root, 'systemd')).filter((n) => n.endsWith('.service')).sort()) {
+    for (const name of readdirSync(join(root, 'systemd'))
+      .filter((n) => n.endsWith('.service'))
+      .sort()) {
       const dest = join(unitDir, name);
       writeFileSync(dest, renderUnit(readFileSync(join(root, 'systemd', name), 'utf8'), command), { mode: 0o644 });
       done.push({ path: dest, action: 'installed' });
     }
-    for (const name of readdirSync(join(root, 'etc/sixpn')).filter((n) => n.endsWith('.env')).sort()) {
+    for (const name of readdirSync(join(root, 'etc/sixpn'))
+      .filter((n) => n.endsWith('.env'))
+      .sort()) {
       const dest = join(etcDir, name);
-      if (existsSync(dest)) { done.push({ path: dest, action: 'kept' }); continue; }
+      if (existsSync(dest)) {
+        done.push({ path: dest, action: 'kept' });
+        continue;
+      }
       copyFileSync(join(root, 'etc/sixpn', name), dest);
       chmodSync(dest, 0o600); // tokens and database passwords go in here
       done.push({ path: dest, action: 'installed' });
@@ -215,15 +247,24 @@ export async function installUnitsCommand(ctx: Context): Promise<number> {
   }
   // Only on the live system: a --prefix tree is for packaging or tests.
   if (prefix === '/' && existsSync('/run/systemd/system')) {
-    try { execFileSync('systemctl', ['daemon-reload'], { stdio: 'ignore' }); } catch { /* reported below as a step */ }
+    try {
+      execFileSync('systemctl', ['daemon-reload'], { stdio: 'ignore' });
+    } catch {
+      /* reported below as a step */
+    }
   }
-  if (bool(f, 'json')) { printJson({ exec: command, files: done }); return 0; }
-  process.stdout.write([
-    ...done.map((d) => `${d.action === 'installed' ? 'installed' : 'kept     '} ${d.path}`),
-    '',
-    `ExecStart runs: ${command}`,
-    `next: edit ${join(etcDir, '*.env')}, then: systemctl daemon-reload && systemctl enable --now sixpn-coordinator (or sixpn-agent, sixpn-dns)`,
-    '',
-  ].join('\n'));
+  if (bool(f, 'json')) {
+    printJson({ exec: command, files: done });
+    return 0;
+  }
+  process.stdout.write(
+    [
+      ...done.map((d) => `${d.action === 'installed' ? 'installed' : 'kept     '} ${d.path}`),
+      '',
+      `ExecStart runs: ${command}`,
+      `next: edit ${join(etcDir, '*.env')}, then: systemctl daemon-reload && systemctl enable --now sixpn-coordinator (or sixpn-agent, sixpn-dns)`,
+      '',
+    ].join('\n'),
+  );
   return 0;
 }

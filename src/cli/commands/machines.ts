@@ -1,5 +1,18 @@
 import type { Machine } from '../../model/types.js';
-import { CHECK_INTERVAL_MAX, CHECK_INTERVAL_MIN, CHECKS_MAX, checkText, isMachineId, isMetadataKey, isMetadataValue, parseAll, parseCheck, parsePort, PORTS_MAX, portText } from '../../validate.js';
+import {
+  CHECK_INTERVAL_MAX,
+  CHECK_INTERVAL_MIN,
+  CHECKS_MAX,
+  checkText,
+  isMachineId,
+  isMetadataKey,
+  isMetadataValue,
+  parseAll,
+  parseCheck,
+  parsePort,
+  PORTS_MAX,
+  portText,
+} from '../../validate.js';
 import { bool, client, json, list as listFlag, need, str } from '../ctx.js';
 import { CliError, UsageError } from '../errors.js';
 import { duration, label } from '../flags.js';
@@ -22,10 +35,21 @@ function metadata(items: string[]): Record<string, string> | undefined {
 }
 
 function show(m: Machine, asJson: boolean): void {
-  if (asJson) { printJson(m); return; }
+  if (asJson) {
+    printJson(m);
+    return;
+  }
   printRecord({
-    id: m.id, app: m.app, region: m.region, state: m.state + (m.reason ? ` (${m.reason})` : ''), health: m.health ?? 'none', address: m.address, host: m.host_id,
-    group: m.group, metadata: m.metadata, command: m.command,
+    id: m.id,
+    app: m.app,
+    region: m.region,
+    state: m.state + (m.reason ? ` (${m.reason})` : ''),
+    health: m.health ?? 'none',
+    address: m.address,
+    host: m.host_id,
+    group: m.group,
+    metadata: m.metadata,
+    command: m.command,
     ...(m.checks?.length ? { checks: `${m.checks.map(checkText).join(' ')} every ${m.check_interval ?? 5}s` } : {}),
     ...(m.ports?.length ? { ports: m.ports.map(portText).join(' ') } : {}),
     ...(m.leases?.length ? { leases: m.leases.join(',') } : {}),
@@ -36,7 +60,10 @@ function show(m: Machine, asJson: boolean): void {
 function healthFlags(ctx: Context): { checks?: string[]; check_interval?: number; ports?: string[] } {
   const checks = listFlag(ctx.flags, 'check');
   const ports = listFlag(ctx.flags, 'port');
-  for (const [items, parse, what, max] of [[checks, parseCheck, 'check', CHECKS_MAX], [ports, parsePort, 'port', PORTS_MAX]] as const) {
+  for (const [items, parse, what, max] of [
+    [checks, parseCheck, 'check', CHECKS_MAX],
+    [ports, parsePort, 'port', PORTS_MAX],
+  ] as const) {
     const r = parseAll<unknown>(items, parse, what, max);
     if (typeof r === 'string') throw new UsageError(`--${what}: ${r}`, { showUsage: true });
   }
@@ -67,14 +94,18 @@ export async function create(ctx: Context): Promise<number> {
   const timeoutMs = duration(str(ctx.flags, 'wait-timeout') ?? '60s', 'wait-timeout', { lo: 1, hi: 86400, bare: true }) * 1000;
   const api = client(ctx);
   const r = await api.createMachine({
-    app, region,
+    app,
+    region,
     ...(group ? { group: label(group, 'group') } : {}),
     ...(meta ? { metadata: meta } : {}),
     ...(bool(ctx.flags, 'stopped') ? { stopped: true } : {}),
     ...(run ? { command: [...ctx.rest] } : {}),
     ...health,
   });
-  if (!wait) { show(r.machine, json(ctx)); return 0; }
+  if (!wait) {
+    show(r.machine, json(ctx));
+    return 0;
+  }
   const { waitAttached } = await import('../wait.js');
   show(await waitAttached(api, r.machine, { timeoutMs, tty: process.stderr }), json(ctx));
   return 0;
@@ -117,8 +148,18 @@ export async function list(ctx: Context): Promise<number> {
   const app = label(need(ctx.flags, 'app'), 'app');
   const r = await client(ctx).listMachines(app, bool(ctx.flags, 'all'));
   if (json(ctx)) printJson(r.machines);
-  else printTable(r.machines.map((m) => ({ ...m, health: m.health ?? 'none', metadata: Object.entries(m.metadata).map(([k, v]) => `${k}=${v}`).join(',') || null })),
-    ['id', 'region', 'state', 'address', 'health', 'group', 'metadata']);
+  else
+    printTable(
+      r.machines.map((m) => ({
+        ...m,
+        health: m.health ?? 'none',
+        metadata:
+          Object.entries(m.metadata)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(',') || null,
+      })),
+      ['id', 'region', 'state', 'address', 'health', 'group', 'metadata'],
+    );
   return 0;
 }
 
@@ -127,10 +168,14 @@ export async function byId(ctx: Context): Promise<number> {
   const id = machineId(ctx.args[0]!);
   const api = client(ctx);
   const verb = ctx.path[1];
-  const r = verb === 'show' ? await api.getMachine(id)
-    : verb === 'start' ? await api.startMachine(id)
-      : verb === 'stop' ? await api.stopMachine(id)
-        : await api.destroyMachine(id);
+  const r =
+    verb === 'show'
+      ? await api.getMachine(id)
+      : verb === 'start'
+        ? await api.startMachine(id)
+        : verb === 'stop'
+          ? await api.stopMachine(id)
+          : await api.destroyMachine(id);
   show(r.machine, json(ctx));
   return 0;
 }

@@ -18,6 +18,10 @@ export async function list(ctx: Context): Promise<number> {
   const org = label(need(ctx.flags, 'org'), 'org');
   const r = await client(ctx).listNetworks(org);
   if (json(ctx)) printJson(r.networks);
-  else printTable(r.networks.map((n) => ({ ...n, prefix: networkPrefix(n.id) })), ['name', 'prefix', 'created_at']);
+  else
+    printTable(
+      r.networks.map((n) => ({ ...n, prefix: networkPrefix(n.id) })),
+      ['name', 'prefix', 'created_at'],
+    );
   return 0;
 }

@@ -15,17 +15,30 @@ export async function create(ctx: Context): Promise<number> {
 export async function list(ctx: Context): Promise<number> {
   const r = await client(ctx).listOrgs();
   if (json(ctx)) printJson(r.orgs);
-  else printTable(r.orgs.map((o) => ({ ...o, network: networkPrefix(o.network_id) })), ['name', 'network', 'created_at']);
+  else
+    printTable(
+      r.orgs.map((o) => ({ ...o, network: networkPrefix(o.network_id) })),
+      ['name', 'network', 'created_at'],
+    );
   return 0;
 }
 
 export async function show(ctx: Context): Promise<number> {
   const r = await client(ctx).getOrg(label(ctx.args[0]!, 'org name'));
-  if (json(ctx)) { printJson(r); return 0; }
+  if (json(ctx)) {
+    printJson(r);
+    return 0;
+  }
   printRecord({ org: r.org.name, created: r.org.created_at });
   process.stdout.write('\n');
-  printTable(r.networks.map((n) => ({ ...n, prefix: networkPrefix(n.id) })), ['name', 'prefix']);
+  printTable(
+    r.networks.map((n) => ({ ...n, prefix: networkPrefix(n.id) })),
+    ['name', 'prefix'],
+  );
   process.stdout.write('\n');
-  printTable(r.apps.map((a) => ({ ...a, network: r.networks.find((n) => n.id === a.network_id)?.name })), ['name', 'network', 'created_at']);
+  printTable(
+    r.apps.map((a) => ({ ...a, network: r.networks.find((n) => n.id === a.network_id)?.name })),
+    ['name', 'network', 'created_at'],
+  );
   return 0;
 }

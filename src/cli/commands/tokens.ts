@@ -15,7 +15,10 @@ export async function create(ctx: Context): Promise<number> {
   const ttlText = str(ctx.flags, 'ttl');
   const ttl = ttlText === undefined ? undefined : ttlOf(ttlText);
   const r = await client(ctx).createToken({
-    scope, ...(org ? { org: label(org, 'org') } : {}), ...(app ? { app: label(app, 'app') } : {}), ...(ttl ? { ttl_seconds: ttl } : {}),
+    scope,
+    ...(org ? { org: label(org, 'org') } : {}),
+    ...(app ? { app: label(app, 'app') } : {}),
+    ...(ttl ? { ttl_seconds: ttl } : {}),
   });
   if (json(ctx)) printJson(r);
   else printRecord({ id: r.id, scope: r.scope, org: r.org, ...(r.app ? { app: r.app } : {}), expires: r.expires_at ?? 'never', token: r.token });
@@ -25,13 +28,24 @@ export async function create(ctx: Context): Promise<number> {
 export async function list(ctx: Context): Promise<number> {
   const org = str(ctx.flags, 'org');
   const r = await client(ctx).listTokens(org === undefined ? undefined : label(org, 'org'));
-  if (json(ctx)) { printJson(r.tokens); return 0; }
+  if (json(ctx)) {
+    printJson(r.tokens);
+    return 0;
+  }
   const now = Date.now();
-  printTable(r.tokens.map((t) => ({
-    id: t.id, scope: t.scope, org: t.org, app: t.app, host: t.host_id, created: t.created_at,
-    expires: t.expires_at === null ? 'never' : Date.parse(t.expires_at) <= now ? `${t.expires_at} (expired)` : t.expires_at,
-    'last used': t.last_used_at,
-  })), ['id', 'scope', 'org', 'app', 'host', 'created', 'expires', 'last used']);
+  printTable(
+    r.tokens.map((t) => ({
+      id: t.id,
+      scope: t.scope,
+      org: t.org,
+      app: t.app,
+      host: t.host_id,
+      created: t.created_at,
+      expires: t.expires_at === null ? 'never' : Date.parse(t.expires_at) <= now ? `${t.expires_at} (expired)` : t.expires_at,
+      'last used': t.last_used_at,
+    })),
+    ['id', 'scope', 'org', 'app', 'host', 'created', 'expires', 'last used'],
+  );
   return 0;
 }
 

@@ -51,14 +51,22 @@ async function ensureLocalHost(c: RunningCoordinator, dataDir: string, region: s
   return id;
 }
 
-interface Closer { close(): Promise<void> }
+interface Closer {
+  close(): Promise<void>;
+}
 
 function localHeartbeat(c: RunningCoordinator, hostId: number, logger: Logger): Closer {
-  const beat = (): void => { c.store.heartbeat(hostId).catch((err: unknown) => logger.warn({ err: String(err) }, 'local host heartbeat failed')); };
+  const beat = (): void => {
+    c.store.heartbeat(hostId).catch((err: unknown) => logger.warn({ err: String(err) }, 'local host heartbeat failed'));
+  };
   beat();
   const t = setInterval(beat, HEARTBEAT_MS);
   t.unref();
-  return { close: async () => { clearInterval(t); } };
+  return {
+    close: async () => {
+      clearInterval(t);
+    },
+  };
 }
 
 /**
@@ -68,7 +76,8 @@ function localHeartbeat(c: RunningCoordinator, hostId: number, logger: Logger): 
  */
 function writeLocalContext(ctx: { api: string; token: string }): string[] {
   const written = [userConfigPath()];
-  if (!addContext(written[0]!, 'local', ctx)) process.stderr.write('sixpn up: your CLI config has another current context; `sixpn context use local` to talk to this one\n');
+  if (!addContext(written[0]!, 'local', ctx))
+    process.stderr.write('sixpn up: your CLI config has another current context; `sixpn context use local` to talk to this one\n');
   const sudo = process.getuid?.() === 0 && existsSync('/etc/passwd') ? sudoUser(process.env, readFileSync('/etc/passwd', 'utf8')) : null;
   if (sudo && !process.env.SIXPN_CONFIG) {
     const path = userConfigPath(sudo.home, {});
@@ -79,7 +88,6 @@ function writeLocalContext(ctx: { api: string; token: string }): string[] {
   }
   return written;
 }
-
 
 export async function upCommand(ctx: Context): Promise<number> {
   const f = ctx.flags;
@@ -97,7 +105,14 @@ export async function upCommand(ctx: Context): Promise<number> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const logger = createLogger('up', level);
 
-  const c = await startCoordinator({ dataDir, host: apiAddr.host, port: apiAddr.port, logger: logger.child({ component: 'coordinator' }), quotas, hostTimeoutMs: hostTimeoutFlag(f) });
+  const c = await startCoordinator({
+    dataDir,
+    host: apiAddr.host,
+    port: apiAddr.port,
+    logger: logger.child({ component: 'coordinator' }),
+    quotas,
+    hostTimeoutMs: hostTimeoutFlag(f),
+  });
   const closers: Closer[] = [c];
   try {
     if (!c.adminToken) throw new UsageError(`${join(dataDir, 'admin.token')} is missing: the CLI cannot be configured without it`);
@@ -106,12 +121,20 @@ export async function upCommand(ctx: Context): Promise<number> {
     const configs = writeLocalContext({ api: c.url, token: c.adminToken });
 
     // Loopback queries are answered as the default org's network.
-    const dns = await startUpDns({ coordinatorUrl: c.url, token: c.adminToken, listen: dnsAddr, loopbackNetworkId: org.network_id, region, logger: logger.child({ component: 'dns' }) });
+    const dns = await startUpDns({
+      coordinatorUrl: c.url,
+      token: c.adminToken,
+      listen: dnsAddr,
+      loopbackNetworkId: org.network_id,
+      region,
+      logger: logger.child({ component: 'dns' }),
+    });
     closers.unshift(dns);
 
     let agentLine = '';
     if (!bool(f, 'no-agent')) {
-      if (process.getuid?.() !== 0) agentLine = 'data plane: off (not root: creating WireGuard interfaces, namespaces and nftables rules needs root; run `sudo sixpn up`)';
+      if (process.getuid?.() !== 0)
+        agentLine = 'data plane: off (not root: creating WireGuard interfaces, namespaces and nftables rules needs root; run `sudo sixpn up`)';
       else {
         const agent = await startUpAgent({ coordinatorUrl: c.url, identity: host, dataDir, logger: logger.child({ component: 'agent' }) });
         closers.unshift(agent);
@@ -121,26 +144,30 @@ export async function upCommand(ctx: Context): Promise<number> {
     // No agent sends this machine's heartbeat: `up` does, so its host is not unreachable after --host-timeout.
     if (!agentLine.startsWith('data plane: on')) closers.unshift(localHeartbeat(c, host.host_id, logger));
 
-    process.stdout.write([
-      '',
-      `sixpn is up (data in ${dataDir})`,
-      `  API         ${c.url}   (CLI context \`local\` in ${configs.join(' and ')})`,
-      `  DNS         ${dnsAddr.host}:${dnsAddr.port}  (try: dig @${dnsAddr.host} -p ${dnsAddr.port} _apps.internal TXT)`,
-      `  dashboard   ${c.url}/ui#token=${c.adminToken}   (the token stays in the page: a URL fragment is never sent)`,
-      `  org         ${org.name}, host ${host.host_id} in region ${region}`,
-      `  ${agentLine}`,
-      '',
-      'next:',
-      `  sixpn apps create web --org ${org.name}`,
-      `  sixpn machines create --app web --region ${region}`,
-      `  sixpn wireguard create ${org.name} ${region} laptop     # a developer peer; then wg-quick up peers/laptop.conf elsewhere`,
-      `  curl -N -H "authorization: Bearer $(cat ${join(dataDir, 'admin.token')})" ${c.url}/v1/watch?since=0`,
-      '',
-    ].join('\n'));
+    process.stdout.write(
+      [
+        '',
+        `sixpn is up (data in ${dataDir})`,
+        `  API         ${c.url}   (CLI context \`local\` in ${configs.join(' and ')})`,
+        `  DNS         ${dnsAddr.host}:${dnsAddr.port}  (try: dig @${dnsAddr.host} -p ${dnsAddr.port} _apps.internal TXT)`,
+        `  dashboard   ${c.url}/ui#token=${c.adminToken}   (the token stays in the page: a URL fragment is never sent)`,
+        `  org         ${org.name}, host ${host.host_id} in region ${region}`,
+        `  ${agentLine}`,
+        '',
+        'next:',
+        `  sixpn apps create web --org ${org.name}`,
+        `  sixpn machines create --app web --region ${region}`,
+        `  sixpn wireguard create ${org.name} ${region} laptop     # a developer peer; then wg-quick up peers/laptop.conf elsewhere`,
+        `  curl -N -H "authorization: Bearer $(cat ${join(dataDir, 'admin.token')})" ${c.url}/v1/watch?since=0`,
+        '',
+      ].join('\n'),
+    );
   } catch (err) {
     for (const x of closers) await x.close().catch(() => undefined);
     throw err;
   }
-  await onShutdown(logger, async () => { for (const x of closers) await x.close().catch((err: unknown) => logger.error({ err }, 'close failed')); });
+  await onShutdown(logger, async () => {
+    for (const x of closers) await x.close().catch((err: unknown) => logger.error({ err }, 'close failed'));
+  });
   return 0;
 }

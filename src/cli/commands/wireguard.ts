@@ -36,7 +36,13 @@ function writeSecretFile(file: string, text: string, force: boolean): void {
     if (force) renameSync(tmp, file);
     else linkSync(tmp, file);
   } finally {
-    if (!force || existsSync(tmp)) { try { unlinkSync(tmp); } catch { /* already moved */ } }
+    if (!force || existsSync(tmp)) {
+      try {
+        unlinkSync(tmp);
+      } catch {
+        /* already moved */
+      }
+    }
   }
 }
 
@@ -54,7 +60,10 @@ export async function create(ctx: Context): Promise<number> {
   const app = str(ctx.flags, 'app');
   const ttlText = str(ctx.flags, 'ttl'); // an ephemeral peer: the coordinator removes it when it expires
   const body = {
-    name, region, ...(network ? { network: label(network, 'network') } : {}), ...(app ? { app: label(app, 'app') } : {}),
+    name,
+    region,
+    ...(network ? { network: label(network, 'network') } : {}),
+    ...(app ? { app: label(app, 'app') } : {}),
     ...(ttlText === undefined ? {} : { ttl_seconds: ttl(ttlText) }),
   };
   const api = client(ctx);
@@ -69,22 +78,40 @@ export async function create(ctx: Context): Promise<number> {
   // wg-quick runs the file as root: a field of a rogue answer must not add a line.
   const problem = peerAnswerProblem(created);
   if (problem) {
-    const undone = await api.removePeer(org, name).then(() => true, () => false);
-    throw new CliError(`the API's answer is not a valid peer config, no file written: ${problem}${undone ? '' : `; peer ${name} may be registered: remove it with \`sixpn wireguard remove ${org} ${name}\``}`);
+    const undone = await api.removePeer(org, name).then(
+      () => true,
+      () => false,
+    );
+    throw new CliError(
+      `the API's answer is not a valid peer config, no file written: ${problem}${undone ? '' : `; peer ${name} may be registered: remove it with \`sixpn wireguard remove ${org} ${name}\``}`,
+    );
   }
   const text = renderPeerConfig(keys.privateKey, created);
   try {
     writeSecretFile(file, text, force);
   } catch (err) {
     // Nothing half-created: no registered peer without its file.
-    const undone = await api.removePeer(org, name).then(() => true, () => false);
+    const undone = await api.removePeer(org, name).then(
+      () => true,
+      () => false,
+    );
     const e = err as NodeJS.ErrnoException;
-    throw new CliError(`cannot write ${file}: ${e.code ?? e.message}; ${undone ? 'peer not created' : `peer ${name} is registered but has no file: remove it with \`sixpn wireguard remove ${org} ${name}\``}`);
+    throw new CliError(
+      `cannot write ${file}: ${e.code ?? e.message}; ${undone ? 'peer not created' : `peer ${name} is registered but has no file: remove it with \`sixpn wireguard remove ${org} ${name}\``}`,
+    );
   }
   const qr = bool(ctx.flags, 'qr') ? await QRCode.toString(text, { type: 'terminal', small: true }) : null;
   if (json(ctx)) printJson({ ...created, file, ...(qr ? { qr } : {}) });
   else {
-    printRecord({ peer: name, address: created.peer.address, gateway: `${created.gateway.endpoint} (${created.gateway.region})`, dns: created.dns, ...(created.peer.app ? { app: created.peer.app } : {}), ...(created.peer.expires_at ? { expires: created.peer.expires_at } : {}), file });
+    printRecord({
+      peer: name,
+      address: created.peer.address,
+      gateway: `${created.gateway.endpoint} (${created.gateway.region})`,
+      dns: created.dns,
+      ...(created.peer.app ? { app: created.peer.app } : {}),
+      ...(created.peer.expires_at ? { expires: created.peer.expires_at } : {}),
+      file,
+    });
     process.stdout.write(`\nbring it up with: wg-quick up ${file}\n`);
     if (qr) process.stdout.write(qr);
   }
@@ -94,7 +121,11 @@ export async function create(ctx: Context): Promise<number> {
 export async function list(ctx: Context): Promise<number> {
   const r = await client(ctx).listPeers(label(ctx.args[0]!, 'org'));
   if (json(ctx)) printJson(r.peers);
-  else printTable(r.peers.map((x) => ({ ...x, created: x.created_at })), ['name', 'region', 'address', 'gateway', 'app', 'created']);
+  else
+    printTable(
+      r.peers.map((x) => ({ ...x, created: x.created_at })),
+      ['name', 'region', 'address', 'gateway', 'app', 'created'],
+    );
   return 0;
 }
 
@@ -109,13 +140,20 @@ export async function remove(ctx: Context): Promise<number> {
 export async function status(ctx: Context): Promise<number> {
   const org = label(ctx.args[0]!, 'org');
   const r = await client(ctx).getPeer(org, peerName(ctx.args[1]!));
-  if (json(ctx)) { printJson(r); return 0; }
+  if (json(ctx)) {
+    printJson(r);
+    return 0;
+  }
   const s = r.status;
   printRecord({
-    peer: r.peer.name, address: r.peer.address, region: r.peer.region,
+    peer: r.peer.name,
+    address: r.peer.address,
+    region: r.peer.region,
     'latest handshake': !s ? '-' : s.latest_handshake > 0 ? `${new Date(s.latest_handshake * 1000).toISOString()} (${ago(s.latest_handshake)})` : 'never',
     // The gateway's counters: what it received from the peer and sent to it.
-    'from peer': s ? `${s.rx_bytes} B` : '-', 'to peer': s ? `${s.tx_bytes} B` : '-', endpoint: s?.endpoint ?? '-',
+    'from peer': s ? `${s.rx_bytes} B` : '-',
+    'to peer': s ? `${s.tx_bytes} B` : '-',
+    endpoint: s?.endpoint ?? '-',
     reported: s ? `${s.reported_at} by the gateway` : 'never (the gateway has not reported this peer yet)',
   });
   return 0;

@@ -8,8 +8,15 @@ import { body, label, machineId, metadataObject, metaKey, metaValue, params, reg
 import { answer, answerList, op, responses } from '../responses.js';
 
 interface CreateBody {
-  app: string; region: string; group?: string; metadata?: Record<string, string>; stopped?: boolean; command?: string[];
-  checks?: string[]; check_interval?: number; ports?: string[];
+  app: string;
+  region: string;
+  group?: string;
+  metadata?: Record<string, string>;
+  stopped?: boolean;
+  command?: string[];
+  checks?: string[];
+  check_interval?: number;
+  ports?: string[];
 }
 
 /** Check and port specs parsed by the one rule in validate.ts (400 with its message). */
@@ -47,103 +54,155 @@ export function ifMatch(req: FastifyRequest): number | undefined {
 }
 
 export function machineRoutes(app: FastifyInstance, store: Store): void {
-  app.post<{ Body: CreateBody }>('/v1/machines', {
-    schema: {
-      ...op('machines', 'Create a machine on the least-loaded host of the region', 'admin, org (own org)'),
-      response: responses(answer({ machine: 'Machine' }, 'Created'), 201),
-      body: body({
-        app: label, region, group: label, metadata: metadataObject, stopped: { type: 'boolean' },
-        command: { type: 'array', minItems: 1, maxItems: 256, items: { type: 'string', maxLength: 4096 } },
-        checks: { type: 'array', maxItems: CHECKS_MAX, items: { type: 'string', maxLength: 1100 }, description: 'tcp:PORT or http:PORT/PATH' },
-        check_interval: { type: 'integer', minimum: CHECK_INTERVAL_MIN, maximum: CHECK_INTERVAL_MAX, description: 'seconds (default 5)' },
-        ports: { type: 'array', maxItems: PORTS_MAX, items: { type: 'string', maxLength: 40 }, description: 'NAME:PORT[/tcp|/udp]' },
-      }, ['app', 'region']),
+  app.post<{ Body: CreateBody }>(
+    '/v1/machines',
+    {
+      schema: {
+        ...op('machines', 'Create a machine on the least-loaded host of the region', 'admin, org (own org)'),
+        response: responses(answer({ machine: 'Machine' }, 'Created'), 201),
+        body: body(
+          {
+            app: label,
+            region,
+            group: label,
+            metadata: metadataObject,
+            stopped: { type: 'boolean' },
+            command: { type: 'array', minItems: 1, maxItems: 256, items: { type: 'string', maxLength: 4096 } },
+            checks: { type: 'array', maxItems: CHECKS_MAX, items: { type: 'string', maxLength: 1100 }, description: 'tcp:PORT or http:PORT/PATH' },
+            check_interval: { type: 'integer', minimum: CHECK_INTERVAL_MIN, maximum: CHECK_INTERVAL_MAX, description: 'seconds (default 5)' },
+            ports: { type: 'array', maxItems: PORTS_MAX, items: { type: 'string', maxLength: 40 }, description: 'NAME:PORT[/tcp|/udp]' },
+          },
+          ['app', 'region'],
+        ),
+      },
     },
-  }, async (req, reply) => {
-    caller(req);
-    const a = await store.getApp(req.body.app);
-    requireOrg(req, a.org);
-    const specs = parseSpecs(req.body);
-    return reply.code(201).send({ machine: await store.createMachine({ ...req.body, ...specs }) });
-  });
-
-  app.get<{ Querystring: { app?: string; all?: boolean } }>('/v1/machines', {
-    schema: {
-      ...op('machines', 'List an app\'s machines (a host token: the machines it carries); destroyed ones only with all', 'admin, org (own org), host'),
-      querystring: { type: 'object', properties: { app: label, all: { type: 'boolean' } }, additionalProperties: false },
-      response: responses(answerList('machines', 'Machine')),
+    async (req, reply) => {
+      caller(req);
+      const a = await store.getApp(req.body.app);
+      requireOrg(req, a.org);
+      const specs = parseSpecs(req.body);
+      return reply.code(201).send({ machine: await store.createMachine({ ...req.body, ...specs }) });
     },
-  }, async (req) => {
-    const t = caller(req);
-    if (t.scope === 'host') return { machines: await store.listMachines({ host_id: t.host_id!, all: req.query.all }) };
-    if (!req.query.app) throw new AppError('invalid', 'querystring must have property app');
-    const a = await store.getApp(req.query.app);
-    requireOrg(req, a.org);
-    return { machines: await store.listMachines({ app: a.name, all: req.query.all }) };
-  });
+  );
 
-  app.get<{ Params: { id: string } }>('/v1/machines/:id', {
-    schema: { ...op('machines', 'Show a machine', 'admin, org (own org), host (own machines)'), params: idParams, response: oneMachine },
-  }, async (req) => {
-    return { machine: await visibleMachine(req, store, req.params.id, true) };
-  });
+  app.get<{ Querystring: { app?: string; all?: boolean } }>(
+    '/v1/machines',
+    {
+      schema: {
+        ...op('machines', "List an app's machines (a host token: the machines it carries); destroyed ones only with all", 'admin, org (own org), host'),
+        querystring: { type: 'object', properties: { app: label, all: { type: 'boolean' } }, additionalProperties: false },
+        response: responses(answerList('machines', 'Machine')),
+      },
+    },
+    async (req) => {
+      const t = caller(req);
+      if (t.scope === 'host') return { machines: await store.listMachines({ host_id: t.host_id!, all: req.query.all }) };
+      if (!req.query.app) throw new AppError('invalid', 'querystring must have property app');
+      const a = await store.getApp(req.query.app);
+      requireOrg(req, a.org);
+      return { machines: await store.listMachines({ app: a.name, all: req.query.all }) };
+    },
+  );
 
-  for (const [verb, state] of [['start', 'started'], ['stop', 'stopped']] as const) {
-    app.post<{ Params: { id: string } }>(`/v1/machines/:id/${verb}`, {
-      schema: { ...op('machines', `${verb[0]!.toUpperCase()}${verb.slice(1)} a machine`, 'admin, org (own org)'), params: idParams, response: oneMachine },
-    }, async (req) => {
-      await visibleMachine(req, store, req.params.id, false);
-      return { machine: await store.setMachineState(req.params.id, state) };
-    });
+  app.get<{ Params: { id: string } }>(
+    '/v1/machines/:id',
+    {
+      schema: { ...op('machines', 'Show a machine', 'admin, org (own org), host (own machines)'), params: idParams, response: oneMachine },
+    },
+    async (req) => {
+      return { machine: await visibleMachine(req, store, req.params.id, true) };
+    },
+  );
+
+  for (const [verb, state] of [
+    ['start', 'started'],
+    ['stop', 'stopped'],
+  ] as const) {
+    app.post<{ Params: { id: string } }>(
+      `/v1/machines/:id/${verb}`,
+      {
+        schema: { ...op('machines', `${verb[0]!.toUpperCase()}${verb.slice(1)} a machine`, 'admin, org (own org)'), params: idParams, response: oneMachine },
+      },
+      async (req) => {
+        await visibleMachine(req, store, req.params.id, false);
+        return { machine: await store.setMachineState(req.params.id, state) };
+      },
+    );
   }
 
-  app.delete<{ Params: { id: string } }>('/v1/machines/:id', {
-    schema: { ...op('machines', 'Destroy a machine (answers it in state destroyed)', 'admin, org (own org)'), params: idParams, response: oneMachine },
-  }, async (req) => {
-    await visibleMachine(req, store, req.params.id, false);
-    return { machine: await store.setMachineState(req.params.id, 'destroyed') };
-  });
-
-  app.put<{ Params: { id: string }; Body: { state: 'started' | 'stopped' | 'failed'; reason?: string } }>('/v1/machines/:id/status', {
-    schema: {
-      ...op('machines', 'The carrying host reports what became of a machine', 'host (own machines), admin'),
-      params: idParams,
-      response: oneMachine,
-      body: body({ state: { type: 'string', enum: ['started', 'stopped', 'failed'] }, reason: { type: 'string', maxLength: 1000 } }, ['state']),
+  app.delete<{ Params: { id: string } }>(
+    '/v1/machines/:id',
+    {
+      schema: { ...op('machines', 'Destroy a machine (answers it in state destroyed)', 'admin, org (own org)'), params: idParams, response: oneMachine },
     },
-  }, async (req) => {
-    const t = caller(req);
-    const m = await store.getMachine(req.params.id);
-    if (t.scope !== 'admin' && !(t.scope === 'host' && t.host_id === m.host_id)) {
-      throw new AppError('forbidden', 'only the host carrying the machine reports its status');
-    }
-    return { machine: await store.reportMachineState(m.host_id, m.id, req.body.state, req.body.reason ?? null) };
-  });
-
-  app.get<{ Params: { id: string } }>('/v1/machines/:id/metadata', {
-    schema: {
-      ...op('metadata', 'A machine\'s metadata', 'admin, org (own org), host (own machines)'),
-      params: idParams,
-      response: responses(answer({ metadata: { type: 'object', additionalProperties: { type: 'string' } } })),
+    async (req) => {
+      await visibleMachine(req, store, req.params.id, false);
+      return { machine: await store.setMachineState(req.params.id, 'destroyed') };
     },
-  }, async (req) => {
-    return { metadata: (await visibleMachine(req, store, req.params.id, true)).metadata };
-  });
+  );
 
-  app.put<{ Params: { id: string; key: string }; Body: { value: string } }>('/v1/machines/:id/metadata/:key', {
-    schema: {
-      ...op('metadata', 'Set one metadata key (with If-Match: only while the metadata is at that metadata_rev, else 412)', 'admin, org (own org), host (own machines)'),
-      params: keyParams, body: body({ value: metaValue }, ['value']), response: oneMachine,
+  app.put<{ Params: { id: string }; Body: { state: 'started' | 'stopped' | 'failed'; reason?: string } }>(
+    '/v1/machines/:id/status',
+    {
+      schema: {
+        ...op('machines', 'The carrying host reports what became of a machine', 'host (own machines), admin'),
+        params: idParams,
+        response: oneMachine,
+        body: body({ state: { type: 'string', enum: ['started', 'stopped', 'failed'] }, reason: { type: 'string', maxLength: 1000 } }, ['state']),
+      },
     },
-  }, async (req) => {
-    await visibleMachine(req, store, req.params.id, true);
-    return { machine: await store.setMachineMetadata(req.params.id, req.params.key, req.body.value, ifMatch(req)) };
-  });
+    async (req) => {
+      const t = caller(req);
+      const m = await store.getMachine(req.params.id);
+      if (t.scope !== 'admin' && !(t.scope === 'host' && t.host_id === m.host_id)) {
+        throw new AppError('forbidden', 'only the host carrying the machine reports its status');
+      }
+      return { machine: await store.reportMachineState(m.host_id, m.id, req.body.state, req.body.reason ?? null) };
+    },
+  );
 
-  app.delete<{ Params: { id: string; key: string } }>('/v1/machines/:id/metadata/:key', {
-    schema: { ...op('metadata', 'Remove one metadata key', 'admin, org (own org), host (own machines)'), params: keyParams, response: oneMachine },
-  }, async (req) => {
-    await visibleMachine(req, store, req.params.id, true);
-    return { machine: await store.setMachineMetadata(req.params.id, req.params.key, null, ifMatch(req)) };
-  });
+  app.get<{ Params: { id: string } }>(
+    '/v1/machines/:id/metadata',
+    {
+      schema: {
+        ...op('metadata', "A machine's metadata", 'admin, org (own org), host (own machines)'),
+        params: idParams,
+        response: responses(answer({ metadata: { type: 'object', additionalProperties: { type: 'string' } } })),
+      },
+    },
+    async (req) => {
+      return { metadata: (await visibleMachine(req, store, req.params.id, true)).metadata };
+    },
+  );
+
+  app.put<{ Params: { id: string; key: string }; Body: { value: string } }>(
+    '/v1/machines/:id/metadata/:key',
+    {
+      schema: {
+        ...op(
+          'metadata',
+          'Set one metadata key (with If-Match: only while the metadata is at that metadata_rev, else 412)',
+          'admin, org (own org), host (own machines)',
+        ),
+        params: keyParams,
+        body: body({ value: metaValue }, ['value']),
+        response: oneMachine,
+      },
+    },
+    async (req) => {
+      await visibleMachine(req, store, req.params.id, true);
+      return { machine: await store.setMachineMetadata(req.params.id, req.params.key, req.body.value, ifMatch(req)) };
+    },
+  );
+
+  app.delete<{ Params: { id: string; key: string } }>(
+    '/v1/machines/:id/metadata/:key',
+    {
+      schema: { ...op('metadata', 'Remove one metadata key', 'admin, org (own org), host (own machines)'), params: keyParams, response: oneMachine },
+    },
+    async (req) => {
+      await visibleMachine(req, store, req.params.id, true);
+      return { machine: await store.setMachineMetadata(req.params.id, req.params.key, null, ifMatch(req)) };
+    },
+  );
 }

@@ -24,7 +24,8 @@ const FILES: Record<string, string> = {
 
 // No inline script or style, nothing from elsewhere; the token only ever travels in a header.
 const HEADERS = {
-  'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
   'cache-control': 'no-cache',
@@ -41,7 +42,9 @@ function loadAssets(): Map<string, Buffer> {
 }
 
 export interface UiRouteOptions {
-  logger: Logger; heartbeatMs?: number; drainTimeoutMs?: number;
+  logger: Logger;
+  heartbeatMs?: number;
+  drainTimeoutMs?: number;
   /** ends a stream when its token is revoked or expires */
   tokenStreams?: TokenStreams;
 }
@@ -53,45 +56,73 @@ export function uiRoutes(app: FastifyInstance, store: Store, hub: FeedHub, opts:
   const send = (reply: FastifyReply, name: string): FastifyReply => {
     const body = assets.get(name);
     if (!body) throw new AppError('unavailable', `dashboard asset ${name} is not built: run npm run build`);
-    return reply.code(200).headers({ ...HEADERS, 'content-type': FILES[name]! }).send(body);
+    return reply
+      .code(200)
+      .headers({ ...HEADERS, 'content-type': FILES[name]! })
+      .send(body);
   };
 
   const text = (type: string): Record<string, unknown> => ({ [type]: { schema: { type: 'string' } } });
-  app.get('/ui', {
-    schema: { ...op('ui', 'The dashboard page (holds no data)', null), response: { 200: { description: 'The page', content: text('text/html') }, ...ERRORS } },
-  }, async (_req, reply) => send(reply, 'index.html'));
-  // A relative asset URL must resolve under /ui/, whichever form was typed.
-  app.get('/ui/', { schema: { ...op('ui', 'Redirects to /ui', null), response: { 301: { description: 'Moved to /ui', type: 'null' } } } }, async (_req, reply) => reply.redirect('/ui', 301));
-  app.get<{ Params: { file: string } }>('/ui/:file', {
-    schema: {
-      ...op('ui', 'A dashboard asset: app.js, app.css or land.svg', null),
-      params: { type: 'object', properties: { file: { type: 'string' } }, required: ['file'] },
-      response: { 200: { description: 'The asset', content: { ...text('text/javascript'), ...text('text/css'), ...text('image/svg+xml') } }, ...ERRORS },
-    },
-  }, async (req, reply) => {
-    if (!(req.params.file in FILES) || req.params.file === 'index.html') throw new AppError('not_found', `no dashboard asset ${req.params.file}`);
-    return send(reply, req.params.file);
-  });
-
-  app.get(UI_STREAM_PATH, {
-    schema: {
-      ...op('ui', 'The dashboard\'s live stream: hello, a scoped snapshot with peer reports, then scoped changes', 'admin, reader (everything), org (its org and the hosts carrying it)'),
-      response: {
-        200: { description: 'NDJSON: one UiMessage per line', content: { 'application/x-ndjson': { schema: { $ref: 'UiMessage#' } } } },
-        '4xx': ERRORS['4xx'],
+  app.get(
+    '/ui',
+    {
+      schema: {
+        ...op('ui', 'The dashboard page (holds no data)', null),
+        response: { 200: { description: 'The page', content: text('text/html') }, ...ERRORS },
       },
     },
-  }, async (req, reply) => {
-    const token = requireScope(req, 'admin', 'reader', 'org');
-    reply.hijack();
-    const tracked = opts.tokenStreams?.track(token);
-    try {
-      await streams.serve(reply.raw, token, tracked?.signal);
-    } finally {
-      tracked?.release();
-    }
-  });
+    async (_req, reply) => send(reply, 'index.html'),
+  );
+  // A relative asset URL must resolve under /ui/, whichever form was typed.
+  app.get(
+    '/ui/',
+    { schema: { ...op('ui', 'Redirects to /ui', null), response: { 301: { description: 'Moved to /ui', type: 'null' } } } },
+    async (_req, reply) => reply.redirect('/ui', 301),
+  );
+  app.get<{ Params: { file: string } }>(
+    '/ui/:file',
+    {
+      schema: {
+        ...op('ui', 'A dashboard asset: app.js, app.css or land.svg', null),
+        params: { type: 'object', properties: { file: { type: 'string' } }, required: ['file'] },
+        response: { 200: { description: 'The asset', content: { ...text('text/javascript'), ...text('text/css'), ...text('image/svg+xml') } }, ...ERRORS },
+      },
+    },
+    async (req, reply) => {
+      if (!(req.params.file in FILES) || req.params.file === 'index.html') throw new AppError('not_found', `no dashboard asset ${req.params.file}`);
+      return send(reply, req.params.file);
+    },
+  );
 
-  app.addHook('preClose', async () => { await streams.close(); });
+  app.get(
+    UI_STREAM_PATH,
+    {
+      schema: {
+        ...op(
+          'ui',
+          "The dashboard's live stream: hello, a scoped snapshot with peer reports, then scoped changes",
+          'admin, reader (everything), org (its org and the hosts carrying it)',
+        ),
+        response: {
+          200: { description: 'NDJSON: one UiMessage per line', content: { 'application/x-ndjson': { schema: { $ref: 'UiMessage#' } } } },
+          '4xx': ERRORS['4xx'],
+        },
+      },
+    },
+    async (req, reply) => {
+      const token = requireScope(req, 'admin', 'reader', 'org');
+      reply.hijack();
+      const tracked = opts.tokenStreams?.track(token);
+      try {
+        await streams.serve(reply.raw, token, tracked?.signal);
+      } finally {
+        tracked?.release();
+      }
+    },
+  );
+
+  app.addHook('preClose', async () => {
+    await streams.close();
+  });
   return streams;
 }

@@ -76,20 +76,29 @@ export class ScopeView {
     const v = this.visibility;
     if (v.all) return true;
     switch (op.entity) {
-      case 'org': return op.data.name === v.org;
-      case 'host': return this.shown.get('host')!.has(String(op.data.id));
-      default: return op.data.org === v.org;
+      case 'org':
+        return op.data.name === v.org;
+      case 'host':
+        return this.shown.get('host')!.has(String(op.data.id));
+      default:
+        return op.data.org === v.org;
     }
   }
 }
 
 function listOf(state: State, kind: EntityKind): readonly (Org | Network | App | Host | Machine | Peer)[] {
   switch (kind) {
-    case 'org': return state.orgs;
-    case 'network': return state.networks;
-    case 'app': return state.apps;
-    case 'host': return state.hosts;
-    case 'machine': return state.machines;
-    case 'peer': return state.peers;
+    case 'org':
+      return state.orgs;
+    case 'network':
+      return state.networks;
+    case 'app':
+      return state.apps;
+    case 'host':
+      return state.hosts;
+    case 'machine':
+      return state.machines;
+    case 'peer':
+      return state.peers;
   }
 }

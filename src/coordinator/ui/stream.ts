@@ -38,7 +38,11 @@ export class UiStreams {
   private readonly peerStatusMs: number;
   private readonly drainTimeoutMs: number;
 
-  constructor(private readonly store: Store, private readonly hub: FeedHub, private readonly opts: UiStreamOptions) {
+  constructor(
+    private readonly store: Store,
+    private readonly hub: FeedHub,
+    private readonly opts: UiStreamOptions,
+  ) {
     this.heartbeatMs = opts.heartbeatMs ?? 10_000;
     this.peerStatusMs = opts.peerStatusMs ?? 2000;
     this.drainTimeoutMs = opts.drainTimeoutMs ?? 30_000;
@@ -54,9 +58,20 @@ export class UiStreams {
    */
   async serve(res: ServerResponse, token: TokenInfo, end?: AbortSignal): Promise<void> {
     let wakeup: (() => void) | null = null;
-    const s: Stream = { res, closed: false, dirty: false, wake: () => { s.dirty = true; wakeup?.(); } };
+    const s: Stream = {
+      res,
+      closed: false,
+      dirty: false,
+      wake: () => {
+        s.dirty = true;
+        wakeup?.();
+      },
+    };
     this.open.add(s);
-    const onClose = (): void => { s.closed = true; s.wake(); };
+    const onClose = (): void => {
+      s.closed = true;
+      s.wake();
+    };
     res.on('close', onClose);
     const off = this.hub.onAdvance(() => s.wake());
     const onEnd = (): void => s.wake();
@@ -81,7 +96,10 @@ export class UiStreams {
         for (const r of recs) {
           if (r.rev !== last + 1) throw new Error(`feed gap at ${last} -> ${r.rev}`);
           const ops = view.change(r.ops);
-          if (ops.length > 0) { await this.write(s, { type: 'change', rev: r.rev, at: r.at, ops }); lastWrite = Date.now(); }
+          if (ops.length > 0) {
+            await this.write(s, { type: 'change', rev: r.rev, at: r.at, ops });
+            lastWrite = Date.now();
+          }
           last = r.rev;
         }
         if (recs.length > 0) continue;
@@ -91,7 +109,10 @@ export class UiStreams {
           const now = await this.peerStatus(view);
           const moved = changed(peers, now);
           peers = now;
-          if (moved) { await this.write(s, { type: 'peer_status', status: moved }); lastWrite = Date.now(); }
+          if (moved) {
+            await this.write(s, { type: 'peer_status', status: moved });
+            lastWrite = Date.now();
+          }
         }
         if (Date.now() - lastWrite >= this.heartbeatMs) {
           await this.write(s, { type: 'heartbeat', rev: last });
@@ -99,9 +120,15 @@ export class UiStreams {
         }
         const wait = Math.max(1, Math.min(nextPeers, lastWrite + this.heartbeatMs) - Date.now());
         await new Promise<void>((resolve) => {
-          if (s.dirty) { resolve(); return; }
+          if (s.dirty) {
+            resolve();
+            return;
+          }
           const timer = setTimeout(resolve, wait);
-          wakeup = () => { clearTimeout(timer); resolve(); };
+          wakeup = () => {
+            clearTimeout(timer);
+            resolve();
+          };
         });
         wakeup = null;
       }
@@ -136,8 +163,16 @@ export class UiStreams {
     if (s.closed) return;
     if (s.res.write(`${JSON.stringify(msg)}\n`)) return;
     await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => { s.res.destroy(); reject(new Error('dashboard reader too slow: not drained in time')); }, this.drainTimeoutMs);
-      const done = (): void => { clearTimeout(t); s.res.off('drain', done); s.res.off('close', done); resolve(); };
+      const t = setTimeout(() => {
+        s.res.destroy();
+        reject(new Error('dashboard reader too slow: not drained in time'));
+      }, this.drainTimeoutMs);
+      const done = (): void => {
+        clearTimeout(t);
+        s.res.off('drain', done);
+        s.res.off('close', done);
+        resolve();
+      };
       s.res.on('drain', done);
       s.res.on('close', done);
     });
@@ -161,7 +196,10 @@ function changed(before: PeerStatusMap, now: PeerStatusMap): PeerStatusMap | nul
   const out: PeerStatusMap = {};
   let any = false;
   for (const [k, v] of Object.entries(now)) {
-    if (JSON.stringify(before[k] ?? null) !== JSON.stringify(v)) { out[k] = v; any = true; }
+    if (JSON.stringify(before[k] ?? null) !== JSON.stringify(v)) {
+      out[k] = v;
+      any = true;
+    }
   }
   return any ? out : null;
 }

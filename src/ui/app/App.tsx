@@ -23,14 +23,32 @@ export function App() {
   useEffect(() => {
     const onHash = (): void => {
       const t = takeFragmentToken();
-      if (t) { saveToken(t); setRefusal(null); setToken(t); }
+      if (t) {
+        saveToken(t);
+        setRefusal(null);
+        setToken(t);
+      }
     };
     window.addEventListener('hashchange', onHash);
     return () => window.removeEventListener('hashchange', onHash);
   }, []);
 
-  const signOut = (why: string | null): void => { saveToken(null); setRefusal(why); setToken(null); };
-  if (!token) return <SignIn error={refusal} onSubmit={(t) => { saveToken(t); setRefusal(null); setToken(t); }} />;
+  const signOut = (why: string | null): void => {
+    saveToken(null);
+    setRefusal(why);
+    setToken(null);
+  };
+  if (!token)
+    return (
+      <SignIn
+        error={refusal}
+        onSubmit={(t) => {
+          saveToken(t);
+          setRefusal(null);
+          setToken(t);
+        }}
+      />
+    );
   return <Dashboard key={token} token={token} onRefused={(m) => signOut(m)} onSignOut={() => signOut(null)} />;
 }
 
@@ -53,37 +71,59 @@ function Dashboard(props: { token: string; onRefused(message: string): void; onS
   const [filter, setFilter] = useState('');
   const now = useNow(1000);
 
-  useEffect(() => openStream(props.token, {
-    message(msg) {
-      if (msg.type === 'hello') { setWho({ scope: msg.scope, org: msg.org }); return; }
-      const r = applyMessage(mesh.current, msg, hadSnapshot.current);
-      mesh.current = r.mesh;
-      if (msg.type === 'snapshot') hadSnapshot.current = true;
-      if (r.entries.length > 0) setChanges((c) => [...r.entries.reverse(), ...c].slice(0, MAX_CHANGES));
-      setVersion((v) => v + 1);
-    },
-    state: setLink,
-    refused: props.onRefused,
-  }), [props.token]);
+  useEffect(
+    () =>
+      openStream(props.token, {
+        message(msg) {
+          if (msg.type === 'hello') {
+            setWho({ scope: msg.scope, org: msg.org });
+            return;
+          }
+          const r = applyMessage(mesh.current, msg, hadSnapshot.current);
+          mesh.current = r.mesh;
+          if (msg.type === 'snapshot') hadSnapshot.current = true;
+          if (r.entries.length > 0) setChanges((c) => [...r.entries.reverse(), ...c].slice(0, MAX_CHANGES));
+          setVersion((v) => v + 1);
+        },
+        state: setLink,
+        refused: props.onRefused,
+      }),
+    [props.token],
+  );
 
   const m = mesh.current;
   const orgs = [...m.orgs.values()].sort((a, b) => a.name.localeCompare(b.name));
   return (
     <div class="page">
-      <a class="skip" href="#content">Skip to content</a>
+      <a class="skip" href="#content">
+        Skip to content
+      </a>
       <header class="top">
         <h1>sixpn mesh</h1>
-        {who && <span class="who" data-testid="who">{who.scope === 'org' ? `org ${who.org}` : `${who.scope} (all orgs)`}</span>}
+        {who && (
+          <span class="who" data-testid="who">
+            {who.scope === 'org' ? `org ${who.org}` : `${who.scope} (all orgs)`}
+          </span>
+        )}
         <LinkBadge link={link} />
         <div class="filter">
           <label for="filter">Filter</label>
-          <input id="filter" type="search" placeholder="id, app, region, state, address…" value={filter}
-            onInput={(e) => setFilter((e.target as HTMLInputElement).value)} />
+          <input
+            id="filter"
+            type="search"
+            placeholder="id, app, region, state, address…"
+            value={filter}
+            onInput={(e) => setFilter((e.target as HTMLInputElement).value)}
+          />
         </div>
-        <button type="button" onClick={props.onSignOut}>Sign out</button>
+        <button type="button" onClick={props.onSignOut}>
+          Sign out
+        </button>
       </header>
       {!hadSnapshot.current ? (
-        <main id="content" class="loading"><p>Loading the mesh…</p></main>
+        <main id="content" class="loading">
+          <p>Loading the mesh…</p>
+        </main>
       ) : (
         <main id="content" class="layout">
           <div class="primary">
@@ -101,5 +141,9 @@ function Dashboard(props: { token: string; onRefused(message: string): void; onS
 function LinkBadge(props: { link: LinkState }) {
   const l = props.link;
   const text = l.kind === 'live' ? 'Live' : l.kind === 'connecting' ? 'Connecting…' : `Reconnecting (attempt ${l.attempt}): ${l.reason}`;
-  return <span class={`link link-${l.kind}`} role="status" data-testid="link">{text}</span>;
+  return (
+    <span class={`link link-${l.kind}`} role="status" data-testid="link">
+      {text}
+    </span>
+  );
 }

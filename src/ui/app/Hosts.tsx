@@ -16,24 +16,47 @@ export function Hosts(props: { mesh: Mesh; filter: string; now: number }) {
     <section class="card" aria-labelledby="hosts-h">
       <h2 id="hosts-h">Hosts</h2>
       {all.length === 0 ? (
-        <Empty>No hosts carry anything of yours yet. A host joins with <code>sixpn agent --coordinator URL --enroll-token T</code>.</Empty>
+        <Empty>
+          No hosts carry anything of yours yet. A host joins with <code>sixpn agent --coordinator URL --enroll-token T</code>.
+        </Empty>
       ) : (
-        <Table label="Hosts" testid="hosts"
-          head={['Host', 'Region', 'Endpoint', 'Gateway', ...(withVersion ? ['Version'] : []), ...(withSeen ? ['Last seen'] : []), 'Machines', 'Peer handshakes']}>
+        <Table
+          label="Hosts"
+          testid="hosts"
+          head={[
+            'Host',
+            'Region',
+            'Endpoint',
+            'Gateway',
+            ...(withVersion ? ['Version'] : []),
+            ...(withSeen ? ['Last seen'] : []),
+            'Machines',
+            'Peer handshakes',
+          ]}
+        >
           {hosts.map((h) => {
             const carried = peers.filter((p) => p.host_id === h.id);
             return (
               <tr key={h.id} data-host={h.id}>
-                <td>{h.id}</td><td>{h.region}</td><td class="mono">{h.endpoint}</td><td>{h.gateway ? 'gateway' : '–'}</td>
+                <td>{h.id}</td>
+                <td>{h.region}</td>
+                <td class="mono">{h.endpoint}</td>
+                <td>{h.gateway ? 'gateway' : '–'}</td>
                 {withVersion && <td>{field(h, 'version') ?? '–'}</td>}
                 {withSeen && <td>{isoAge(field(h, 'last_seen', 'last_seen_at', 'heartbeat_at'), now)}</td>}
                 <td>{machines.filter((m) => m.host_id === h.id).length}</td>
                 <td>
-                  {carried.length === 0 ? '–' : (
+                  {carried.length === 0 ? (
+                    '–'
+                  ) : (
                     <ul class="plain">
                       {carried.map((p) => {
                         const s = mesh.peerStatus[`${p.org}/${p.name}`];
-                        return <li key={p.name}>{p.name}: {s ? handshakeAge(s.latest_handshake, now) : 'no report'}</li>;
+                        return (
+                          <li key={p.name}>
+                            {p.name}: {s ? handshakeAge(s.latest_handshake, now) : 'no report'}
+                          </li>
+                        );
                       })}
                     </ul>
                   )}

@@ -7,7 +7,10 @@ export function SignIn(props: { error: string | null; onSubmit(token: string): v
   const submit = (e: Event): void => {
     e.preventDefault();
     const t = value.trim();
-    if (!t) { setEmpty(true); return; }
+    if (!t) {
+      setEmpty(true);
+      return;
+    }
     props.onSubmit(t);
   };
   return (
@@ -19,16 +22,31 @@ export function SignIn(props: { error: string | null; onSubmit(token: string): v
           <strong>Sign-in failed:</strong> {props.error}. Check the token and try again.
         </p>
       )}
-      {empty && !props.error && <p class="alert" role="alert">Paste a token first.</p>}
+      {empty && !props.error && (
+        <p class="alert" role="alert">
+          Paste a token first.
+        </p>
+      )}
       <form onSubmit={submit} aria-describedby={props.error ? 'signin-error' : undefined}>
         <label for="token">Token</label>
-        <input id="token" name="token" type="password" autocomplete="off" spellcheck={false} value={value}
-          onInput={(e) => { setValue((e.target as HTMLInputElement).value); setEmpty(false); }} autofocus />
+        <input
+          id="token"
+          name="token"
+          type="password"
+          autocomplete="off"
+          spellcheck={false}
+          value={value}
+          onInput={(e) => {
+            setValue((e.target as HTMLInputElement).value);
+            setEmpty(false);
+          }}
+          autofocus
+        />
         <button type="submit">Sign in</button>
       </form>
       <p class="hint">
-        Make an org token with <code>sixpn tokens create --scope org --org ORG</code>, or open <code>/ui#token=TOKEN</code>:
-        the part after <code>#</code> never leaves the browser.
+        Make an org token with <code>sixpn tokens create --scope org --org ORG</code>, or open <code>/ui#token=TOKEN</code>: the part after <code>#</code> never
+        leaves the browser.
       </p>
     </main>
   );

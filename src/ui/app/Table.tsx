@@ -6,7 +6,15 @@ export function Table(props: { label: string; head: string[]; children: Componen
     <div class="scroll" role="region" aria-label={props.label} tabIndex={0}>
       <table data-testid={props.testid}>
         <caption class="sr-only">{props.label}</caption>
-        <thead><tr>{props.head.map((h) => <th scope="col" key={h}>{h}</th>)}</tr></thead>
+        <thead>
+          <tr>
+            {props.head.map((h) => (
+              <th scope="col" key={h}>
+                {h}
+              </th>
+            ))}
+          </tr>
+        </thead>
         <tbody>{props.children}</tbody>
       </table>
     </div>
@@ -14,7 +22,11 @@ export function Table(props: { label: string; head: string[]; children: Componen
 }
 
 export function Empty(props: { children: ComponentChildren; testid?: string }) {
-  return <p class="empty" data-testid={props.testid}>{props.children}</p>;
+  return (
+    <p class="empty" data-testid={props.testid}>
+      {props.children}
+    </p>
+  );
 }
 
 /** A field the record may or may not carry yet (health, version, last seen). */

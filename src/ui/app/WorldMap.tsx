@@ -13,9 +13,14 @@ export function WorldMap(props: { mesh: Mesh; filter: string }) {
   const machines = [...mesh.machines.values()].filter((m) => matches(filter, m.id, m.app, m.region, m.state, m.address));
   const counts = regionCounts(mesh, machines);
   const regions = [...mesh.regions.values()].sort((a, b) => a.code.localeCompare(b.code));
-  const active = regions.filter((r) => { const c = counts.get(r.code); return c && (c.hosts > 0 || c.machines > 0); });
-  const summary = active.length === 0 ? 'No region has hosts or machines yet.'
-    : active.map((r) => `${r.code}: ${counts.get(r.code)!.hosts} hosts, ${counts.get(r.code)!.machines} machines`).join('; ');
+  const active = regions.filter((r) => {
+    const c = counts.get(r.code);
+    return c && (c.hosts > 0 || c.machines > 0);
+  });
+  const summary =
+    active.length === 0
+      ? 'No region has hosts or machines yet.'
+      : active.map((r) => `${r.code}: ${counts.get(r.code)!.hosts} hosts, ${counts.get(r.code)!.machines} machines`).join('; ');
   return (
     <section class="card" aria-labelledby="map-h">
       <h2 id="map-h">Regions</h2>
@@ -24,8 +29,12 @@ export function WorldMap(props: { mesh: Mesh; filter: string }) {
         <desc id="map-desc">{summary}</desc>
         <rect class="sea" x={VIEW.x} y={VIEW.y} width={VIEW.w} height={VIEW.h} />
         <image href="ui/land.svg" x={-180} y={-90} width={360} height={180} preserveAspectRatio="none" />
-        {[-60, -30, 0, 30, 60].map((lat) => <line key={`lat${lat}`} class="grid" x1={-180} x2={180} y1={-lat} y2={-lat} />)}
-        {[-120, -60, 0, 60, 120].map((lon) => <line key={`lon${lon}`} class="grid" x1={lon} x2={lon} y1={VIEW.y} y2={VIEW.y + VIEW.h} />)}
+        {[-60, -30, 0, 30, 60].map((lat) => (
+          <line key={`lat${lat}`} class="grid" x1={-180} x2={180} y1={-lat} y2={-lat} />
+        ))}
+        {[-120, -60, 0, 60, 120].map((lon) => (
+          <line key={`lon${lon}`} class="grid" x1={lon} x2={lon} y1={VIEW.y} y2={VIEW.y + VIEW.h} />
+        ))}
         {regions.map((r) => {
           const c = counts.get(r.code) ?? { hosts: 0, machines: 0 };
           const on = c.hosts > 0 || c.machines > 0;
@@ -40,10 +49,17 @@ export function WorldMap(props: { mesh: Mesh; filter: string }) {
           );
         })}
       </svg>
-      {active.length === 0 ? <Empty>No region has hosts or machines yet.</Empty> : (
+      {active.length === 0 ? (
+        <Empty>No region has hosts or machines yet.</Empty>
+      ) : (
         <Table label="Regions in use" head={['Region', 'Name', 'Hosts', 'Machines']} testid="regions">
           {active.map((r) => (
-            <tr key={r.code} data-region={r.code}><td>{r.code}</td><td>{r.name}</td><td>{counts.get(r.code)!.hosts}</td><td>{counts.get(r.code)!.machines}</td></tr>
+            <tr key={r.code} data-region={r.code}>
+              <td>{r.code}</td>
+              <td>{r.name}</td>
+              <td>{counts.get(r.code)!.hosts}</td>
+              <td>{counts.get(r.code)!.machines}</td>
+            </tr>
           ))}
         </Table>
       )}

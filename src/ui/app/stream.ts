@@ -25,7 +25,16 @@ export function openStream(token: string, h: StreamHandlers): () => void {
     while (!stopped) {
       let reason = 'stream ended';
       try {
-        const outcome = await readOnce(token, h, (c) => { ctrl = c; }, () => { attempt = 0; });
+        const outcome = await readOnce(
+          token,
+          h,
+          (c) => {
+            ctrl = c;
+          },
+          () => {
+            attempt = 0;
+          },
+        );
         if (outcome === 'refused' || stopped) return;
         reason = outcome;
       } catch (err) {
@@ -37,7 +46,10 @@ export function openStream(token: string, h: StreamHandlers): () => void {
       await new Promise((r) => setTimeout(r, Math.min(MAX_BACKOFF_MS, 200 * 2 ** (attempt - 1))));
     }
   })();
-  return () => { stopped = true; ctrl?.abort(); };
+  return () => {
+    stopped = true;
+    ctrl?.abort();
+  };
 }
 
 /** One connection: 'refused', or why it ended. */
@@ -69,12 +81,21 @@ async function readOnce(token: string, h: StreamHandlers, setCtrl: (c: AbortCont
         const msg = JSON.parse(line) as UiMessage;
         if (msg.type === 'error') {
           ctrl.abort();
-          if (msg.code === 'unauthorized' || msg.code === 'forbidden') { h.refused(msg.message); return 'refused'; }
+          if (msg.code === 'unauthorized' || msg.code === 'forbidden') {
+            h.refused(msg.message);
+            return 'refused';
+          }
           return msg.message;
         }
-        if (msg.type === 'snapshot') { onLive(); h.state({ kind: 'live' }); }
+        if (msg.type === 'snapshot') {
+          onLive();
+          h.state({ kind: 'live' });
+        }
         h.message(msg);
-        if (msg.type === 'bye') { ctrl.abort(); return msg.reason; }
+        if (msg.type === 'bye') {
+          ctrl.abort();
+          return msg.reason;
+        }
       }
     }
   } finally {
