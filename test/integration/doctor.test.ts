@@ -67,6 +67,8 @@ describe('sixpn doctor against `sixpn up`', function () {
   });
 
   it('status: the coordinator and its hosts, problems first', async () => {
+    assert.equal((await cli('apps', 'create', 'statusapp', '--org', 'personal')).code, 0);
+    assert.equal((await cli('machines', 'create', '--app', 'statusapp', '--region', 'local')).code, 0);
     const r = await cli('status', '--json');
     assert.equal(r.code, 0, r.stderr);
     const s = JSON.parse(r.stdout);
@@ -76,7 +78,14 @@ describe('sixpn doctor against `sixpn up`', function () {
     assert.ok(s.coordinator.revision >= 1);
     assert.equal(s.hosts.length, 1);
     assert.equal(s.hosts[0].region, 'local');
+    assert.equal(s.hosts[0].status, 'reachable', '`up` heartbeats for its own host');
+    assert.ok(s.hosts[0].last_seen);
+    assert.equal(s.hosts[0].machines, 1, "the host's machines are counted");
+    assert.equal(s.hosts[0].peers, 0);
+    assert.equal(s.hosts[0].newest_handshake_s, null);
     const text = await cli('status');
+    assert.match(text.stdout, /ID\s+REGION\s+ENDPOINT\s+GATEWAY\s+VERSION\s+STATUS\s+LAST_SEEN\s+MACHINES\s+PEERS\s+NEWEST_HANDSHAKE\n/);
+    assert.match(text.stdout, /reachable\s+\S+\s+[01]\/1\s+0\s+-\n/);
     assert.match(text.stdout, /^problems: none\n\ncoordinator  http:\/\/127\.0\.0\.1:\d+  version \S+/);
     const down = await cli('status', '--api', 'http://127.0.0.1:47', '--token', 'x');
     assert.equal(down.code, 1);
