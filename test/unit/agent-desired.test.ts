@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { computeDesired, hostIfaceName, hostInfraAddress, nsName, type SelfConfig } from '../../src/agent/desired.js';
+import { computeDesired, hostIfaceName, hostInfraAddress, nsName } from '../../src/agent/desired.js';
 import type { Host, Machine, MachineState, Peer } from '../../src/model/types.js';
 import { machineAddress, machineFieldOf, peerAddress } from '../../src/addr/plan.js';
+import { selfConfig } from '../../testkit/agent-self.js';
 
 const key = (c: string): string => `${c.repeat(43)}=`;
 const host = (id: number, region = 'ams', o: Partial<Host> = {}): Host => ({
@@ -46,18 +47,7 @@ const peer = (hostId: number, networkId: number, index: number, name: string): P
   app: null,
   created_at: '',
 });
-const self = (o: Partial<SelfConfig> = {}): SelfConfig => ({
-  hostId: 1,
-  gateway: false,
-  iface: 'sixpn0',
-  listenPort: 51820,
-  mtu: 1280,
-  prefix: 0xfdaa,
-  dnsPort: 5354,
-  outsideFilter: true,
-  openPorts: [],
-  ...o,
-});
+const self = selfConfig;
 
 describe('agent desired state', () => {
   it('every other host is a peer, with the /80s it holds', () => {

@@ -1,12 +1,12 @@
 // The agent's planner: pure functions from desired state and what the
 // devices report to the actions a pass takes.
 import assert from 'node:assert/strict';
-import type { SelfConfig } from '../../src/agent/desired.js';
 import { Planner, planDevice, planKick, planLinkSettings, planMissing, planNft, planPeers, type PlanState } from '../../src/agent/plan.js';
 import type { Host } from '../../src/model/types.js';
 import type { NftSpec } from '../../src/nft/render.js';
 import type { DesiredPeer } from '../../src/wg/diff.js';
 import type { WgPeerInfo } from '../../src/wg/dump.js';
+import { selfConfig } from '../../testkit/agent-self.js';
 
 const key = (c: string): string => `${c.repeat(43)}=`;
 const want = (k: string, o: Partial<DesiredPeer> = {}): DesiredPeer => ({
@@ -35,17 +35,7 @@ const host = (id: number): Host => ({
   gateway: false,
   created_at: '',
 });
-const self: SelfConfig = {
-  hostId: 1,
-  gateway: false,
-  iface: 'sixpn0',
-  listenPort: 51820,
-  mtu: 1280,
-  prefix: 0xfdaa,
-  dnsPort: 5354,
-  outsideFilter: true,
-  openPorts: [],
-};
+const self = selfConfig();
 const spec = (o: Partial<NftSpec> = {}): NftSpec => ({
   table: 'sixpn_sixpn0',
   wgIface: 'sixpn0',

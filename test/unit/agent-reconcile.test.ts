@@ -2,7 +2,7 @@
 // (testkit/fake-host.ts), fed by a real Replica.
 import assert from 'node:assert/strict';
 import { apply, freshMemory, setupDevice, type DeviceWant } from '../../src/agent/apply.js';
-import { computeDesired, type SelfConfig } from '../../src/agent/desired.js';
+import { computeDesired } from '../../src/agent/desired.js';
 import { ReconcileLoop } from '../../src/agent/loop.js';
 import { Planner } from '../../src/agent/plan.js';
 import { Reconciler } from '../../src/agent/reconciler.js';
@@ -14,6 +14,7 @@ import { silentLogger } from '../../src/log.js';
 import type { Host, Machine, State } from '../../src/model/types.js';
 import { FakeHost } from '../../testkit/fake-host.js';
 import { until } from '../../testkit/until.js';
+import { selfConfig } from '../../testkit/agent-self.js';
 
 const key = (c: string): string => `${c.repeat(43)}=`;
 const host = (id: number): Host => ({
@@ -54,17 +55,7 @@ const state = (o: Partial<State> = {}): State => ({
   peers: [],
   ...o,
 });
-const self: SelfConfig = {
-  hostId: 1,
-  gateway: false,
-  iface: 'sixpn0',
-  listenPort: 51820,
-  mtu: 1280,
-  prefix: 0xfdaa,
-  dnsPort: 5354,
-  outsideFilter: true,
-  openPorts: [],
-};
+const self = selfConfig();
 const device: DeviceWant = { iface: 'sixpn0', privateKey: key('p'), listenPort: 51820, mtu: 1280 };
 
 /** A reconciler over a fake host, with short timings; records every pass. */

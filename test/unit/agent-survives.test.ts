@@ -10,13 +10,14 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { freshMemory, writeBootNft } from '../../src/agent/apply.js';
-import { computeDesired, type SelfConfig } from '../../src/agent/desired.js';
+import { computeDesired } from '../../src/agent/desired.js';
 import { LogTail } from '../../src/agent/proc.js';
 import { StateDir } from '../../src/agent/statedir.js';
 import { silentLogger } from '../../src/log.js';
 import type { State } from '../../src/model/types.js';
 import { LinkWatch } from '../../src/netlink/watch.js';
 import { FakeHost } from '../../testkit/fake-host.js';
+import { selfConfig } from '../../testkit/agent-self.js';
 
 const key = (c: string): string => `${c.repeat(43)}=`;
 const state = (hosts: number): State => ({
@@ -35,17 +36,7 @@ const state = (hosts: number): State => ({
     created_at: '',
   })),
 });
-const self: SelfConfig = {
-  hostId: 1,
-  gateway: false,
-  iface: 'sixpn0',
-  listenPort: 51820,
-  mtu: 1280,
-  prefix: 0xfdaa,
-  dnsPort: 5354,
-  outsideFilter: true,
-  openPorts: [],
-};
+const self = selfConfig();
 
 describe('agent: a corrupt desired-state.json', () => {
   let dir: string;
