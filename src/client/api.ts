@@ -195,7 +195,7 @@ export class CoordinatorApi {
   heartbeat(hostId: number): Promise<void> {
     return this.call('PUT', `/v1/hosts/${hostId}/heartbeat`);
   }
-  getHost(id: number): Promise<{ host: Host }> {
+  getHost(id: number): Promise<{ host: HostListed }> {
     return this.call('GET', `/v1/hosts/${id}`);
   }
   enroll(body: HostEnroll): Promise<HostEnrolled> {

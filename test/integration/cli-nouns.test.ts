@@ -68,7 +68,10 @@ describe('CLI nouns and flags against `sixpn up`', function () {
   it('hosts show and machines show', async () => {
     const hosts = await okJson('hosts', 'list');
     const h = await okJson('hosts', 'show', String(hosts[0].id));
-    assert.deepEqual(h, hosts[0]);
+    // the same record as the list (last_seen moves with each heartbeat)
+    assert.deepEqual({ ...h, last_seen: null }, { ...hosts[0], last_seen: null });
+    assert.ok(h.last_seen);
+    assert.match((await ok('hosts', 'show', String(hosts[0].id))).stdout, /^status\s+reachable$/m);
     assert.match((await ok('hosts', 'show', String(hosts[0].id))).stdout, /^region\s+local$/m);
     await ok('apps', 'create', 'web', '--org', 'personal');
     const m = await okJson('machines', 'create', '--app', 'web', '--region', 'local');

@@ -52,6 +52,8 @@ export async function show(ctx: Context): Promise<number> {
       gateway: r.host.gateway,
       version: r.host.version ?? null,
       public_key: r.host.public_key,
+      status: r.host.status,
+      last_seen: r.host.last_seen,
       created: r.host.created_at,
     });
   return 0;

@@ -102,15 +102,15 @@ export function hostRoutes(app: FastifyInstance, store: Store): void {
     '/v1/hosts/:id',
     {
       schema: {
-        ...op('hosts', 'Show a host', 'admin, host (own)'),
+        ...op('hosts', 'Show a host, with its credential id, last heartbeat and status (as in the list)', 'admin, host (own)'),
         params: params({ id: { type: 'integer', minimum: 1 } }),
-        response: responses(answer({ host: 'Host' })),
+        response: responses(answer({ host: 'HostListed' })),
       },
     },
     async (req) => {
       const t = requireScope(req, 'admin', 'host');
       if (t.scope === 'host' && t.host_id !== req.params.id) throw new AppError('forbidden', 'a host credential reads only its own host');
-      return { host: await store.getHost(req.params.id) };
+      return { host: await store.getHostWithStatus(req.params.id) };
     },
   );
 
