@@ -209,6 +209,8 @@ describe('mesh (e2e: namespaces, wireguard-go, nftables)', function () {
             .map((l) => l.split(/\s+/)[4]),
         };
       };
+      // The gateway applies the new peer on its next pass: wait for that, not for a fixed time.
+      await w.until('the gateway answers the new peer', async () => (await dig('web.internal')).status === 'NOERROR', 15_000, 100);
       const web = await dig('web.internal');
       assert.equal(web.status, 'NOERROR');
       assert.ok(web.answers.includes(m.web2!.address) && web.answers.includes(m.web1!.address), JSON.stringify(web));
