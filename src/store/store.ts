@@ -5,11 +5,11 @@
 // change ops a write publishes. It runs on any SqlBackend (SQLite embedded,
 // PostgreSQL for several coordinators).
 import { randomBytes } from 'node:crypto';
-import { AppError, notFound } from '../errors.js';
+import { notFound } from '../errors.js';
 import type { TokenInfo, TokenRecord } from '../model/auth.js';
-import { appUpserted, hostDeleted, hostUpserted, machineUpserted, networkUpserted, orgUpserted, peerDeleted, peerUpserted } from '../model/changes.js';
+import { appUpserted, hostUpserted, machineUpserted, networkUpserted, orgUpserted, peerDeleted, peerUpserted } from '../model/changes.js';
 import { REGIONS } from '../model/regions.js';
-import type { App, ChangeOp, ChangeRecord, Host, Lease, Machine, Network, Org, Peer, Region, State } from '../model/types.js';
+import type { App, ChangeRecord, Host, Lease, Machine, Network, Org, Peer, Region, State } from '../model/types.js';
 import * as apps from './apps.js';
 import * as changes from './changes.js';
 import * as hosts from './hosts.js';
@@ -20,35 +20,13 @@ import * as orgs from './orgs.js';
 import * as peers from './peers.js';
 import { DEFAULT_QUOTAS, enforceQuota, type Quotas } from './quotas.js';
 import * as regions from './regions.js';
+import { removeHostTx, type HostRemoved } from './host-removal.js';
+import { DEFAULT_HOST_TIMEOUT_MS, type StoreOptions, type Written } from './options.js';
 import { MIGRATIONS } from './schema.js';
 import { now, type SqlBackend, type Tx } from './sql.js';
 import * as tokens from './tokens.js';
 
-export interface StoreOptions {
-  /** change records kept for resuming watchers; older ones need a snapshot */
-  keepChanges?: number;
-  /** source of randomness for machine ids (tests pin it) */
-  randomHex?: () => string;
-  /** a host not heard from for this long is unreachable: no new machines or peers (default 60 s) */
-  hostTimeoutMs?: number;
-  /** per-org quotas (defaults: DEFAULT_QUOTAS) */
-  quotas?: Partial<Quotas>;
-}
-
-export const DEFAULT_HOST_TIMEOUT_MS = 60_000;
-
-/** What `removeHost` did: the developer peers it removed with it (force) and the machines now lost. */
-export interface HostRemoved {
-  host: Host;
-  removed_peers: Peer[];
-  lost_machines: string[];
-}
-
-/** What a write returns, and the change ops it publishes (none: nothing changed, no new revision). */
-interface Written<T> {
-  value: T;
-  ops: ChangeOp[];
-}
+export { DEFAULT_HOST_TIMEOUT_MS, type HostRemoved, type StoreOptions };
 
 export class Store {
   private readonly keepChanges: number;
@@ -217,23 +195,7 @@ export class Store {
    * removes them too.
    */
   removeHost(id: number, force: boolean): Promise<HostRemoved> {
-    return this.change(async (tx) => {
-      const host = await hosts.requireHost(tx, id);
-      const carried = await peers.peersOnHost(tx, id);
-      if (carried.length > 0 && !force) {
-        const names = carried.map((p) => `${p.org}/${p.name}`);
-        throw new AppError(
-          'conflict',
-          `host ${id} is a gateway still carrying ${names.length} developer peer(s): ${names.join(', ')}; ` +
-            'remove them first (wireguard remove) or remove the host with --force, which removes them too',
-        );
-      }
-      for (const p of carried) await peers.removePeer(tx, p.org, p.name);
-      const lost = await machines.loseHostMachines(tx, id);
-      await hosts.markRemoved(tx, id);
-      const ops = [...lost.map(machineUpserted), ...carried.map((p) => peerDeleted(p.org, p.name)), hostDeleted(id)];
-      return { value: { host, removed_peers: carried, lost_machines: lost.map((m) => m.id) }, ops };
-    });
+    return this.change((tx) => removeHostTx(tx, id, force));
   }
 
   /** A host's heartbeat: bookkeeping outside the feed (no revision, no global revision lock). */
