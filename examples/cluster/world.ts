@@ -80,6 +80,8 @@ export class ClusterWorld {
 
   /** A machine running `node <script> args…` (it stops when the program exits). */
   run(app: string, region: string, script: string, args: string[] = []): Promise<Machine> {
+    // A sandboxed command gets a private /tmp: programs in a checkout under /tmp are invisible to it.
+    if (script.startsWith('/tmp/')) throw new Error(`${script} is under /tmp, which sandboxed machine commands cannot see: run from a checkout elsewhere`);
     return this.lab.createMachine(app, region, { command: [process.execPath, script, ...args] });
   }
 
