@@ -1,6 +1,8 @@
 // Request and response bodies of the coordinator API, shared by its clients
 // (the CLI and the agent).
-import type { App, Host, Network, Org, Peer } from '../model/types.js';
+import type { App, Host, MachineCreate, Network, Org, Peer } from '../model/types.js';
+
+export type { MachineCreate };
 
 export type TokenScope = 'admin' | 'org' | 'wireguard' | 'host-enroll' | 'reader';
 
@@ -44,20 +46,6 @@ export interface HostRemoved {
   lost_machines: string[];
 }
 
-export interface MachineCreate {
-  app: string;
-  region: string;
-  group?: string;
-  metadata?: Record<string, string>;
-  stopped?: boolean;
-  command?: string[];
-  /** `tcp:PORT` or `http:PORT/PATH` */
-  checks?: string[];
-  /** seconds */
-  check_interval?: number;
-  /** `NAME:PORT[/tcp|/udp]` */
-  ports?: string[];
-}
 export type MachineReport = 'started' | 'stopped' | 'failed';
 
 export interface PeerCreate {

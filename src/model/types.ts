@@ -183,3 +183,19 @@ export function entityKey(kind: EntityKind, data: Org | Network | App | Host | M
     }
   }
 }
+
+/** POST /v1/machines: what the API takes (the route parses checks and ports; the CLI sends them). */
+export interface MachineCreate {
+  app: string;
+  region: string;
+  group?: string;
+  metadata?: Record<string, string>;
+  stopped?: boolean;
+  command?: string[];
+  /** `tcp:PORT` or `http:PORT/PATH` */
+  checks?: string[];
+  /** seconds */
+  check_interval?: number;
+  /** `NAME:PORT[/tcp|/udp]` */
+  ports?: string[];
+}

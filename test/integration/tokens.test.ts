@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TokenRecord } from '../../src/model/auth.js';
 import type { ChangeOp } from '../../src/model/types.js';
+import { openLines } from '../../testkit/lines.js';
 import { KEY_A, KEY_B, KEY_C, testCoordinator, type TestCoordinator } from '../../testkit/coordinator.js';
 import { runCliIn } from '../../testkit/peers.js';
 import { tempDir } from '../../testkit/tmp.js';
@@ -15,38 +16,6 @@ import { until } from '../../testkit/until.js';
 
 const KEY_D = 'IfNkxn/moPvXjQboj3pPu5av7kf2yiSUIBvx5Sew8z0=';
 const KEY_E = 't46ARUQnJn1ZmGOvbPZcvhw5MIzZGcdX1BiJCRYCcBg=';
-
-interface Lines {
-  lines(): any[];
-  ended: Promise<number>;
-  stop(): void;
-}
-
-/** An NDJSON stream over real HTTP; `ended` resolves with the time (ms) the server ended it. */
-async function openLines(url: string, token: string): Promise<Lines> {
-  const ctrl = new AbortController();
-  const res = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal: ctrl.signal });
-  assert.equal(res.status, 200, url);
-  let raw = '';
-  const ended = (async () => {
-    const dec = new TextDecoder();
-    try {
-      for await (const c of res.body!) raw += dec.decode(c as Uint8Array, { stream: true });
-    } catch {
-      /* aborted */
-    }
-    return Date.now();
-  })();
-  return {
-    lines: () =>
-      raw
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l)),
-    ended,
-    stop: () => ctrl.abort(),
-  };
-}
 
 describe('tokens: peer scope, lifecycle and streams', function () {
   this.timeout(60_000);

@@ -4,39 +4,13 @@
 // reports as they move, and a revoked token's stream ending.
 import assert from 'node:assert/strict';
 import { KEY_A, KEY_B, testCoordinator, type TestCoordinator } from '../../testkit/coordinator.js';
+import { openLines, type LineStream } from '../../testkit/lines.js';
 import { until } from '../../testkit/until.js';
 
-interface Reader {
-  lines(): any[];
-  raw(): string;
-  ended: Promise<void>;
-  stop(): void;
-}
-
-async function openStream(url: string, token: string): Promise<Reader> {
-  const ctrl = new AbortController();
-  const res = await fetch(`${url}/v1/ui/stream`, { headers: { authorization: `Bearer ${token}` }, signal: ctrl.signal });
-  assert.equal(res.status, 200);
-  assert.equal(res.headers.get('content-type'), 'application/x-ndjson');
-  let raw = '';
-  const ended = (async () => {
-    const dec = new TextDecoder();
-    try {
-      for await (const c of res.body!) raw += dec.decode(c as Uint8Array, { stream: true });
-    } catch {
-      /* aborted */
-    }
-  })();
-  return {
-    raw: () => raw,
-    lines: () =>
-      raw
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l)),
-    ended,
-    stop: () => ctrl.abort(),
-  };
+async function openStream(url: string, token: string): Promise<LineStream> {
+  const s = await openLines(`${url}/v1/ui/stream`, token);
+  assert.equal(s.contentType, 'application/x-ndjson');
+  return s;
 }
 
 describe('dashboard routes and stream (/ui, /v1/ui/stream)', function () {

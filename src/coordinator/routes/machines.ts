@@ -1,26 +1,14 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../errors.js';
-import type { Machine, MachineCheck, MachinePort } from '../../model/types.js';
+import type { Machine, MachineCheck, MachineCreate, MachinePort } from '../../model/types.js';
 import { CHECK_INTERVAL_MAX, CHECK_INTERVAL_MIN, CHECKS_MAX, parseAll, parseCheck, parsePort, PORTS_MAX } from '../../validate.js';
 import type { Store } from '../../store/store.js';
 import { caller, requireOrg } from '../auth.js';
 import { body, label, machineId, metadataObject, metaKey, metaValue, params, region } from '../schemas.js';
 import { answer, answerList, op, responses } from '../responses.js';
 
-interface CreateBody {
-  app: string;
-  region: string;
-  group?: string;
-  metadata?: Record<string, string>;
-  stopped?: boolean;
-  command?: string[];
-  checks?: string[];
-  check_interval?: number;
-  ports?: string[];
-}
-
 /** Check and port specs parsed by the one rule in validate.ts (400 with its message). */
-function parseSpecs(b: CreateBody): { checks: MachineCheck[]; ports: MachinePort[] } {
+function parseSpecs(b: MachineCreate): { checks: MachineCheck[]; ports: MachinePort[] } {
   const checks = parseAll(b.checks ?? [], parseCheck, 'check', CHECKS_MAX);
   if (typeof checks === 'string') throw new AppError('invalid', checks);
   const ports = parseAll(b.ports ?? [], parsePort, 'port', PORTS_MAX);
@@ -54,7 +42,7 @@ export function ifMatch(req: FastifyRequest): number | undefined {
 }
 
 export function machineRoutes(app: FastifyInstance, store: Store): void {
-  app.post<{ Body: CreateBody }>(
+  app.post<{ Body: MachineCreate }>(
     '/v1/machines',
     {
       schema: {
