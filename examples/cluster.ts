@@ -5,14 +5,15 @@
 //      through `_instances.internal` and converges; a member leaves, one joins;
 //   2. workers reach the frontend by `top1.nearest.of…` and by every address,
 //      one of them from a laptop outside the hosts (a developer peer, wg-quick);
-//   3. a database-shaped cluster: a node marks itself `role=primary` through
-//      the host's machine API; the primary stops, another promotes itself and
-//      the clients follow `primary.role.kv._metadata.pg.internal`.
+//   3. PostgreSQL 15: a primary holding lease `primary` and a synchronous
+//      streaming replica in another region; clients write through
+//      `primary.lease.pg.internal`; the primary's machine stops, the replica
+//      takes the lease and promotes itself, and no acknowledged commit is lost.
 // Everything is removed on exit or Ctrl-C. `--stay` keeps it up until Ctrl-C.
 import { readFileSync } from 'node:fs';
-import { networkDnsAddress } from '../src/addr/plan.js';
 import type { Machine } from '../src/model/types.js';
-import { ClusterWorld, memberName, nearestRegion, PORTS, REGIONS, SCRIPTS, type ClientStatus, type PgStatus, type WorkerStatus } from './cluster/world.js';
+import { failoverLine, pgFailover } from './cluster/pgscenario.js';
+import { ClusterWorld, memberName, nearestRegion, PORTS, REGIONS, SCRIPTS, type WorkerStatus } from './cluster/world.js';
 
 const tty = process.stdout.isTTY;
 const bold = (s: string): string => (tty ? `\x1b[1m${s}\x1b[0m` : s);
@@ -122,49 +123,20 @@ async function tour(w: ClusterWorld, stay: boolean): Promise<void> {
     `and inside the mesh it is one more temporal-worker (the laptop is ${laptop.address}):`,
   );
 
-  step(3, 'a database-shaped cluster: the primary by metadata, and a failover');
-  say('Three `pg` nodes (a small TCP service standing in for PostgreSQL). The lowest started id promotes itself by');
-  say("PUT http://[fdaa:N:N::3]/v1/self/metadata/role on its host's machine API (no token: the host knows the caller");
-  say('by its attachment). Two clients dial primary.role.kv._metadata.pg.internal:5432 again and again.');
-  const nodes = await Promise.all(REGIONS.map((r) => w.pgNode(r)));
-  const clients = await Promise.all(['iad', 'nrt'].map((r) => w.pgClient(r)));
-  const byId = [...nodes].sort((a, b) => (a.id < b.id ? -1 : 1));
-  await lab.until('clients on the first primary', async () => {
-    const cs = await Promise.all(clients.map((c) => w.status<ClientStatus>(c, PORTS.clientStatus)));
-    return cs.every((c) => c?.primary === byId[0]!.id);
-  });
-  const primary = byId[0]!;
-  say(`  primary: ${bold(primary.id)} in ${primary.region}`);
-  const api = `http://[${networkDnsAddress(primary.network_id)}]`;
-  await inMachine(primary, ['curl', '-s', `${api}/v1/self`], 'the machine API, from inside the primary');
-  await inMachine(clients[0]!, ['dig', '+short', 'AAAA', 'primary.role.kv._metadata.pg.internal'], 'the name the clients dial');
-
-  say();
-  say(`${bold('stopping the primary')} (machines stop ${primary.id})…`);
-  const stopAt = Date.now();
-  await w.stop(primary);
-  const next = byId[1]!;
-  for (const c of clients) {
-    const ms = await lab.until(
-      'client follows',
-      async () => {
-        const s = await w.status<ClientStatus>(c, PORTS.clientStatus);
-        const h = s?.history.find((x) => x.at >= stopAt && x.primary === next.id);
-        return h ? h.at - stopAt : false;
-      },
-      30_000,
-      100,
-    );
-    say(`  client in ${c.region}: on the new primary ${next.id.slice(0, 6)}… (${next.region}) ${bold(`${ms} ms`)} after the stop (DNS TTL is 5 s)`);
-  }
-  // The replica notices on its next poll (300 ms) and follows the new primary.
-  await lab
-    .until('the replica follows', async () => (await w.status<PgStatus>(byId[2]!, PORTS.pgStatus))?.following === next.id, 10_000, 100)
-    .catch(() => undefined);
-  const roles = await Promise.all(byId.slice(1).map((n) => w.status<PgStatus>(n, PORTS.pgStatus)));
-  for (const r of roles) if (r) say(`  pg ${r.id.slice(0, 6)}…: ${r.role}${r.following ? `, following ${r.following.slice(0, 6)}…` : ''}`);
-  for (const l of w.output(next).slice(-2)) say(dim(`  | ${l}`));
-
+  step(3, 'PostgreSQL: a primary and a synchronous replica, by lease; the primary stops');
+  say("Debian's PostgreSQL 15 as the sandboxed command of two `pg` machines (data and socket in the machine's work dir,");
+  say("listening on its mesh address). The node that gets lease `primary` (PUT /v1/self/leases/primary on its host's");
+  say('machine API, renewed every second) is the primary; the other streams from primary.lease.pg.internal and, when the');
+  say('lease ends, takes it and runs pg_promote().');
+  const pgRun = await pgFailover(w, (l) => say(l.startsWith('$') ? dim(l) : l));
+  say(`  primary.lease.pg.internal: ${pgRun.before.lease.join(' ')} before, ${pgRun.after.lease.join(' ')} after`);
+  say(`  ${pgRun.acked} acknowledged commits, ${pgRun.rows} rows on the new primary`);
+  for (const l of w
+    .output(pgRun.replica)
+    .filter((x) => x.includes('pgnode'))
+    .slice(-3))
+    say(dim(`  | ${l}`));
+  say(bold(failoverLine(pgRun)));
   say();
   if (stay) {
     say(bold('the clusters stay up; machine namespaces are sixpn-<id>. Ctrl-C removes everything.'));

@@ -1,54 +1,82 @@
-// A client of the database-shaped cluster: it dials
-// `primary.role.kv._metadata.<app>.internal:<port>` again and again, as an
-// application reconnecting to its database would, and reports which machine
-// answered as primary (stdout, and `GET /` on --status-port as JSON, with
-// the times the answer changed so failover can be measured).
-import net from 'node:net';
+// A client of the PostgreSQL cluster, as an application would write: one
+// connection to `primary.lease.<app>.internal` (the lease holder, by DNS),
+// an INSERT after another, and on any error a new connection (the name is
+// resolved again, so it follows a failover). It reports every commit the
+// server acknowledged (client, seq), and which server acknowledged when
+// (`GET /` on --status-port), so a test can compare them with the rows that
+// are there after a failover.
 import { parseArgs } from 'node:util';
-import { addresses } from './discover.js';
-import { every, serveStatus } from './status.js';
+import pg from 'pg';
+import { serveStatus } from './status.js';
 
 const { values } = parseArgs({
   options: {
     app: { type: 'string', default: 'pg' },
     port: { type: 'string', default: '5432' },
     'status-port': { type: 'string', default: '5500' },
-    interval: { type: 'string', default: '200' },
+    interval: { type: 'string', default: '20' },
+    timeout: { type: 'string', default: '1000' },
   },
 });
 const SELF = process.env.SIXPN_MACHINE_ID ?? 'client';
-
-function ask(ip: string): Promise<string | null> {
-  return new Promise((resolve) => {
-    const sock = net.connect({ host: ip, port: Number(values.port) });
-    sock.setEncoding('utf8');
-    const done = (v: string | null): void => {
-      sock.destroy();
-      resolve(v);
-    };
-    sock.setTimeout(1000, () => done(null));
-    sock.on('data', (d: string) => done(/^PRIMARY (\S+)/.exec(d)?.[1] ?? null));
-    sock.on('error', () => done(null));
-  });
-}
+const HOST = `primary.lease.${values.app}.internal`;
+const INTERVAL = Number(values.interval);
+const TIMEOUT = Number(values.timeout);
 
 interface Change {
+  /** the address of the server that acknowledged (inet_server_addr()) */
   primary: string | null;
   at: number;
 }
 let primary: string | null = null;
 const history: Change[] = [{ primary: null, at: Date.now() }];
+/** every seq whose commit was acknowledged */
+const acked: number[] = [];
+let seq = 0;
+let errors = 0;
+let lastError: string | null = null;
 
-async function tick(): Promise<void> {
-  const ips = await addresses(`primary.role.kv._metadata.${values.app}.internal`);
-  if (ips === null) return;
-  const now = ips[0] ? await ask(ips[0]) : null;
-  if (now === primary) return;
-  primary = now;
-  history.push({ primary, at: Date.now() });
-  if (history.length > 50) history.shift();
-  process.stdout.write(`client ${SELF}: primary=${primary ?? '-'}\n`);
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function connect(): Promise<pg.Client> {
+  const c = new pg.Client({
+    host: HOST,
+    port: Number(values.port),
+    user: 'postgres',
+    database: 'postgres',
+    connectionTimeoutMillis: TIMEOUT,
+    query_timeout: TIMEOUT,
+  });
+  c.on('error', () => undefined); // a dead server: the next query fails and we reconnect
+  await c.connect();
+  return c;
 }
-every(Number(values.interval), tick);
-serveStatus(Number(values['status-port']), () => ({ id: SELF, primary, history }));
+
+async function loop(): Promise<void> {
+  let c: pg.Client | null = null;
+  for (;;) {
+    try {
+      c ??= await connect();
+      const n = ++seq;
+      const r = await c.query<{ server: string }>('INSERT INTO acks (client, seq) VALUES ($1, $2) RETURNING host(inet_server_addr()) AS server', [SELF, n]);
+      acked.push(n);
+      const server = r.rows[0]!.server;
+      if (server !== primary) {
+        primary = server;
+        history.push({ primary, at: Date.now() });
+        process.stdout.write(`pgclient ${SELF}: commits acknowledged by ${primary}\n`);
+      }
+      if (INTERVAL > 0) await sleep(INTERVAL);
+    } catch (err) {
+      errors++;
+      lastError = String((err as Error).message ?? err);
+      void c?.end().catch(() => undefined);
+      c = null;
+      await sleep(50);
+    }
+  }
+}
+
+serveStatus(Number(values['status-port']), () => ({ id: SELF, primary, history, acked, sent: seq, errors, lastError }));
+void loop();
 process.on('SIGTERM', () => process.exit(0));

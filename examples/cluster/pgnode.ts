@@ -1,104 +1,212 @@
-// A database-shaped node (a small TCP service standing in for PostgreSQL):
-// one of the app's machines is the primary, and marks itself `role=primary`
-// through the host's machine API (http://[fdaa:N:N::3], no token: the host
-// knows the caller by its attachment). Clients dial
-// `primary.role.kv._metadata.<app>.internal`. When no primary is in DNS, the
-// started machine with the lowest id promotes itself; a primary that sees
-// another primary with a lower address steps down. Replicas "follow" the
-// primary (dial it and report whom they follow).
-import net from 'node:net';
+// A PostgreSQL node of app `pg` (the machine's command, in its sandbox):
+// real PostgreSQL 15 (pgserver.ts), and the role decided by the app-wide
+// lease `primary` on the host's machine API (http://[fdaa:N:N::3], no
+// token: the host knows the caller by its attachment).
+//
+//   - The node that gets the lease is the primary: a new cluster (initdb),
+//     and it renews the lease every second. It accepts a commit only once
+//     the standby has applied it (synchronous_commit = remote_apply).
+//   - A node that finds the lease held is a replica: pg_basebackup from
+//     `primary.lease.<app>.internal`, then streaming from that name.
+//   - A replica watches the lease; when it ends (its holder stopped, or it
+//     expired) the replica takes it, runs pg_promote() and restarts on its
+//     mesh address (a standby serves only its unix socket: pgserver.ts).
+//   - A primary that cannot renew (409, or no answer until the lease would
+//     have expired) stops its server at once: it may have been replaced.
+// No acknowledged commit is lost: each was applied on the replica before the
+// client saw it, and once the replica is promoted it streams no more, so a
+// deposed primary cannot acknowledge anything else.
+// A node whose data dir is stale (it was a primary and another holds the
+// lease now) moves it aside and clones the primary again (no pg_rewind).
+import { renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { addresses, machineApiBase, vms } from './discover.js';
-import { every, serveStatus } from './status.js';
+import { machineApiBase } from './discover.js';
+import { PgServer } from './pgserver.js';
+import { serveStatus } from './status.js';
 
-const { values } = parseArgs({ options: { port: { type: 'string', default: '5432' }, interval: { type: 'string', default: '300' } } });
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: '5432' },
+    'status-port': { type: 'string', default: '5433' },
+    ttl: { type: 'string', default: '5' },
+    lease: { type: 'string', default: 'primary' },
+  },
+});
 const PORT = Number(values.port);
+const TTL = Number(values.ttl);
+const LEASE = values.lease!;
 const APP = process.env.SIXPN_APP_NAME ?? 'pg';
 const ID = process.env.SIXPN_MACHINE_ID ?? '';
-const IP = process.env.SIXPN_PRIVATE_IP ?? '';
+const WORK = process.env.SIXPN_WORK_DIR ?? process.cwd();
 const API = machineApiBase();
-const PRIMARY_NAME = `primary.role.kv._metadata.${APP}.internal`;
+const PRIMARY_HOST = `${LEASE}.lease.${APP}.internal`;
+const RENEW_MS = 1000;
+const WATCH_MS = 200;
 
-let role: 'primary' | 'replica' | 'starting' = 'starting';
+const server = new PgServer({ work: WORK, address: process.env.SIXPN_PRIVATE_IP ?? '::1', port: PORT, id: ID });
+let role: 'starting' | 'replica' | 'primary' | 'fenced' = 'starting';
 let since = Date.now();
 let following: string | null = null;
+let fence: number | null = null;
+let promoted: { at: number; ms: number } | null = null;
+let version = '';
+let stopping = false;
 
-async function machineApi(method: string, path: string, body?: unknown): Promise<unknown> {
+const say = (s: string): void => {
+  process.stdout.write(`pgnode ${ID}: ${s}\n`);
+};
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function become(r: typeof role): void {
+  if (r === role) return;
+  say(`role ${role} -> ${r}`);
+  role = r;
+  since = Date.now();
+}
+
+interface LeaseAnswer {
+  status: number;
+  holder: string | null;
+  fence: number | null;
+}
+
+async function lease(method: 'PUT' | 'GET' | 'DELETE'): Promise<LeaseAnswer> {
+  const path = method === 'GET' ? `/v1/leases/${LEASE}` : `/v1/self/leases/${LEASE}`;
   const res = await fetch(`${API}${path}`, {
     method,
-    headers: body ? { 'content-type': 'application/json' } : {},
-    body: body ? JSON.stringify(body) : undefined,
-    signal: AbortSignal.timeout(3000),
+    headers: method === 'PUT' ? { 'content-type': 'application/json' } : {},
+    body: method === 'PUT' ? JSON.stringify({ ttl: TTL }) : undefined,
+    signal: AbortSignal.timeout(2000),
   });
-  if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${await res.text()}`);
-  return res.json();
+  const body = (await res.json().catch(() => ({}))) as { holder?: string | null; fence?: number };
+  return { status: res.status, holder: body.holder ?? null, fence: body.fence ?? null };
 }
 
-async function setRole(r: 'primary' | 'replica'): Promise<void> {
-  await machineApi('PUT', '/v1/self/metadata/role', { value: r });
-  if (r !== role) {
-    process.stdout.write(`pg ${ID}: role ${role} -> ${r}\n`);
-    role = r;
-    since = Date.now();
-  }
+/** Stop the server now and end: this node may no longer be the primary. */
+async function fenceOff(why: string): Promise<never> {
+  become('fenced');
+  say(`fenced: ${why}`);
+  await server.stop('immediate');
+  process.exit(3);
 }
 
-/** Ask a node who it is: `PRIMARY <id>` or `REPLICA <id>`. */
-function ask(ip: string): Promise<string | null> {
-  return new Promise((resolve) => {
-    const sock = net.connect({ host: ip, port: PORT });
-    sock.setEncoding('utf8');
-    const done = (v: string | null): void => {
-      sock.destroy();
-      resolve(v);
-    };
-    sock.setTimeout(1000, () => done(null));
-    sock.on('data', (d: string) => done(/^PRIMARY (\S+)/.exec(d)?.[1] ?? null));
-    sock.on('error', () => done(null));
-  });
-}
-
-const lowest = (ips: string[]): string => [...ips].sort()[0]!;
-
-async function tick(): Promise<void> {
-  const primaries = await addresses(PRIMARY_NAME);
-  if (primaries === null) return; // DNS did not answer: change nothing
-  const others = primaries.filter((ip) => ip !== IP);
-  if (role === 'primary') {
-    // Two primaries (a partition healed): the lower address keeps the role.
-    if (others.length > 0 && lowest(primaries) !== IP) await setRole('replica');
-    return;
-  }
-  if (others.length === 0) {
-    following = null;
-    const members = await vms(APP);
-    if (members?.[0]?.id === ID) await setRole('primary');
-    return;
-  }
-  following = await ask(others[0]!);
-}
-
-net
-  .createServer((sock) => {
-    sock.end(`${role.toUpperCase()} ${ID}\n`);
-    sock.on('error', () => undefined);
-  })
-  .listen({ host: '::', port: PORT });
-serveStatus(PORT + 1, () => ({ id: ID, role, since, following }));
-
-// Start as a replica in the coordinator too, so a stale `primary` from a
-// previous life (the metadata outlives a stop) is cleared before anyone
-// elects: until then this node answers STARTING.
 async function boot(): Promise<void> {
   for (;;) {
+    let got: LeaseAnswer;
     try {
-      await setRole('replica');
-      return;
+      got = await lease('PUT');
     } catch (err) {
-      process.stdout.write(`pg ${ID}: ${String(err)}; retrying\n`);
-      await new Promise((r) => setTimeout(r, 500));
+      say(`machine API: ${String(err)}; retrying`);
+      await sleep(500);
+      continue;
     }
+    if (got.status === 200) {
+      fence = got.fence;
+      if (!server.initialized) await server.initdb();
+      else await server.start('primary');
+      become('primary');
+      return;
+    }
+    if (got.status !== 409) {
+      say(`lease: HTTP ${got.status}; retrying`);
+      await sleep(500);
+      continue;
+    }
+    if (server.initialized) {
+      rmSync(`${server.data}.old`, { recursive: true, force: true });
+      renameSync(server.data, `${server.data}.old`);
+      say(`data dir moved to ${join(WORK, 'data.old')}: ${got.holder} is the primary`);
+    }
+    try {
+      await server.basebackup(PRIMARY_HOST);
+    } catch (err) {
+      say(`pg_basebackup from ${PRIMARY_HOST}: ${String((err as { stderr?: string }).stderr || err).trim()}; retrying`);
+      rmSync(server.data, { recursive: true, force: true });
+      await sleep(500);
+      continue;
+    }
+    await server.start('standby');
+    become('replica');
+    return;
   }
 }
-void boot().then(() => every(Number(values.interval), tick, (err) => process.stdout.write(`pg ${ID}: ${String(err)}\n`)));
-process.on('SIGTERM', () => process.exit(0));
+
+/** Replica: take the lease as soon as it is free, then promote. */
+async function watchLease(): Promise<void> {
+  while (role === 'replica' && !stopping) {
+    try {
+      const cur = await lease('GET');
+      if (cur.status === 200 && cur.holder === null) {
+        const got = await lease('PUT');
+        if (got.status === 200) {
+          const t0 = Date.now();
+          fence = got.fence;
+          say(`lease ${LEASE} taken (fence ${fence}): promoting`);
+          await server.sql('SELECT pg_promote(true, 30)');
+          // Now open the mesh address (a standby takes no TCP clients: pgserver.ts says why).
+          await server.stop('fast');
+          await server.start('promoted');
+          promoted = { at: Date.now(), ms: Date.now() - t0 };
+          following = null;
+          become('primary');
+          return;
+        }
+      }
+      const rx = await server.sql<{ sender_host: string | null; status: string }>('SELECT sender_host, status FROM pg_stat_wal_receiver');
+      following = rx[0]?.status === 'streaming' ? rx[0].sender_host : null;
+    } catch (err) {
+      say(`watching the lease: ${String(err)}`);
+    }
+    await sleep(WATCH_MS);
+  }
+}
+
+/** Primary: renew every second; fenced off when another holds it or the lease may have expired. */
+async function renew(): Promise<void> {
+  let okAt = Date.now();
+  while (!stopping) {
+    await sleep(RENEW_MS);
+    if (stopping) return;
+    try {
+      const r = await lease('PUT');
+      if (r.status === 200) okAt = Date.now();
+      else if (r.status === 409) await fenceOff(`lease ${LEASE} is held by ${r.holder ?? 'another machine'}`);
+      else say(`renewing: HTTP ${r.status}`);
+    } catch (err) {
+      say(`renewing: ${String(err)}`);
+    }
+    // Stop before the coordinator could hand the lease on.
+    if (Date.now() - okAt > TTL * 1000 - RENEW_MS) await fenceOff(`lease ${LEASE} not renewed for ${Date.now() - okAt} ms`);
+  }
+}
+
+async function main(): Promise<void> {
+  serveStatus(Number(values['status-port']), () => ({ id: ID, role, since, following, fence, promoted, version }));
+  await boot();
+  version = (await server.sql<{ version: string }>('SELECT version()'))[0]!.version;
+  say(`${role}: ${version}`);
+  server.onCrash = (code) => {
+    if (stopping || role === 'fenced') return;
+    say(`postgres exited with ${code}`);
+    process.exit(1);
+  };
+  if (role === 'replica') await watchLease();
+  if (role === 'primary') await renew();
+}
+
+// Stopped (`machines stop`): a fast shutdown lets the WAL sender hand the standby what it has.
+process.on('SIGTERM', () => {
+  if (stopping) return;
+  stopping = true;
+  void server
+    .stop('fast')
+    .catch(() => undefined)
+    .then(() => (role === 'primary' ? lease('DELETE').catch(() => undefined) : undefined))
+    .finally(() => process.exit(0));
+});
+
+main().catch((err: unknown) => {
+  say(`failed: ${String((err as Error)?.stack ?? err)}`);
+  void server.stop('immediate').finally(() => process.exit(1));
+});

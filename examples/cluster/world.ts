@@ -22,6 +22,8 @@ export const TEMPORAL = ['temporal-frontend', 'temporal-history', 'temporal-matc
 export const APPS = [...TEMPORAL, 'temporal-worker', 'pg', 'pg-client'] as const;
 /** The programs' ports (status = JSON on `GET /`). */
 export const PORTS = { member: 7233, memberStatus: 7234, workerStatus: 7300, pg: 5432, pgStatus: 5433, clientStatus: 5500 } as const;
+/** The pg nodes' lease `primary` (seconds): the failover target is this plus 2 s. */
+export const PG_LEASE_TTL = 5;
 
 export interface MemberStatus {
   self: { id: string; app: string; region: string; ip: string };
@@ -37,16 +39,29 @@ export interface WorkerStatus {
   all: string[];
   at: number;
 }
+/** What a pg node reports (examples/cluster/pgnode.ts). */
 export interface PgStatus {
   id: string;
-  role: string;
+  role: 'starting' | 'replica' | 'primary' | 'fenced';
   since: number;
+  /** the primary a replica streams from (its address), while streaming */
   following: string | null;
+  fence: number | null;
+  /** when this replica promoted itself, and how long pg_promote() took */
+  promoted: { at: number; ms: number } | null;
+  version: string;
 }
+/** What a pg client reports (examples/cluster/pgclient.ts). */
 export interface ClientStatus {
   id: string;
+  /** the address of the server that acknowledged the last commit */
   primary: string | null;
   history: { primary: string | null; at: number }[];
+  /** every seq whose commit was acknowledged */
+  acked: number[];
+  sent: number;
+  errors: number;
+  lastError: string | null;
 }
 
 /** `app/id`, as members name each other. */
@@ -93,8 +108,9 @@ export class ClusterWorld {
     return this.run('temporal-worker', region, SCRIPTS.worker, ['--port', String(PORTS.member), '--status-port', String(PORTS.workerStatus)]);
   }
 
+  /** A PostgreSQL node (primary or replica, by lease `primary`). */
   pgNode(region: string): Promise<Machine> {
-    return this.run('pg', region, SCRIPTS.pgnode, ['--port', String(PORTS.pg)]);
+    return this.run('pg', region, SCRIPTS.pgnode, ['--port', String(PORTS.pg), '--status-port', String(PORTS.pgStatus), '--ttl', String(PG_LEASE_TTL)]);
   }
 
   pgClient(region: string): Promise<Machine> {
@@ -119,6 +135,24 @@ export class ClusterWorld {
     } catch {
       return null;
     }
+  }
+
+  /** `psql CONNINFO -c SQL` from inside machine `m` (libpq, resolving through the machine's DNS); the rows, `|`-separated. */
+  async psql(m: Machine, conninfo: string, sql: string): Promise<string[]> {
+    const r = await this.lab.inMachine(m.id, ['psql', `${conninfo} user=postgres dbname=postgres connect_timeout=3`, '-XAtq', '-c', sql], {
+      reject: false,
+      timeout: 20_000,
+    });
+    if (r.exitCode !== 0) throw new Error(`psql '${conninfo}': ${(r.stderr || r.stdout).trim()}`);
+    return r.stdout.split('\n').filter(Boolean);
+  }
+
+  /** psql as root on the host of pg node `m`, through its unix socket in the machine's work dir (a standby takes no TCP clients). */
+  async psqlLocal(m: Machine, sql: string): Promise<string[]> {
+    const dir = join(this.lab.agent(m.region).stateDir, 'work', m.id);
+    const r = await execa('psql', [`host=${dir} port=${PORTS.pg} user=postgres dbname=postgres`, '-XAtq', '-c', sql], { reject: false, timeout: 20_000 });
+    if (r.exitCode !== 0) throw new Error(`psql on ${m.id}'s socket: ${(r.stderr || r.stdout).trim()}`);
+    return r.stdout.split('\n').filter(Boolean);
   }
 
   /** What the machine's program printed (the agent keeps it in its state dir). */
