@@ -131,11 +131,8 @@ async function tour(w: ClusterWorld, stay: boolean): Promise<void> {
   const pgRun = await pgFailover(w, (l) => say(l.startsWith('$') ? dim(l) : l));
   say(`  primary.lease.pg.internal: ${pgRun.before.lease.join(' ')} before, ${pgRun.after.lease.join(' ')} after`);
   say(`  ${pgRun.acked} acknowledged commits, ${pgRun.rows} rows on the new primary`);
-  for (const l of w
-    .output(pgRun.replica)
-    .filter((x) => x.includes('pgnode'))
-    .slice(-3))
-    say(dim(`  | ${l}`));
+  const notes = w.output(pgRun.replica).filter((x) => x.includes('pgnode'));
+  for (const l of notes.slice(-3)) say(dim(`  | ${l}`));
   say(bold(failoverLine(pgRun)));
   say();
   if (stay) {

@@ -137,12 +137,14 @@ async function watchLease(): Promise<void> {
   while (role === 'replica' && !stopping) {
     try {
       const cur = await lease('GET');
-      if (cur.status === 200 && cur.holder === null) {
+      // (our own name: a promotion that failed half-way is tried again)
+      if (cur.status === 200 && (cur.holder === null || cur.holder === ID)) {
+        const t0 = Date.now();
         const got = await lease('PUT');
         if (got.status === 200) {
-          const t0 = Date.now();
           fence = got.fence;
           say(`lease ${LEASE} taken (fence ${fence}): promoting`);
+          const renewing = renew(t0); // renewed from now on, while the promotion runs too
           await server.sql('SELECT pg_promote(true, 30)');
           // Now open the mesh address (a standby takes no TCP clients: pgserver.ts says why).
           await server.stop('fast');
@@ -150,7 +152,7 @@ async function watchLease(): Promise<void> {
           promoted = { at: Date.now(), ms: Date.now() - t0 };
           following = null;
           become('primary');
-          return;
+          return renewing;
         }
       }
       const rx = await server.sql<{ sender_host: string | null; status: string }>('SELECT sender_host, status FROM pg_stat_wal_receiver');
@@ -163,8 +165,8 @@ async function watchLease(): Promise<void> {
 }
 
 /** Primary: renew every second; fenced off when another holds it or the lease may have expired. */
-async function renew(): Promise<void> {
-  let okAt = Date.now();
+async function renew(since: number): Promise<void> {
+  let okAt = since;
   while (!stopping) {
     await sleep(RENEW_MS);
     if (stopping) return;
@@ -192,7 +194,7 @@ async function main(): Promise<void> {
     process.exit(1);
   };
   if (role === 'replica') await watchLease();
-  if (role === 'primary') await renew();
+  else if (role === 'primary') await renew(Date.now());
 }
 
 // Stopped (`machines stop`): a fast shutdown lets the WAL sender hand the standby what it has.
