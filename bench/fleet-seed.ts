@@ -26,7 +26,8 @@ async function batched<T>(n: number, width: number, fn: (i: number) => Promise<T
 }
 
 export async function seedFleet(target: { dataDir?: string; dbUrl?: string }, o: { replicas: number; orgs: number; machines: number }): Promise<Seed> {
-  const store = await openStore(target);
+  // A big preload takes longer than the host timeout: the hosts must still count as reachable for placement.
+  const store = await openStore({ ...target, hostTimeoutMs: 86_400_000 });
   try {
     // Only regions that have a host: a machine placed in an empty region is refused.
     const regions = benchRegions().slice(0, Math.max(1, o.replicas));

@@ -7,6 +7,8 @@ const BENCHES: Record<string, string> = {
   dns: './dns.js',
   agent: './agent.js',
   fleet: './fleet.js',
+  health: './health.js',
+  lease: './lease.js',
 };
 
 const named = process.argv.slice(2);

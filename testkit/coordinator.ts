@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildCoordinator } from '../src/coordinator/app.js';
 import type { FeedHub } from '../src/coordinator/feed-hub.js';
+import type { SnapshotBuildsOptions } from '../src/coordinator/snapshot-builds.js';
 import { silentLogger } from '../src/log.js';
 import { SqliteBackend } from '../src/store/sqlite.js';
 import { Store } from '../src/store/store.js';
@@ -24,7 +25,14 @@ export interface TestCoordinator {
 }
 
 export async function testCoordinator(
-  opts: { heartbeatMs?: number; keepChanges?: number; drainTimeoutMs?: number; quotas?: Partial<Quotas>; hostTimeoutMs?: number } = {},
+  opts: {
+    heartbeatMs?: number;
+    keepChanges?: number;
+    drainTimeoutMs?: number;
+    quotas?: Partial<Quotas>;
+    hostTimeoutMs?: number;
+    snapshot?: SnapshotBuildsOptions;
+  } = {},
 ): Promise<TestCoordinator> {
   const dir = tempDir();
   const store = await Store.open(new SqliteBackend(join(dir.path, 'sixpn.db')), {
@@ -34,7 +42,13 @@ export async function testCoordinator(
     hostTimeoutMs: opts.hostTimeoutMs ?? 86_400_000,
   });
   const { token: admin } = await store.createToken({ scope: 'admin' });
-  const { app, hub } = await buildCoordinator({ store, logger: silentLogger, heartbeatMs: opts.heartbeatMs, drainTimeoutMs: opts.drainTimeoutMs });
+  const { app, hub } = await buildCoordinator({
+    store,
+    logger: silentLogger,
+    heartbeatMs: opts.heartbeatMs,
+    drainTimeoutMs: opts.drainTimeoutMs,
+    snapshot: opts.snapshot,
+  });
   const tc: TestCoordinator = {
     app,
     hub,

@@ -24,8 +24,10 @@ export function openWatch(url: string, token: string, since: number): Promise<Wa
         buf += chunk;
         let nl: number;
         while ((nl = buf.indexOf('\n')) >= 0) {
-          const msg = JSON.parse(buf.slice(0, nl)) as FeedMessage;
+          const text = buf.slice(0, nl);
           buf = buf.slice(nl + 1);
+          if (!text.trim()) continue; // a keep-alive while the snapshot waits for its build
+          const msg = JSON.parse(text) as FeedMessage;
           if (waiter) {
             const w = waiter;
             waiter = null;

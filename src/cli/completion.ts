@@ -4,7 +4,6 @@
 import { UsageError } from './errors.js';
 import { allFlags, type CommandSpec, type FlagSpec } from './spec.js';
 import type { Context } from './spec.js';
-import { TABLE } from './table.js';
 
 interface Node {
   path: string;
@@ -38,7 +37,7 @@ function valueKind(f: FlagSpec): string {
 
 const sq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
-export function bashScript(root: CommandSpec = TABLE): string {
+export function bashScript(root: CommandSpec): string {
   const ns = nodes(root);
   const cases = (rows: [string, string][]): string => rows.map(([k, v]) => `    ${sq(k)}) echo ${sq(v)} ;;`).join('\n');
   return `# bash completion for sixpn (made by \`sixpn completion bash\`; load it with: source <(sixpn completion bash))
@@ -89,7 +88,7 @@ complete -o default -F _sixpn sixpn
 /** zsh: `name:description` (colons in the name escaped). */
 const zItem = (name: string, help: string): string => `${name.replace(/:/g, '\\:')}:${help}`;
 
-export function zshScript(root: CommandSpec = TABLE): string {
+export function zshScript(root: CommandSpec): string {
   const ns = nodes(root);
   const assoc = (name: string, rows: [string, string[]][]): string =>
     `typeset -gA ${name}\n${name}=(\n${rows.map(([k, v]) => `  ${sq(k)} ${sq(v.join('\n'))}`).join('\n')}\n)`;
@@ -138,7 +137,7 @@ if [[ "\${funcstack[1]}" == _sixpn ]]; then _sixpn "$@"; else compdef _sixpn six
 `;
 }
 
-export function fishScript(root: CommandSpec = TABLE): string {
+export function fishScript(root: CommandSpec): string {
   const ns = nodes(root);
   const fq = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
   const lines: string[] = [];
@@ -192,10 +191,13 @@ ${lines.join('\n')}
 
 export const SHELLS = { bash: bashScript, zsh: zshScript, fish: fishScript } as const;
 
-export async function completionCommand(ctx: Context): Promise<number> {
-  const shell = ctx.args[0]!;
-  const make = SHELLS[shell as keyof typeof SHELLS];
-  if (!make) throw new UsageError(`no completion for shell ${JSON.stringify(shell)}: bash, zsh or fish`, { showUsage: true });
-  process.stdout.write(make());
-  return 0;
+/** `sixpn completion SHELL` for the command tree `root` (the table passes itself, so this module never imports it). */
+export function completionCommandFor(root: CommandSpec): (ctx: Context) => Promise<number> {
+  return async (ctx) => {
+    const shell = ctx.args[0]!;
+    const make = SHELLS[shell as keyof typeof SHELLS];
+    if (!make) throw new UsageError(`no completion for shell ${JSON.stringify(shell)}: bash, zsh or fish`, { showUsage: true });
+    process.stdout.write(make(root));
+    return 0;
+  };
 }

@@ -6,6 +6,7 @@ import type { Store } from '../store/store.js';
 import { isExpired } from '../model/auth.js';
 import { bearer, requireScope, TokenCache, UsageRecorder } from './auth.js';
 import { FeedHub } from './feed-hub.js';
+import type { SnapshotBuildsOptions } from './snapshot-builds.js';
 import { PeerReaper } from './peer-reaper.js';
 import { TokenStreams } from './token-streams.js';
 import { coordinatorMetrics } from './metrics.js';
@@ -31,6 +32,8 @@ export interface BuildOptions {
   logger: Logger;
   heartbeatMs?: number;
   drainTimeoutMs?: number;
+  /** how watch snapshots are shared, capped and paced */
+  snapshot?: SnapshotBuildsOptions;
   https?: { cert: Buffer; key: Buffer };
   /** registry for GET /metrics (a private one when absent) */
   metrics?: Registry;
@@ -48,7 +51,7 @@ export async function buildCoordinator(opts: BuildOptions): Promise<{ app: Fasti
   }) as unknown as FastifyInstance;
   const tokens = new TokenCache(store);
   const usage = new UsageRecorder(store, logger);
-  const hub = new FeedHub(store, { logger, heartbeatMs: opts.heartbeatMs, drainTimeoutMs: opts.drainTimeoutMs });
+  const hub = new FeedHub(store, { logger, heartbeatMs: opts.heartbeatMs, drainTimeoutMs: opts.drainTimeoutMs, snapshot: opts.snapshot });
   await hub.start();
   const tokenStreams = new TokenStreams(store, logger, () => tokens.forget());
   tokenStreams.start();
@@ -121,7 +124,9 @@ export async function buildCoordinator(opts: BuildOptions): Promise<{ app: Fasti
       reply.hijack();
       const tracked = tokenStreams.track(token);
       try {
-        await hub.serve(reply.raw, req.query.since ?? 0, tracked.signal);
+        // The feed protocol the client reads (a request header: an older coordinator ignores it); none means 1.
+        const proto = Number.parseInt(String(req.headers['sixpn-feed-proto'] ?? '1'), 10);
+        await hub.serve(reply.raw, req.query.since ?? 0, tracked.signal, Number.isFinite(proto) ? proto : 1);
       } finally {
         tracked.release();
       }

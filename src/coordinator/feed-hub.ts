@@ -1,10 +1,13 @@
 // Serves `GET /v1/watch?since=REV`: NDJSON, a snapshot first when REV is 0
 // or older than the kept changes, then every change in revision order, with
 // heartbeats. One tail reader fills a ring of recent changes that every
-// watcher reads from, so a commit costs one query however many watchers there are.
+// watcher reads from, so a commit costs one query however many watchers there
+// are, and each change is serialized once: every watcher gets the same bytes.
+// Snapshots are streamed and shared (snapshot-builds.ts).
 import type { ServerResponse } from 'node:http';
 import type { Logger } from '../log.js';
 import { FEED_PROTO, type ChangeRecord, type FeedMessage } from '../model/types.js';
+import { SnapshotAbandoned, SnapshotBuilds, type SnapshotBuildsOptions } from './snapshot-builds.js';
 import type { Store } from '../store/store.js';
 import type { StreamEnd } from './token-streams.js';
 
@@ -14,6 +17,8 @@ export interface FeedHubOptions {
   ringSize?: number;
   /** a watcher whose socket does not drain within this is cut (it resumes from its revision) */
   drainTimeoutMs?: number;
+  /** how snapshots are shared, capped and paced */
+  snapshot?: SnapshotBuildsOptions;
   logger: Logger;
 }
 
@@ -38,6 +43,9 @@ export class FeedHub {
   private closing = false;
   /** other readers of the ring (the dashboard stream), woken like watchers */
   private readonly taps = new Set<() => void>();
+  /** each change's line, serialized once for every watcher (and the dashboard's unscoped streams) */
+  private readonly lines = new WeakMap<ChangeRecord, Buffer>();
+  readonly snapshots: SnapshotBuilds;
 
   constructor(
     private readonly store: Store,
@@ -47,6 +55,11 @@ export class FeedHub {
     this.ringSize = opts.ringSize ?? 20_000;
     this.drainTimeoutMs = opts.drainTimeoutMs ?? 30_000;
     this.log = opts.logger;
+    this.snapshots = new SnapshotBuilds(store, opts.snapshot ?? {}, {
+      logger: opts.logger,
+      stallMs: this.drainTimeoutMs,
+      keepaliveMs: this.heartbeatMs,
+    });
   }
 
   async start(): Promise<void> {
@@ -106,11 +119,20 @@ export class FeedHub {
     return this.store.changesSince(rev, 1000);
   }
 
+  /** The change's `change` line, serialized on first use and shared by every stream that sends it whole. */
+  changeLine(r: ChangeRecord): Buffer {
+    let b = this.lines.get(r);
+    if (!b) this.lines.set(r, (b = Buffer.from(line({ type: 'change', rev: r.rev, at: r.at, ops: r.ops }))));
+    return b;
+  }
+
   /**
    * Stream to `res` until the client goes away, the hub closes or `end`
-   * aborts (its reason, a StreamEnd, is sent as a last `error` line).
+   * aborts (its reason, a StreamEnd, is sent as a last `error` line). `proto`
+   * is the feed protocol the client asked for (1 when it did not say).
    */
-  async serve(res: ServerResponse, since: number, end?: AbortSignal): Promise<void> {
+  async serve(res: ServerResponse, since: number, end?: AbortSignal, proto = 1): Promise<void> {
+    proto = Math.max(1, Math.min(FEED_PROTO, proto));
     const w: Watcher = { res, last: since, wake: null, closed: false };
     this.watchers.add(w);
     const onClose = (): void => {
@@ -126,7 +148,7 @@ export class FeedHub {
       'cache-control': 'no-store',
       'x-accel-buffering': 'no',
       connection: 'close',
-      'sixpn-feed-proto': String(FEED_PROTO),
+      'sixpn-feed-proto': String(proto),
     });
     // Send the headers now: a watch opened at the head would otherwise wait for its first line.
     res.flushHeaders();
@@ -134,9 +156,12 @@ export class FeedHub {
       const oldest = await this.store.oldestResumableRev();
       // A token that ended before we got here gets no snapshot, only its error line.
       if (!end?.aborted && (since === 0 || since < oldest || since > Math.max(this.head, await this.store.rev()))) {
-        const snap = await this.store.snapshot();
-        await this.write(w, { type: 'snapshot', proto: FEED_PROTO, rev: snap.rev, state: snap.state });
-        w.last = snap.rev;
+        try {
+          w.last = await this.snapshots.send(res, proto, end);
+        } catch (err) {
+          // A token that ends mid-snapshot still gets its error line, on a line of its own.
+          if (!(err instanceof SnapshotAbandoned && end?.aborted && !err.midLine)) throw err;
+        }
       }
       let lastWrite = Date.now();
       while (!w.closed && !this.closing && !end?.aborted) {
@@ -144,7 +169,7 @@ export class FeedHub {
         if (recs.length > 0) {
           for (const r of recs) {
             if (r.rev !== w.last + 1) throw new Error(`feed gap at ${w.last} -> ${r.rev}`);
-            await this.write(w, { type: 'change', rev: r.rev, at: r.at, ops: r.ops });
+            await this.write(w, this.changeLine(r));
             w.last = r.rev;
             if (w.closed || end?.aborted) break;
           }
@@ -185,9 +210,9 @@ export class FeedHub {
   }
 
   /** Write one line; wait for the socket to drain, cutting readers that stay stuck. */
-  private async write(w: Watcher, msg: FeedMessage): Promise<void> {
+  private async write(w: Watcher, msg: FeedMessage | Buffer): Promise<void> {
     if (w.closed) return;
-    if (w.res.write(line(msg))) return;
+    if (w.res.write(Buffer.isBuffer(msg) ? msg : line(msg))) return;
     await new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => {
         w.res.destroy();

@@ -1,5 +1,6 @@
 // GET /metrics for the coordinator: requests by route, method and status, a
-// latency histogram, the current revision and the number of open watch streams.
+// latency histogram, the current revision, the number of open watch streams
+// and the watch snapshots being built and waited for.
 import type { FastifyInstance } from 'fastify';
 import { counter, createRegistry, gaugeFn, histogram, prom, render, type Registry } from '../metrics/index.js';
 import type { FeedHub } from './feed-hub.js';
@@ -28,6 +29,24 @@ export function coordinatorMetrics(app: FastifyInstance, hub: FeedHub, opts: Coo
   );
   gaugeFn(registry, 'sixpn_coordinator_revision', 'Newest revision this coordinator has read from the store', () => hub.revision);
   gaugeFn(registry, 'sixpn_coordinator_watchers', 'Open /v1/watch streams', () => hub.watcherCount);
+  let builds = 0;
+  new prom.Counter({
+    name: 'sixpn_coordinator_snapshot_builds_total',
+    help: 'Watch snapshots built (each one read and serialized once, shared by the watchers that waited for it)',
+    registers: [registry],
+    collect() {
+      const n = hub.snapshots.started;
+      this.inc(n - builds);
+      builds = n;
+    },
+  });
+  gaugeFn(registry, 'sixpn_coordinator_snapshot_builds_active', 'Watch snapshots being streamed now (at most the build cap)', () => hub.snapshots.active);
+  gaugeFn(
+    registry,
+    'sixpn_coordinator_snapshot_waiting',
+    'Watchers waiting for the next snapshot build to start (gathering, or queued behind the cap)',
+    () => hub.snapshots.waiting,
+  );
   const info = new prom.Gauge({
     name: 'sixpn_coordinator_info',
     help: 'Constant 1, labelled with the store backend',

@@ -221,6 +221,15 @@ export const FEED_MESSAGE = {
     msg('heartbeat', { rev: int }),
     msg('error', { code: str, message: str }),
     msg('bye', { rev: int, reason: str }),
+    msg('snapshot_begin', {
+      proto: { ...int, description: 'the feed format version, 2 or later (asked for in the sixpn-feed-proto request header)' },
+      rev: int,
+    }),
+    msg('snapshot_rows', {
+      kind: { type: 'string', enum: Object.keys(state.properties), description: 'which list of the state these rows belong to' },
+      rows: { type: 'array', description: 'rows of that kind, in order' },
+    }),
+    msg('snapshot_end', { rev: int, rows: { ...int, description: 'how many rows the snapshot had (a check)' } }),
   ],
 };
 

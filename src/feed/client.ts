@@ -1,7 +1,7 @@
 // Client for `GET /v1/watch?since=REV`: NDJSON lines, reconnect with backoff,
 // resume from the last revision seen. Feeds a Replica through its methods only;
 // observers subscribe with typed handlers (FeedHandlers).
-import { FEED_PROTO, type FeedMessage } from '../model/types.js';
+import { FEED_PROTO, type FeedMessage, type State } from '../model/types.js';
 import type { Replica, ReplicaUnknown } from './replica.js';
 import { BUILD } from '../version.js';
 import { silentLogger, type Logger } from '../log.js';
@@ -28,7 +28,7 @@ export interface FeedClientOptions {
   token: string;
   replica: Replica;
   logger?: Logger;
-  /** no line (heartbeat included) for this long → reconnect */
+  /** no byte (keep-alives included) for this long → reconnect */
   idleTimeoutMs?: number;
   minBackoffMs?: number;
   maxBackoffMs?: number;
@@ -54,6 +54,8 @@ export class FeedClient {
   private _lastMessageAt = 0;
   /** message types and protocol versions already warned about (once each) */
   private readonly warned = new Set<string>();
+  /** a streamed snapshot being received (proto 2): applied whole at its end line */
+  private incoming: { rev: number; state: State; rows: number } | null = null;
 
   constructor(opts: FeedClientOptions) {
     const { tls, ...rest } = opts;
@@ -150,7 +152,7 @@ export class FeedClient {
     let got = false;
     try {
       const res = await fetch(url, {
-        headers: { authorization: `Bearer ${this.opts.token}`, 'user-agent': this.opts.userAgent },
+        headers: { authorization: `Bearer ${this.opts.token}`, 'user-agent': this.opts.userAgent, 'sixpn-feed-proto': String(FEED_PROTO) },
         signal: ac.signal,
         ...this.dispatcher,
       } as RequestInit);
@@ -162,14 +164,23 @@ export class FeedClient {
       }
       this.setConnected(true);
       const decoder = new TextDecoder();
-      let buf = '';
+      // The start of a line longer than the chunks so far (an old coordinator's one-line snapshot):
+      // only new text is searched for its end, so a long line costs its length, not its square.
+      let head: string[] = [];
+      this.incoming = null;
       for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        arm();
-        buf += decoder.decode(chunk, { stream: true });
+        arm(); // every byte counts as life, so a long snapshot never looks idle
+        const text = decoder.decode(chunk, { stream: true });
+        let start = 0;
         let nl: number;
-        while ((nl = buf.indexOf('\n')) >= 0) {
-          const line = buf.slice(0, nl);
-          buf = buf.slice(nl + 1);
+        while ((nl = text.indexOf('\n', start)) >= 0) {
+          let line = text.slice(start, nl);
+          start = nl + 1;
+          if (head.length) {
+            head.push(line);
+            line = head.join('');
+            head = [];
+          }
           if (!line.trim()) continue;
           got = true;
           this._lastMessageAt = Date.now();
@@ -177,6 +188,7 @@ export class FeedClient {
           // A gap (or stop) aborted this stream: the rest of the chunk must not be applied over it.
           if (ac.signal.aborted) throw ac.signal.reason;
         }
+        if (start < text.length) head.push(text.slice(start));
       }
       return got;
     } finally {
@@ -206,7 +218,37 @@ export class FeedClient {
         this.log.info({ rev: msg.rev }, 'feed snapshot loaded');
         this.emit('snapshot', msg.rev);
         break;
+      case 'snapshot_begin':
+        if (msg.proto > FEED_PROTO) {
+          this.warnOnce(
+            `proto:${msg.proto}`,
+            { proto: msg.proto, known: FEED_PROTO },
+            'feed: the coordinator speaks a newer feed protocol; upgrade this sixpn',
+          );
+        }
+        this.incoming = { rev: msg.rev, rows: 0, state: { regions: [], orgs: [], networks: [], apps: [], hosts: [], machines: [], peers: [] } };
+        break;
+      case 'snapshot_rows': {
+        const into = this.incoming;
+        if (!into) throw new Error('feed: snapshot rows outside a snapshot');
+        into.rows += msg.rows.length;
+        const list = (into.state as unknown as Record<string, unknown[] | undefined>)[msg.kind];
+        // Rows of a kind this version does not know are skipped, like the kinds of a one-line snapshot.
+        if (list) for (const r of msg.rows) list.push(r);
+        break;
+      }
+      case 'snapshot_end': {
+        const into = this.incoming;
+        this.incoming = null;
+        if (!into || into.rev !== msg.rev || into.rows !== msg.rows)
+          throw new Error(`feed: snapshot ${msg.rev} incomplete (${into?.rows ?? 0} of ${msg.rows} rows at rev ${into?.rev ?? '?'})`);
+        replica.applySnapshot(into.rev, into.state);
+        this.log.info({ rev: into.rev, rows: into.rows }, 'feed snapshot loaded');
+        this.emit('snapshot', into.rev);
+        break;
+      }
       case 'change':
+        if (this.incoming) throw new Error('feed: a change inside a snapshot');
         if (replica.ready && msg.rev !== replica.rev + 1 && msg.rev > replica.rev) {
           // A gap should never happen; resync from a snapshot rather than drift.
           this.log.error({ have: replica.rev, got: msg.rev }, 'feed gap, resyncing');

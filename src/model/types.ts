@@ -151,8 +151,11 @@ export interface ChangeRecord {
  * Version of the watch stream's format, on its snapshot line. A newer
  * coordinator may add entity kinds, ops and message types: replicas skip
  * what they do not know; a change that old replicas must not skip bumps it.
+ * 2: the snapshot comes as snapshot_begin, snapshot_rows..., snapshot_end.
+ * A client asks for its version in the `sixpn-feed-proto` request header;
+ * one that does not gets version 1 (one `snapshot` line).
  */
-export const FEED_PROTO = 1;
+export const FEED_PROTO = 2;
 
 export const ENTITY_KINDS: readonly EntityKind[] = ['org', 'network', 'app', 'host', 'machine', 'peer'];
 
@@ -162,7 +165,10 @@ export type FeedMessage =
   | { type: 'change'; rev: number; at: string; ops: ChangeOp[] }
   | { type: 'heartbeat'; rev: number }
   | { type: 'error'; code: string; message: string }
-  | { type: 'bye'; rev: number; reason: string };
+  | { type: 'bye'; rev: number; reason: string }
+  | { type: 'snapshot_begin'; proto: number; rev: number }
+  | { type: 'snapshot_rows'; kind: keyof State; rows: unknown[] }
+  | { type: 'snapshot_end'; rev: number; rows: number };
 
 /** Key of an entity as used by `delete` ops and replica maps. */
 export function entityKey(kind: EntityKind, data: Org | Network | App | Host | Machine | Peer): string {

@@ -45,3 +45,8 @@ export async function listApps(tx: Tx, org?: string): Promise<App[]> {
     org === undefined ? await tx.all<AppRow>('SELECT * FROM apps ORDER BY name') : await tx.all<AppRow>('SELECT * FROM apps WHERE org = ? ORDER BY name', [org])
   ).map(toApp);
 }
+
+/** One page of every app, after the name `after` (keyset paging for a streamed snapshot). */
+export async function appsPage(tx: Tx, after: string | null, limit: number): Promise<App[]> {
+  return (await tx.all<AppRow>('SELECT * FROM apps WHERE name > ? ORDER BY name LIMIT ?', [after ?? '', limit])).map(toApp);
+}

@@ -195,6 +195,11 @@ export async function listHosts(tx: Tx): Promise<Host[]> {
   return (await tx.all<HostRow>('SELECT * FROM hosts WHERE removed_at IS NULL ORDER BY id')).map(toHost);
 }
 
+/** One page of listHosts, after the id `after` (keyset paging for a streamed snapshot). */
+export async function hostsPage(tx: Tx, after: number | null, limit: number): Promise<Host[]> {
+  return (await tx.all<HostRow>('SELECT * FROM hosts WHERE removed_at IS NULL AND id > ? ORDER BY id LIMIT ?', [after ?? -1, limit])).map(toHost);
+}
+
 export async function listHostsWithStatus(tx: Tx, live: Liveness): Promise<HostListed[]> {
   const rows = await tx.all<HostRow>(`SELECT h.*, ${REPORT_COLUMNS} FROM hosts h ${REPORT_JOIN} WHERE h.removed_at IS NULL ORDER BY h.id`);
   const ids = new Set(rows.map((r) => Number(r.id)));

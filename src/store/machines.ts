@@ -179,6 +179,12 @@ export async function liveMachines(tx: Tx): Promise<Machine[]> {
   return (await tx.all<MachineRow>(`SELECT ${COLS} FROM machines WHERE state NOT IN ('destroyed', 'lost') ORDER BY id`)).map(toMachine);
 }
 
+/** One page of liveMachines, after the id `after` (keyset paging for a streamed snapshot). */
+export async function liveMachinesPage(tx: Tx, after: string | null, limit: number): Promise<Machine[]> {
+  const sql = `SELECT ${COLS} FROM machines WHERE state NOT IN ('destroyed', 'lost') AND id > ? ORDER BY id LIMIT ?`;
+  return (await tx.all<MachineRow>(sql, [after ?? '', limit])).map(toMachine);
+}
+
 /** The host was removed: its machines that were not destroyed become `lost` (they leave DNS and every host's routes). */
 export async function loseHostMachines(tx: Tx, hostId: number): Promise<Machine[]> {
   const rows = await tx.all<MachineRow>(`SELECT ${COLS} FROM machines WHERE host_id = ? AND state NOT IN ('destroyed', 'lost') ORDER BY id`, [hostId]);

@@ -50,3 +50,8 @@ export async function listNetworks(tx: Tx, org?: string): Promise<Network[]> {
       : await tx.all<NetworkRow>('SELECT * FROM networks WHERE org = ? ORDER BY id', [org])
   ).map(toNetwork);
 }
+
+/** One page of every network, after the id `after` (keyset paging for a streamed snapshot). */
+export async function networksPage(tx: Tx, after: number | null, limit: number): Promise<Network[]> {
+  return (await tx.all<NetworkRow>('SELECT * FROM networks WHERE id > ? ORDER BY id LIMIT ?', [after ?? -1, limit])).map(toNetwork);
+}

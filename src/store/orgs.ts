@@ -36,6 +36,11 @@ export async function listOrgs(tx: Tx): Promise<Org[]> {
   return (await tx.all<OrgRow>('SELECT * FROM orgs ORDER BY name')).map(toOrg);
 }
 
+/** One page of listOrgs, after the key `after` (keyset paging for a streamed snapshot). */
+export async function orgsPage(tx: Tx, after: string | null, limit: number): Promise<Org[]> {
+  return (await tx.all<OrgRow>('SELECT * FROM orgs WHERE name > ? ORDER BY name LIMIT ?', [after ?? '', limit])).map(toOrg);
+}
+
 /** Insert a new org with a freshly allocated network id (the caller inserts that network). */
 export async function insertOrg(tx: Tx, name: string, at: string): Promise<Org> {
   if (await orgExists(tx, name)) throw conflict('org', name);

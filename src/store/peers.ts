@@ -138,6 +138,13 @@ export async function listPeers(tx: Tx, org?: string): Promise<Peer[]> {
   ).map(toPeer);
 }
 
+/** One page of every peer by (org, name), after the key `after` (keyset paging for a streamed snapshot). */
+export async function peersPage(tx: Tx, after: { org: string; name: string } | null, limit: number): Promise<Peer[]> {
+  const sql = `SELECT ${COLS} FROM peers WHERE org > ? OR (org = ? AND name > ?) ORDER BY org, name LIMIT ?`;
+  const a = after ?? { org: '', name: '' };
+  return (await tx.all<PeerRow>(sql, [a.org, a.org, a.name, limit])).map(toPeer);
+}
+
 export async function requirePeer(tx: Tx, org: string, name: string): Promise<Peer> {
   const r = await tx.get<PeerRow>(`SELECT ${COLS} FROM peers WHERE org = ? AND name = ?`, [org, name]);
   if (!r) throw notFound('peer', name);

@@ -239,6 +239,11 @@ export class PostgresBackend implements SqlBackend {
     return this.transaction('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', fn);
   }
 
+  /** Every read already holds a pooled connection of its own for its REPEATABLE READ transaction. */
+  readAlone<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.read(fn);
+  }
+
   async migrate(migrations: readonly Migration[]): Promise<number> {
     const client = await this.pool.connect();
     try {

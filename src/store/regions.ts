@@ -27,6 +27,11 @@ export async function listRegions(tx: Tx): Promise<Region[]> {
   return (await tx.all<RegionRow>('SELECT * FROM regions ORDER BY code')).map(toRegion);
 }
 
+/** One page of listRegions, after the key `after` (keyset paging for a streamed snapshot). */
+export async function regionsPage(tx: Tx, after: string | null, limit: number): Promise<Region[]> {
+  return (await tx.all<RegionRow>('SELECT * FROM regions WHERE code > ? ORDER BY code LIMIT ?', [after ?? '', limit])).map(toRegion);
+}
+
 /** The region, or an `invalid` error naming the unknown code. */
 export async function requireRegion(tx: Tx, code: string): Promise<Region> {
   const r = await tx.get<RegionRow>('SELECT * FROM regions WHERE code = ?', [code]);

@@ -28,6 +28,12 @@ export interface SqlBackend {
   writeAside<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /** Run fn against one consistent read view. */
   read<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /**
+   * Run fn against one consistent read view on a connection of its own, which
+   * fn may hold while it awaits other things (a streamed snapshot paced by its
+   * readers) without holding up `read`.
+   */
+  readAlone<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /** Apply schema migrations; returns the schema version. */
   migrate(migrations: readonly Migration[]): Promise<number>;
   /** Subscribe to "a write committed" notifications, including other coordinators' (PostgreSQL). */

@@ -158,6 +158,21 @@ export class SqliteBackend implements SqlBackend {
     });
   }
 
+  /** A read-only connection per call: WAL lets it keep its view while the writer commits. */
+  async readAlone<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    const db = open(this.path, true);
+    try {
+      db.exec('BEGIN');
+      try {
+        return await fn(new SqliteTx(db));
+      } finally {
+        db.exec('COMMIT');
+      }
+    } finally {
+      db.close();
+    }
+  }
+
   async migrate(migrations: readonly Migration[]): Promise<number> {
     const current = this.writer.pragma('user_version', { simple: true }) as number;
     checkSchemaVersion(this.path, current, migrations);

@@ -50,16 +50,29 @@ describe('versions across the wire and on disk', () => {
     const tc = await testCoordinator();
     try {
       const url = await tc.listen();
-      const ac = new AbortController();
-      const res = await fetch(`${url}/v1/watch?since=0`, { headers: { authorization: `Bearer ${tc.admin}` }, signal: ac.signal });
-      assert.equal(res.headers.get('sixpn-feed-proto'), String(FEED_PROTO));
-      const reader = res.body!.getReader();
-      let text = '';
-      while (!text.includes('\n')) text += new TextDecoder().decode((await reader.read()).value);
-      ac.abort();
-      const first = JSON.parse(text.split('\n')[0]!) as FeedMessage;
-      assert.equal(first.type, 'snapshot');
-      assert.equal((first as { proto?: number }).proto, FEED_PROTO);
+      // The first line of a watch opened with these request headers, and the response's protocol header.
+      const first = async (headers: Record<string, string>): Promise<{ proto: string | null; msg: FeedMessage }> => {
+        const ac = new AbortController();
+        const res = await fetch(`${url}/v1/watch?since=0`, { headers: { authorization: `Bearer ${tc.admin}`, ...headers }, signal: ac.signal });
+        const reader = res.body!.getReader();
+        let text = '';
+        while (!text.includes('\n')) text += new TextDecoder().decode((await reader.read()).value);
+        ac.abort();
+        return { proto: res.headers.get('sixpn-feed-proto'), msg: JSON.parse(text.split('\n')[0]!) as FeedMessage };
+      };
+      // A client that asks for this version (FeedClient does) gets it: the snapshot comes streamed.
+      const now = await first({ 'sixpn-feed-proto': String(FEED_PROTO) });
+      assert.equal(now.proto, String(FEED_PROTO));
+      assert.equal(now.msg.type, 'snapshot_begin');
+      assert.equal((now.msg as { proto?: number }).proto, FEED_PROTO);
+      // One that does not ask (an older sixpn) gets version 1: the snapshot as one line, which it reads.
+      const old = await first({});
+      assert.equal(old.proto, '1');
+      assert.equal(old.msg.type, 'snapshot');
+      assert.equal((old.msg as { proto?: number }).proto, 1);
+      // A client from the future is answered in this coordinator's newest version.
+      const future = await first({ 'sixpn-feed-proto': String(FEED_PROTO + 5) });
+      assert.equal(future.proto, String(FEED_PROTO));
     } finally {
       await tc.close();
     }

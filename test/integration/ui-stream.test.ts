@@ -114,6 +114,28 @@ describe('dashboard routes and stream (/ui, /v1/ui/stream)', function () {
     assert.deepEqual(snap.state.orgs.map((o: { name: string }) => o.name).sort(), ['acme', 'rival']);
   });
 
+  it('a change goes out as shared bytes only to the streams that may see all of it', async () => {
+    const admin = await openStream(c.url, c.admin);
+    const acme = await openStream(c.url, tok.acme!);
+    const rival = await openStream(c.url, tok.rival!);
+    for (const s of [admin, acme, rival]) await until(() => s.lines().some((l) => l.type === 'snapshot'));
+    // acme's machine lands on a host acme's stream already shows: the whole change is in its scope.
+    const mine = (await c.call('POST', '/v1/machines', { app: 'web', region: 'ams' }, tok.acme)).json.machine;
+    const theirs = (await c.call('POST', '/v1/machines', { app: 'rivalapp', region: 'ams' }, tok.rival)).json.machine;
+    await until(() => admin.raw().includes(theirs.id) && acme.raw().includes(mine.id) && rival.raw().includes(theirs.id));
+    for (const s of [admin, acme, rival]) s.stop();
+    await Promise.all([admin.ended, acme.ended, rival.ended]);
+    const lineWith = (s: LineStream, id: string): string | undefined =>
+      s
+        .raw()
+        .split('\n')
+        .find((l) => l.includes(id));
+    assert.equal(lineWith(acme, mine.id), lineWith(admin, mine.id), "acme's line is byte for byte the admin's");
+    assert.equal(lineWith(rival, theirs.id), lineWith(admin, theirs.id), "rival's line is byte for byte the admin's");
+    assert.ok(!acme.raw().includes(theirs.id) && !acme.raw().includes('rival'), 'not a byte of rival on acme');
+    assert.ok(!rival.raw().includes(mine.id) && !rival.raw().includes('acme'), 'not a byte of acme on rival');
+  });
+
   it("gateway reports on the org's peers arrive as they move", async () => {
     await c.call('POST', '/v1/orgs/acme/peers', { name: 'laptop', region: 'ams', public_key: KEY_B }, tok.acme);
     const s = await openStream(c.url, tok.acme!);

@@ -154,7 +154,7 @@ describe('shell completion scripts', function () {
   };
 
   it('bash: `bash -n` accepts it, and it completes nouns, verbs, flags and flag values', () => {
-    const file = write('sixpn.bash', bashScript());
+    const file = write('sixpn.bash', bashScript(TABLE));
     const n = spawnSync('bash', ['-n', file], { encoding: 'utf8' });
     assert.equal(n.status, 0, n.stderr);
     const complete = (...words: string[]): string =>
@@ -174,12 +174,12 @@ describe('shell completion scripts', function () {
   });
 
   it('zsh: `zsh -n` accepts it', () => {
-    const r = spawnSync('zsh', ['-n', write('_sixpn', zshScript())], { encoding: 'utf8' });
+    const r = spawnSync('zsh', ['-n', write('_sixpn', zshScript(TABLE))], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
   });
 
   it('fish: `fish -n` accepts it, and fish completes with it', () => {
-    const file = write('sixpn.fish', fishScript());
+    const file = write('sixpn.fish', fishScript(TABLE));
     const n = spawnSync('fish', ['-n', file], { encoding: 'utf8' });
     assert.equal(n.status, 0, n.stderr);
     const out = execFileSync('fish', ['-c', `source ${file}; complete -C 'sixpn machines create --re'; complete -C 'sixpn mach'`], { encoding: 'utf8' });

@@ -7,7 +7,7 @@ import { UsageError } from '../errors.js';
 import { endpoint as endpointFlag, httpUrl, intIn, ipPort, label, logLevel, oneOf, portProto } from '../flags.js';
 import { parseFlags } from '../program.js';
 import type { Flags } from '../spec.js';
-import { TABLE } from '../table.js';
+import { SERVICE_ROOT } from '../service-specs.js';
 
 export const DEFAULT_STATE_DIR = '/var/lib/sixpn/agent';
 
@@ -99,5 +99,5 @@ export function agentConfig(f: Flags, env: NodeJS.ProcessEnv = {}): AgentArgs {
 
 /** `sixpn agent` argv (and env) → configuration. */
 export function parseAgentArgs(argv: string[], env: NodeJS.ProcessEnv = {}): AgentArgs {
-  return agentConfig(parseFlags(TABLE, ['agent'], argv), env);
+  return agentConfig(parseFlags(SERVICE_ROOT, ['agent'], argv), env);
 }

@@ -10,7 +10,7 @@ import { quotaFlags } from '../quota-flags.js';
 import type { Quotas } from '../../store/quotas.js';
 import { onShutdown } from '../shutdown.js';
 import type { Context, Flags } from '../spec.js';
-import { TABLE } from '../table.js';
+import { SERVICE_ROOT } from '../service-specs.js';
 
 export interface CoordinatorConfig {
   data?: string;
@@ -53,7 +53,7 @@ export function coordinatorConfig(f: Flags, env: NodeJS.ProcessEnv = process.env
 
 /** `sixpn coordinator` argv (and env) → config. */
 export function parseCoordinatorArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): CoordinatorConfig {
-  return coordinatorConfig(parseFlags(TABLE, ['coordinator'], argv), env);
+  return coordinatorConfig(parseFlags(SERVICE_ROOT, ['coordinator'], argv), env);
 }
 
 /** Read and pair-check the certificate and key now, so a bad file is a usage error naming the flag. */

@@ -18,7 +18,7 @@ import { UsageError } from '../errors.js';
 import { duration, hostPort, httpUrl, intIn, ipPort, logLevel } from '../flags.js';
 import { parseFlags } from '../program.js';
 import type { Context, Flags } from '../spec.js';
-import { TABLE } from '../table.js';
+import { SERVICE_ROOT } from '../service-specs.js';
 
 export const DEFAULT_LISTEN: readonly ListenAddress[] = [
   { host: '127.0.0.1', port: 53 },
@@ -74,7 +74,7 @@ export function dnsConfig(f: Flags, env: NodeJS.ProcessEnv = process.env): DnsCo
 
 /** `sixpn dns` argv (and env) → config; pure, so its usage errors are table-tested. */
 export function parseDnsArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): DnsCommandConfig {
-  return dnsConfig(parseFlags(TABLE, ['dns'], argv), env);
+  return dnsConfig(parseFlags(SERVICE_ROOT, ['dns'], argv), env);
 }
 
 /** Run `sixpn dns` until SIGINT/SIGTERM. Exit codes: 0 clean stop, 1 runtime error, 2 usage. */

@@ -1,6 +1,8 @@
 // The dashboard's live stream: a scoped snapshot, then the feed hub's changes
 // passed through the token's ScopeView, gateway peer reports as they move, and
-// heartbeats. Nothing outside the token's scope is ever written to the socket.
+// heartbeats. Nothing outside the token's scope is ever written to the socket:
+// a change goes out as the hub's shared bytes only when every op of it passed
+// this stream's ScopeView unchanged.
 import type { ServerResponse } from 'node:http';
 import type { Logger } from '../../log.js';
 import type { TokenInfo } from '../../model/auth.js';
@@ -97,7 +99,9 @@ export class UiStreams {
           if (r.rev !== last + 1) throw new Error(`feed gap at ${last} -> ${r.rev}`);
           const ops = view.change(r.ops);
           if (ops.length > 0) {
-            await this.write(s, { type: 'change', rev: r.rev, at: r.at, ops });
+            // The whole change is in scope: the bytes the feed hub serialized once for every stream.
+            const whole = ops.length === r.ops.length && ops.every((op, i) => op === r.ops[i]);
+            await this.write(s, whole ? this.hub.changeLine(r) : { type: 'change', rev: r.rev, at: r.at, ops });
             lastWrite = Date.now();
           }
           last = r.rev;
@@ -159,9 +163,9 @@ export class UiStreams {
   }
 
   /** One line; wait for the socket to drain, cutting readers that stay stuck. */
-  private async write(s: Stream, msg: UiMessage): Promise<void> {
+  private async write(s: Stream, msg: UiMessage | Buffer): Promise<void> {
     if (s.closed) return;
-    if (s.res.write(`${JSON.stringify(msg)}\n`)) return;
+    if (s.res.write(Buffer.isBuffer(msg) ? msg : `${JSON.stringify(msg)}\n`)) return;
     await new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => {
         s.res.destroy();
