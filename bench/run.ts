@@ -7,6 +7,7 @@ const BENCHES: Record<string, string> = {
   dns: './dns.js',
   agent: './agent.js',
   fleet: './fleet.js',
+  fanout: './fanout.js',
 };
 
 const named = process.argv.slice(2);
