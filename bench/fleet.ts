@@ -20,6 +20,7 @@ import { runLoad } from './fleet-load.js';
 import type { ToMain, ToWorker, WorkerSetup } from './fleet-protocol.js';
 import { seedFleet } from './fleet-seed.js';
 import { merge, newHist, quantile } from './fleet-stats.js';
+import { threadCpuSeconds } from './procstat.js';
 
 const env = (name: string, dflt: number): number => {
   const v = Number(process.env[name] ?? dflt);
@@ -152,6 +153,7 @@ async function main(): Promise<void> {
     const rssIdle = coord.rssMiB();
     const cpu0 = coord.cpuSeconds();
     const fleetCpu0 = process.cpuUsage(); // this process: every worker thread, and the load generator
+    const mainCpu0 = threadCpuSeconds(process.pid, process.pid); // the load generator's thread
     t = performance.now();
     const load = await runLoad(coord.url, seed, { rate: RATE, seconds: SECONDS });
     const loadS = (performance.now() - t) / 1000;
@@ -170,6 +172,8 @@ async function main(): Promise<void> {
     const convergedS = (performance.now() - t) / 1000;
     const fleetCpu = process.cpuUsage(fleetCpu0);
     const fleetCpuS = (fleetCpu.user + fleetCpu.system) / 1e6;
+    // The replicas alone: every thread but the main one (the load generator and this bookkeeping).
+    const workersCpuS = fleetCpuS - (threadCpuSeconds(process.pid, process.pid) - mainCpu0);
     const hist = newHist();
     const feedHist = newHist();
     let late = 0;
@@ -218,6 +222,7 @@ async function main(): Promise<void> {
         coordinator_cpu_ms_per_change: +((coordCpuS * 1000) / Math.max(1, changes)).toFixed(2),
         replicas_cpu_s: +fleetCpuS.toFixed(1),
         cpu_us_per_replica_change: Math.round((fleetCpuS * 1e6) / Math.max(1, changes * REPLICAS)),
+        workers_cpu_us_per_replica_change: Math.round((workersCpuS * 1e6) / Math.max(1, changes * REPLICAS)),
         coordinator_rss_idle_mib: Math.round(rssIdle),
         coordinator_rss_load_mib: Math.round(rssLoad),
         coordinator_rss_after_snapshot_mib: Math.round(rssSnap),

@@ -13,3 +13,9 @@ export function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readProc(`/proc/${pid}/status`));
   return m ? Number(m[1]) / 1024 : NaN;
 }
+
+/** CPU seconds of one thread (`tid`) of a process; the main thread's tid is the pid. */
+export function threadCpuSeconds(pid: number, tid: number): number {
+  const f = readProc(`/proc/${pid}/task/${tid}/stat`).split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+}

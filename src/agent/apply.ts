@@ -3,7 +3,7 @@
 // Each step is planned from what the port reports (src/agent/plan.ts); a
 // failing step is reported and the others still run. Returns what it did.
 import type { Logger } from '../log.js';
-import type { PeerChange } from '../wg/diff.js';
+import type { DesiredPeer, PeerChange } from '../wg/diff.js';
 import type { WgDump } from '../wg/dump.js';
 import type { DesiredHost } from './desired.js';
 import { planDevice, planKick, planLinkSettings, planMissing, planNft, planPeers } from './plan.js';
@@ -83,7 +83,7 @@ export async function apply(desired: DesiredHost, ports: Ports, o: ApplyOptions)
   });
   // `wg show` is a spawn (milliseconds of blocked event loop): only when the
   // peers changed, or on a forced pass.
-  const peersKey = JSON.stringify(desired.peers);
+  const peersKey = peersKeyOf(desired.peers);
   if (o.force || peersKey !== o.memory.peersKey) {
     await step('wireguard', async () => {
       await syncPeers(desired, ports, o, report);
@@ -96,6 +96,14 @@ export async function apply(desired: DesiredHost, ports: Ports, o: ApplyOptions)
   await step('routes', () => syncLinkState(desired, ports, o.device));
   await step('machines', () => ports.machines.reconcile(desired.attachments));
   return report;
+}
+
+// The planner hands out the same peers array until they change: serialize it once.
+const peersKeys = new WeakMap<readonly DesiredPeer[], string>();
+function peersKeyOf(peers: readonly DesiredPeer[]): string {
+  let k = peersKeys.get(peers);
+  if (k === undefined) peersKeys.set(peers, (k = JSON.stringify(peers)));
+  return k;
 }
 
 /** Write the rules when they differ from those written last; true when written. */

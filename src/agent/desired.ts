@@ -102,6 +102,40 @@ export function attachmentOf(m: Machine, self: Pick<SelfConfig, 'mtu' | 'prefix'
   };
 }
 
+/** Gateway peers' order: by address (ties by org and name, so any input order gives one plan). */
+export function byPeerAddress(a: Peer, b: Peer): number {
+  return a.address.localeCompare(b.address) || (a.org < b.org ? -1 : a.org > b.org ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+}
+
+/** What the desired state holds whatever the replica says (the nft spec without networks or attachments). */
+export function desiredBase(self: SelfConfig): Pick<DesiredHost, 'addresses' | 'routes' | 'nft'> {
+  const prefixText = prefixCidr(self.prefix);
+  return {
+    addresses: [`${hostInfraAddress(self.hostId, self.prefix)}/128`],
+    routes: [prefixText],
+    nft: {
+      table: tableName(self.iface),
+      wgIface: self.iface,
+      wgPort: self.listenPort,
+      prefix: prefixText,
+      networks: [],
+      attachments: [],
+      redirects: [
+        { port: 53, protocols: ['udp', 'tcp'], toPort: self.dnsPort },
+        // Machines only: the API knows its caller by the attachment-checked source.
+        ...(self.machineApiPort ? [{ port: MACHINE_API_PORT, protocols: ['tcp' as const], toPort: self.machineApiPort, from: 'attachments' as const }] : []),
+      ],
+      gateway: self.gateway,
+      outsideFilter: self.outsideFilter,
+      openPorts: self.openPorts,
+    },
+  };
+}
+
+/**
+ * The whole desired state from the whole state: after a snapshot, and the
+ * reference the patched one (src/agent/desired-index.ts) is tested against.
+ */
 export function computeDesired(state: Pick<State, 'hosts' | 'machines' | 'peers'>, self: SelfConfig): DesiredHost {
   const held = networksByHost(state.machines, state.peers);
   const peers: DesiredPeer[] = [];
@@ -113,7 +147,7 @@ export function computeDesired(state: Pick<State, 'hosts' | 'machines' | 'peers'
     owners.set(h.public_key, { kind: 'host', hostId: h.id, region: h.region });
   }
   if (self.gateway) {
-    for (const p of [...state.peers].sort((a, b) => a.address.localeCompare(b.address))) {
+    for (const p of [...state.peers].sort(byPeerAddress)) {
       if (p.host_id !== self.hostId || owners.has(p.public_key)) continue;
       peers.push({ publicKey: p.public_key, endpoint: null, allowedIps: [`${p.address}/128`], keepalive: 0 });
       owners.set(p.public_key, { kind: 'peer', org: p.org, name: p.name });
@@ -124,28 +158,17 @@ export function computeDesired(state: Pick<State, 'hosts' | 'machines' | 'peers'
     .sort((a, b) => (a.id < b.id ? -1 : 1))
     .map((m) => attachmentOf(m, self));
   const localNets = [...(held.get(self.hostId) ?? [])].sort((a, b) => a - b);
-  const prefixText = prefixCidr(self.prefix);
+  const base = desiredBase(self);
   return {
     peers,
     owners,
     attachments,
-    addresses: [`${hostInfraAddress(self.hostId, self.prefix)}/128`],
-    routes: [prefixText],
+    addresses: base.addresses,
+    routes: base.routes,
     nft: {
-      table: tableName(self.iface),
-      wgIface: self.iface,
-      wgPort: self.listenPort,
-      prefix: prefixText,
+      ...base.nft,
       networks: localNets.map((n) => networkPrefix(n, self.prefix)),
       attachments: attachments.map((a) => ({ iface: a.hostIface, address: a.address })),
-      redirects: [
-        { port: 53, protocols: ['udp', 'tcp'], toPort: self.dnsPort },
-        // Machines only: the API knows its caller by the attachment-checked source.
-        ...(self.machineApiPort ? [{ port: MACHINE_API_PORT, protocols: ['tcp' as const], toPort: self.machineApiPort, from: 'attachments' as const }] : []),
-      ],
-      gateway: self.gateway,
-      outsideFilter: self.outsideFilter,
-      openPorts: self.openPorts,
     },
   };
 }

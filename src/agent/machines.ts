@@ -280,9 +280,18 @@ export class MachineManager {
   }
 
   private async checkHealthNow(): Promise<void> {
+    // One host read for the round (a repair below touches only its own machine's links);
+    // if it fails, each check reads for itself.
+    const survey =
+      this.live.size && this.driver.survey
+        ? await this.driver.survey().catch((err: unknown) => {
+            this.log.warn({ err: String(err) }, 'host survey failed; checking each attachment alone');
+            return undefined;
+          })
+        : undefined;
     for (const l of [...this.live.values()]) {
       if (this.stopped) return;
-      const problem = await this.driver.check(l.a).catch((err: unknown) => `check failed: ${String(err)}`);
+      const problem = await this.driver.check(l.a, survey).catch((err: unknown) => `check failed: ${String(err)}`);
       if (!problem || this.live.get(l.a.machineId) !== l) continue;
       this.log.warn({ machine: l.a.machineId, problem }, 'attachment broken; repairing');
       await this.detach(l, `repair: ${problem}`);

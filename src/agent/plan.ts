@@ -2,39 +2,59 @@
 // from what the devices report, the actions that bring them there. Same
 // inputs, same plan; src/agent/apply.ts carries a plan out over ports.
 import type { ReplicaUpdate } from '../feed/replica.js';
-import type { State } from '../model/types.js';
 import { canonicalCidr } from '../netlink/ip.js';
 import { renderReplace, type NftSpec } from '../nft/render.js';
 import type { DeviceSettings } from '../wg/cli.js';
 import { diffPeers, type DesiredPeer, type PeerChange } from '../wg/diff.js';
 import type { WgPeerInfo } from '../wg/dump.js';
-import { computeDesired, type DesiredHost, type SelfConfig } from './desired.js';
+import type { DesiredHost, SelfConfig } from './desired.js';
+import { DesiredIndex, type PlanState } from './desired-index.js';
 
-/** The part of the replicated state a host's plan depends on. */
-export type PlanState = Pick<State, 'hosts' | 'machines' | 'peers'>;
+export type { PlanState };
 
 /**
- * Keeps the host's desired state in step with the replica. Today any update
- * makes it recompute from the whole state on the next read; `note` is where
- * an O(change) patch from `u.ops` plugs in (null ops: a snapshot, recompute).
+ * Keeps the host's desired state in step with the replica: a change record
+ * patches it (src/agent/desired-index.ts, O(change)); a snapshot, or an
+ * update without what its keys held before, makes the next read rebuild it
+ * from the whole state.
  */
 export class Planner {
-  private current: DesiredHost | null = null;
+  private readonly index: DesiredIndex;
+  private stale = true;
 
-  constructor(readonly self: SelfConfig) {}
+  constructor(readonly self: SelfConfig) {
+    this.index = new DesiredIndex(self);
+  }
 
-  note(_u: ReplicaUpdate): void {
-    this.current = null;
+  note(u: ReplicaUpdate): void {
+    if (this.stale) return; // the next read rebuilds from the replica as it is then
+    if (u.ops === null || !u.before) {
+      this.stale = true;
+      return;
+    }
+    try {
+      this.index.patch(u.ops, u.before);
+    } catch {
+      this.stale = true; // a patch bug must not leave the host on a wrong plan: rebuild
+    }
   }
 
   desired(read: () => PlanState): DesiredHost {
-    return (this.current ??= computeDesired(read(), this.self));
+    if (this.stale) {
+      this.index.reset(read());
+      this.stale = false;
+    }
+    return this.index.desired();
   }
 }
 
+const rendered = new WeakMap<NftSpec, string>();
+
 /** The rules to write, and whether they differ from what was written last. */
 export function planNft(spec: NftSpec, written: string | null): { text: string; write: boolean } {
-  const text = renderReplace(spec);
+  // The planner hands out the same spec object until it changes: render it once.
+  let text = rendered.get(spec);
+  if (text === undefined) rendered.set(spec, (text = renderReplace(spec)));
   return { text, write: text !== written };
 }
 

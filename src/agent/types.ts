@@ -30,11 +30,22 @@ export interface Attachment {
 /** What a driver reports about a live attachment: null when healthy. */
 export type HealthProblem = string | null;
 
+/** One read of the host's links and addresses, shared by a round of health checks. */
+export interface HostSurvey {
+  /** link name → index and state */
+  links: ReadonlyMap<string, { index: number; up: boolean }>;
+  /** link index → its addresses (as rtnetlink reports them) */
+  addresses: ReadonlyMap<number, ReadonlySet<string>>;
+}
+
 export interface AttachmentDriver {
   readonly name: string;
   attach(a: Attachment): Promise<void>;
   detach(a: Pick<Attachment, 'machineId' | 'hostIface' | 'nsName'>): Promise<void>;
-  check(a: Attachment): Promise<HealthProblem>;
+  /** `survey`: the round's host read (absent: the check reads what it needs itself) */
+  check(a: Attachment, survey?: HostSurvey): Promise<HealthProblem>;
+  /** one host read for a whole round of checks: O(machines) per round, not a dump per machine */
+  survey?(): Promise<HostSurvey>;
   /** argv that runs a command inside the machine (netns: `ip netns exec`) */
   commandArgv?(a: Attachment, argv: string[]): string[];
   /** the driver's host paths a sandboxed command must not see (other machines' files) */

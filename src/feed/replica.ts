@@ -13,6 +13,8 @@ export interface ReplicaUpdate {
   rev: number;
   /** null after a snapshot: everything may have changed */
   ops: ChangeOp[] | null;
+  /** per op, the entity its key held before that op (undefined: none), for consumers that patch derived state */
+  before?: (Org | Network | App | Host | Machine | Peer | undefined)[];
 }
 
 export type ReplicaListener = (u: ReplicaUpdate) => void;
@@ -115,9 +117,9 @@ export class Replica {
   applyChange(rec: ChangeRecord): void {
     if (rec.rev <= this._rev) return; // already seen (resume overlap)
     const ops = rec.ops.filter((op) => this.known(op));
-    for (const op of ops) this.applyOp(op);
+    const before = ops.map((op) => this.applyOp(op));
     this._rev = rec.rev; // consumed even when every op in it was skipped
-    this.notify({ rev: rec.rev, ops });
+    this.notify({ rev: rec.rev, ops, before });
   }
 
   /** Whether this version understands `op`; reports each unknown kind once. */
@@ -167,10 +169,14 @@ export class Replica {
     }
   }
 
-  private applyOp(op: ChangeOp): void {
-    const map = this.mapOf(op.entity);
-    if (op.op === 'delete' || (op.entity === 'machine' && gone(op.data))) map.delete(opKey(op));
-    else map.set(opKey(op), op.data);
+  /** Apply one op; returns what its key held before. */
+  private applyOp(op: ChangeOp): Org | Network | App | Host | Machine | Peer | undefined {
+    const map = this.mapOf(op.entity) as Map<string, Org | Network | App | Host | Machine | Peer>;
+    const key = opKey(op);
+    const was = map.get(key);
+    if (op.op === 'delete' || (op.entity === 'machine' && gone(op.data))) map.delete(key);
+    else map.set(key, op.data);
+    return was;
   }
 
   toState(): State {

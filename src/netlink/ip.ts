@@ -30,8 +30,21 @@ export function bytesToIp(b: Uint8Array): string {
   return new Address6(groups.join(':')).correctForm();
 }
 
+// The same few addresses are made canonical over and over (every pass diffs
+// allowed IPs and checks addresses and routes; every render of the rules): an
+// ip-address parse costs microseconds, so answers are kept, oldest dropped
+// first past the cap. Invalid input throws and is not kept.
+const CANONICAL_CAP = 20_000;
+const canonical = new Map<string, string>();
+
 export function canonicalIp(ip: string): string {
-  return bytesToIp(ipToBytes(ip));
+  let c = canonical.get(ip);
+  if (c === undefined) {
+    c = bytesToIp(ipToBytes(ip));
+    if (canonical.size >= CANONICAL_CAP) canonical.delete(canonical.keys().next().value!);
+    canonical.set(ip, c);
+  }
+  return c;
 }
 
 export interface Cidr {

@@ -14,7 +14,7 @@ import { execa } from 'execa';
 import type { Logger } from '../log.js';
 import { enableInterfaceForwarding } from '../netlink/forwarding.js';
 import type { Rtnl } from '../netlink/rtnl.js';
-import type { Attachment, AttachmentDriver, HealthProblem } from '../agent/types.js';
+import type { Attachment, AttachmentDriver, HealthProblem, HostSurvey } from '../agent/types.js';
 
 export interface NetnsDriverOptions {
   runDir?: string;
@@ -153,13 +153,25 @@ export class NetnsDriver implements AttachmentDriver {
     if (list.length) signal('SIGKILL');
   }
 
-  async check(a: Attachment): Promise<HealthProblem> {
+  /** Two dumps (links, addresses) for a whole round of checks. */
+  async survey(): Promise<HostSurvey> {
+    const links = new Map((await this.rtnl.links()).map((l) => [l.name, { index: l.index, up: l.up }]));
+    const addresses = new Map<number, Set<string>>();
+    for (const x of await this.rtnl.addresses()) {
+      let set = addresses.get(x.index);
+      if (!set) addresses.set(x.index, (set = new Set()));
+      set.add(x.ip);
+    }
+    return { links, addresses };
+  }
+
+  async check(a: Attachment, survey?: HostSurvey): Promise<HealthProblem> {
     if (!existsSync(this.nsPath(a.nsName))) return `namespace ${a.nsName} is gone`;
-    const link = await this.rtnl.link(a.hostIface);
+    const s = survey ?? (await this.survey());
+    const link = s.links.get(a.hostIface);
     if (!link) return `interface ${a.hostIface} is gone`;
     if (!link.up) return `interface ${a.hostIface} is down`;
-    const addrs = await this.rtnl.addresses(link.index);
-    if (!addrs.some((x) => x.ip === a.gateway)) return `interface ${a.hostIface} lost ${a.gateway}`;
+    if (!s.addresses.get(link.index)?.has(a.gateway)) return `interface ${a.hostIface} lost ${a.gateway}`;
     return null;
   }
 
