@@ -7,6 +7,8 @@ const BENCHES: Record<string, string> = {
   dns: './dns.js',
   agent: './agent.js',
   fleet: './fleet.js',
+  health: './health.js',
+  lease: './lease.js',
   fanout: './fanout.js',
 };
 
