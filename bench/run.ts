@@ -9,6 +9,7 @@ const BENCHES: Record<string, string> = {
   fleet: './fleet.js',
   health: './health.js',
   lease: './lease.js',
+  fanout: './fanout.js',
 };
 
 const named = process.argv.slice(2);
