@@ -94,4 +94,10 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX leases_expiry ON leases (expires_at)`,
     ],
   },
+  {
+    // What each host's agent last reported with its heartbeat (handshakes with
+    // the other hosts, replica revisions): one JSON row per host, outside the feed.
+    version: 8,
+    statements: [`CREATE TABLE host_reports (host_id BIGINT PRIMARY KEY, reported_ms BIGINT NOT NULL, report TEXT NOT NULL)`],
+  },
 ];
