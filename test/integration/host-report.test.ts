@@ -218,6 +218,11 @@ describe('host reports (the heartbeat body)', function () {
     );
     assert.equal(s.hosts.find((x: { id: number }) => x.id === h.iad.id).dns_feed, null);
 
+    const show = await runCliIn(c.dir, ['hosts', 'show', String(h.ams.id), '--api', url, '--token', c.admin], env);
+    assert.equal(show.code, 0, show.stderr);
+    assert.match(show.stdout, new RegExp(`^handshakes\\s+host ${h.iad.id} \\d+s ago \\(sending\\), host ${h.nrt.id} never \\(sending\\)$`, 'm'));
+    assert.match(show.stdout, new RegExp(`^agent_feed\\s+0 behind \\(rev ${head}\\)$`, 'm'));
+    assert.match(show.stdout, /^reported\s+\d{4}-/m);
     const t = await runCliIn(c.dir, ['status', '--api', url, '--token', c.admin], env);
     assert.equal(t.code, 0, t.stderr);
     assert.match(t.stdout, /^problems:\n {2}! /);
