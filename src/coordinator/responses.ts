@@ -251,6 +251,16 @@ export const UI_MESSAGE = {
     msg('heartbeat', { rev: int }),
     msg('error', { code: str, message: str }),
     msg('bye', { rev: int, reason: str }),
+    msg('host_status', {
+      status: {
+        type: 'object',
+        description: "keyed host id: its handshakes with the other hosts shown, from its agent's last report",
+        additionalProperties: {
+          type: 'array',
+          items: { type: 'object', properties: { host_id: int, latest_handshake: nullable('string') }, required: ['host_id', 'latest_handshake'] },
+        },
+      },
+    }),
   ],
 };
 

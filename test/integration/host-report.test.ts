@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import type { HostReport } from '../../src/model/host-report.js';
 import { generateKeyPair } from '../../src/wg/keys.js';
 import { KEY_A, KEY_B, KEY_C, testCoordinator, type TestCoordinator } from '../../testkit/coordinator.js';
+import { openLines } from '../../testkit/lines.js';
 import { runCliIn } from '../../testkit/peers.js';
+import { until } from '../../testkit/until.js';
 import { startPg } from '../../testkit/pg.js';
 import { PostgresBackend } from '../../src/store/postgres.js';
 import { Store } from '../../src/store/store.js';
@@ -262,6 +264,69 @@ describe('host reports (the heartbeat body)', function () {
     } finally {
       await store?.close();
       cluster.stop();
+    }
+  });
+});
+
+describe("host reports on the dashboard stream: the shown hosts' handshakes, scoped", function () {
+  this.timeout(30_000);
+  let c: TestCoordinator;
+  const id: Record<string, number> = {};
+  const cred: Record<string, string> = {};
+  const tok: Record<string, string> = {};
+
+  before(async () => {
+    c = await testCoordinator();
+    await c.listen();
+    for (const [region, key] of [
+      ['ams', KEY_A],
+      ['iad', KEY_B],
+      ['nrt', KEY_C],
+    ] as const) {
+      const r = await c.call('POST', '/v1/hosts', { region, endpoint: `192.0.2.${Object.keys(id).length + 1}:51820`, public_key: key, gateway: false });
+      id[region] = r.json.host.id;
+      cred[region] = r.json.credential;
+    }
+    for (const org of ['acme', 'rival']) {
+      await c.call('POST', '/v1/orgs', { name: org });
+      tok[org] = (await c.call('POST', '/v1/tokens', { scope: 'org', org })).json.token;
+    }
+    await c.call('POST', '/v1/apps', { name: 'web', org: 'acme' });
+    await c.call('POST', '/v1/apps', { name: 'vault', org: 'rival' });
+    for (const region of ['ams', 'iad']) assert.equal((await c.call('POST', '/v1/machines', { app: 'web', region })).status, 201);
+    assert.equal((await c.call('POST', '/v1/machines', { app: 'vault', region: 'nrt' })).status, 201);
+    const link = (to: string, age: number) => ({ host_id: id[to]!, handshake_age_s: age, endpoint: null, rx_bytes: 1, tx_bytes: 1, sending: false });
+    const body = { agent: { rev: 1, last_change_ms: null }, dns: null, peers: [link('iad', 100), link('nrt', 100)] };
+    assert.equal((await c.call('PUT', `/v1/hosts/${id.ams}/heartbeat`, body, cred.ams)).status, 204);
+  });
+  after(() => c.close());
+
+  it('an org token gets the links between the hosts it sees, admin all, another org none of them; a new handshake moves', async () => {
+    const acme = await openLines(`${c.url}/v1/ui/stream`, tok.acme!);
+    const admin = await openLines(`${c.url}/v1/ui/stream`, c.admin);
+    const rival = await openLines(`${c.url}/v1/ui/stream`, tok.rival!);
+    try {
+      const status = (s: typeof acme) => s.lines().filter((l) => l.type === 'host_status');
+      await until(() => status(acme).length > 0 && status(admin).length > 0 && rival.lines().some((l) => l.type === 'snapshot'));
+      const ids = (m: { status: Record<string, { host_id: number }[]> }) =>
+        Object.fromEntries(Object.entries(m.status).map(([k, v]) => [k, v.map((x) => x.host_id)]));
+      assert.deepEqual(ids(status(acme)[0]), { [id.ams!]: [id.iad!] }, 'nrt carries nothing of acme: not shown, nor its link');
+      assert.deepEqual(ids(status(admin)[0]), { [id.ams!]: [id.iad!, id.nrt!] });
+      const first = status(acme)[0].status[id.ams!][0].latest_handshake;
+      assert.ok(Math.abs(Date.parse(first) - (Date.now() - 100_000)) < 5000, first);
+      // A fresh handshake reaches the page within the stream's report poll (2 s).
+      const body = {
+        agent: { rev: 1, last_change_ms: null },
+        dns: null,
+        peers: [{ host_id: id.iad!, handshake_age_s: 0, endpoint: null, rx_bytes: 1, tx_bytes: 1, sending: false }],
+      };
+      assert.equal((await c.call('PUT', `/v1/hosts/${id.ams}/heartbeat`, body, cred.ams)).status, 204);
+      await until(() => status(acme).length > 1, 10_000);
+      assert.ok(Date.now() - Date.parse(status(acme)[1].status[id.ams!][0].latest_handshake) < 5000);
+      assert.ok(!rival.raw().includes('host_status'), 'the rival org sees no host that reported');
+    } finally {
+      for (const s of [acme, admin, rival]) s.stop();
+      await Promise.all([acme.ended, admin.ended, rival.ended]);
     }
   });
 });

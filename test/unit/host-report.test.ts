@@ -7,6 +7,7 @@ import { reportProblems } from '../../src/cli/commands/status-report.js';
 import type { HostListed } from '../../src/client/types.js';
 import type { FeedLagView, HostPeerView } from '../../src/model/host-report.js';
 import type { WgDump, WgPeerInfo } from '../../src/wg/dump.js';
+import { applyMessage, emptyMesh } from '../../src/ui/model.js';
 
 const peer = (publicKey: string, o: Partial<WgPeerInfo> = {}): WgPeerInfo => ({
   publicKey,
@@ -152,5 +153,19 @@ describe('host report: problems in `sixpn status`', () => {
       'host 1 (ams): its agent is 2 revision(s) behind the coordinator (its oldest unapplied change had waited 31 s): is its feed connected?',
       'host 2 (iad): its DNS server is 500 revision(s) behind the coordinator (changes it lacks are no longer in the change log): is its feed connected?',
     ]);
+  });
+});
+
+describe("host report: the dashboard's copy", () => {
+  it('host_status lines merge per host; a snapshot starts over; a removed host loses its links', () => {
+    const state = { regions: [], orgs: [], networks: [], apps: [], hosts: [], machines: [], peers: [] };
+    let mesh = applyMessage(emptyMesh(), { type: 'snapshot', rev: 1, state, peer_status: {} }, false).mesh;
+    mesh = applyMessage(mesh, { type: 'host_status', status: { 1: [{ host_id: 2, latest_handshake: null }], 2: [] } }, true).mesh;
+    mesh = applyMessage(mesh, { type: 'host_status', status: { 1: [{ host_id: 2, latest_handshake: '2026-01-01T00:00:00.000Z' }] } }, true).mesh;
+    assert.deepEqual(mesh.hostStatus, { 1: [{ host_id: 2, latest_handshake: '2026-01-01T00:00:00.000Z' }], 2: [] });
+    mesh = applyMessage(mesh, { type: 'change', rev: 2, at: '', ops: [{ entity: 'host', op: 'delete', key: '2' }] }, true).mesh;
+    assert.deepEqual(Object.keys(mesh.hostStatus), ['1']);
+    mesh = applyMessage(mesh, { type: 'snapshot', rev: 3, state, peer_status: {} }, true).mesh;
+    assert.deepEqual(mesh.hostStatus, {});
   });
 });
