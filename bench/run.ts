@@ -7,6 +7,9 @@ const BENCHES: Record<string, string> = {
   dns: './dns.js',
   agent: './agent.js',
   fleet: './fleet.js',
+  health: './health.js',
+  lease: './lease.js',
+  fanout: './fanout.js',
 };
 
 const named = process.argv.slice(2);

@@ -130,8 +130,13 @@ export class MeshLab {
   }
 
   /** A new host namespace in `region`, with its agent enrolled and running. */
-  async addHost(region: string, opts: { gateway?: boolean; args?: string[]; env?: Record<string, string> } = {}): Promise<LabAgent> {
+  async addHost(
+    region: string,
+    opts: { gateway?: boolean; args?: string[]; env?: Record<string, string>; beforeAgent?: (host: LabHost) => Promise<void> } = {},
+  ): Promise<LabAgent> {
     const host = await this.lab.addHost(region);
+    // e.g. a firewall rule a test wants in place before the agent's first packet
+    await opts.beforeAgent?.(host);
     const a: LabAgent = {
       region,
       host,

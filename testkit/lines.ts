@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 
 export interface LineStream {
-  /** every complete line so far, parsed */
+  /** every complete line so far, parsed (keep-alive blank lines skipped) */
   lines(): any[];
   raw(): string;
   contentType: string | null;
@@ -27,9 +27,11 @@ export async function openLines(url: string, token: string): Promise<LineStream>
   })();
   return {
     raw: () => raw,
+    // Complete lines only: a long line (a snapshot) may arrive in several chunks.
     lines: () =>
       raw
         .split('\n')
+        .slice(0, -1)
         .filter(Boolean)
         .map((l) => JSON.parse(l)),
     contentType: res.headers.get('content-type'),

@@ -34,10 +34,31 @@ function lo(v: number): number {
   return v & 0xffff;
 }
 
-/** Build the compressed (RFC 5952) text form from eight 16-bit groups. */
-function format(groups: number[]): string {
-  return new Address6(groups.map((g) => g.toString(16)).join(':')).correctForm();
+/**
+ * The compressed (RFC 5952) text form of eight 16-bit groups: lowercase hex
+ * without leading zeros, the longest run of two or more zero groups (the
+ * first of equals) as `::`. Written out rather than parsed back through
+ * ip-address: planners format addresses on every change.
+ */
+export function formatGroups(groups: readonly number[]): string {
+  let best = -1;
+  let bestLen = 1;
+  let run = -1;
+  for (let i = 0; i <= groups.length; i++) {
+    if (i < groups.length && groups[i] === 0) {
+      if (run < 0) run = i;
+      continue;
+    }
+    if (run >= 0 && i - run > bestLen) {
+      best = run;
+      bestLen = i - run;
+    }
+    run = -1;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  return best < 0 ? hex.join(':') : `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
 }
+const format = formatGroups;
 
 export function networkGroups(networkId: number, prefix = DEFAULT_PREFIX): number[] {
   assertU32('network id', networkId);

@@ -3,7 +3,7 @@
 // Each step is planned from what the port reports (src/agent/plan.ts); a
 // failing step is reported and the others still run. Returns what it did.
 import type { Logger } from '../log.js';
-import type { DesiredPeer, PeerChange } from '../wg/diff.js';
+import { diffDesiredPeers, type DesiredPeer, type PeerChange } from '../wg/diff.js';
 import type { WgDump } from '../wg/dump.js';
 import type { DesiredHost } from './desired.js';
 import { planDevice, planKick, planLinkSettings, planMissing, planNft, planPeers } from './plan.js';
@@ -24,14 +24,16 @@ export interface DeviceWant {
 export interface ApplyMemory {
   /** rules text last written; null: write on the next pass */
   nftText: string | null;
-  /** the peers (JSON) the device was last converged to; null: diff on the next pass */
+  /** which peers (list) the device was last converged to; null: diff against the device on the next pass */
   peersKey: string | null;
+  /** those peers by public key: a non-forced pass applies only what changed since (src/wg/diff.ts diffDesiredPeers) */
+  peers: Map<string, DesiredPeer> | null;
   /** the device is new: start handshakes once its peers are set */
   kickPending: boolean;
 }
 
 export function freshMemory(): ApplyMemory {
-  return { nftText: null, peersKey: null, kickPending: false };
+  return { nftText: null, peersKey: null, peers: null, kickPending: false };
 }
 
 export interface ApplyReport {
@@ -81,16 +83,31 @@ export async function apply(desired: DesiredHost, ports: Ports, o: ApplyOptions)
   await step('nft', async () => {
     report.nftWritten = await writeNft(desired, ports, o.memory, o.log);
   });
-  // `wg show` is a spawn (milliseconds of blocked event loop): only when the
-  // peers changed, or on a forced pass.
+  // `wg show` is a spawn (milliseconds of blocked event loop) and a diff of
+  // every peer: only on a forced pass, or when what changed needs the device's
+  // view. Otherwise only the peers that changed since the last converged pass.
   const peersKey = peersKeyOf(desired.peers);
   if (o.force || peersKey !== o.memory.peersKey) {
     await step('wireguard', async () => {
-      await syncPeers(desired, ports, o, report);
+      const m = o.memory;
+      const delta = !o.force && !m.kickPending && m.peers ? diffDesiredPeers(m.peers, desired.peers) : null;
+      try {
+        if (delta) await applyDelta(delta, desired, ports, o, report);
+        else await syncPeers(desired, ports, o, report);
+      } catch (err) {
+        m.peersKey = m.peers = null; // the device may be half changed: the next pass diffs against it
+        throw err;
+      }
       // Not remembered as converged: the next pass diffs (and retries the failed peers) again.
-      if (report.peerFailures.length)
+      if (report.peerFailures.length) {
+        m.peersKey = m.peers = null;
         throw new Error(`${report.peerFailures.length} peer(s) not applied: ${report.peerFailures.map((f) => f.error).join('; ')}`.slice(0, 1000));
-      o.memory.peersKey = peersKey;
+      }
+      m.peersKey = peersKey;
+      if (delta && m.peers) {
+        for (const p of delta.touched) m.peers.set(p.publicKey, p);
+        for (const k of delta.removed) m.peers.delete(k);
+      } else m.peers = new Map(desired.peers.map((p) => [p.publicKey, p]));
     });
   }
   await step('routes', () => syncLinkState(desired, ports, o.device));
@@ -98,11 +115,14 @@ export async function apply(desired: DesiredHost, ports: Ports, o: ApplyOptions)
   return report;
 }
 
-// The planner hands out the same peers array until they change: serialize it once.
+// The planner hands out the same peers list until a peer changes: a list is
+// known by its identity (a new list with the same peers costs a walk of
+// identity checks in diffDesiredPeers, and no device call).
 const peersKeys = new WeakMap<readonly DesiredPeer[], string>();
+let peersSeq = 0;
 function peersKeyOf(peers: readonly DesiredPeer[]): string {
   let k = peersKeys.get(peers);
-  if (k === undefined) peersKeys.set(peers, (k = JSON.stringify(peers)));
+  if (k === undefined) peersKeys.set(peers, (k = `peers#${++peersSeq}`));
   return k;
 }
 
@@ -178,12 +198,7 @@ async function syncPeers(desired: DesiredHost, ports: Ports, o: ApplyOptions, re
   const bad = new Set(failures.map((f) => f.publicKey));
   const ok = (keys: string[]): string[] => keys.filter((k) => !bad.has(k));
   report.peers = { added: ok(plan.added), removed: ok(plan.removed), changed: ok(plan.changed) };
-  report.peerFailures = failures;
-  for (const f of failures) {
-    const owner = desired.owners.get(f.publicKey);
-    const peer = !owner ? 'unknown' : owner.kind === 'host' ? `host ${owner.region}/${owner.hostId}` : `peer ${owner.org}/${owner.name}`;
-    o.log.error({ peer, publicKey: f.publicKey, err: f.error }, 'WireGuard peer not applied; the others were');
-  }
+  reportFailures(failures, desired, o, report);
   if (!o.memory.kickPending) return;
   o.memory.kickPending = false;
   const kick = planKick(desired.peers);
@@ -192,6 +207,24 @@ async function syncPeers(desired: DesiredHost, ports: Ports, o: ApplyOptions, re
   await applyEach(ports, iface, kick, o);
   report.kicked = kick.length;
   o.log.info({ peers: kick.length }, 'new WireGuard device: handshakes started');
+}
+
+function reportFailures(failures: PeerFailure[], desired: DesiredHost, o: ApplyOptions, report: ApplyReport): void {
+  report.peerFailures = failures;
+  for (const f of failures) {
+    const owner = desired.owners.get(f.publicKey);
+    const peer = !owner ? 'unknown' : owner.kind === 'host' ? `host ${owner.region}/${owner.hostId}` : `peer ${owner.org}/${owner.name}`;
+    o.log.error({ peer, publicKey: f.publicKey, err: f.error }, 'WireGuard peer not applied; the others were');
+  }
+}
+
+/** Only what changed since the last converged pass, without reading the device. */
+async function applyDelta(delta: { changes: PeerChange[] }, desired: DesiredHost, ports: Ports, o: ApplyOptions, report: ApplyReport): Promise<void> {
+  const failures = delta.changes.length ? await applyEach(ports, o.device.iface, delta.changes, o) : [];
+  const bad = new Set(failures.map((f) => f.publicKey));
+  const keys = (k: PeerChange['kind']): string[] => delta.changes.filter((c) => c.kind === k && !bad.has(changeKey(c))).map(changeKey);
+  report.peers = { added: keys('add'), removed: keys('remove'), changed: keys('update') };
+  reportFailures(failures, desired, o, report);
 }
 
 const changeKey = (c: PeerChange): string => (c.kind === 'add' ? c.peer.publicKey : c.publicKey);

@@ -24,6 +24,7 @@ import type { AgentConfig } from './config.js';
 import { computeDesired, type SelfConfig } from './desired.js';
 import { startDnsWorker, type DnsWorker } from './dns-worker.js';
 import { startHeartbeat } from './heartbeat.js';
+import { HostReporter } from './host-report.js';
 import { HookDriver } from './hook.js';
 import { HostWg, hostNft, hostRtnl } from './host-ports.js';
 import { followEndpoint, resolveIdentity } from './identity.js';
@@ -196,7 +197,10 @@ export class AgentRuntime {
       },
     );
     followEndpoint({ state: this.state, api, hostId: identity.hostId, endpoint: c.endpoint, log: this.log, timers: this.timers });
-    startHeartbeat({ api, hostId: identity.hostId, log: partLogger(this.log, 'heartbeat'), timers: this.timers, everyMs: c.heartbeatMs });
+    const reporter = new HostReporter({ replica: this.replica, wg: this.wg, iface: c.iface, dns: () => this.dns?.mark ?? null });
+    this.unsubscribe.push(reporter.stop);
+    const report = () => reporter.report();
+    startHeartbeat({ api, hostId: identity.hostId, log: partLogger(this.log, 'heartbeat'), timers: this.timers, everyMs: c.heartbeatMs, report });
     this.timers.every(c.healthMs ?? 5_000, () => machines.checkHealth());
     // the machines' own checks (--check): their outcome decides whether DNS lists them
     this.checks = new HealthChecks({

@@ -10,6 +10,7 @@ import type { Upstream } from '../dns/forward.js';
 import type { ReplicaUpdate, Replica } from '../feed/replica.js';
 import type { Logger } from '../log.js';
 import type { ChangeOp, State } from '../model/types.js';
+import type { ReplicaMark } from './host-report.js';
 
 interface Init {
   listen: { host: string; port: number }[];
@@ -22,10 +23,12 @@ interface Init {
 }
 
 type ToWorker = { snapshot: { rev: number; state: State } } | { change: { rev: number; ops: ChangeOp[] } } | { close: true };
-type FromWorker = { ready: { host: string; port: number }[] } | { failed: string };
+type FromWorker = { ready: { host: string; port: number }[] } | { failed: string } | { applied: number };
 
 export interface DnsWorker {
   addresses: { host: string; port: number }[];
+  /** the worker's replica: the revision it last applied and when (for the host's report) */
+  readonly mark: ReplicaMark;
   close(): Promise<void>;
 }
 
@@ -41,6 +44,7 @@ export async function startDnsWorker(o: {
   let closing = false;
   let worker!: Worker;
   let addresses: { host: string; port: number }[] = [];
+  const mark: ReplicaMark = { rev: 0, at: null };
 
   const spawnWorker = (): Promise<void> =>
     new Promise((resolve, reject) => {
@@ -54,12 +58,18 @@ export async function startDnsWorker(o: {
       };
       let ready = false;
       worker = new Worker(new URL(import.meta.url), { workerData: init });
+      // The worker says which revision it has applied: a stuck worker shows as feed lag.
+      worker.on('message', (m: FromWorker) => {
+        if (!('applied' in m)) return;
+        mark.rev = m.applied;
+        mark.at = Date.now();
+      });
       worker.once('message', (m: FromWorker) => {
         if ('ready' in m) {
           ready = true;
           addresses = m.ready;
           resolve();
-        } else reject(new Error(`dns worker: ${m.failed}`));
+        } else reject(new Error(`dns worker: ${'failed' in m ? m.failed : 'no ready message'}`));
       });
       worker.once('error', (err) => {
         if (!ready) reject(err);
@@ -95,6 +105,7 @@ export async function startDnsWorker(o: {
     get addresses() {
       return addresses;
     },
+    mark,
     async close() {
       closing = true;
       unsubscribe();
@@ -123,9 +134,14 @@ async function runWorker(init: Init): Promise<void> {
     port.on('message', (m: ToWorker) => {
       if ('snapshot' in m) replica.applySnapshot(m.snapshot.rev, m.snapshot.state);
       else if ('change' in m) replica.applyChange({ rev: m.change.rev, at: '', ops: m.change.ops });
-      else void server.close().then(() => port.close());
+      else {
+        void server.close().then(() => port.close());
+        return;
+      }
+      port.postMessage({ applied: replica.rev } satisfies FromWorker);
     });
     port.postMessage({ ready: server.addresses } satisfies FromWorker);
+    if (replica.ready) port.postMessage({ applied: replica.rev } satisfies FromWorker);
   } catch (err) {
     port.postMessage({ failed: (err as Error).message ?? String(err) } satisfies FromWorker);
     port.close();

@@ -39,7 +39,7 @@ export const TABLE: CommandSpec = {
     {
       name: 'status',
       group: OTHER,
-      summary: 'the coordinator (URL, version, store, revision, feed lag) and every host, problems first',
+      summary: 'the coordinator (URL, version, store, revision, feed lag) and every host (handshakes between hosts, agent and DNS feed lag), problems first',
       client: true,
       flags: [],
       run: async () => (await import('./commands/status.js')).statusCommand,

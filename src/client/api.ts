@@ -2,6 +2,7 @@
 // agent (the watch stream has its own, src/feed/client.ts).
 import { CoordinatorCertError, explainFetchError } from '../feed/fetch-error.js';
 import type { App, Host, Lease, Machine, Network, Org, Peer } from '../model/types.js';
+import type { HostReport } from '../model/host-report.js';
 import { ApiError, UnreachableError } from './errors.js';
 import { userAgent } from '../version.js';
 import type { DigAnswer } from '../dns/dig.js';
@@ -191,9 +192,9 @@ export class CoordinatorApi {
   removeHost(id: number, force: boolean): Promise<HostRemoved> {
     return this.call('DELETE', `/v1/hosts/${id}${force ? '?force=true' : ''}`);
   }
-  /** A host agent says it is alive. */
-  heartbeat(hostId: number): Promise<void> {
-    return this.call('PUT', `/v1/hosts/${hostId}/heartbeat`);
+  /** A host agent says it is alive, with its report (handshakes, replica revisions) when it has one. */
+  heartbeat(hostId: number, report?: HostReport): Promise<void> {
+    return this.call('PUT', `/v1/hosts/${hostId}/heartbeat`, report);
   }
   getHost(id: number): Promise<{ host: HostListed }> {
     return this.call('GET', `/v1/hosts/${id}`);

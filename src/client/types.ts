@@ -1,5 +1,6 @@
 // Request and response bodies of the coordinator API, shared by its clients
 // (the CLI and the agent).
+import type { HostReportView } from '../model/host-report.js';
 import type { App, Host, MachineCreate, Network, Org, Peer } from '../model/types.js';
 
 export type { MachineCreate };
@@ -38,6 +39,8 @@ export interface HostListed extends Host {
   credential_id: string | null;
   last_seen: string | null;
   status: 'reachable' | 'unreachable';
+  /** its agent's last heartbeat report (handshakes, feed lag); null: never, or an older coordinator */
+  report?: HostReportView | null;
 }
 /** DELETE /v1/hosts/:id */
 export interface HostRemoved {

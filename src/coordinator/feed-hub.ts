@@ -167,12 +167,19 @@ export class FeedHub {
       while (!w.closed && !this.closing && !end?.aborted) {
         const recs = await this.changesAfter(w.last);
         if (recs.length > 0) {
-          for (const r of recs) {
-            if (r.rev !== w.last + 1) throw new Error(`feed gap at ${w.last} -> ${r.rev}`);
-            await this.write(w, this.changeLine(r));
-            w.last = r.rev;
-            if (w.closed || end?.aborted) break;
+          // A burst goes out in one write to the socket; the lines themselves are shared bytes.
+          w.res.cork();
+          try {
+            for (const r of recs) {
+              if (r.rev !== w.last + 1) throw new Error(`feed gap at ${w.last} -> ${r.rev}`);
+              w.res.write(this.changeLine(r));
+              w.last = r.rev;
+              if (w.closed || end?.aborted) break;
+            }
+          } finally {
+            w.res.uncork();
           }
+          await this.drained(w);
           lastWrite = Date.now();
           continue;
         }
@@ -210,9 +217,15 @@ export class FeedHub {
   }
 
   /** Write one line; wait for the socket to drain, cutting readers that stay stuck. */
-  private async write(w: Watcher, msg: FeedMessage | Buffer): Promise<void> {
+  private async write(w: Watcher, msg: FeedMessage): Promise<void> {
     if (w.closed) return;
-    if (w.res.write(Buffer.isBuffer(msg) ? msg : line(msg))) return;
+    w.res.write(line(msg));
+    await this.drained(w);
+  }
+
+  /** Wait until the socket takes what was written; a reader stuck for the drain timeout is cut. */
+  private async drained(w: Watcher): Promise<void> {
+    if (w.closed || !w.res.writableNeedDrain) return;
     await new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => {
         w.res.destroy();

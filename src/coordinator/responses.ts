@@ -74,6 +74,40 @@ export const ENTITY_SCHEMAS: Record<string, unknown>[] = [
     credential_id: { ...nullable('string'), description: 'id of its current host credential (tokens revoke ID)' },
     last_seen: { ...nullable('string'), description: 'ISO 8601 time of its last heartbeat or enrollment' },
     status: { type: 'string', enum: ['reachable', 'unreachable'], description: 'unreachable: silent past the host timeout; it gets no new machines or peers' },
+    report: { anyOf: [ref('HostReport'), { type: 'null' }], description: 'what its agent last reported with its heartbeat; null: never (or an older agent)' },
+  }),
+  record('FeedLag', 'How far a replica trailed the coordinator when its host last reported', {
+    rev: { ...int, description: 'the revision it had applied' },
+    coordinator_rev: { ...int, description: "the coordinator's revision when the report arrived" },
+    lag: { ...int, description: 'revisions behind' },
+    lag_s: {
+      ...nullable('integer'),
+      description: 'how long the oldest change it had not applied had been committed (0: caught up; null: no longer in the change log)',
+    },
+    last_change_s: { ...nullable('integer'), description: 'seconds since it last applied a change; null: nothing yet' },
+  }),
+  record('HostReport', "A host's last heartbeat report: its WireGuard handshakes with the other hosts, its agent's and DNS server's feed lag", {
+    reported_at: time,
+    agent: ref('FeedLag'),
+    dns: { anyOf: [ref('FeedLag'), { type: 'null' }], description: "the host's DNS server; null when its agent serves none" },
+    peers: {
+      type: 'array',
+      description: 'the other hosts as its WireGuard device sees them (wg show dump)',
+      items: {
+        type: 'object',
+        properties: {
+          host_id: int,
+          handshake_age_s: { ...nullable('integer'), description: 'seconds since the latest handshake; null: none' },
+          latest_handshake: { ...nullable('string'), description: "ISO 8601 time (the coordinator's clock); null: none" },
+          endpoint: nullable('string'),
+          rx_bytes: int,
+          tx_bytes: int,
+          sending: { type: 'boolean', description: 'its tx bytes grew in the last 30 s (data or handshake attempts)' },
+        },
+        required: ['host_id', 'handshake_age_s', 'latest_handshake', 'endpoint', 'rx_bytes', 'tx_bytes', 'sending'],
+        additionalProperties: false,
+      },
+    },
   }),
   optional(
     record('Machine', "A machine on a host, with an address in its app's network", {
@@ -217,6 +251,16 @@ export const UI_MESSAGE = {
     msg('heartbeat', { rev: int }),
     msg('error', { code: str, message: str }),
     msg('bye', { rev: int, reason: str }),
+    msg('host_status', {
+      status: {
+        type: 'object',
+        description: "keyed host id: its handshakes with the other hosts shown, from its agent's last report",
+        additionalProperties: {
+          type: 'array',
+          items: { type: 'object', properties: { host_id: int, latest_handshake: nullable('string') }, required: ['host_id', 'latest_handshake'] },
+        },
+      },
+    }),
   ],
 };
 

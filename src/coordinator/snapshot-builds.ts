@@ -152,6 +152,8 @@ export class SnapshotBuilds {
       rows += page.rows.length;
       for (const m of build.members) write(m, m.framer.rows(page.kind, frag));
       await this.pace(build);
+      // SQLite reads are synchronous: let requests and other streams run between pages.
+      await new Promise((r) => setImmediate(r));
     }
     for (const m of [...build.members]) {
       write(m, m.framer.end(rev, rows));

@@ -9,6 +9,22 @@ import { fitAdditional, fitAnswers, questionEnd, rotatableCount, type Encoded, t
 
 export type { Encoded, ResponseSpec } from './response.js';
 
+// dns2's SRV encoder compresses the target, which RFC 2782 forbids ("name
+// compression is not to be used for this field"): write it in full, and keep
+// it out of the compression table (this module is dns2's only user here).
+type NameTable = { names?: Map<string, number> };
+const srv = (Packet as unknown as { Resource: { SRV: { encode(record: unknown, writer: NameTable): void } } }).Resource.SRV;
+const encodeSrv = srv.encode;
+srv.encode = function (record, writer) {
+  const names = writer.names;
+  writer.names = undefined;
+  try {
+    encodeSrv.call(this, record, writer);
+  } finally {
+    writer.names = names;
+  }
+};
+
 export interface ParsedQuestion {
   /** the question name as asked (case preserved), no trailing dot */
   name: string;

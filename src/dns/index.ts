@@ -9,6 +9,7 @@ import { networksTouched, type NetworkLookup } from '../model/changes.js';
 import { REGIONS } from '../model/regions.js';
 import { DEFAULT_PREFIX } from '../addr/plan.js';
 import { ipv6Nibbles, reverseZone } from './names.js';
+import { LayeredMap } from './layered.js';
 
 /** A machine, or a peer that is an external instance of an app. */
 export interface Instance {
@@ -340,7 +341,8 @@ export function patchIndex(prev: DnsIndex, r: ReplicaView, ops: readonly ChangeO
   const nets = touched;
   if (orgs) for (const id of networkIds(r)) if (!prev.networks.has(id)) nets.add(id);
 
-  const networks = new Map(prev.networks);
+  // only the touched networks are new: the others are shared, and so is the map's bulk (LayeredMap)
+  const changed: [number, NetworkIndex][] = [];
   // copied only when an app appears, goes or moves (a copy is O(apps))
   const moved = [...apps].some((a) => prev.appNetwork.get(a) !== r.apps.get(a)?.network_id);
   const appNetwork = moved ? new Map(prev.appNetwork) : (prev.appNetwork as Map<string, number>);
@@ -362,13 +364,13 @@ export function patchIndex(prev: DnsIndex, r: ReplicaView, ops: readonly ChangeO
       if (!app) continue;
       appMaps.get(app.network_id)!.set(a, new AppIndex(a, app.network_id, instances.get(a) ?? []));
     }
-    for (const [id, appMap] of appMaps) networks.set(id, new NetworkIndex(id, appMap, peers.get(id) ?? new Map(), r.rev));
+    for (const [id, appMap] of appMaps) changed.push([id, new NetworkIndex(id, appMap, peers.get(id) ?? new Map(), r.rev)]);
   }
   const index: DnsIndex = {
     ...prev,
     rev: r.rev,
     ready: prev.ready || r.ready,
-    networks,
+    networks: changed.length ? LayeredMap.of(prev.networks).with(changed) : prev.networks,
     appNetwork,
     hostRegion: hosts ? hostRegions(r) : prev.hostRegion,
     orgNetwork: orgs ? orgNetworks(r) : prev.orgNetwork,

@@ -1,9 +1,10 @@
 // The miss path's packer: builds a response straight into one scratch buffer
 // from a lookup result. It writes the bytes the generic encoder (encode.ts,
-// dns2) writes for the same spec, compression included, without dns2's
-// bit-per-array-element writer (the miss path's main cost: each packet
-// allocated and garbage-collected thousands of array slots). Table tests hold
-// the two byte-for-byte equal (test/unit/dns-pack.test.ts).
+// dns2) writes for the same spec, compression included (never in an SRV
+// target, RFC 2782), without dns2's bit-per-array-element writer (the miss
+// path's main cost: each packet allocated and garbage-collected thousands of
+// array slots). Table tests hold the two byte-for-byte equal
+// (test/unit/dns-pack.test.ts).
 import { fitAdditional, fitAnswers, rotatableCount, type Encoded, type ResponseSpec } from './response.js';
 import type { Rr } from './lookup.js';
 import { QCLASS_IN, QTYPE, splitTxt } from './names.js';
@@ -52,6 +53,20 @@ class Writer {
         return;
       }
       if (this.pos < MAX_POINTER) this.names.set(suffix, this.pos);
+      this.room(1 + label.length);
+      scratch[this.pos++] = label.length & 0xff;
+      for (let j = 0; j < label.length; j++) scratch[this.pos++] = label.charCodeAt(j) & 0xff;
+    }
+    this.u8(0);
+  }
+
+  /**
+   * Every label in full, and not offered to later names either: RFC 2782 says
+   * of the SRV target "name compression is not to be used for this field".
+   */
+  nameInFull(domain: string): void {
+    for (const label of domain.split('.')) {
+      if (label === '') continue;
       this.room(1 + label.length);
       scratch[this.pos++] = label.length & 0xff;
       for (let j = 0; j < label.length; j++) scratch[this.pos++] = label.charCodeAt(j) & 0xff;
@@ -126,7 +141,7 @@ function record(w: Writer, rr: Rr, ttl: number): void {
         w.u16(rr.priority);
         w.u16(rr.weight);
         w.u16(rr.port);
-        w.name(rr.target);
+        w.nameInFull(rr.target);
       });
     case QTYPE.SOA:
       return w.rr(rr.name, rr.type, QCLASS_IN, ttl, () => {

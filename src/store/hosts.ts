@@ -6,13 +6,15 @@
 // still name it) but it is gone from every list, the feed and placement.
 import { AppError, notFound } from '../errors.js';
 import type { Candidate } from '../addr/placement.js';
+import type { HostReport, HostReportView } from '../model/host-report.js';
 import type { Host } from '../model/types.js';
+import { deleteHostReport, REPORT_COLUMNS, REPORT_JOIN, toReportView, writeHostReport, type ReportRow } from './host-reports.js';
 import { requireRegion } from './regions.js';
 import { nextId } from './sequences.js';
 import { now, type Tx } from './sql.js';
 import { createToken, revokeHostTokens } from './tokens.js';
 
-interface HostRow {
+interface HostRow extends ReportRow {
   id: number | string;
   region: string;
   endpoint: string;
@@ -53,15 +55,18 @@ export interface HostListed extends Host {
   /** ISO time of the last heartbeat (or enrollment); null when never heard from */
   last_seen: string | null;
   status: 'reachable' | 'unreachable';
+  /** what its agent last reported with its heartbeat; null: never (or an older agent) */
+  report: HostReportView | null;
 }
 
-const toListed = (r: HostRow, live: Liveness): HostListed => {
+const toListed = (r: HostRow, live: Liveness, hosts?: ReadonlySet<number>): HostListed => {
   const seen = seenMs(r);
   return {
     ...toHost(r),
     credential_id: r.credential_id ?? null,
     last_seen: seen === null ? null : new Date(seen).toISOString(),
     status: reachable(r, live) ? 'reachable' : 'unreachable',
+    report: toReportView(r, Date.now(), hosts),
   };
 };
 
@@ -163,6 +168,13 @@ export async function touchHost(tx: Tx, id: number, atMs: number): Promise<boole
   return (await tx.run('UPDATE hosts SET last_seen_ms = ? WHERE id = ? AND removed_at IS NULL', [atMs, id])).changes > 0;
 }
 
+/** A heartbeat with the agent's report when it sent one; false (nothing written) for an unknown or removed host. */
+export async function heartbeat(tx: Tx, id: number, atMs: number, report?: HostReport): Promise<boolean> {
+  if (!(await touchHost(tx, id, atMs))) return false;
+  if (report) await writeHostReport(tx, id, report, atMs);
+  return true;
+}
+
 /**
  * Mark the host removed and revoke its credentials. The caller has dealt
  * with its machines and peers (see the facade's removeHost).
@@ -170,6 +182,7 @@ export async function touchHost(tx: Tx, id: number, atMs: number): Promise<boole
 export async function markRemoved(tx: Tx, id: number): Promise<void> {
   await tx.run('UPDATE hosts SET removed_at = ?, machine_count = 0, credential_id = NULL WHERE id = ?', [now(), id]);
   await revokeHostTokens(tx, id);
+  await deleteHostReport(tx, id);
 }
 
 export async function requireHost(tx: Tx, id: number): Promise<Host> {
@@ -188,13 +201,16 @@ export async function hostsPage(tx: Tx, after: number | null, limit: number): Pr
 }
 
 export async function listHostsWithStatus(tx: Tx, live: Liveness): Promise<HostListed[]> {
-  return (await tx.all<HostRow>('SELECT * FROM hosts WHERE removed_at IS NULL ORDER BY id')).map((r) => toListed(r, live));
+  const rows = await tx.all<HostRow>(`SELECT h.*, ${REPORT_COLUMNS} FROM hosts h ${REPORT_JOIN} WHERE h.removed_at IS NULL ORDER BY h.id`);
+  const ids = new Set(rows.map((r) => Number(r.id)));
+  return rows.map((r) => toListed(r, live, ids));
 }
 
 export async function getHostWithStatus(tx: Tx, id: number, live: Liveness): Promise<HostListed> {
-  const r = await tx.get<HostRow>('SELECT * FROM hosts WHERE id = ? AND removed_at IS NULL', [id]);
+  const r = await tx.get<HostRow>(`SELECT h.*, ${REPORT_COLUMNS} FROM hosts h ${REPORT_JOIN} WHERE h.id = ? AND h.removed_at IS NULL`, [id]);
   if (!r) throw notFound('host', id);
-  return toListed(r, live);
+  const ids = new Set((await tx.all<{ id: number | string }>('SELECT id FROM hosts WHERE removed_at IS NULL')).map((h) => Number(h.id)));
+  return toListed(r, live, ids);
 }
 
 /** Gateways that may take a new peer: not removed, and reachable under `live`. */

@@ -94,4 +94,16 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX leases_expiry ON leases (expires_at)`,
     ],
   },
+  {
+    // What each host's agent last reported with its heartbeat (handshakes with
+    // the other hosts, replica revisions): one JSON row per host, outside the feed.
+    version: 8,
+    statements: [`CREATE TABLE host_reports (host_id BIGINT PRIMARY KEY, reported_ms BIGINT NOT NULL, report TEXT NOT NULL)`],
+  },
+  {
+    // The machine quota counts an org's live machines on every create: without this it scanned
+    // every machine, so creating the 100,000th took a scan of 100,000 rows.
+    version: 9,
+    statements: [`CREATE INDEX machines_org_state ON machines (org, state)`],
+  },
 ];

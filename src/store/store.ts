@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { notFound } from '../errors.js';
 import type { TokenInfo, TokenRecord } from '../model/auth.js';
+import type { HostReport } from '../model/host-report.js';
 import { appUpserted, hostUpserted, machineUpserted, networkUpserted, orgUpserted, peerDeleted, peerUpserted } from '../model/changes.js';
 import { REGIONS } from '../model/regions.js';
 import type { App, ChangeRecord, Host, Lease, Machine, Network, Org, Peer, Region, State } from '../model/types.js';
@@ -198,9 +199,9 @@ export class Store {
     return this.change((tx) => removeHostTx(tx, id, force));
   }
 
-  /** A host's heartbeat: bookkeeping outside the feed (no revision, no global revision lock). */
-  async heartbeat(id: number): Promise<void> {
-    const known = await this.backend.writeAside((tx) => hosts.touchHost(tx, id, Date.now()));
+  /** A host's heartbeat, with its agent's report when given: bookkeeping outside the feed (no revision, no global revision lock). */
+  async heartbeat(id: number, report?: HostReport): Promise<void> {
+    const known = await this.backend.writeAside((tx) => hosts.heartbeat(tx, id, Date.now(), report));
     if (!known) throw notFound('host', id);
   }
 

@@ -3,7 +3,7 @@
 // last changes. A snapshot after a reconnect is compared with what the page
 // had, so what happened while it was away still shows up in the panel.
 import type { App, ChangeOp, Host, Machine, Network, Org, Peer, Region, State } from '../model/types.js';
-import type { PeerStatusMap, UiMessage } from './protocol.js';
+import type { HostStatusMap, PeerStatusMap, UiMessage } from './protocol.js';
 
 export interface Mesh {
   rev: number;
@@ -16,6 +16,8 @@ export interface Mesh {
   machines: Map<string, Machine>;
   peers: Map<string, Peer>;
   peerStatus: PeerStatusMap;
+  /** hosts' handshakes with each other (keyed host id), from their agents' reports */
+  hostStatus: HostStatusMap;
 }
 
 export interface ChangeEntry {
@@ -38,6 +40,7 @@ export function emptyMesh(): Mesh {
     machines: new Map(),
     peers: new Map(),
     peerStatus: {},
+    hostStatus: {},
   };
 }
 
@@ -56,6 +59,7 @@ export function meshFromState(rev: number, state: State, peerStatus: PeerStatusM
     ),
     peers: by(state.peers, (p) => `${p.org}/${p.name}`),
     peerStatus: { ...peerStatus },
+    hostStatus: {},
   };
 }
 
@@ -88,6 +92,9 @@ export function applyMessage(mesh: Mesh, msg: UiMessage, hadSnapshot: boolean): 
     case 'peer_status':
       mesh.peerStatus = { ...mesh.peerStatus, ...msg.status };
       return { mesh, entries: [] };
+    case 'host_status':
+      mesh.hostStatus = { ...mesh.hostStatus, ...msg.status };
+      return { mesh, entries: [] };
     case 'heartbeat':
       mesh.rev = Math.max(mesh.rev, msg.rev);
       return { mesh, entries: [] };
@@ -114,6 +121,7 @@ export function applyOp(mesh: Mesh, op: ChangeOp): string | null {
     const maps = { org: mesh.orgs, network: mesh.networks, app: mesh.apps, host: mesh.hosts, machine: mesh.machines, peer: mesh.peers } as const;
     maps[op.entity].delete(op.key);
     if (op.entity === 'peer') delete mesh.peerStatus[op.key];
+    if (op.entity === 'host') delete mesh.hostStatus[op.key];
     return `${op.entity} ${op.key} removed`;
   }
   switch (op.entity) {

@@ -21,6 +21,16 @@ export type UiMessage =
   | { type: 'peer_status'; status: PeerStatusMap }
   | { type: 'heartbeat'; rev: number }
   | { type: 'error'; code: string; message: string }
-  | { type: 'bye'; rev: number; reason: string };
+  | { type: 'bye'; rev: number; reason: string }
+  | { type: 'host_status'; status: HostStatusMap };
+
+/** One host's handshake with another host the page shows, from its agent's last heartbeat report (ISO, coordinator clock; null: none yet). */
+export interface HostLinkView {
+  host_id: number;
+  latest_handshake: string | null;
+}
+
+/** Keyed host id; only hosts whose agent has reported. */
+export type HostStatusMap = Record<string, HostLinkView[]>;
 
 export const UI_STREAM_PATH = '/v1/ui/stream';

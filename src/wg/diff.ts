@@ -107,3 +107,55 @@ export function batchArgs(changes: readonly PeerChange[], batch: number): string
   for (let i = 0; i < changes.length; i += batch) out.push(changes.slice(i, i + batch).flatMap(changeArgs));
   return out;
 }
+
+/**
+ * From the peers a device was converged to (`prev`, by public key) to `next`,
+ * without reading the device: the changes for the peers whose object is not
+ * the one in `prev` (the planner shares unchanged peers between states), so
+ * O(peers) identity checks and work only for what changed. Null when a change
+ * needs the device's view: an endpoint that moved (roaming grace) or a new
+ * peer at a DNS name (resolved before `wg` sees it). `touched`: the peers of
+ * `next` not identical in `prev`, to remember once applied.
+ */
+export function diffDesiredPeers(
+  prev: ReadonlyMap<string, DesiredPeer>,
+  next: readonly DesiredPeer[],
+): { changes: PeerChange[]; touched: DesiredPeer[]; removed: string[] } | null {
+  const updates: PeerChange[] = [];
+  const adds: PeerChange[] = [];
+  const touched: DesiredPeer[] = [];
+  let kept = 0;
+  for (const p of next) {
+    const old = prev.get(p.publicKey);
+    if (old) kept++;
+    if (old === p) continue;
+    touched.push(p);
+    if (!old) {
+      const ep = p.endpoint === null ? null : normalizeEndpoint(p.endpoint);
+      if (ep && !ep.literal) return null;
+      adds.push({ kind: 'add', peer: { publicKey: p.publicKey, endpoint: ep?.text ?? null, allowedIps: sortCidrs(p.allowedIps), keepalive: p.keepalive } });
+      continue;
+    }
+    if (old.endpoint !== p.endpoint) return null;
+    const u: Extract<PeerChange, { kind: 'update' }> = { kind: 'update', publicKey: p.publicKey };
+    if (!sameList(old.allowedIps, p.allowedIps)) {
+      const allowedIps = sortCidrs(p.allowedIps);
+      if (!sameList(sortCidrs(old.allowedIps), allowedIps)) u.allowedIps = allowedIps;
+    }
+    if (old.keepalive !== p.keepalive) u.keepalive = p.keepalive;
+    if (Object.keys(u).length > 2) updates.push(u);
+  }
+  const removed: string[] = [];
+  if (kept !== prev.size) {
+    const keys = new Set(next.map((p) => p.publicKey));
+    for (const k of prev.keys()) if (!keys.has(k)) removed.push(k);
+  }
+  const byKey = (a: PeerChange, b: PeerChange): number => {
+    const ka = a.kind === 'add' ? a.peer.publicKey : a.publicKey;
+    const kb = b.kind === 'add' ? b.peer.publicKey : b.publicKey;
+    return ka < kb ? -1 : 1;
+  };
+  // Removes first so an allowed IP moving between peers is free when re-added (as diffPeers).
+  const changes = [...removed.map((publicKey): PeerChange => ({ kind: 'remove', publicKey })), ...updates.sort(byKey), ...adds.sort(byKey)];
+  return { changes, touched, removed };
+}

@@ -40,6 +40,7 @@ describe('dashboard /ui (e2e: headless Chromium, a real coordinator)', function 
   const tokens: Record<string, string> = {};
   let gatewayCredential = '';
   let gatewayId = 0;
+  let sydId = 0;
   let page: Page;
 
   async function api(token: string, method: string, path: string, body?: unknown): Promise<any> {
@@ -111,7 +112,7 @@ describe('dashboard /ui (e2e: headless Chromium, a real coordinator)', function 
     const gw = await api(admin, 'POST', '/v1/hosts', { region: 'ams', endpoint: '127.0.0.1:51820', public_key: KEY_A, gateway: true });
     gatewayId = gw.host.id;
     gatewayCredential = gw.credential;
-    await api(admin, 'POST', '/v1/hosts', { region: 'syd', endpoint: '127.0.0.1:51821', public_key: KEY_B });
+    sydId = (await api(admin, 'POST', '/v1/hosts', { region: 'syd', endpoint: '127.0.0.1:51821', public_key: KEY_B })).host.id;
     tokens.acme = await orgToken('acme');
     tokens.rival = await orgToken('rivalcorp');
     tokens.quiet = await orgToken('quiet');
@@ -133,6 +134,12 @@ describe('dashboard /ui (e2e: headless Chromium, a real coordinator)', function 
           endpoint: '127.0.0.1:40000',
         },
       ],
+    });
+    // The gateway's agent reports its handshake with syd along with its heartbeat.
+    await api(gatewayCredential, 'PUT', `/v1/hosts/${gatewayId}/heartbeat`, {
+      agent: { rev: 1, last_change_ms: null },
+      dns: null,
+      peers: [{ host_id: sydId, handshake_age_s: 20, endpoint: '127.0.0.1:51821', rx_bytes: 1, tx_bytes: 1, sending: false }],
     });
     chrome = await headlessChromium();
   });
@@ -187,6 +194,8 @@ describe('dashboard /ui (e2e: headless Chromium, a real coordinator)', function 
     const peerRow = (await page.textContent('tr[data-peer=laptop]')) ?? '';
     assert.match(peerRow, /s ago/, 'the peer shows its last handshake');
     assert.match(peerRow, /1\.2 MiB/, 'and its bytes');
+    const links = (await (await page.waitForSelector(`tr[data-host="${gatewayId}"] [data-testid=host-links]`, { timeout: 5000 })).textContent()) ?? '';
+    assert.match(links, new RegExp(`host ${sydId} \\(syd\\): \\d+ s ago`), 'the gateway shows its last handshake with syd, as its agent reported it');
     await page.evaluate(() => {
       (window as unknown as { marker: number }).marker = 1;
     });

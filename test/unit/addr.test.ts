@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import {
   allocateMachineId,
   allocatePeerIndex,
+  formatGroups,
   hostPrefix,
   isMachineId,
   machineAddress,
@@ -16,6 +17,8 @@ import {
   peerAddress,
 } from '../../src/addr/plan.js';
 import { AppError } from '../../src/errors.js';
+import fc from 'fast-check';
+import { Address6 } from 'ip-address';
 
 describe('address plan', () => {
   const cases: { name: string; got: () => string; want: string }[] = [
@@ -100,5 +103,23 @@ describe('address plan', () => {
       (e: unknown) => e instanceof AppError && e.code === 'exhausted',
     );
     assert.throws(() => machineAddress(0x100000000, 1, 1), /32-bit/);
+  });
+
+  it('formats addresses as ip-address does (RFC 5952), without it (property)', () => {
+    for (const [groups, text] of [
+      [[0xfdaa, 0, 5, 0, 0, 0, 0, 0], 'fdaa:0:5::'],
+      [[0xfdaa, 0, 0, 0, 1, 0, 0, 3], 'fdaa::1:0:0:3'],
+      [[0xfdaa, 0, 0, 1, 0, 0, 0, 0], 'fdaa:0:0:1::'],
+      [[0, 0, 0, 0, 0, 0, 0, 0], '::'],
+      [[1, 0, 2, 0, 3, 0, 4, 0], '1:0:2:0:3:0:4:0'],
+    ] as const)
+      assert.equal(formatGroups(groups), text);
+    const group = fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 2, arbitrary: fc.integer({ min: 0, max: 0xffff }) });
+    fc.assert(
+      fc.property(fc.array(group, { minLength: 8, maxLength: 8 }), (g) => {
+        assert.equal(formatGroups(g), new Address6(g.map((x) => x.toString(16)).join(':')).correctForm());
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

@@ -10,7 +10,7 @@ import { HOSTMASTER, NS_NAME, QTYPE, RCODE, reverseName } from '../../src/dns/na
 import { ipv6Bytes, packResponse } from '../../src/dns/pack.js';
 import { guardQuery, questionName } from '../../src/dns/wire.js';
 import { DB_1, EXT, fixtureReplica, LAPTOP, NET_ACME, NET_ACME_STAGING, NET_GLOBEX, rng, WEB_AMS, WEB_IAD, WEB_SYD } from '../../testkit/dns-fixture.js';
-import { buildQuery, decode } from '../../testkit/dns-packets.js';
+import { buildQuery, decode, encodeName } from '../../testkit/dns-packets.js';
 
 const soa = (zone: string, serial = 100): Rr => ({ type: QTYPE.SOA, name: zone, mname: NS_NAME, rname: HOSTMASTER, serial });
 const aaaa = (name: string, ...addrs: string[]): Rr[] => addrs.map((address) => ({ type: QTYPE.AAAA, name, address }));
@@ -132,6 +132,35 @@ describe('dns packer (miss path) against the generic encoder', () => {
       fast.buf.toString('hex'),
       packResponse(spec('many.internal', QTYPE.AAAA, { answers: aaaa('many.internal', ...MANY.slice(0, n)) }), false).buf.toString('hex'),
     );
+  });
+
+  // RFC 2782: "name compression is not to be used for this field". The owner
+  // is the question (a pointer, 2 bytes), then type, class, TTL, RDLENGTH, then
+  // priority, weight and port: the target starts 18 bytes after the question.
+  it('writes every SRV target in full, even under a suffix the message already holds (both encoders)', () => {
+    const targets = ['f066b83b000001.vm.web.internal', 'a1b2c3d4000002.vm.web.internal'];
+    const s = spec('_http._tcp.web.internal', QTYPE.SRV, {
+      answers: targets.map((target) => ({ type: QTYPE.SRV, name: '_http._tcp.web.internal', priority: 10, weight: 10, port: 8080, target })),
+      additional: targets.map((t, i) => ({ type: QTYPE.AAAA, name: t, address: [WEB_IAD, WEB_AMS][i]!.address })),
+      ednsSize: 1232,
+    });
+    same(s);
+    for (const enc of [packResponse(s, false), encodeResponse(s, false)]) {
+      let at = enc.qEnd;
+      for (const target of targets) {
+        assert.equal(enc.buf.readUInt16BE(at), 0xc00c, 'the owner still points at the question');
+        const full = encodeName(target);
+        assert.equal(enc.buf.readUInt16BE(at + 10), 6 + full.length, `RDLENGTH of ${target}`);
+        assert.equal(enc.buf.subarray(at + 18, at + 18 + full.length).toString('hex'), full.toString('hex'), `${target} written in full`);
+        at += 18 + full.length;
+      }
+      const d = decode(enc.buf);
+      assert.equal(d.answers.length, 2);
+      assert.deepEqual(
+        d.additional.filter((r) => r.type === QTYPE.AAAA).map((r) => r.name),
+        targets,
+      );
+    }
   });
 
   it('reads the question name and flags as dns2 does', () => {

@@ -56,17 +56,18 @@ export async function agentCommand(ctx: Context): Promise<number> {
     openPorts: a.openPorts,
     logger,
     userspace: a.userspace,
-    peerStatusMs: peerStatusMs(process.env.SIXPN_AGENT_PEER_STATUS_MS),
+    peerStatusMs: envMs('SIXPN_AGENT_PEER_STATUS_MS'),
+    heartbeatMs: envMs('SIXPN_AGENT_HEARTBEAT_MS'),
   });
   logger.info({ hostId: agent.identity.hostId, iface: a.iface, listenPort, device: agent.device?.kind }, 'agent running');
   await onShutdown(logger, () => agent.stop());
   return 0;
 }
 
-/** Gateway peer-status report interval (default 10 s); tests shorten it through the environment. */
-function peerStatusMs(v: string | undefined): number | undefined {
+/** Gateway peer-status and heartbeat intervals (default 10 s); tests shorten them through the environment. */
+function envMs(name: string): number | undefined {
+  const v = process.env[name];
   if (v === undefined || v === '') return undefined;
-  if (!/^\d+$/.test(v) || Number(v) < 100 || Number(v) > 3_600_000)
-    throw new UsageError(`SIXPN_AGENT_PEER_STATUS_MS must be 100..3600000 milliseconds, got ${JSON.stringify(v)}`);
+  if (!/^\d+$/.test(v) || Number(v) < 100 || Number(v) > 3_600_000) throw new UsageError(`${name} must be 100..3600000 milliseconds, got ${JSON.stringify(v)}`);
   return Number(v);
 }

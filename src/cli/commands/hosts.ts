@@ -4,6 +4,7 @@ import { UsageError } from '../errors.js';
 import { endpoint, label } from '../flags.js';
 import { printJson, printRecord, printTable } from '../output.js';
 import type { Context } from '../spec.js';
+import type { FeedLagView, HostReportView } from '../../model/host-report.js';
 
 export async function list(ctx: Context): Promise<number> {
   const r = await client(ctx).listHosts();
@@ -55,6 +56,22 @@ export async function show(ctx: Context): Promise<number> {
       status: r.host.status,
       last_seen: r.host.last_seen,
       created: r.host.created_at,
+      ...reportLines(r.host.report),
     });
   return 0;
+}
+
+/** What its agent last reported, one line each (none before its first report). */
+function reportLines(r: HostReportView | null | undefined): Record<string, string> {
+  if (!r) return { reported: 'never (no agent report yet)' };
+  const lag = (f: FeedLagView): string => `${f.lag} behind (rev ${f.rev}${f.lag_s ? `, waiting ${f.lag_s} s` : ''})`;
+  return {
+    reported: r.reported_at,
+    handshakes:
+      r.peers
+        .map((p) => `host ${p.host_id} ${p.handshake_age_s === null ? 'never' : `${p.handshake_age_s}s ago`}${p.sending ? ' (sending)' : ''}`)
+        .join(', ') || '-',
+    agent_feed: lag(r.agent),
+    dns_feed: r.dns ? lag(r.dns) : '-',
+  };
 }

@@ -2,12 +2,14 @@
 // coordinator knows: its version, store and revisions (feed lag); each host's
 // region, endpoint, reported version, last heartbeat and reachability, its
 // machines, and the developer peers it carries with their gateway-reported
-// handshake ages. Hosts do not report host-to-host handshakes, so those are
-// not shown.
+// handshake ages; and what each host's agent reports with its heartbeat: its
+// WireGuard handshakes with the other hosts, its and its DNS server's feed lag
+// (status-report.ts).
 import { VERSION } from '../../version.js';
 import { client, connection, json } from '../ctx.js';
 import { printJson, printTable } from '../output.js';
 import type { Context } from '../spec.js';
+import { printReports, reportOut, reportProblems } from './status-report.js';
 
 interface Health {
   version: string;
@@ -40,6 +42,7 @@ export async function statusCommand(ctx: Context): Promise<number> {
     if (!h.version) problems.push(`host ${h.id} (${h.region}) has never reported a version: is its agent running?`);
     else if (base(h.version) !== health.version) problems.push(`host ${h.id} (${h.region}) runs ${h.version}, the coordinator ${health.version}`);
   }
+  problems.push(...reportProblems(hosts));
   const out = {
     problems,
     coordinator: {
@@ -66,6 +69,7 @@ export async function statusCommand(ctx: Context): Promise<number> {
         started: l.started,
         peers: l.peers,
         newest_handshake_s: l.newestHandshake === null ? null : Math.max(0, Math.round(Date.now() / 1000 - l.newestHandshake)),
+        ...reportOut(h, hosts),
       };
     }),
   };
@@ -86,6 +90,7 @@ export async function statusCommand(ctx: Context): Promise<number> {
     })),
     ['id', 'region', 'endpoint', 'gateway', 'version', 'status', 'last_seen', 'machines', 'peers', 'newest_handshake'],
   );
+  printReports(out.hosts, Date.now());
   return 0;
 }
 

@@ -5,6 +5,8 @@ import { RULES } from '../../validate.js';
 import { caller, requireScope } from '../auth.js';
 import { body, endpoint, label, params, region, versionString, wgKey } from '../schemas.js';
 import { answer, answerList, NO_CONTENT, op, responses } from '../responses.js';
+import type { HostReport } from '../../model/host-report.js';
+import { checkHostReport, HOST_REPORT_BODY } from './host-report.js';
 
 const enrolled = (description: string): Record<string, unknown> =>
   answer({ host: 'Host', credential: { type: 'string', description: 'the host-scoped token' } }, description);
@@ -80,20 +82,29 @@ export function hostRoutes(app: FastifyInstance, store: Store): void {
     },
   );
 
-  // Cheap on purpose: one row write, no revision, no feed traffic.
-  app.put<{ Params: { id: number } }>(
+  // Cheap on purpose: one row write (two with a report), no revision, no feed traffic.
+  app.put<{ Params: { id: number }; Body: HostReport | null }>(
     '/v1/hosts/:id/heartbeat',
     {
       schema: {
-        ...op('hosts', 'A host says it is alive (its agent, every few seconds); no revision', 'host (own)'),
+        ...op(
+          'hosts',
+          'A host says it is alive (its agent, every few seconds), optionally with its report: its WireGuard handshakes with the other hosts ' +
+            "and its replicas' revisions (shown by hosts list|show and sixpn status); no revision",
+          'host (own)',
+        ),
         params: params({ id: { type: 'integer', minimum: 1 } }),
+        body: HOST_REPORT_BODY,
         response: NO_CONTENT,
       },
+      bodyLimit: 2 * 1024 * 1024,
     },
     async (req, reply) => {
       const t = caller(req);
       if (t.scope !== 'host' || t.host_id !== req.params.id) throw new AppError('forbidden', 'only the host itself sends its heartbeat');
-      await store.heartbeat(req.params.id);
+      const report = req.body ?? undefined;
+      if (report) checkHostReport(report);
+      await store.heartbeat(req.params.id, report);
       return reply.code(204).send();
     },
   );

@@ -47,6 +47,11 @@ export class ScopeView {
     return [...this.shown.get('peer')!];
   }
 
+  /** Ids of the hosts this stream shows. */
+  hostIds(): number[] {
+    return [...this.shown.get('host')!].map(Number);
+  }
+
   /** The ops of one change this stream may see (possibly none), in order. */
   change(ops: ChangeOp[]): ChangeOp[] {
     const out: ChangeOp[] = [];

@@ -7,7 +7,7 @@ import type { ServerResponse } from 'node:http';
 import type { Logger } from '../../log.js';
 import type { TokenInfo } from '../../model/auth.js';
 import type { Store } from '../../store/store.js';
-import type { PeerStatusMap, UiMessage } from '../../ui/protocol.js';
+import type { HostStatusMap, PeerStatusMap, UiMessage } from '../../ui/protocol.js';
 import type { FeedHub } from '../feed-hub.js';
 import type { StreamEnd } from '../token-streams.js';
 import { ScopeView, type Visibility } from './scope.js';
@@ -89,6 +89,8 @@ export class UiStreams {
       const state = view.snapshot(snap.state);
       let peers = await this.peerStatus(view);
       await this.write(s, { type: 'snapshot', rev: snap.rev, state, peer_status: peers });
+      let links = await this.hostStatus(view);
+      if (Object.keys(links).length > 0) await this.write(s, { type: 'host_status', status: links });
       last = snap.rev;
       let lastWrite = Date.now();
       let nextPeers = Date.now() + this.peerStatusMs;
@@ -115,6 +117,13 @@ export class UiStreams {
           peers = now;
           if (moved) {
             await this.write(s, { type: 'peer_status', status: moved });
+            lastWrite = Date.now();
+          }
+          const linksNow = await this.hostStatus(view);
+          const relinked = changedLinks(links, linksNow);
+          links = linksNow;
+          if (relinked) {
+            await this.write(s, { type: 'host_status', status: relinked });
             lastWrite = Date.now();
           }
         }
@@ -158,6 +167,18 @@ export class UiStreams {
     for (const key of view.peerKeys()) {
       const slash = key.indexOf('/');
       out[key] = await this.store.getPeerStatus(key.slice(0, slash), key.slice(slash + 1));
+    }
+    return out;
+  }
+
+  /** The shown hosts' handshakes with each other, from their agents' reports (none shown: no read). */
+  private async hostStatus(view: ScopeView): Promise<HostStatusMap> {
+    const shown = new Set(view.hostIds());
+    if (shown.size === 0) return {};
+    const out: HostStatusMap = {};
+    for (const h of await this.store.listHostsWithStatus()) {
+      if (!shown.has(h.id) || !h.report) continue;
+      out[h.id] = h.report.peers.filter((p) => shown.has(p.host_id)).map((p) => ({ host_id: p.host_id, latest_handshake: p.latest_handshake }));
     }
     return out;
   }
@@ -206,4 +227,17 @@ function changed(before: PeerStatusMap, now: PeerStatusMap): PeerStatusMap | nul
     }
   }
   return any ? out : null;
+}
+
+/**
+ * The hosts whose links differ from `before`. A report gives handshake
+ * times to the second, rounded at each report: a second either way is the same.
+ */
+function changedLinks(before: HostStatusMap, now: HostStatusMap): HostStatusMap | null {
+  const t = (iso: string | null): number => (iso === null ? -1 : Date.parse(iso));
+  const same = (a: HostStatusMap[string] | undefined, b: HostStatusMap[string]): boolean =>
+    !!a && a.length === b.length && a.every((l, i) => l.host_id === b[i]!.host_id && Math.abs(t(l.latest_handshake) - t(b[i]!.latest_handshake)) <= 1500);
+  const out: HostStatusMap = {};
+  for (const [k, v] of Object.entries(now)) if (!same(before[k], v)) out[k] = v;
+  return Object.keys(out).length > 0 ? out : null;
 }

@@ -1,5 +1,6 @@
 // The hosts this token may see: endpoint, gateway role, version and last seen
-// when the host record has them, and the handshake ages of the peers it carries.
+// when the host record has them, the handshake ages of the peers it carries,
+// and of the other hosts shown, when their agents report them.
 import { handshakeAge, isoAge, matches } from '../format.js';
 import type { Mesh } from '../model.js';
 import { Empty, field, Table } from './Table.js';
@@ -10,6 +11,7 @@ export function Hosts(props: { mesh: Mesh; filter: string; now: number }) {
   const hosts = all.filter((h) => matches(filter, h.id, h.region, h.endpoint, h.gateway ? 'gateway' : '', field(h, 'version')));
   const withVersion = all.some((h) => field(h, 'version') !== null);
   const withSeen = all.some((h) => field(h, 'last_seen', 'last_seen_at', 'heartbeat_at') !== null);
+  const withLinks = all.some((h) => mesh.hostStatus[h.id] !== undefined);
   const machines = [...mesh.machines.values()];
   const peers = [...mesh.peers.values()];
   return (
@@ -32,6 +34,7 @@ export function Hosts(props: { mesh: Mesh; filter: string; now: number }) {
             ...(withSeen ? ['Last seen'] : []),
             'Machines',
             'Peer handshakes',
+            ...(withLinks ? ['Host handshakes'] : []),
           ]}
         >
           {hosts.map((h) => {
@@ -61,11 +64,30 @@ export function Hosts(props: { mesh: Mesh; filter: string; now: number }) {
                     </ul>
                   )}
                 </td>
+                {withLinks && <HostLinks mesh={mesh} id={h.id} now={now} />}
               </tr>
             );
           })}
         </Table>
       )}
     </section>
+  );
+}
+
+/** This host's handshakes with the other hosts shown, as its agent last reported them. */
+function HostLinks(props: { mesh: Mesh; id: number; now: number }) {
+  const links = props.mesh.hostStatus[props.id];
+  if (!links) return <td>no report</td>;
+  if (links.length === 0) return <td>–</td>;
+  return (
+    <td data-testid="host-links">
+      <ul class="plain">
+        {links.map((l) => (
+          <li key={l.host_id}>
+            host {l.host_id} ({props.mesh.hosts.get(String(l.host_id))?.region ?? '?'}): {isoAge(l.latest_handshake, props.now)}
+          </li>
+        ))}
+      </ul>
+    </td>
   );
 }
