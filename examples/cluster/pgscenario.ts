@@ -30,6 +30,8 @@ export interface PgFailover {
 }
 
 let psqlSeq = 0;
+/** A shell word, single-quoted (the demo prints commands one can paste). */
+const shq = (a: string): string => `'${a.replace(/'/g, `'\\''`)}'`;
 
 export async function pgFailover(
   w: ClusterWorld,
@@ -54,7 +56,7 @@ export async function pgFailover(
   const clients = await Promise.all(['iad', 'nrt'].map((r) => w.pgClient(r)));
   const q = clients[0]!;
   const psql = (conninfo: string, sql: string) => {
-    say(`$ psql '${conninfo}' -c '${sql}'`);
+    say(`$ psql ${shq(conninfo)} -c ${shq(sql)}`);
     return w.psql(q, conninfo, sql);
   };
   const standby = await lab.until(
@@ -117,7 +119,9 @@ export async function pgFailover(
     inRecovery: (await w.psql(q, VIA_APP, 'SELECT pg_is_in_recovery()'))[0]!,
     replica: await role(replica),
   };
-  say(`  clients on the new primary ${perClientMs.join(' / ')} ms after the stop; pg_promote() took ${after.replica?.promoted?.ms ?? '?'} ms`);
+  say(
+    `  clients on the new primary ${perClientMs.join(' / ')} ms after the stop; pg_promote() and the restart on the mesh address took ${after.replica?.promoted?.ms ?? '?'} ms`,
+  );
   return {
     primary,
     replica,
