@@ -187,7 +187,8 @@ describe('streamed watch snapshots', function () {
     snapshotSuite('sqlite', onSqlite);
 
     it('a slow reader is paced, not cut: it completes though it takes longer than the drain timeout', async () => {
-      // ~4.7 MiB of snapshot; the reader holds back 500 ms at a time, far beyond the 1 s drain timeout in all.
+      // ~4.7 MiB of snapshot; the reader holds back 400 ms at a time, then takes at most 1 MiB before holding
+      // back again, so it needs many rounds (far beyond the 1 s drain timeout in all) whatever the socket buffers hold.
       const w = await world(onSqlite, { drainTimeoutMs: 1000, snapshot: { lagBytes: 64 * 1024, pageSize: 20 } });
       try {
         await seed(w.store, 300, true);
@@ -199,14 +200,20 @@ describe('streamed watch snapshots', function () {
         let activeWhilePaused = false;
         while (framedState(slow.text()) === null) {
           res.pause();
-          await new Promise((r) => setTimeout(r, 500));
+          await new Promise((r) => setTimeout(r, 400));
           paused++;
           // The build waits for the reader: it is still running while the reader holds back.
           if (w.hub.snapshots.active === 1) activeWhilePaused = true;
+          const mark = slow.text().length;
+          const done = () => slow.text().length >= mark + 1024 * 1024 || slow.text().includes('"snapshot_end"');
+          const hold = (): void => void (done() && res.pause()); // paused from inside 'data': no more than a chunk past 1 MiB
+          res.on('data', hold);
           res.resume();
-          await new Promise((r) => setTimeout(r, 5));
+          await until(done, 30_000, 1);
+          res.off('data', hold);
           assert.ok(Date.now() - t0 < 90_000, 'the slow reader finished');
         }
+        res.resume();
         assert.ok(Date.now() - t0 > 1000, `took ${Date.now() - t0} ms, longer than the drain timeout`);
         assert.ok(paused >= 3 && activeWhilePaused, `paused ${paused} times, build held: ${activeWhilePaused}`);
         assert.deepEqual(framedState(slow.text()), want);
