@@ -8,42 +8,16 @@ import { computeDesired, type SelfConfig } from '../../src/agent/desired.js';
 import { DesiredIndex } from '../../src/agent/desired-index.js';
 import { Planner } from '../../src/agent/plan.js';
 import { Replica } from '../../src/feed/replica.js';
-import { machineAddress, machineFieldOf, peerAddress } from '../../src/addr/plan.js';
+import { peerAddress } from '../../src/addr/plan.js';
 import { appUpserted, hostDeleted, hostUpserted, machineUpserted, peerDeleted, peerUpserted } from '../../src/model/changes.js';
 import type { ChangeOp, Host, Machine, MachineState, Peer, State } from '../../src/model/types.js';
-import { selfConfig } from '../../testkit/agent-self.js';
+import { fixtureHost, fixtureKey, fixtureMachine, selfConfig } from '../../testkit/agent-self.js';
 
-const key = (c: string): string => `${c.repeat(43)}=`;
-const host = (id: number, o: Partial<Host> = {}): Host => ({
-  id,
-  region: 'ams',
-  endpoint: `198.18.0.${10 + id}:51820`,
-  public_key: key(String.fromCharCode(64 + id)),
-  gateway: false,
-  created_at: '',
-  ...o,
-});
+const key = fixtureKey;
+const host = (id: number, o: Partial<Host> = {}): Host => fixtureHost(id, 'ams', o);
 const mid = (n: number): string => `${(0x10000000 + n).toString(16)}abcdef`;
-function machine(n: number, hostId: number, networkId: number, state: MachineState = 'started', o: Partial<Machine> = {}): Machine {
-  const id = mid(n);
-  return {
-    id,
-    app: 'web',
-    org: 'acme',
-    network_id: networkId,
-    host_id: hostId,
-    region: 'ams',
-    address: machineAddress(networkId, hostId, machineFieldOf(id)),
-    state,
-    reason: null,
-    group: 'app',
-    metadata: {},
-    command: null,
-    created_at: '',
-    updated_at: 't0',
-    ...o,
-  };
-}
+const machine = (n: number, hostId: number, networkId: number, state: MachineState = 'started', o: Partial<Machine> = {}): Machine =>
+  fixtureMachine(mid(n), hostId, networkId, state, o);
 const peer = (name: string, hostId: number, networkId: number, index: number, o: Partial<Peer> = {}): Peer => ({
   org: 'acme',
   name,

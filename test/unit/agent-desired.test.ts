@@ -1,39 +1,15 @@
 import assert from 'node:assert/strict';
 import { computeDesired, hostIfaceName, hostInfraAddress, nsName } from '../../src/agent/desired.js';
-import type { Host, Machine, MachineState, Peer } from '../../src/model/types.js';
-import { machineAddress, machineFieldOf, peerAddress } from '../../src/addr/plan.js';
-import { selfConfig } from '../../testkit/agent-self.js';
+import type { Machine, MachineState, Peer } from '../../src/model/types.js';
+import { peerAddress } from '../../src/addr/plan.js';
+import { fixtureHost, fixtureKey, fixtureMachine, selfConfig } from '../../testkit/agent-self.js';
 
-const key = (c: string): string => `${c.repeat(43)}=`;
-const host = (id: number, region = 'ams', o: Partial<Host> = {}): Host => ({
-  id,
-  region,
-  endpoint: `198.18.0.${10 + id}:51820`,
-  public_key: key(String.fromCharCode(64 + id)),
-  gateway: false,
-  created_at: '',
-  ...o,
-});
+const key = fixtureKey;
+const host = fixtureHost;
 let seq = 0;
 function machine(hostId: number, networkId: number, state: MachineState = 'started', o: Partial<Machine> = {}): Machine {
   const id = `${(0x10000000 + ++seq).toString(16)}abcdef`;
-  return {
-    id,
-    app: 'web',
-    org: 'acme',
-    network_id: networkId,
-    host_id: hostId,
-    region: 'ams',
-    address: machineAddress(networkId, hostId, machineFieldOf(id)),
-    state,
-    reason: null,
-    group: 'app',
-    metadata: {},
-    command: null,
-    created_at: '',
-    updated_at: `t${seq}`,
-    ...o,
-  };
+  return fixtureMachine(id, hostId, networkId, state, { updated_at: `t${seq}`, ...o });
 }
 const peer = (hostId: number, networkId: number, index: number, name: string): Peer => ({
   org: 'acme',
