@@ -3,28 +3,12 @@
 // line in the format the issue fixes. No figure is asserted (benchmarks are
 // never timed assertions).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { runBench, type BenchRun } from '../../testkit/bench.js';
 
-const FLEET = fileURLToPath(new URL('../../bench/fleet.js', import.meta.url));
 const LINE =
   /^fleet: replicas=(\d+) rate=(\d+) changes=(\d+) p50_ms=(\d+(?:\.\d+)?) p99_ms=(\d+(?:\.\d+)?) max_ms=(\d+) coordinator_rss_mb=(\d+) replica_rss_mb=(\d+\.\d\d) snapshot_s=(\d+\.\d\d)$/;
 
-function run(env: Record<string, string>): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [FLEET], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d;
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      err += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, out, err }));
-  });
-}
+const run = (env: Record<string, string>): Promise<BenchRun> => runBench('fleet', env);
 
 describe('fleet bench (smoke)', function () {
   this.timeout(180_000);
