@@ -1,6 +1,9 @@
 // A worker thread of the fleet bench: runs many simulated hosts (fleet-host.ts)
 // on one event loop and answers the main thread's requests (fleet-protocol.ts).
-import { parentPort, workerData } from 'node:worker_threads';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { join } from 'node:path';
+import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { getHeapStatistics } from 'node:v8';
 import { SimHost } from './fleet-host.js';
 import type { ToMain, ToWorker, WorkerSetup } from './fleet-protocol.js';
@@ -14,6 +17,23 @@ const hosts = setup.hosts.map(
   (h) => new SimHost({ url: setup.url, hostId: h.hostId, token: h.token, privateKey: h.privateKey, commits, hist, feedHist, resyncMs: setup.resyncMs }),
 );
 const port = parentPort!;
+// FLEET_CPU_PROFILE=DIR: a CPU profile of this worker over the load only (not the start-up's snapshots).
+const profileDir = process.env.FLEET_CPU_PROFILE;
+let profiler: Session | null = null;
+async function profileStart(): Promise<void> {
+  if (!profileDir) return;
+  profiler = new Session();
+  profiler.connect();
+  await profiler.post('Profiler.enable');
+  await profiler.post('Profiler.start');
+}
+async function profileStop(): Promise<void> {
+  if (!profiler) return;
+  const { profile } = await profiler.post('Profiler.stop');
+  writeFileSync(join(profileDir!, `fleet-worker-${threadId}.cpuprofile`), JSON.stringify(profile));
+  profiler.disconnect();
+  profiler = null;
+}
 const send = (m: ToMain): void => port.postMessage(m);
 
 /** Until every host's pass covered `rev`, or the deadline; returns how many did not. */
@@ -35,11 +55,13 @@ port.on('message', (m: ToWorker) => {
           await new Promise((r) => setTimeout(r, setup.staggerMs));
         }
         const late = await converge(m.rev, m.timeoutMs);
+        await profileStart();
         send({ type: 'ready', late });
         break;
       }
       case 'collect': {
         const late = await converge(m.rev, m.timeoutMs);
+        await profileStop();
         send({ type: 'result', late, hist, feedHist, heapUsed: getHeapStatistics().used_heap_size });
         break;
       }

@@ -9,6 +9,7 @@ import type { DesiredHost } from './desired.js';
 import { planDevice, planKick, planLinkSettings, planMissing, planNft, planPeers } from './plan.js';
 import type { Ports } from './ports.js';
 import { resolvePeers, type PeerFailure } from './resolver.js';
+import type { Attachment } from './types.js';
 
 export type StepName = 'nft' | 'wireguard' | 'routes' | 'machines';
 
@@ -30,10 +31,14 @@ export interface ApplyMemory {
   peers: Map<string, DesiredPeer> | null;
   /** the device is new: start handshakes once its peers are set */
   kickPending: boolean;
+  /** the address and route lists last made sure of on the link; null: read the link on the next pass */
+  link: { addresses: readonly string[]; routes: readonly string[] } | null;
+  /** the attachment list the machines step last reconciled; null: reconcile on the next pass */
+  attachments: readonly Attachment[] | null;
 }
 
 export function freshMemory(): ApplyMemory {
-  return { nftText: null, peersKey: null, peers: null, kickPending: false };
+  return { nftText: null, peersKey: null, peers: null, kickPending: false, link: null, attachments: null };
 }
 
 export interface ApplyReport {
@@ -110,8 +115,25 @@ export async function apply(desired: DesiredHost, ports: Ports, o: ApplyOptions)
       } else m.peers = new Map(desired.peers.map((p) => [p.publicKey, p]));
     });
   }
-  await step('routes', () => syncLinkState(desired, ports, o.device));
-  await step('machines', () => ports.machines.reconcile(desired.attachments));
+  // The planner hands out the same lists until they change: a non-forced pass
+  // with the lists made sure of last time reads no link and runs no machine
+  // step (a change elsewhere in the fleet costs this host nothing here). A
+  // link event forces a pass (repairSoon), and so does the periodic resync.
+  const m = o.memory;
+  if (o.force || m.link?.addresses !== desired.addresses || m.link.routes !== desired.routes) {
+    m.link = null;
+    await step('routes', async () => {
+      await syncLinkState(desired, ports, o.device);
+      m.link = { addresses: desired.addresses, routes: desired.routes };
+    });
+  }
+  if (o.force || m.attachments !== desired.attachments) {
+    m.attachments = null;
+    await step('machines', async () => {
+      await ports.machines.reconcile(desired.attachments);
+      m.attachments = desired.attachments;
+    });
+  }
   return report;
 }
 

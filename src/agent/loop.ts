@@ -1,5 +1,6 @@
 // When reconcile passes run. Passes are serialized: a burst of changes
-// during a pass makes one more pass, not one each. A pass can be forced (re-
+// during a pass makes one more pass, not one each, and a pass starts once the
+// changes already received are applied (setImmediate). A pass can be forced (re-
 // read everything from the devices): periodically, after a link event (a
 // repair), after a handshake kick, and to retry a failed step, with backoff
 // while it keeps failing.
@@ -56,6 +57,8 @@ export class ReconcileLoop {
     this.dirty = true;
     this.running ??= (async () => {
       try {
+        // The records already received are applied first: one pass covers a backlog, not one pass each.
+        await new Promise((r) => setImmediate(r));
         while (this.dirty && !this.stopped) {
           this.dirty = false;
           const force = this.forceNext;

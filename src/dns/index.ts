@@ -40,61 +40,92 @@ function pushTo<K, V>(m: Map<K, V[]>, k: K, v: V): void {
   else m.set(k, [v]);
 }
 
-/** Lazily computed value, computed at most once (indexes are immutable). */
-function memo<T>(f: () => T): () => T {
-  let done = false;
-  let v: T;
-  return () => {
-    if (!done) {
-      v = f();
-      done = true;
-    }
-    return v;
-  };
-}
-
+/**
+ * One app's instances, shaped for lookups. Only `all` is made up front: the
+ * other views are built on the first query that needs them (a host's DNS is
+ * asked about few of the apps a change rebuilds), then kept (indexes are
+ * immutable).
+ */
 export class AppIndex {
-  /** started instances that are not critical, sorted by id: what the app's names answer */
-  readonly started: Instance[];
-  /** started instances, critical ones included (`<id>.vm.` and PTR name one machine whatever its health) */
-  readonly live: Instance[];
-  /** `_name._proto` → started healthy instances declaring that port */
-  readonly byService = new Map<string, { i: Instance; port: number }[]>();
-  /** lease name → its holder, if started and healthy */
-  readonly byLease = new Map<string, Instance>();
   /** every instance (stopped, created, failed included), sorted by id */
   readonly all: Instance[];
-  readonly byRegion = new Map<string, Instance[]>();
-  readonly byGroup = new Map<string, Instance[]>();
-  /** `key=value` (value lowercased) → started instances */
-  readonly byMeta = new Map<string, Instance[]>();
-  readonly metaKeys = new Set<string>();
+  private _live?: Instance[];
+  private _started?: Instance[];
+  private _views?: AppViews;
+  private _regions?: string[];
+  private _allRegions?: string[];
+  private _vms?: string[];
+  private _allVms?: string[];
 
+  /** `sorted`: `instances` is already sorted by id (and may be kept as it is) */
   constructor(
     readonly name: string,
     readonly networkId: number,
     instances: Instance[],
+    sorted = false,
   ) {
-    this.all = instances.slice().sort(byId);
-    this.live = this.all.filter((i) => i.state === 'started');
-    this.started = this.live.filter((i) => i.health !== 'critical');
-    for (const i of this.started) {
-      for (const p of i.ports ?? []) pushTo(this.byService, `_${p.name}._${p.protocol}`, { i, port: p.port });
-      for (const l of i.leases ?? []) this.byLease.set(l, i);
-      pushTo(this.byRegion, i.region, i);
-      if (i.group) pushTo(this.byGroup, i.group.toLowerCase(), i);
-      for (const [k, v] of Object.entries(i.metadata)) {
-        const key = k.toLowerCase();
-        this.metaKeys.add(key);
-        pushTo(this.byMeta, `${key}=${String(v).toLowerCase()}`, i);
-      }
-    }
+    this.all = sorted ? instances : instances.slice().sort(byId);
   }
 
-  readonly regions = memo(() => uniqSorted(this.started.map((i) => i.region)));
-  readonly allRegions = memo(() => uniqSorted(this.all.map((i) => i.region)));
-  readonly vms = memo(() => this.started.map((i) => `${i.id} ${i.region}`));
-  readonly allVms = memo(() => this.all.map((i) => `${i.id} ${i.region}`));
+  /** started instances, critical ones included (`<id>.vm.` and PTR name one machine whatever its health) */
+  get live(): Instance[] {
+    return (this._live ??= this.all.filter((i) => i.state === 'started'));
+  }
+  /** started instances that are not critical, sorted by id: what the app's names answer */
+  get started(): Instance[] {
+    return (this._started ??= this.live.filter((i) => i.health !== 'critical'));
+  }
+  /** `_name._proto` → started healthy instances declaring that port */
+  get byService(): ReadonlyMap<string, { i: Instance; port: number }[]> {
+    return this.views().byService;
+  }
+  /** lease name → its holder, if started and healthy */
+  get byLease(): ReadonlyMap<string, Instance> {
+    return this.views().byLease;
+  }
+  get byRegion(): ReadonlyMap<string, Instance[]> {
+    return this.views().byRegion;
+  }
+  get byGroup(): ReadonlyMap<string, Instance[]> {
+    return this.views().byGroup;
+  }
+  /** `key=value` (value lowercased) → started instances */
+  get byMeta(): ReadonlyMap<string, Instance[]> {
+    return this.views().byMeta;
+  }
+  get metaKeys(): ReadonlySet<string> {
+    return this.views().metaKeys;
+  }
+
+  private views(): AppViews {
+    if (this._views) return this._views;
+    const v: AppViews = { byService: new Map(), byLease: new Map(), byRegion: new Map(), byGroup: new Map(), byMeta: new Map(), metaKeys: new Set() };
+    for (const i of this.started) {
+      for (const p of i.ports ?? []) pushTo(v.byService, `_${p.name}._${p.protocol}`, { i, port: p.port });
+      for (const l of i.leases ?? []) v.byLease.set(l, i);
+      pushTo(v.byRegion, i.region, i);
+      if (i.group) pushTo(v.byGroup, i.group.toLowerCase(), i);
+      for (const [k, val] of Object.entries(i.metadata)) {
+        const key = k.toLowerCase();
+        v.metaKeys.add(key);
+        pushTo(v.byMeta, `${key}=${String(val).toLowerCase()}`, i);
+      }
+    }
+    return (this._views = v);
+  }
+
+  regions(): string[] {
+    return (this._regions ??= uniqSorted(this.started.map((i) => i.region)));
+  }
+  allRegions(): string[] {
+    return (this._allRegions ??= uniqSorted(this.all.map((i) => i.region)));
+  }
+  vms(): string[] {
+    return (this._vms ??= this.started.map((i) => `${i.id} ${i.region}`));
+  }
+  allVms(): string[] {
+    return (this._allVms ??= this.all.map((i) => `${i.id} ${i.region}`));
+  }
 
   /** Started instance (critical or not) by full id or unambiguous id prefix. */
   findId(prefix: string): Instance | 'ambiguous' | null {
@@ -114,11 +145,26 @@ export class AppIndex {
   }
 }
 
+interface AppViews {
+  byService: Map<string, { i: Instance; port: number }[]>;
+  byLease: Map<string, Instance>;
+  byRegion: Map<string, Instance[]>;
+  byGroup: Map<string, Instance[]>;
+  byMeta: Map<string, Instance[]>;
+  metaKeys: Set<string>;
+}
+
 function uniqSorted(xs: string[]): string[] {
   return [...new Set(xs)].sort();
 }
 
 export class NetworkIndex {
+  private _appNames?: string[];
+  private _peerNames?: string[];
+  private _instances?: string[];
+  private _allInstances?: string[];
+  private _ptr?: Map<string, string>;
+
   constructor(
     readonly id: number,
     readonly apps: ReadonlyMap<string, AppIndex>,
@@ -128,12 +174,20 @@ export class NetworkIndex {
     readonly serial: number,
   ) {}
 
-  readonly appNames = memo(() => [...this.apps.keys()].sort());
-  readonly peerNames = memo(() => [...this.peers.keys()].sort());
+  appNames(): string[] {
+    return (this._appNames ??= [...this.apps.keys()].sort());
+  }
+  peerNames(): string[] {
+    return (this._peerNames ??= [...this.peers.keys()].sort());
+  }
 
   /** `_instances` items: `instance=<id>,app=<app>,ip=<addr>,region=<region>` */
-  readonly instances = memo(() => this.instanceItems(false));
-  readonly allInstances = memo(() => this.instanceItems(true));
+  instances(): string[] {
+    return (this._instances ??= this.instanceItems(false));
+  }
+  allInstances(): string[] {
+    return (this._allInstances ??= this.instanceItems(true));
+  }
 
   private instanceItems(all: boolean): string[] {
     const out: string[] = [];
@@ -144,25 +198,24 @@ export class NetworkIndex {
     return out;
   }
 
-  /** 32 nibbles → PTR target; built on first reverse query after a change. */
-  private readonly ptrMap = memo(() => {
-    const m = new Map<string, string>();
-    for (const app of this.apps.values()) {
-      for (const i of app.live) {
-        if (i.peer) continue;
-        const n = ipv6Nibbles(i.address);
-        if (n) m.set(n, `${i.id}.vm.${app.name}.internal`);
-      }
-    }
-    for (const p of this.peers.values()) {
-      const n = ipv6Nibbles(p.address);
-      if (n) m.set(n, `${p.name}._peer.internal`);
-    }
-    return m;
-  });
-
+  /** 32 nibbles → PTR target; built on the first reverse query after a change. */
   ptr(nibbles: string): string | null {
-    return this.ptrMap().get(nibbles) ?? null;
+    if (!this._ptr) {
+      const m = new Map<string, string>();
+      for (const app of this.apps.values()) {
+        for (const i of app.live) {
+          if (i.peer) continue;
+          const n = ipv6Nibbles(i.address);
+          if (n) m.set(n, `${i.id}.vm.${app.name}.internal`);
+        }
+      }
+      for (const p of this.peers.values()) {
+        const n = ipv6Nibbles(p.address);
+        if (n) m.set(n, `${p.name}._peer.internal`);
+      }
+      this._ptr = m;
+    }
+    return this._ptr.get(nibbles) ?? null;
   }
 }
 
@@ -227,12 +280,20 @@ function addPeerInstances(r: ReplicaView, only: ReadonlySet<string> | null, out:
 
 /**
  * Instances of changed apps without scanning every machine: an app's members
- * are its previous members plus the machines the change names, as the
- * replica has them now. An app new to the index is found by a scan.
+ * are its previous members with the machines the change names replaced by
+ * what the replica has now, sorted by id. Its peer instances are looked up
+ * again only when `peersMayDiffer` (a peer or app op). An app new to the
+ * index is found by a scan.
  */
-function changedInstances(prev: DnsIndex, r: ReplicaView, apps: ReadonlySet<string>, machineIds: ReadonlySet<string>): Map<string, Instance[]> {
+function changedInstances(
+  prev: DnsIndex,
+  r: ReplicaView,
+  apps: ReadonlySet<string>,
+  machineIds: ReadonlySet<string>,
+  peersMayDiffer: boolean,
+): Map<string, Instance[]> {
   const fresh = new Set<string>();
-  const candidates = new Map<string, Set<string>>();
+  const out = new Map<string, Instance[]>();
   for (const a of apps) {
     const netId = prev.appNetwork.get(a);
     const old = netId === undefined ? undefined : prev.networks.get(netId)?.apps.get(a);
@@ -240,23 +301,18 @@ function changedInstances(prev: DnsIndex, r: ReplicaView, apps: ReadonlySet<stri
       fresh.add(a);
       continue;
     }
-    candidates.set(a, new Set(old.all.filter((i) => !i.peer).map((i) => i.id)));
+    out.set(
+      a,
+      old.all.filter((i) => (i.peer ? !peersMayDiffer : !machineIds.has(i.id))),
+    );
   }
   for (const id of machineIds) {
     const m = r.machines.get(id);
-    if (m) candidates.get(m.app)?.add(id);
+    if (m && m.state !== 'destroyed') out.get(m.app)?.push(m as Instance);
   }
-  const out = fresh.size > 0 ? collectInstances(r, fresh) : new Map<string, Instance[]>();
-  for (const [a, ids] of candidates) {
-    const list: Instance[] = [];
-    for (const id of ids) {
-      const m = r.machines.get(id);
-      if (m && m.app === a && m.state !== 'destroyed') list.push(m as Instance);
-    }
-    out.set(a, list);
-  }
-  const known = new Set(candidates.keys());
-  if (known.size > 0) addPeerInstances(r, known, out);
+  if (peersMayDiffer && out.size > 0) addPeerInstances(r, new Set(out.keys()), out);
+  for (const list of out.values()) list.sort(byId);
+  if (fresh.size > 0) for (const [a, list] of collectInstances(r, fresh)) out.set(a, list.sort(byId));
   return out;
 }
 
@@ -347,8 +403,11 @@ export function patchIndex(prev: DnsIndex, r: ReplicaView, ops: readonly ChangeO
   const moved = [...apps].some((a) => prev.appNetwork.get(a) !== r.apps.get(a)?.network_id);
   const appNetwork = moved ? new Map(prev.appNetwork) : (prev.appNetwork as Map<string, number>);
   if (nets.size > 0) {
-    const instances = apps.size > 0 ? changedInstances(prev, r, apps, machineIds) : new Map<string, Instance[]>();
-    const peers = peersByNetwork(r, nets);
+    const peerOps = ops.some((op) => op.entity === 'peer');
+    const instances =
+      apps.size > 0 ? changedInstances(prev, r, apps, machineIds, peerOps || ops.some((op) => op.entity === 'app')) : new Map<string, Instance[]>();
+    // Without a peer op every network keeps its peers (a new network has none yet).
+    const peers = peerOps ? peersByNetwork(r, nets) : null;
     const appMaps = new Map<number, Map<string, AppIndex>>();
     for (const id of nets) {
       const appMap = new Map(prev.networks.get(id)?.apps ?? []);
@@ -362,9 +421,12 @@ export function patchIndex(prev: DnsIndex, r: ReplicaView, ops: readonly ChangeO
         else appNetwork.delete(a);
       }
       if (!app) continue;
-      appMaps.get(app.network_id)!.set(a, new AppIndex(a, app.network_id, instances.get(a) ?? []));
+      appMaps.get(app.network_id)!.set(a, new AppIndex(a, app.network_id, instances.get(a) ?? [], true));
     }
-    for (const [id, appMap] of appMaps) changed.push([id, new NetworkIndex(id, appMap, peers.get(id) ?? new Map(), r.rev)]);
+    for (const [id, appMap] of appMaps) {
+      const netPeers = peers ? (peers.get(id) ?? new Map()) : (prev.networks.get(id)?.peers ?? new Map());
+      changed.push([id, new NetworkIndex(id, appMap, netPeers, r.rev)]);
+    }
   }
   const index: DnsIndex = {
     ...prev,

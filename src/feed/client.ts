@@ -143,12 +143,9 @@ export class FeedClient {
     this.abort = ac;
     const since = replica.ready ? replica.rev : 0;
     const url = `${this.opts.url.replace(/\/$/, '')}/v1/watch?since=${since}`;
-    let idle: NodeJS.Timeout | undefined;
-    const arm = (): void => {
-      clearTimeout(idle);
-      idle = setTimeout(() => ac.abort(new Error('feed idle timeout')), this.opts.idleTimeoutMs);
-    };
-    arm();
+    const idle = setTimeout(() => ac.abort(new Error('feed idle timeout')), this.opts.idleTimeoutMs);
+    // Re-armed on every chunk: refresh() restarts the one timer (no new timer per chunk).
+    const arm = (): void => void idle.refresh();
     let got = false;
     try {
       const res = await fetch(url, {

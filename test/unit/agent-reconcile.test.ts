@@ -110,12 +110,24 @@ describe('agent reconciler (fake ports)', () => {
     assert.deepEqual(host.routes, ['fdaa::/16']);
     assert.equal(host.addresses.length, 1);
     assert.equal(host.attachments.length, 1);
-    // A second pass over the same state changes nothing and skips `wg show`.
+    // A second pass over the same state changes nothing and asks no device anything.
     const calls = host.calls.length;
     const again = await apply(d, host, { device, memory, force: false, log: silentLogger });
     assert.equal(again.nftWritten, false);
     assert.deepEqual(again.peers, { added: [], removed: [], changed: [] });
-    assert.deepEqual(host.calls.slice(calls), ['rtnl.link', 'rtnl.addresses', 'rtnl.routes', 'machines.reconcile 1']);
+    assert.deepEqual(host.calls.slice(calls), []);
+    // A forced pass reads everything back (and takes the new device's handshake keepalives off).
+    const before = host.calls.length;
+    const forced = await apply(d, host, { device, memory, force: true, log: silentLogger });
+    assert.deepEqual(forced.failed, []);
+    assert.deepEqual(host.calls.slice(before), [
+      'wg.show',
+      'wg.applyPeers add=0 update=2 remove=0',
+      'rtnl.link',
+      'rtnl.addresses',
+      'rtnl.routes',
+      'machines.reconcile 1',
+    ]);
   });
 
   it('a new device: handshakes are kicked once its peers are set, then a forced pass diffs the keepalive back off', async () => {
