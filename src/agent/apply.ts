@@ -91,11 +91,18 @@ export async function apply(desired: DesiredHost, ports: Ports, o: ApplyOptions)
   // `wg show` is a spawn (milliseconds of blocked event loop) and a diff of
   // every peer: only on a forced pass, or when what changed needs the device's
   // view. Otherwise only the peers that changed since the last converged pass.
-  const peersKey = peersKeyOf(desired.peers);
+  const peersKey = desired.peersVersion !== undefined ? `v${desired.peersVersion}` : peersKeyOf(desired.peers);
   if (o.force || peersKey !== o.memory.peersKey) {
     await step('wireguard', async () => {
       const m = o.memory;
-      const delta = !o.force && !m.kickPending && m.peers ? diffDesiredPeers(m.peers, desired.peers) : null;
+      // The planner's delta when the device was converged to the version it starts from; else every peer.
+      const d = desired.peerDelta;
+      const delta =
+        !o.force && !m.kickPending && m.peers
+          ? d && m.peersKey === `v${d.since}`
+            ? diffDesiredPeers(m.peers, d.touched, { partial: true })
+            : diffDesiredPeers(m.peers, desired.peers)
+          : null;
       try {
         if (delta) await applyDelta(delta, desired, ports, o, report);
         else await syncPeers(desired, ports, o, report);

@@ -39,8 +39,8 @@ export class DesiredIndex {
   private readonly hosts = new Map<string, Host>();
   /** host ids, ascending */
   private sortedHosts: number[] = [];
-  /** `host:network` → machines and peers there */
-  private readonly held = new Map<string, number>();
+  /** host id → network id → machines and peers there */
+  private readonly held = new Map<number, Map<number, number>>();
   /** host id → network ids it holds, ascending */
   private readonly nets = new Map<number, number[]>();
   /** host id → its mesh peer (dropped when the host or its networks change) */
@@ -67,6 +67,8 @@ export class DesiredIndex {
   /** hostOwners and the gateway peers' owners */
   private owners = new Map<string, PeerOwner>();
   private readonly base: Pick<DesiredHost, 'addresses' | 'routes' | 'nft'>;
+  /** grows with every change of the peers list (which is updated in place) */
+  private peersVersion = 0;
 
   constructor(readonly self: SelfConfig) {
     this.base = desiredBase(self);
@@ -164,10 +166,14 @@ export class DesiredIndex {
 
   /** Count a machine or peer in (+1) or out (-1) of a host's network. */
   private hold(hostId: number, networkId: number, by: 1 | -1): void {
-    const k = `${hostId}:${networkId}`;
-    const n = (this.held.get(k) ?? 0) + by;
-    if (n > 0) this.held.set(k, n);
-    else this.held.delete(k);
+    let counts = this.held.get(hostId);
+    if (!counts) this.held.set(hostId, (counts = new Map()));
+    const n = (counts.get(networkId) ?? 0) + by;
+    if (n > 0) counts.set(networkId, n);
+    else {
+      counts.delete(networkId);
+      if (!counts.size) this.held.delete(hostId);
+    }
     if (n !== 0 && !(n === 1 && by === 1)) return; // the host's set of networks is the same
     let list = this.nets.get(hostId);
     if (!list) this.nets.set(hostId, (list = []));
@@ -198,22 +204,31 @@ export class DesiredIndex {
     const out = this.out;
     if (out && !this.hostsDirty && !this.peerDirty.size && !this.gatewayDirty && !this.attachDirty && !this.netsDirty) return out;
     let peersChanged = !out;
+    // The peers replaced in place (an O(change) delta for apply); null: the list was made anew.
+    let touched: DesiredPeer[] | null = [];
     if (this.hostsDirty || !out) {
       this.buildHostPeers();
       peersChanged = true;
+      touched = null;
     } else {
       for (const id of this.peerDirty) {
         const i = search(this.hostPeerIds, id);
         if (i < 0) continue; // not a peer of ours (this host, or a duplicate key)
-        if (!peersChanged) this.hostPeers = this.hostPeers.slice();
+        const p = this.meshPeer(this.hostById(id)!);
+        if (p === this.hostPeers[i]) continue;
+        // In place, not a copy of the list: a change costs the peer, not the fleet.
+        this.hostPeers[i] = p;
+        touched?.push(p);
         peersChanged = true;
-        this.hostPeers[i] = this.meshPeer(this.hostById(id)!);
       }
     }
     if (this.hostsDirty || this.gatewayDirty || !out) {
       this.buildGatewayPeers();
       peersChanged = true;
+      touched = null;
     }
+    const since = this.peersVersion;
+    if (peersChanged) this.peersVersion++;
     const peers = !peersChanged ? out!.peers : this.gatewayPeers.length ? this.hostPeers.concat(this.gatewayPeers) : this.hostPeers;
     let attachments = out?.attachments ?? [];
     if (this.attachDirty || !out) attachments = [...this.local.values()].map((x) => x.a).sort((a, b) => (a.machineId < b.machineId ? -1 : 1));
@@ -227,7 +242,8 @@ export class DesiredIndex {
     }
     this.hostsDirty = this.gatewayDirty = this.attachDirty = this.netsDirty = false;
     this.peerDirty.clear();
-    return (this.out = { ...this.base, peers, owners: this.owners, attachments, nft });
+    const peerDelta = !peersChanged ? out!.peerDelta : touched ? { since, touched } : undefined;
+    return (this.out = { ...this.base, peers, peersVersion: this.peersVersion, ...(peerDelta ? { peerDelta } : {}), owners: this.owners, attachments, nft });
   }
 
   /** Developer peers this gateway carries, after the host peers (whose keys win). */

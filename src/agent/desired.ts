@@ -30,6 +30,14 @@ export type PeerOwner = { kind: 'host'; hostId: number; region: string } | { kin
 
 export interface DesiredHost {
   peers: DesiredPeer[];
+  /**
+   * Set by the patched planner (src/agent/desired-index.ts), which updates
+   * `peers` in place: it grows whenever a peer changes, so a list is known by
+   * it rather than by its identity. Absent: a new list is a new state.
+   */
+  peersVersion?: number;
+  /** the peers replaced in place since version `since` (no peer added or removed); absent: compare every peer */
+  peerDelta?: { since: number; touched: readonly DesiredPeer[] };
   owners: Map<string, PeerOwner>;
   attachments: Attachment[];
   /** addresses on the WireGuard device */

@@ -3,6 +3,8 @@
 // observers subscribe with typed handlers (FeedHandlers).
 import { FEED_PROTO, type FeedMessage, type State } from '../model/types.js';
 import type { Replica, ReplicaUnknown } from './replica.js';
+import { request, type Dispatcher } from 'undici';
+import { StringDecoder } from 'node:string_decoder';
 import { BUILD } from '../version.js';
 import { silentLogger, type Logger } from '../log.js';
 import { checkCoordinatorUrl, coordinatorDispatcher, CoordinatorCertError, explainFetchError, isLoopbackHost, type CoordinatorTls } from './tls.js';
@@ -48,7 +50,7 @@ export class FeedClient {
   private abort: AbortController | null = null;
   private stopped = false;
   private running: Promise<void> | null = null;
-  private readonly dispatcher: Record<string, unknown>;
+  private readonly dispatcher: Dispatcher | undefined;
   private readonly subscribers = new Set<Partial<FeedHandlers>>();
   private _connected = false;
   private _lastMessageAt = 0;
@@ -62,8 +64,7 @@ export class FeedClient {
     this.opts = { idleTimeoutMs: 45_000, minBackoffMs: 200, maxBackoffMs: 10_000, userAgent: `sixpn/${BUILD}`, ...rest };
     this.log = opts.logger ?? silentLogger;
     if (tls) checkCoordinatorUrl(opts.url, tls);
-    const d = coordinatorDispatcher(tls);
-    this.dispatcher = d ? { dispatcher: d } : {};
+    this.dispatcher = coordinatorDispatcher(tls);
     opts.replica.onUnknown((u: ReplicaUnknown) => {
       this.log.warn({ unknown: u.what, kind: u.name }, 'feed: skipping changes this version does not know (the coordinator is newer)');
     });
@@ -144,49 +145,47 @@ export class FeedClient {
     const since = replica.ready ? replica.rev : 0;
     const url = `${this.opts.url.replace(/\/$/, '')}/v1/watch?since=${since}`;
     const idle = setTimeout(() => ac.abort(new Error('feed idle timeout')), this.opts.idleTimeoutMs);
-    // Re-armed on every chunk: refresh() restarts the one timer (no new timer per chunk).
-    const arm = (): void => void idle.refresh();
+    const lines = new LineSplitter();
     let got = false;
     try {
-      const res = await fetch(url, {
+      // undici's request(), not fetch(): its body is a Node stream read by 'data' events, with
+      // none of a WHATWG stream's promises per chunk (the feed is one chunk per change).
+      const res = await request(url, {
         headers: { authorization: `Bearer ${this.opts.token}`, 'user-agent': this.opts.userAgent, 'sixpn-feed-proto': String(FEED_PROTO) },
         signal: ac.signal,
-        ...this.dispatcher,
-      } as RequestInit);
-      if (!res.ok || !res.body) {
-        const text = await res.text().catch(() => '');
-        const err = new Error(`watch failed: HTTP ${res.status} ${text.slice(0, 200)}`);
-        if (res.status === 401 || res.status === 403) this.emit('authError', err);
+        ...(this.dispatcher ? { dispatcher: this.dispatcher } : {}),
+      });
+      if (res.statusCode !== 200) {
+        const text = await res.body.text().catch(() => '');
+        const err = new Error(`watch failed: HTTP ${res.statusCode} ${text.slice(0, 200)}`);
+        if (res.statusCode === 401 || res.statusCode === 403) this.emit('authError', err);
         throw err;
       }
       this.setConnected(true);
-      const decoder = new TextDecoder();
-      // The start of a line longer than the chunks so far (an old coordinator's one-line snapshot):
-      // only new text is searched for its end, so a long line costs its length, not its square.
-      let head: string[] = [];
       this.incoming = null;
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        arm(); // every byte counts as life, so a long snapshot never looks idle
-        const text = decoder.decode(chunk, { stream: true });
-        let start = 0;
-        let nl: number;
-        while ((nl = text.indexOf('\n', start)) >= 0) {
-          let line = text.slice(start, nl);
-          start = nl + 1;
-          if (head.length) {
-            head.push(line);
-            line = head.join('');
-            head = [];
+      await new Promise<void>((resolve, reject) => {
+        const body = res.body;
+        const fail = (err: unknown): void => {
+          body.destroy();
+          reject(ac.signal.aborted ? (ac.signal.reason ?? err) : err);
+        };
+        body.on('data', (chunk: Buffer) => {
+          idle.refresh(); // every byte counts as life, so a long snapshot never looks idle
+          try {
+            for (const line of lines.push(chunk)) {
+              got = true;
+              this._lastMessageAt = Date.now();
+              this.handle(JSON.parse(line) as FeedMessage);
+              // A gap (or stop) aborted this stream: the rest of the chunk must not be applied over it.
+              if (ac.signal.aborted) throw ac.signal.reason;
+            }
+          } catch (err) {
+            fail(err);
           }
-          if (!line.trim()) continue;
-          got = true;
-          this._lastMessageAt = Date.now();
-          this.handle(JSON.parse(line) as FeedMessage);
-          // A gap (or stop) aborted this stream: the rest of the chunk must not be applied over it.
-          if (ac.signal.aborted) throw ac.signal.reason;
-        }
-        if (start < text.length) head.push(text.slice(start));
-      }
+        });
+        body.once('error', fail);
+        body.once('end', resolve);
+      });
       return got;
     } finally {
       clearTimeout(idle);
@@ -274,4 +273,34 @@ export class FeedClient {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/**
+ * NDJSON lines out of byte chunks. A line longer than the chunks so far (an
+ * old coordinator's one-line snapshot) is kept in pieces: only new text is
+ * searched for its end, so a long line costs its length, not its square.
+ */
+export class LineSplitter {
+  private readonly decoder = new StringDecoder('utf8');
+  private head: string[] = [];
+
+  /** The complete, non-blank lines that `chunk` ends. */
+  push(chunk: Buffer): string[] {
+    const text = this.decoder.write(chunk);
+    const out: string[] = [];
+    let start = 0;
+    let nl: number;
+    while ((nl = text.indexOf('\n', start)) >= 0) {
+      let line = text.slice(start, nl);
+      start = nl + 1;
+      if (this.head.length) {
+        this.head.push(line);
+        line = this.head.join('');
+        this.head = [];
+      }
+      if (line.trim()) out.push(line);
+    }
+    if (start < text.length) this.head.push(text.slice(start));
+    return out;
+  }
 }

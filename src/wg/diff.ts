@@ -3,7 +3,7 @@
 import { isIP } from 'node:net';
 import { canonicalIp } from '../netlink/ip.js';
 import type { WgPeerInfo } from './dump.js';
-import { sortCidrs } from './dump.js';
+import { sortedCidrsOf } from './dump.js';
 
 export interface DesiredPeer {
   publicKey: string;
@@ -60,7 +60,7 @@ export function diffPeers(desired: readonly DesiredPeer[], actual: readonly WgPe
   const adds: PeerChange[] = [];
   for (const p of actual) if (!want.has(p.publicKey)) removes.push({ kind: 'remove', publicKey: p.publicKey });
   for (const w of [...want.values()].sort((a, b) => (a.publicKey < b.publicKey ? -1 : 1))) {
-    const allowedIps = sortCidrs(w.allowedIps);
+    const allowedIps = sortedCidrsOf(w.allowedIps);
     const h = have.get(w.publicKey);
     if (!h) {
       const endpoint = w.endpoint === null ? null : normalizeEndpoint(w.endpoint).text;
@@ -120,6 +120,8 @@ export function batchArgs(changes: readonly PeerChange[], batch: number): string
 export function diffDesiredPeers(
   prev: ReadonlyMap<string, DesiredPeer>,
   next: readonly DesiredPeer[],
+  /** `next` holds only peers that may have changed, none removed (the planner's delta): O(delta), not O(peers) */
+  o: { partial?: boolean } = {},
 ): { changes: PeerChange[]; touched: DesiredPeer[]; removed: string[] } | null {
   const updates: PeerChange[] = [];
   const adds: PeerChange[] = [];
@@ -133,20 +135,20 @@ export function diffDesiredPeers(
     if (!old) {
       const ep = p.endpoint === null ? null : normalizeEndpoint(p.endpoint);
       if (ep && !ep.literal) return null;
-      adds.push({ kind: 'add', peer: { publicKey: p.publicKey, endpoint: ep?.text ?? null, allowedIps: sortCidrs(p.allowedIps), keepalive: p.keepalive } });
+      adds.push({ kind: 'add', peer: { publicKey: p.publicKey, endpoint: ep?.text ?? null, allowedIps: sortedCidrsOf(p.allowedIps), keepalive: p.keepalive } });
       continue;
     }
     if (old.endpoint !== p.endpoint) return null;
     const u: Extract<PeerChange, { kind: 'update' }> = { kind: 'update', publicKey: p.publicKey };
     if (!sameList(old.allowedIps, p.allowedIps)) {
-      const allowedIps = sortCidrs(p.allowedIps);
-      if (!sameList(sortCidrs(old.allowedIps), allowedIps)) u.allowedIps = allowedIps;
+      const allowedIps = sortedCidrsOf(p.allowedIps);
+      if (!sameList(sortedCidrsOf(old.allowedIps), allowedIps)) u.allowedIps = allowedIps;
     }
     if (old.keepalive !== p.keepalive) u.keepalive = p.keepalive;
     if (Object.keys(u).length > 2) updates.push(u);
   }
   const removed: string[] = [];
-  if (kept !== prev.size) {
+  if (!o.partial && kept !== prev.size) {
     const keys = new Set(next.map((p) => p.publicKey));
     for (const k of prev.keys()) if (!keys.has(k)) removed.push(k);
   }

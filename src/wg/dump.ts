@@ -36,6 +36,17 @@ export function sortCidrs(list: Iterable<string>): string[] {
   return [...new Set([...list].map(canonicalCidr))].sort();
 }
 
+// Desired peers' lists are never changed once made (a change makes a new list):
+// each is canonicalized once, not again at every diff that meets it.
+const sortedOf = new WeakMap<readonly string[], string[]>();
+
+/** sortCidrs of a list that is never mutated, remembered per list. */
+export function sortedCidrsOf(list: readonly string[]): string[] {
+  let s = sortedOf.get(list);
+  if (!s) sortedOf.set(list, (s = sortCidrs(list)));
+  return s;
+}
+
 export function parseDump(text: string): WgDump {
   const lines = text.split('\n').filter((l) => l.trim() !== '');
   const head = lines.shift();

@@ -4,7 +4,8 @@
 // compared after every step, through a real Replica and the Planner.
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { computeDesired, type SelfConfig } from '../../src/agent/desired.js';
+import { computeDesired, type DesiredHost, type SelfConfig } from '../../src/agent/desired.js';
+import type { DesiredPeer } from '../../src/wg/diff.js';
 import { DesiredIndex } from '../../src/agent/desired-index.js';
 import { Planner } from '../../src/agent/plan.js';
 import { Replica } from '../../src/feed/replica.js';
@@ -31,6 +32,13 @@ const peer = (name: string, hostId: number, networkId: number, index: number, o:
   created_at: '',
   ...o,
 });
+/** The plan without the patched planner's bookkeeping (the reference has none). */
+const plan = (d: DesiredHost): DesiredHost => {
+  const { peersVersion: _v, peerDelta: _d, ...rest } = d;
+  return rest;
+};
+const byKey = (peers: Iterable<DesiredPeer>): [string, DesiredPeer][] =>
+  [...peers].map((p): [string, DesiredPeer] => [p.publicKey, p]).sort((a, b) => (a[0] < b[0] ? -1 : 1));
 const empty = (): State => ({ regions: [], orgs: [], networks: [], apps: [], hosts: [], machines: [], peers: [] });
 
 /** A replica and a patched index following it; `step` applies one record and returns both answers. */
@@ -103,7 +111,7 @@ describe('agent desired state, patched per change', () => {
     it(c.name, () => {
       const f = follow(c.state?.() ?? base(), selfConfig(c.self));
       const { patched, recomputed } = f.step(c.ops);
-      assert.deepEqual(patched, recomputed);
+      assert.deepEqual(plan(patched), recomputed);
       c.check?.(patched);
     });
   }
@@ -120,9 +128,12 @@ describe('agent desired state, patched per change', () => {
   it('only the changed peer is a new object; the others are shared with the last state', () => {
     const f = follow(base(), selfConfig());
     const first = f.index.desired();
+    const was = [...first.peers]; // the list is updated in place
     const next = f.step([machineUpserted(machine(3, 3, 7))]).patched;
-    assert.equal(next.peers[0], first.peers[0]);
-    assert.notEqual(next.peers[1], first.peers[1]);
+    assert.equal(next.peers[0], was[0]);
+    assert.notEqual(next.peers[1], was[1]);
+    assert.equal(next.peersVersion, first.peersVersion! + 1);
+    assert.deepEqual(next.peerDelta, { since: first.peersVersion, touched: [next.peers[1]] });
     assert.equal(next.nft, first.nft, 'our nft spec did not change');
     assert.equal(next.owners, first.owners);
   });
@@ -139,7 +150,7 @@ describe('agent desired state, patched per change', () => {
     replica.subscribe((u) => p.note(u));
     p.desired(read);
     replica.applyChange({ rev: 2, at: '', ops: [machineUpserted(machine(3, 3, 7))] });
-    assert.deepEqual(p.desired(read), computeDesired(replica.toState(), selfConfig()));
+    assert.deepEqual(plan(p.desired(read)), computeDesired(replica.toState(), selfConfig()));
     assert.equal(reads, 1, 'patched, not read again');
     p.note({ rev: 3, ops: [] });
     p.desired(read);
@@ -208,11 +219,26 @@ describe('agent desired state, patched == recomputed (property)', () => {
         index.reset(replica.toState());
         // A patch that throws fails the property (the Planner would hide it behind a rebuild).
         replica.subscribe((u) => (u.ops ? index.patch(u.ops, u.before!) : index.reset(replica.toState())));
-        assert.deepEqual(index.desired(), computeDesired(replica.toState(), self));
+        let last = index.desired();
+        assert.deepEqual(plan(last), computeDesired(replica.toState(), self));
+        let lastPeers = byKey(last.peers);
         for (const s of steps) {
           if ('snapshot' in s) replica.applySnapshot(replica.rev + 1, s.snapshot);
           else replica.applyChange({ rev: replica.rev + 1, at: '', ops: s.ops });
-          assert.deepEqual(index.desired(), computeDesired(replica.toState(), self));
+          const d = index.desired();
+          assert.deepEqual(plan(d), computeDesired(replica.toState(), self));
+          // The version and the delta tell apply exactly what changed since the last state.
+          if (d.peersVersion === last.peersVersion) assert.deepEqual(byKey(d.peers), lastPeers);
+          else if (d.peerDelta && d.peerDelta.since === last.peersVersion) {
+            const m = new Map(lastPeers);
+            for (const p of d.peerDelta.touched) {
+              assert.ok(m.has(p.publicKey), 'a delta only replaces peers');
+              m.set(p.publicKey, p);
+            }
+            assert.deepEqual(byKey(m.values()), byKey(d.peers));
+          } else assert.equal(d.peerDelta, undefined, 'a delta from another version');
+          last = d;
+          lastPeers = byKey(d.peers);
         }
       }),
       { numRuns: 400 },

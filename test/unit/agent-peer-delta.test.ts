@@ -76,6 +76,44 @@ describe('agent: peers applied per change', () => {
       assert.deepEqual(diffDesiredPeers(prev, c.next), c.want);
     });
 
+  it("the planner's delta (only the replaced peers, partial): the same changes, without a walk of the others", () => {
+    const C2 = { ...C, allowedIps: ['fdaa:0:5:0:2::/80', 'fdaa:0:7:0:2::/80'] };
+    assert.deepEqual(diffDesiredPeers(prev, [C2], { partial: true }), diffDesiredPeers(prev, [B, C2]));
+    // Not partial, the same one-peer list would remove B.
+    assert.deepEqual(diffDesiredPeers(prev, [C2])!.removed, [key('B')]);
+    assert.deepEqual(diffDesiredPeers(prev, [{ ...C, endpoint: '198.18.0.9:51820' }], { partial: true }), null);
+  });
+
+  it('apply takes the delta only when the device was converged to the version it starts from', async () => {
+    const host = new FakeHost();
+    const memory = freshMemory();
+    await setupDevice(host, device, memory);
+    memory.kickPending = false;
+    const v1: DesiredHost = { ...desired([B, C]), peersVersion: 1 };
+    await apply(v1, host, { device, memory, force: false, log: silentLogger });
+    assert.equal(memory.peersKey, 'v1');
+    const C2 = { ...C, allowedIps: ['fdaa:0:5:0:2::/80', 'fdaa:0:7:0:2::/80'] };
+    // A delta from version 1: applied as it is (B is not even in the touched list).
+    const r2 = await apply({ ...desired([B, C2]), peersVersion: 2, peerDelta: { since: 1, touched: [C2] } }, host, {
+      device,
+      memory,
+      force: false,
+      log: silentLogger,
+    });
+    assert.deepEqual(r2.peers, { added: [], removed: [], changed: [key('C')] });
+    assert.deepEqual(host.peers().find((p) => p.publicKey === key('C'))!.allowedIps, sortCidrs(C2.allowedIps));
+    // A delta from a version the device was not converged to: every peer is compared.
+    const D = peer('D', { allowedIps: ['fdaa:0:9:0:2::/80'] });
+    const r4 = await apply({ ...desired([B, C2, D]), peersVersion: 4, peerDelta: { since: 3, touched: [] } }, host, {
+      device,
+      memory,
+      force: false,
+      log: silentLogger,
+    });
+    assert.deepEqual(r4.peers.added, [key('D')]);
+    assert.equal(memory.peersKey, 'v4');
+  });
+
   async function converged(peers: DesiredPeer[]): Promise<{ host: FakeHost; memory: ApplyMemory }> {
     const host = new FakeHost();
     const memory = freshMemory();
