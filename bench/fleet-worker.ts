@@ -17,20 +17,31 @@ const hosts = setup.hosts.map(
   (h) => new SimHost({ url: setup.url, hostId: h.hostId, token: h.token, privateKey: h.privateKey, commits, hist, feedHist, resyncMs: setup.resyncMs }),
 );
 const port = parentPort!;
-// FLEET_CPU_PROFILE=DIR: a CPU profile of this worker over the load only (not the start-up's snapshots).
-const profileDir = process.env.FLEET_CPU_PROFILE;
+// FLEET_CPU_PROFILE=DIR: a CPU profile of this worker over the load only (not the start-up's
+// snapshots); FLEET_HEAP_PROFILE=DIR: a sampling profile of what the load allocates.
+const cpuDir = process.env.FLEET_CPU_PROFILE;
+const heapDir = process.env.FLEET_HEAP_PROFILE;
 let profiler: Session | null = null;
 async function profileStart(): Promise<void> {
-  if (!profileDir) return;
+  if (!cpuDir && !heapDir) return;
   profiler = new Session();
   profiler.connect();
-  await profiler.post('Profiler.enable');
-  await profiler.post('Profiler.start');
+  if (cpuDir) {
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.start');
+  }
+  if (heapDir) await profiler.post('HeapProfiler.startSampling', { samplingInterval: 8192, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as never);
 }
 async function profileStop(): Promise<void> {
   if (!profiler) return;
-  const { profile } = await profiler.post('Profiler.stop');
-  writeFileSync(join(profileDir!, `fleet-worker-${threadId}.cpuprofile`), JSON.stringify(profile));
+  if (cpuDir) {
+    const { profile } = await profiler.post('Profiler.stop');
+    writeFileSync(join(cpuDir, `fleet-worker-${threadId}.cpuprofile`), JSON.stringify(profile));
+  }
+  if (heapDir) {
+    const { profile } = await profiler.post('HeapProfiler.stopSampling');
+    writeFileSync(join(heapDir, `fleet-worker-${threadId}.heapprofile`), JSON.stringify(profile));
+  }
   profiler.disconnect();
   profiler = null;
 }

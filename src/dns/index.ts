@@ -308,12 +308,28 @@ function changedInstances(
   }
   for (const id of machineIds) {
     const m = r.machines.get(id);
-    if (m && m.state !== 'destroyed') out.get(m.app)?.push(m as Instance);
+    const list = m && m.state !== 'destroyed' ? out.get(m.app) : undefined;
+    if (list) insertSorted(list, m as Instance);
   }
-  if (peersMayDiffer && out.size > 0) addPeerInstances(r, new Set(out.keys()), out);
-  for (const list of out.values()) list.sort(byId);
+  if (peersMayDiffer && out.size > 0) {
+    const re = new Map<string, Instance[]>();
+    addPeerInstances(r, new Set(out.keys()), re);
+    for (const [a, peers] of re) for (const i of peers) insertSorted(out.get(a)!, i);
+  }
   if (fresh.size > 0) for (const [a, list] of collectInstances(r, fresh)) out.set(a, list.sort(byId));
   return out;
+}
+
+/** Insert `i` into `list`, kept sorted by id (a sort would copy the list to order it). */
+function insertSorted(list: Instance[], i: Instance): void {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (byId(list[mid]!, i) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  list.splice(lo, 0, i);
 }
 
 function peersByNetwork(r: ReplicaView, only: ReadonlySet<number> | null): Map<number, Map<string, Peer>> {

@@ -287,6 +287,8 @@ export class LineSplitter {
   /** The complete, non-blank lines that `chunk` ends. */
   push(chunk: Buffer): string[] {
     const text = this.decoder.write(chunk);
+    // The common case (a change line per chunk): the text itself, no copy (JSON.parse skips the newline).
+    if (!this.head.length && text.charCodeAt(0) === 0x7b && text.indexOf('\n') === text.length - 1) return [text];
     const out: string[] = [];
     let start = 0;
     let nl: number;

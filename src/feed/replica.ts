@@ -40,7 +40,8 @@ export class Replica {
   private _hosts = new Map<string, Host>();
   private _machines = new Map<string, Machine>();
   private _peers = new Map<string, Peer>();
-  private readonly listeners = new Set<ReplicaListener>();
+  /** replaced, never changed, on (un)subscribe: a notify walks the list as it was */
+  private listeners: readonly ReplicaListener[] = [];
   private readonly unknownListeners = new Set<(u: ReplicaUnknown) => void>();
   /** entity kinds and ops already reported as unknown */
   private readonly skipped = new Set<string>();
@@ -81,9 +82,9 @@ export class Replica {
 
   /** Call `fn` after every snapshot and change applied; returns the unsubscribe. */
   subscribe(fn: ReplicaListener): () => void {
-    this.listeners.add(fn);
+    this.listeners = [...this.listeners, fn];
     return () => {
-      this.listeners.delete(fn);
+      this.listeners = this.listeners.filter((f) => f !== fn);
     };
   }
 
@@ -116,7 +117,7 @@ export class Replica {
 
   applyChange(rec: ChangeRecord): void {
     if (rec.rev <= this._rev) return; // already seen (resume overlap)
-    const ops = rec.ops.filter((op) => this.known(op));
+    const ops = rec.ops.every((op) => this.known(op)) ? rec.ops : rec.ops.filter((op) => this.known(op));
     const before = ops.map((op) => this.applyOp(op));
     this._rev = rec.rev; // consumed even when every op in it was skipped
     this.notify({ rev: rec.rev, ops, before });
@@ -148,8 +149,8 @@ export class Replica {
   }
 
   private notify(u: ReplicaUpdate): void {
-    // A copy: a listener may unsubscribe itself (or another) while called.
-    for (const fn of [...this.listeners]) fn(u);
+    // The list as it is now: a listener may unsubscribe itself (or another) while called.
+    for (const fn of this.listeners) fn(u);
   }
 
   private mapOf(entity: EntityKind): Map<string, unknown> {

@@ -158,6 +158,8 @@ export function diffDesiredPeers(
     return ka < kb ? -1 : 1;
   };
   // Removes first so an allowed IP moving between peers is free when re-added (as diffPeers).
-  const changes = [...removed.map((publicKey): PeerChange => ({ kind: 'remove', publicKey })), ...updates.sort(byKey), ...adds.sort(byKey)];
+  if (updates.length > 1) updates.sort(byKey);
+  if (adds.length > 1) adds.sort(byKey);
+  const changes = removed.length ? [...removed.map((publicKey): PeerChange => ({ kind: 'remove', publicKey })), ...updates, ...adds] : updates.concat(adds);
   return { changes, touched, removed };
 }
