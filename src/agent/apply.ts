@@ -144,9 +144,9 @@ export async function apply(desired: DesiredHost, ports: Ports, o: ApplyOptions)
   return report;
 }
 
-// The planner hands out the same peers list until a peer changes: a list is
-// known by its identity (a new list with the same peers costs a walk of
-// identity checks in diffDesiredPeers, and no device call).
+// A desired state without `peersVersion` (computeDesired: a new list for a new
+// state) is known by its list's identity (a new list with the same peers costs
+// a walk of identity checks in diffDesiredPeers, and no device call).
 const peersKeys = new WeakMap<readonly DesiredPeer[], string>();
 let peersSeq = 0;
 function peersKeyOf(peers: readonly DesiredPeer[]): string {

@@ -242,7 +242,8 @@ export class DesiredIndex {
     }
     this.hostsDirty = this.gatewayDirty = this.attachDirty = this.netsDirty = false;
     this.peerDirty.clear();
-    const peerDelta = !peersChanged ? out!.peerDelta : touched ? { since, touched } : undefined;
+    // Unchanged peers keep their version, which apply already knows: no delta to give.
+    const peerDelta = peersChanged && touched ? { since, touched } : undefined;
     return (this.out = { ...this.base, peers, peersVersion: this.peersVersion, ...(peerDelta ? { peerDelta } : {}), owners: this.owners, attachments, nft });
   }
 

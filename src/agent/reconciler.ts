@@ -1,8 +1,9 @@
 // The reconciler: every replica update asks the loop for a pass; a pass
 // plans the host's desired state from the replica and applies it over the
-// ports, then records what it did in the status. Every pass diffs against
-// what the devices report, so a missed event, a restart or a manual change
-// is repaired by the next one.
+// ports, then records what it did in the status. A forced pass (the
+// periodic resync, a link event, a retry) diffs against what the devices
+// report, so a missed event, a restart or a manual change is repaired by it;
+// a change's pass applies only what the change altered (apply.ts).
 import type { Replica } from '../feed/replica.js';
 import type { Logger } from '../log.js';
 import { apply, type ApplyMemory, type DeviceWant } from './apply.js';

@@ -8,42 +8,19 @@ import { Planner } from '../../src/agent/plan.js';
 import { Reconciler } from '../../src/agent/reconciler.js';
 import { StatusBoard, type ConvergeStats } from '../../src/agent/status.js';
 import type { ApplyReport } from '../../src/agent/apply.js';
-import { machineAddress, machineFieldOf } from '../../src/addr/plan.js';
 import { Replica } from '../../src/feed/replica.js';
 import { silentLogger } from '../../src/log.js';
 import type { Host, Machine, State } from '../../src/model/types.js';
 import { FakeHost } from '../../testkit/fake-host.js';
 import { until } from '../../testkit/until.js';
-import { selfConfig } from '../../testkit/agent-self.js';
+import { fixtureHost, fixtureKey, fixtureMachine, selfConfig } from '../../testkit/agent-self.js';
 
-const key = (c: string): string => `${c.repeat(43)}=`;
-const host = (id: number): Host => ({
-  id,
-  region: 'ams',
-  endpoint: `198.18.0.${10 + id}:51820`,
-  public_key: key(String.fromCharCode(64 + id)),
-  gateway: false,
-  created_at: '',
-});
+const key = fixtureKey;
+const host = (id: number): Host => fixtureHost(id);
 let seq = 0;
 function machine(hostId: number, networkId = 5): Machine {
-  const id = `${(0x20000000 + ++seq).toString(16)}abcdef`;
-  return {
-    id,
-    app: 'web',
-    org: 'acme',
-    network_id: networkId,
-    host_id: hostId,
-    region: 'ams',
-    address: machineAddress(networkId, hostId, machineFieldOf(id)),
-    state: 'started',
-    reason: null,
-    group: 'app',
-    metadata: {},
-    command: null,
-    created_at: '',
-    updated_at: `t${seq}`,
-  };
+  ++seq;
+  return fixtureMachine(`${(0x20000000 + seq).toString(16)}abcdef`, hostId, networkId, 'started', { updated_at: `t${seq}` });
 }
 const state = (o: Partial<State> = {}): State => ({
   regions: [],
