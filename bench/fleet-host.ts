@@ -1,8 +1,10 @@
 // One simulated host of the fleet bench: the real feed client, replica, DNS
 // index and agent reconciler (planner, apply, loop) over an in-memory device
 // (testkit/fake-host.ts) instead of wireguard, routes and nftables. It
-// records, for every change record, the time from its commit to the end of
-// the first reconcile pass that covered it.
+// records, for every change record it received, the time from its commit to
+// the end of the first reconcile pass that covered it. Its stream is scoped to
+// the orgs it runs (feed protocol 3): another org's change never reaches it,
+// and is no work of it.
 import { DEFAULT_PREFIX } from '../src/addr/plan.js';
 import { freshMemory, setupDevice, type ApplyMemory, type DeviceWant } from '../src/agent/apply.js';
 import { Planner } from '../src/agent/plan.js';
@@ -40,6 +42,10 @@ export class SimHost {
   /** the highest revision a finished pass covered */
   converged = 0;
   private readonly waiters: { rev: number; resolve: () => void }[] = [];
+  /** revisions received and not yet covered by a pass, ascending */
+  private readonly received: number[] = [];
+  /** changes received */
+  changes = 0;
 
   constructor(private readonly o: SimHostOptions) {
     this.feed = new FeedClient({ url: o.url, token: o.token, replica: this.replica, userAgent: 'sixpn-fleet-bench' });
@@ -48,6 +54,8 @@ export class SimHost {
         let t = o.commits.get(rev);
         if (t === undefined) o.commits.set(rev, (t = Date.parse(at)));
         record(o.feedHist, Date.now() - t);
+        this.received.push(rev);
+        this.changes++;
       },
     });
     this.dns = new DnsIndexer(this.replica, DEFAULT_PREFIX);
@@ -96,10 +104,12 @@ export class SimHost {
     this.host.calls.length = 0; // the fake's call log is for tests; here it would only grow
     if (rev <= this.converged) return;
     const now = Date.now();
-    for (let r = this.converged + 1; r <= rev; r++) {
-      const at = this.o.commits.get(r);
+    let n = 0;
+    for (; n < this.received.length && this.received[n]! <= rev; n++) {
+      const at = this.o.commits.get(this.received[n]!);
       if (at !== undefined) record(this.o.hist, now - at);
     }
+    this.received.splice(0, n);
     this.converged = rev;
     for (let i = this.waiters.length - 1; i >= 0; i--) {
       const w = this.waiters[i]!;

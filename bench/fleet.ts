@@ -212,7 +212,9 @@ async function main(): Promise<void> {
         failed: load.failed,
         skipped: load.skipped,
         changes,
+        // replica-changes: each host gets only the changes of the orgs it runs (feed protocol 3)
         samples: hist.n,
+        fanout: +(hist.n / Math.max(1, changes)).toFixed(1),
         late_replicas: late,
         p50_ms: p50,
         p99_ms: p99,
@@ -231,6 +233,7 @@ async function main(): Promise<void> {
         replicas_cpu_s: +fleetCpuS.toFixed(1),
         cpu_us_per_replica_change: Math.round((fleetCpuS * 1e6) / Math.max(1, changes * REPLICAS)),
         workers_cpu_us_per_replica_change: Math.round((workersCpuS * 1e6) / Math.max(1, changes * REPLICAS)),
+        workers_cpu_us_per_change_received: Math.round((workersCpuS * 1e6) / Math.max(1, hist.n)),
         coordinator_rss_idle_mib: Math.round(rssIdle),
         coordinator_rss_load_mib: Math.round(rssLoad),
         coordinator_rss_after_snapshot_mib: Math.round(rssSnap),

@@ -8,9 +8,12 @@ export interface WatchStream {
   res: http.IncomingMessage;
 }
 
-export function openWatch(url: string, token: string, since: number): Promise<WatchStream> {
+/** `proto`: the feed protocol asked for (the `sixpn-feed-proto` header); none: 1. `raw` gets every line's text. */
+export function openWatch(url: string, token: string, since: number, o: { proto?: number; raw?: (line: string) => void } = {}): Promise<WatchStream> {
+  const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+  if (o.proto) headers['sixpn-feed-proto'] = String(o.proto);
   return new Promise((resolve, reject) => {
-    const req = http.get(`${url}/v1/watch?since=${since}`, { headers: { authorization: `Bearer ${token}` } }, (res) => {
+    const req = http.get(`${url}/v1/watch?since=${since}`, { headers }, (res) => {
       if (res.statusCode !== 200) {
         reject(new Error(`watch HTTP ${res.statusCode}`));
         res.resume();
@@ -27,6 +30,7 @@ export function openWatch(url: string, token: string, since: number): Promise<Wa
           const text = buf.slice(0, nl);
           buf = buf.slice(nl + 1);
           if (!text.trim()) continue; // a keep-alive while the snapshot waits for its build
+          o.raw?.(text);
           const msg = JSON.parse(text) as FeedMessage;
           if (waiter) {
             const w = waiter;

@@ -108,7 +108,11 @@ export async function buildCoordinator(opts: BuildOptions): Promise<{ app: Fasti
     '/v1/watch',
     {
       schema: {
-        ...op('feed', 'The change feed: a snapshot when since is 0 or too old, then every change in revision order, with heartbeats', 'admin, reader, host'),
+        ...op(
+          'feed',
+          "The change feed: a snapshot when since is 0 or too old, then every change in revision order, with heartbeats. A host credential's stream holds every host and only the orgs with a machine or peer on that host, from a snapshot",
+          'admin, reader, host',
+        ),
         querystring: { type: 'object', properties: { since: { type: 'integer', minimum: 0 } }, additionalProperties: false },
         response: {
           200: {
@@ -126,7 +130,9 @@ export async function buildCoordinator(opts: BuildOptions): Promise<{ app: Fasti
       try {
         // The feed protocol the client reads (a request header: an older coordinator ignores it); none means 1.
         const proto = Number.parseInt(String(req.headers['sixpn-feed-proto'] ?? '1'), 10);
-        await hub.serve(reply.raw, req.query.since ?? 0, tracked.signal, Number.isFinite(proto) ? proto : 1);
+        // A host's own stream (feed protocol 3): only the orgs it carries (host-scope.ts).
+        const hostId = token.scope === 'host' && token.host_id !== null ? token.host_id : undefined;
+        await hub.serve(reply.raw, req.query.since ?? 0, tracked.signal, Number.isFinite(proto) ? proto : 1, hostId);
       } finally {
         tracked.release();
       }

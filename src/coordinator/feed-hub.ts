@@ -3,10 +3,14 @@
 // heartbeats. One tail reader fills a ring of recent changes that every
 // watcher reads from, so a commit costs one query however many watchers there
 // are, and each change is serialized once: every watcher gets the same bytes.
-// Snapshots are streamed and shared (snapshot-builds.ts).
+// Snapshots are streamed and shared (snapshot-builds.ts). A host's agent that
+// speaks feed protocol 3 gets a host-scoped stream instead (host-scope.ts):
+// the hub keeps the whole state (fleet-state.ts) to know what each op is of.
 import type { ServerResponse } from 'node:http';
 import type { Logger } from '../log.js';
 import { FEED_PROTO, type ChangeRecord, type FeedMessage } from '../model/types.js';
+import { FleetState, type OpOrg } from './fleet-state.js';
+import { HostScope } from './host-scope.js';
 import { SnapshotAbandoned, SnapshotBuilds, type SnapshotBuildsOptions } from './snapshot-builds.js';
 import type { Store } from '../store/store.js';
 import type { StreamEnd } from './token-streams.js';
@@ -17,14 +21,27 @@ export interface FeedHubOptions {
   ringSize?: number;
   /** a watcher whose socket does not drain within this is cut (it resumes from its revision) */
   drainTimeoutMs?: number;
+  /**
+   * A host-scoped stream that skipped changes (another org's) tells its
+   * client how far it has read at most this often: its replica's revision,
+   * and so its reported feed lag, follows the coordinator's.
+   */
+  positionMs?: number;
   /** how snapshots are shared, capped and paced */
   snapshot?: SnapshotBuildsOptions;
   logger: Logger;
 }
 
+/** Feed protocol from which a host credential's stream is host-scoped. */
+export const SCOPED_PROTO = 3;
+
 interface Watcher {
   res: ServerResponse;
+  /** the last revision read */
   last: number;
+  /** the last revision the client was told of (a change line or a heartbeat) */
+  told: number;
+  proto: number;
   wake: (() => void) | null;
   closed: boolean;
 }
@@ -38,13 +55,19 @@ export class FeedHub {
   private readonly heartbeatMs: number;
   private readonly ringSize: number;
   private readonly drainTimeoutMs: number;
+  private readonly positionMs: number;
   private readonly log: Logger;
+  /** the whole state at `head`, for host-scoped streams */
+  readonly fleet = new FleetState();
+  /** what FleetState said of each change in the ring: the org of each op */
+  private readonly opOrgs = new WeakMap<ChangeRecord, OpOrg[]>();
   private unsubscribe: (() => void) | null = null;
   private closing = false;
   /** other readers of the ring (the dashboard stream), woken like watchers */
   private readonly taps = new Set<() => void>();
   /** each change's line, serialized once for every watcher (and the dashboard's unscoped streams) */
   private readonly lines = new WeakMap<ChangeRecord, Buffer>();
+  private readonly empties = new WeakMap<ChangeRecord, Buffer>();
   readonly snapshots: SnapshotBuilds;
 
   constructor(
@@ -54,6 +77,7 @@ export class FeedHub {
     this.heartbeatMs = opts.heartbeatMs ?? 10_000;
     this.ringSize = opts.ringSize ?? 20_000;
     this.drainTimeoutMs = opts.drainTimeoutMs ?? 30_000;
+    this.positionMs = opts.positionMs ?? 1000;
     this.log = opts.logger;
     this.snapshots = new SnapshotBuilds(store, opts.snapshot ?? {}, {
       logger: opts.logger,
@@ -63,7 +87,9 @@ export class FeedHub {
   }
 
   async start(): Promise<void> {
-    this.head = await this.store.rev();
+    const snap = await this.store.snapshot();
+    this.fleet.load(snap.rev, snap.state);
+    this.head = snap.rev;
     this.unsubscribe = this.store.onCommit(() => this.tail());
   }
 
@@ -87,7 +113,10 @@ export class FeedHub {
         for (;;) {
           const recs = await this.store.changesSince(this.head, 1000);
           if (recs.length === 0) break;
-          for (const r of recs) this.ring.push(r);
+          for (const r of recs) {
+            this.opOrgs.set(r, this.fleet.apply(r));
+            this.ring.push(r);
+          }
           this.head = recs[recs.length - 1]!.rev;
           if (this.ring.length > this.ringSize) this.ring = this.ring.slice(this.ring.length - this.ringSize);
         }
@@ -119,6 +148,13 @@ export class FeedHub {
     return this.store.changesSince(rev, 1000);
   }
 
+  /** The change with its ops left out, for host-scoped streams of clients before SCOPED_PROTO. */
+  private emptyLine(r: ChangeRecord): Buffer {
+    let b = this.empties.get(r);
+    if (!b) this.empties.set(r, (b = Buffer.from(line({ type: 'change', rev: r.rev, at: r.at, ops: [] }))));
+    return b;
+  }
+
   /** The change's `change` line, serialized on first use and shared by every stream that sends it whole. */
   changeLine(r: ChangeRecord): Buffer {
     let b = this.lines.get(r);
@@ -129,11 +165,17 @@ export class FeedHub {
   /**
    * Stream to `res` until the client goes away, the hub closes or `end`
    * aborts (its reason, a StreamEnd, is sent as a last `error` line). `proto`
-   * is the feed protocol the client asked for (1 when it did not say).
+   * is the feed protocol the client asked for (1 when it did not say);
+   * `hostId`, the host a host credential is of: its stream is scoped to that
+   * host, always from a snapshot. Changes it skips are left out from
+   * SCOPED_PROTO on (a heartbeat says how far it read), and sent as empty
+   * changes to older clients, which expect every revision.
    */
-  async serve(res: ServerResponse, since: number, end?: AbortSignal, proto = 1): Promise<void> {
+  async serve(res: ServerResponse, since: number, end?: AbortSignal, proto = 1, hostId?: number): Promise<void> {
     proto = Math.max(1, Math.min(FEED_PROTO, proto));
-    const w: Watcher = { res, last: since, wake: null, closed: false };
+    // A host credential's stream is always host-scoped: it is what a stolen one could read.
+    const scope = hostId !== undefined ? new HostScope(hostId, this.fleet) : null;
+    const w: Watcher = { res, last: since, told: since, proto, wake: null, closed: false };
     this.watchers.add(w);
     const onClose = (): void => {
       w.closed = true;
@@ -153,9 +195,18 @@ export class FeedHub {
     // Send the headers now: a watch opened at the head would otherwise wait for its first line.
     res.flushHeaders();
     try {
-      const oldest = await this.store.oldestResumableRev();
-      // A token that ended before we got here gets no snapshot, only its error line.
-      if (!end?.aborted && (since === 0 || since < oldest || since > Math.max(this.head, await this.store.rev()))) {
+      const oldest = scope ? 0 : await this.store.oldestResumableRev();
+      if (scope && !end?.aborted) {
+        // In memory and small (the host rows and its orgs'): written at once, then paced like a change burst.
+        const snap = scope.snapshot(proto);
+        w.res.cork();
+        for (const b of snap.bytes) w.res.write(b);
+        w.res.uncork();
+        w.last = w.told = snap.rev;
+        await this.drained(w);
+        this.log.debug({ host: hostId, orgs: scope.orgCount, rev: snap.rev }, 'host-scoped snapshot sent');
+        // A token that ended before we got here gets no snapshot, only its error line.
+      } else if (!end?.aborted && (since === 0 || since < oldest || since > Math.max(this.head, await this.store.rev()))) {
         try {
           w.last = await this.snapshots.send(res, proto, end);
         } catch (err) {
@@ -167,25 +218,30 @@ export class FeedHub {
       while (!w.closed && !this.closing && !end?.aborted) {
         const recs = await this.changesAfter(w.last);
         if (recs.length > 0) {
+          const told = w.told;
           // A burst goes out in one write to the socket; the lines themselves are shared bytes.
           w.res.cork();
           try {
             for (const r of recs) {
               if (r.rev !== w.last + 1) throw new Error(`feed gap at ${w.last} -> ${r.rev}`);
-              w.res.write(this.changeLine(r));
+              if (scope) this.writeScoped(w, scope, r);
+              else w.res.write(this.changeLine(r));
               w.last = r.rev;
+              if (!scope) w.told = r.rev;
               if (w.closed || end?.aborted) break;
             }
           } finally {
             w.res.uncork();
           }
           await this.drained(w);
-          lastWrite = Date.now();
+          if (w.told !== told) lastWrite = Date.now();
           continue;
         }
-        const wait = this.heartbeatMs - (Date.now() - lastWrite);
+        // A scoped stream that skipped changes says how far it read, soon (not at every skip).
+        const wait = (w.told < w.last ? this.positionMs : this.heartbeatMs) - (Date.now() - lastWrite);
         if (wait <= 0) {
           await this.write(w, { type: 'heartbeat', rev: w.last });
+          w.told = w.last;
           lastWrite = Date.now();
           continue;
         }
@@ -214,6 +270,25 @@ export class FeedHub {
       end?.removeEventListener('abort', onEnd);
       if (!res.destroyed) res.end();
     }
+  }
+
+  /** One change through a host's scope: whole (shared bytes), in part, or not at all. */
+  private writeScoped(w: Watcher, scope: HostScope, r: ChangeRecord): void {
+    const orgs = this.opOrgs.get(r);
+    // Read back from the store, not the ring: what its ops are of is no longer known here.
+    if (!orgs) throw new Error(`host-scoped watcher fell behind the ring (at ${w.last})`);
+    const ops = scope.filter(r, orgs);
+    if (ops !== 'whole' && ops.length === 0) {
+      if (w.proto < SCOPED_PROTO) {
+        w.res.write(this.emptyLine(r));
+        w.told = r.rev;
+      }
+      return;
+    }
+    // The client checks each change follows the last revision it knows: tell it what was skipped.
+    if (w.told < r.rev - 1) w.res.write(line({ type: 'heartbeat', rev: r.rev - 1 }));
+    w.res.write(ops === 'whole' ? this.changeLine(r) : line({ type: 'change', rev: r.rev, at: r.at, ops }));
+    w.told = r.rev;
   }
 
   /** Write one line; wait for the socket to drain, cutting readers that stay stuck. */

@@ -256,6 +256,8 @@ export class FeedClient {
         this.emit('applied', { rev: msg.rev, at: msg.at });
         break;
       case 'heartbeat':
+        // Everything up to here was sent: a host-scoped stream skipped other orgs' changes (proto 3).
+        if (replica.ready && !this.incoming && msg.rev > replica.rev) replica.applyChange({ rev: msg.rev, at: '', ops: [] });
         this.emit('heartbeat', msg.rev);
         break;
       case 'bye':

@@ -152,10 +152,13 @@ export interface ChangeRecord {
  * coordinator may add entity kinds, ops and message types: replicas skip
  * what they do not know; a change that old replicas must not skip bumps it.
  * 2: the snapshot comes as snapshot_begin, snapshot_rows..., snapshot_end.
+ * 3: a host credential's stream carries only the orgs the host runs
+ *    (coordinator/host-scope.ts): changes may skip revisions, and a
+ *    heartbeat's revision is one the client has everything up to.
  * A client asks for its version in the `sixpn-feed-proto` request header;
  * one that does not gets version 1 (one `snapshot` line).
  */
-export const FEED_PROTO = 2;
+export const FEED_PROTO = 3;
 
 export const ENTITY_KINDS: readonly EntityKind[] = ['org', 'network', 'app', 'host', 'machine', 'peer'];
 
