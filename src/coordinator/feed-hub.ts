@@ -42,6 +42,8 @@ interface Watcher {
   /** the last revision the client was told of (a change line or a heartbeat) */
   told: number;
   proto: number;
+  /** a host credential's scope; null: the whole feed */
+  scope: HostScope | null;
   wake: (() => void) | null;
   closed: boolean;
 }
@@ -110,9 +112,11 @@ export class FeedHub {
     this.tailing = (async () => {
       do {
         this.tailAgain = false;
+        const batch: ChangeRecord[] = [];
         for (;;) {
           const recs = await this.store.changesSince(this.head, 1000);
           if (recs.length === 0) break;
+          batch.push(...recs);
           for (const r of recs) {
             this.opOrgs.set(r, this.fleet.apply(r));
             this.ring.push(r);
@@ -120,7 +124,8 @@ export class FeedHub {
           this.head = recs[recs.length - 1]!.rev;
           if (this.ring.length > this.ringSize) this.ring = this.ring.slice(this.ring.length - this.ringSize);
         }
-        for (const w of this.watchers) w.wake?.();
+        // A host-scoped stream is woken only by what it takes; the rest it reads when it next tells its position.
+        for (const w of this.watchers) if (!w.scope || w.scope.wants(batch, this.opOrgs)) w.wake?.();
         for (const t of this.taps) t();
       } while (this.tailAgain);
     })()
@@ -175,7 +180,7 @@ export class FeedHub {
     proto = Math.max(1, Math.min(FEED_PROTO, proto));
     // A host credential's stream is always host-scoped: it is what a stolen one could read.
     const scope = hostId !== undefined ? new HostScope(hostId, this.fleet) : null;
-    const w: Watcher = { res, last: since, told: since, proto, wake: null, closed: false };
+    const w: Watcher = { res, last: since, told: since, proto, scope, wake: null, closed: false };
     this.watchers.add(w);
     const onClose = (): void => {
       w.closed = true;
@@ -215,6 +220,7 @@ export class FeedHub {
         }
       }
       let lastWrite = Date.now();
+      // A scoped stream is not woken for changes it skips (tail): it looks again every positionMs.
       while (!w.closed && !this.closing && !end?.aborted) {
         const recs = await this.changesAfter(w.last);
         if (recs.length > 0) {
@@ -237,9 +243,9 @@ export class FeedHub {
           if (w.told !== told) lastWrite = Date.now();
           continue;
         }
-        // A scoped stream that skipped changes says how far it read, soon (not at every skip).
-        const wait = (w.told < w.last ? this.positionMs : this.heartbeatMs) - (Date.now() - lastWrite);
-        if (wait <= 0) {
+        // A scoped stream that skipped changes says how far it read, soon: not at every skip.
+        const due = (w.told < w.last ? this.positionMs : this.heartbeatMs) - (Date.now() - lastWrite);
+        if (due <= 0) {
           await this.write(w, { type: 'heartbeat', rev: w.last });
           w.told = w.last;
           lastWrite = Date.now();
@@ -250,7 +256,7 @@ export class FeedHub {
             resolve();
             return;
           } // ended while we read
-          const t = setTimeout(resolve, wait);
+          const t = setTimeout(resolve, scope ? Math.min(due, this.positionMs) : due);
           w.wake = () => {
             clearTimeout(t);
             resolve();

@@ -80,6 +80,21 @@ export class HostScope {
     return same ? 'whole' : out;
   }
 
+  /** Whether any of `recs` has an op this stream takes (or one that lands a new org here). */
+  wants(recs: readonly ChangeRecord[], opOrgs: { get(r: ChangeRecord): readonly OpOrg[] | undefined }): boolean {
+    for (const r of recs) {
+      const orgs = opOrgs.get(r);
+      if (!orgs) return true; // not known here: let the stream find out
+      for (let i = 0; i < r.ops.length; i++) {
+        const org = orgs[i];
+        if (org === null || (org !== undefined && this.orgs.has(org))) return true;
+        const op = r.ops[i]!;
+        if (op.op === 'upsert' && (op.entity === 'machine' || op.entity === 'peer') && op.data.host_id === this.hostId) return true;
+      }
+    }
+    return false;
+  }
+
   /** Whether `org`'s rows went out as of `rev` or later (so its op at `rev` is in them). */
   private sentSince(org: string, rev: number): boolean {
     const at = this.sentAt.get(org);

@@ -5,7 +5,7 @@
 // took on every org it carries.
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { FleetState } from '../../src/coordinator/fleet-state.js';
+import { FleetState, type OpOrg } from '../../src/coordinator/fleet-state.js';
 import { HostScope } from '../../src/coordinator/host-scope.js';
 import { Replica } from '../../src/feed/replica.js';
 import type { ChangeOp, ChangeRecord, FeedMessage, Machine, MachineState, Peer, State } from '../../src/model/types.js';
@@ -139,6 +139,23 @@ describe('host-scoped watch stream', () => {
       }
       assertScoped(s.full, s.host, 1);
     });
+
+  it('wakes for its own org, a host row or a new org landing here; not for another org elsewhere', () => {
+    const fleet = new FleetState();
+    fleet.load(1, base());
+    const scope = new HostScope(1, fleet);
+    scope.snapshot(3);
+    const orgs = new Map<ChangeRecord, OpOrg[]>();
+    const rec = (ops: ChangeOp[]): ChangeRecord[] => {
+      const r: ChangeRecord = { rev: fleet.rev + 1, at: '', ops };
+      orgs.set(r, fleet.apply(r));
+      return [r];
+    };
+    assert.equal(scope.wants(rec([{ entity: 'machine', op: 'upsert', data: machine(3, 'globex', 2, 'stopped') }]), orgs), false);
+    assert.equal(scope.wants(rec([{ entity: 'machine', op: 'upsert', data: machine(2, 'acme', 2, 'stopped') }]), orgs), true);
+    assert.equal(scope.wants(rec([{ entity: 'host', op: 'upsert', data: fixtureHost(3, 'ams', { endpoint: '198.18.0.9:1' }) }]), orgs), true);
+    assert.equal(scope.wants(rec([{ entity: 'machine', op: 'upsert', data: machine(5, 'initech', 1) }]), orgs), true);
+  });
 
   it('an org taken on: its ops already in the rows sent are not sent again', () => {
     const fleet = new FleetState();
