@@ -12,6 +12,7 @@ import { FEED_PROTO, type ChangeRecord, type FeedMessage } from '../model/types.
 import { FleetState, type OpOrg } from './fleet-state.js';
 import { HostScope } from './host-scope.js';
 import { SnapshotAbandoned, SnapshotBuilds, type SnapshotBuildsOptions } from './snapshot-builds.js';
+import { streamSnapshot } from '../store/snapshot-pages.js';
 import type { Store } from '../store/store.js';
 import type { StreamEnd } from './token-streams.js';
 
@@ -89,9 +90,12 @@ export class FeedHub {
   }
 
   async start(): Promise<void> {
-    const snap = await this.store.snapshot();
-    this.fleet.load(snap.rev, snap.state);
-    this.head = snap.rev;
+    // Page by page from one read view: the whole state is never held as objects at once.
+    this.head = await streamSnapshot(this.store.backend, async (rev, pages) => {
+      this.fleet.reset(rev);
+      for await (const p of pages) this.fleet.addRows(p.kind, p.rows);
+      return rev;
+    });
     this.unsubscribe = this.store.onCommit(() => this.tail());
   }
 

@@ -3,126 +3,134 @@
 // change record does not say. Which org each op belongs to (a delete carries
 // only its key), which orgs each host carries (the scope a stream starts
 // with), and every row of one org (sent when a host takes on a new org).
-import { Replica } from '../feed/replica.js';
-import { fragOf } from './snapshot-frames.js';
+// Rows are kept as their JSON text: a snapshot is the text joined, and 100k
+// machines are 100k flat strings the collector does not have to walk.
+import { entityKey, type ChangeOp, type ChangeRecord, type EntityKind, type State } from '../model/types.js';
 import { opKey } from '../model/changes.js';
-import type { App, ChangeOp, ChangeRecord, Machine, Network, Org, Peer, State } from '../model/types.js';
+import type { SnapshotKind } from '../store/snapshot-pages.js';
 
 /** The org an op belongs to; null: every host needs it (hosts). undefined: nobody's (a delete of an unknown key). */
 export type OpOrg = string | null | undefined;
 
-interface OrgRows {
-  networks: Set<string>;
-  apps: Set<string>;
-  machines: Set<string>;
-  peers: Set<string>;
+interface Row {
+  /** null: a host (everyone's) */
+  org: string | null;
+  /** the host a machine or peer is on; -1: none */
+  hostId: number;
+  json: string;
 }
 
-const gone = (m: Machine): boolean => m.state === 'destroyed' || m.state === 'lost';
+type OrgKind = 'network' | 'app' | 'machine' | 'peer';
+const ORG_KINDS: readonly OrgKind[] = ['network', 'app', 'machine', 'peer'];
+const KIND_OF: Record<Exclude<SnapshotKind, 'regions'>, EntityKind> = {
+  orgs: 'org',
+  networks: 'network',
+  apps: 'app',
+  hosts: 'host',
+  machines: 'machine',
+  peers: 'peer',
+};
+
+/** Out of every replica: destroyed, or lost with its removed host. */
+const gone = (kind: EntityKind, data: unknown): boolean => {
+  const state = kind === 'machine' ? (data as { state?: string }).state : undefined;
+  return state === 'destroyed' || state === 'lost';
+};
 
 export class FleetState {
-  private readonly replica = new Replica();
-  /** org → keys of its rows, as the replica keys them */
-  private readonly byOrg = new Map<string, OrgRows>();
+  private readonly rows = new Map<EntityKind, Map<string, Row>>((['org', 'network', 'app', 'host', 'machine', 'peer'] as const).map((k) => [k, new Map()]));
+  private regions: string[] = [];
+  private _rev = 0;
+  /** org → keys of its rows, per kind */
+  private readonly byOrg = new Map<string, Record<OrgKind, Set<string>>>();
   /** host id → org → live machines and peers of that org on the host */
   private readonly carried = new Map<number, Map<string, number>>();
   /** bumped whenever a host row changes (the host rows of scoped snapshots are cached by it) */
   private hostsVersion = 0;
   private hostPages: { version: number; page: number; frags: Buffer[] } | null = null;
 
-  constructor() {
-    // Every change's ops with what their keys held before, as the replica applied them.
-    this.replica.subscribe((u) => u.ops?.forEach((op, i) => this.index(op, u.before?.[i])));
-  }
-
   get rev(): number {
-    return this.replica.rev;
+    return this._rev;
   }
 
-  /** Every host row as JSON pages of `page` rows (no brackets), shared until a host changes. */
-  hostFrags(page: number): Buffer[] {
-    const c = this.hostPages;
-    if (c && c.version === this.hostsVersion && c.page === page) return c.frags;
-    const rows = [...this.replica.hosts.values()];
-    const frags: Buffer[] = rows.length ? [] : [Buffer.alloc(0)];
-    for (let i = 0; i < rows.length; i += page) frags.push(fragOf(rows.slice(i, i + page)));
-    this.hostPages = { version: this.hostsVersion, page, frags };
-    return frags;
+  get hostCount(): number {
+    return this.rows.get('host')!.size;
   }
 
-  load(rev: number, state: State): void {
-    this.replica.applySnapshot(rev, state);
+  /** Start over: empty at revision `rev` (then addRows, page by page). */
+  reset(rev: number): void {
+    for (const m of this.rows.values()) m.clear();
+    this.regions = [];
     this.byOrg.clear();
     this.carried.clear();
     this.hostsVersion++;
-    for (const n of this.replica.networks.values()) this.rows(n.org).networks.add(String(n.id));
-    for (const [k, a] of this.replica.apps) this.rows(a.org).apps.add(k);
-    for (const [k, m] of this.replica.machines) this.place('machines', k, undefined, m);
-    for (const [k, p] of this.replica.peers) this.place('peers', k, undefined, p);
+    this._rev = rev;
   }
 
-  /** Each op's org, as the state stood before `rec`; then `rec` applied. */
+  /** One page of a snapshot's rows. */
+  addRows(kind: SnapshotKind, rows: readonly unknown[]): void {
+    if (kind === 'regions') {
+      for (const r of rows) this.regions.push(JSON.stringify(r));
+      return;
+    }
+    const entity = KIND_OF[kind];
+    for (const r of rows) this.put(entity, entityKey(entity, r as never), r);
+  }
+
+  /** The whole state at once (tests, and what addRows does page by page). */
+  load(rev: number, state: State): void {
+    this.reset(rev);
+    for (const [kind, rows] of Object.entries(state)) this.addRows(kind as SnapshotKind, rows as unknown[]);
+  }
+
+  /** Apply `rec`; answers each op's org, as the state stood just before that op. */
   apply(rec: ChangeRecord): OpOrg[] {
-    // A delete of what an earlier op of the same record made is of that op's org.
-    const made = new Map<string, string>();
     const orgs = rec.ops.map((op) => {
-      const key = `${op.entity}:${opKey(op)}`;
-      const org = op.op === 'delete' && made.has(key) ? made.get(key) : this.orgOf(op);
-      if (op.op === 'upsert' && org) made.set(key, org);
-      return org;
+      const key = opKey(op);
+      if (op.op === 'delete') {
+        const org = this.rows.get(op.entity)?.get(key)?.org;
+        this.drop(op.entity, key);
+        return org;
+      }
+      this.put(op.entity, key, op.data);
+      return op.entity === 'host' ? null : op.entity === 'org' ? op.data.name : op.data.org;
     });
-    this.replica.applyChange(rec);
     if (rec.ops.some((op) => op.entity === 'host')) this.hostsVersion++;
+    this._rev = rec.rev;
     return orgs;
   }
 
-  private orgOf(op: ChangeOp): OpOrg {
-    if (op.entity === 'host') return null;
-    if (op.op === 'upsert') return op.entity === 'org' ? op.data.name : op.data.org;
-    const r = this.replica;
-    switch (op.entity) {
-      case 'org':
-        return r.orgs.has(op.key) ? op.key : undefined;
-      case 'network':
-        return r.networks.get(op.key)?.org;
-      case 'app':
-        return r.apps.get(op.key)?.org;
-      case 'machine':
-        return r.machines.get(op.key)?.org;
-      case 'peer':
-        return r.peers.get(op.key)?.org;
+  private put(kind: EntityKind, key: string, data: unknown): void {
+    if (gone(kind, data)) {
+      this.drop(kind, key);
+      return;
     }
+    const map = this.rows.get(kind);
+    if (!map) return; // a kind this version does not know
+    this.unindex(kind, key, map.get(key));
+    const d = data as { org?: string; name?: string; host_id?: number };
+    const row: Row = {
+      org: kind === 'host' ? null : kind === 'org' ? d.name! : d.org!,
+      hostId: kind === 'machine' || kind === 'peer' ? d.host_id! : -1,
+      json: JSON.stringify(data),
+    };
+    map.set(key, row);
+    if (row.org !== null && kind !== 'org') this.orgRows(row.org)[kind as OrgKind].add(key);
+    if (row.hostId >= 0 && row.org !== null) this.carry(row.hostId, row.org, 1);
   }
 
-  private index(op: ChangeOp, was: unknown): void {
-    const key = opKey(op);
-    const now = op.op === 'upsert' && !(op.entity === 'machine' && gone(op.data)) ? op.data : undefined;
-    switch (op.entity) {
-      case 'network':
-      case 'app': {
-        const set = op.entity === 'network' ? 'networks' : 'apps';
-        if (was) this.byOrg.get((was as Network | App).org)?.[set].delete(key);
-        if (now) this.rows((now as Network | App).org)[set].add(key);
-        break;
-      }
-      case 'machine':
-      case 'peer':
-        this.place(op.entity === 'machine' ? 'machines' : 'peers', key, was as Machine | Peer | undefined, now as Machine | Peer | undefined);
-        break;
-      default:
-        break;
-    }
+  private drop(kind: EntityKind, key: string): void {
+    const map = this.rows.get(kind);
+    const was = map?.get(key);
+    if (!map || !was) return;
+    this.unindex(kind, key, was);
+    map.delete(key);
   }
 
-  private place(set: 'machines' | 'peers', key: string, was: Machine | Peer | undefined, now: Machine | Peer | undefined): void {
-    if (was) {
-      this.byOrg.get(was.org)?.[set].delete(key);
-      this.carry(was.host_id, was.org, -1);
-    }
-    if (now) {
-      this.rows(now.org)[set].add(key);
-      this.carry(now.host_id, now.org, 1);
-    }
+  private unindex(kind: EntityKind, key: string, was: Row | undefined): void {
+    if (!was || was.org === null) return;
+    if (kind !== 'org') this.byOrg.get(was.org)?.[kind as OrgKind].delete(key);
+    if (was.hostId >= 0) this.carry(was.hostId, was.org, -1);
   }
 
   private carry(hostId: number, org: string, by: 1 | -1): void {
@@ -136,9 +144,9 @@ export class FleetState {
     }
   }
 
-  private rows(org: string): OrgRows {
+  private orgRows(org: string): Record<OrgKind, Set<string>> {
     let r = this.byOrg.get(org);
-    if (!r) this.byOrg.set(org, (r = { networks: new Set(), apps: new Set(), machines: new Set(), peers: new Set() }));
+    if (!r) this.byOrg.set(org, (r = { network: new Set(), app: new Set(), machine: new Set(), peer: new Set() }));
     return r;
   }
 
@@ -149,51 +157,59 @@ export class FleetState {
 
   /** Every row of `org`, as upserts (org, networks, apps, machines, peers: the order a replica needs them in). */
   orgOps(org: string): ChangeOp[] {
-    const r = this.replica;
     const out: ChangeOp[] = [];
-    const o = r.orgs.get(org);
-    if (o) out.push({ entity: 'org', op: 'upsert', data: o });
-    const rows = this.byOrg.get(org);
-    if (!rows) return out;
-    for (const k of rows.networks) out.push({ entity: 'network', op: 'upsert', data: r.networks.get(k)! });
-    for (const k of rows.apps) out.push({ entity: 'app', op: 'upsert', data: r.apps.get(k)! });
-    for (const k of rows.machines) out.push({ entity: 'machine', op: 'upsert', data: r.machines.get(k)! });
-    for (const k of rows.peers) out.push({ entity: 'peer', op: 'upsert', data: r.peers.get(k)! });
-    return out;
-  }
-
-  get hostCount(): number {
-    return this.replica.hosts.size;
-  }
-
-  /** The rows a host carrying `orgs` sees but the host rows (hostFrags): regions, and those orgs' rows. */
-  scoped(orgs: Iterable<string>): State {
-    const r = this.replica;
-    const out: State = { regions: [...r.regions.values()], orgs: [], networks: [], apps: [], hosts: [], machines: [], peers: [] };
-    for (const org of orgs) {
-      for (const op of this.orgOps(org)) {
-        if (op.op !== 'upsert') continue;
-        switch (op.entity) {
-          case 'org':
-            out.orgs.push(op.data as Org);
-            break;
-          case 'network':
-            out.networks.push(op.data as Network);
-            break;
-          case 'app':
-            out.apps.push(op.data as App);
-            break;
-          case 'machine':
-            out.machines.push(op.data as Machine);
-            break;
-          case 'peer':
-            out.peers.push(op.data as Peer);
-            break;
-          default:
-            break;
-        }
-      }
+    const o = this.rows.get('org')!.get(org);
+    if (o) out.push({ entity: 'org', op: 'upsert', data: JSON.parse(o.json) } as ChangeOp);
+    const keys = this.byOrg.get(org);
+    if (!keys) return out;
+    for (const kind of ORG_KINDS) {
+      const map = this.rows.get(kind)!;
+      for (const k of keys[kind]) out.push({ entity: kind, op: 'upsert', data: JSON.parse(map.get(k)!.json) } as ChangeOp);
     }
     return out;
   }
+
+  /**
+   * The rows of `kind` a host carrying `orgs` sees (every region and host;
+   * those orgs' others), as JSON pages of `page` rows without brackets, and
+   * how many rows. A kind with none is one empty page.
+   */
+  pages(kind: SnapshotKind, orgs: Iterable<string>, page: number): { frags: Buffer[]; rows: number } {
+    if (kind === 'hosts') return { frags: this.hostFrags(page), rows: this.hostCount };
+    let texts: string[];
+    if (kind === 'regions') texts = this.regions;
+    else {
+      const entity = KIND_OF[kind];
+      const map = this.rows.get(entity)!;
+      texts = [];
+      for (const org of orgs) {
+        if (entity === 'org') {
+          const o = map.get(org);
+          if (o) texts.push(o.json);
+          continue;
+        }
+        for (const k of this.byOrg.get(org)?.[entity as OrgKind] ?? []) texts.push(map.get(k)!.json);
+      }
+    }
+    return { frags: join(texts, page), rows: texts.length };
+  }
+
+  /** Every host row as JSON pages of `page` rows, shared until a host changes. */
+  private hostFrags(page: number): Buffer[] {
+    const c = this.hostPages;
+    if (c && c.version === this.hostsVersion && c.page === page) return c.frags;
+    const frags = join(
+      [...this.rows.get('host')!.values()].map((r) => r.json),
+      page,
+    );
+    this.hostPages = { version: this.hostsVersion, page, frags };
+    return frags;
+  }
+}
+
+function join(texts: readonly string[], page: number): Buffer[] {
+  if (texts.length === 0) return [Buffer.alloc(0)];
+  const out: Buffer[] = [];
+  for (let i = 0; i < texts.length; i += page) out.push(Buffer.from(texts.slice(i, i + page).join(',')));
+  return out;
 }

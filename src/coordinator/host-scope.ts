@@ -9,10 +9,9 @@
 // sent again. Orgs are never dropped while the stream lasts; a new stream
 // starts from the orgs the host carries then.
 import type { ChangeOp, ChangeRecord } from '../model/types.js';
-import type { SnapshotKind } from '../store/snapshot-pages.js';
 import { SNAPSHOT_KINDS } from '../store/snapshot-pages.js';
 import type { FleetState, OpOrg } from './fleet-state.js';
-import { fragOf, framedSnapshot, singleLineSnapshot } from './snapshot-frames.js';
+import { framedSnapshot, singleLineSnapshot } from './snapshot-frames.js';
 
 /** Rows per snapshot_rows line. */
 const PAGE = 1000;
@@ -38,16 +37,14 @@ export class HostScope {
     this.sentAt.clear();
     for (const o of this.fleet.orgsOn(this.hostId)) this.orgs.add(o);
     const rev = this.fleet.rev;
-    const state = this.fleet.scoped(this.orgs);
     const f = proto >= 2 ? framedSnapshot(proto) : singleLineSnapshot();
     const bytes = f.begin(rev);
     let rows = 0;
     for (const kind of SNAPSHOT_KINDS) {
-      const list = state[kind] as unknown[];
-      rows += kind === 'hosts' ? this.fleet.hostCount : list.length;
-      // Every stream sends the same host rows: serialized once per change of them.
-      const frags = kind === 'hosts' ? this.fleet.hostFrags(PAGE) : pages(list);
-      for (const frag of frags) bytes.push(...f.rows(kind as SnapshotKind, frag));
+      // Every stream sends the same host rows: serialized once per change of them (fleet-state.ts).
+      const p = this.fleet.pages(kind, this.orgs, PAGE);
+      rows += p.rows;
+      for (const frag of p.frags) bytes.push(...f.rows(kind, frag));
     }
     bytes.push(...f.end(rev, rows));
     return { rev, bytes };
@@ -103,11 +100,4 @@ export class HostScope {
     this.sentAt.delete(org);
     return false;
   }
-}
-
-function pages(rows: readonly unknown[]): Buffer[] {
-  if (rows.length === 0) return [Buffer.alloc(0)]; // the one-line framing still names the kind
-  const out: Buffer[] = [];
-  for (let i = 0; i < rows.length; i += PAGE) out.push(fragOf(rows.slice(i, i + PAGE)));
-  return out;
 }
