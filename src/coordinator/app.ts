@@ -130,8 +130,8 @@ export async function buildCoordinator(opts: BuildOptions): Promise<{ app: Fasti
       try {
         // The feed protocol the client reads (a request header: an older coordinator ignores it); none means 1.
         const proto = Number.parseInt(String(req.headers['sixpn-feed-proto'] ?? '1'), 10);
-        // A host's own stream (feed protocol 3): only the orgs it carries (host-scope.ts).
-        const hostId = token.scope === 'host' && token.host_id !== null ? token.host_id : undefined;
+        // A host credential's stream: only the orgs its host carries (host-scope.ts). Fails closed: no host, no org.
+        const hostId = token.scope === 'host' ? (token.host_id ?? -1) : undefined;
         await hub.serve(reply.raw, req.query.since ?? 0, tracked.signal, Number.isFinite(proto) ? proto : 1, hostId);
       } finally {
         tracked.release();

@@ -3,9 +3,9 @@
 // heartbeats. One tail reader fills a ring of recent changes that every
 // watcher reads from, so a commit costs one query however many watchers there
 // are, and each change is serialized once: every watcher gets the same bytes.
-// Snapshots are streamed and shared (snapshot-builds.ts). A host's agent that
-// speaks feed protocol 3 gets a host-scoped stream instead (host-scope.ts):
-// the hub keeps the whole state (fleet-state.ts) to know what each op is of.
+// Snapshots are streamed and shared (snapshot-builds.ts). A host credential
+// gets a host-scoped stream instead (host-scope.ts): the hub keeps the whole
+// state (fleet-state.ts) to know which org each op is of.
 import type { ServerResponse } from 'node:http';
 import type { Logger } from '../log.js';
 import { FEED_PROTO, type ChangeRecord, type FeedMessage } from '../model/types.js';
@@ -82,7 +82,7 @@ export class FeedHub {
     this.drainTimeoutMs = opts.drainTimeoutMs ?? 30_000;
     this.positionMs = opts.positionMs ?? 1000;
     this.log = opts.logger;
-    this.snapshots = new SnapshotBuilds(store, opts.snapshot ?? {}, {
+    this.snapshots = new SnapshotBuilds((pageSize) => this.fleet.freeze(pageSize), opts.snapshot ?? {}, {
       logger: opts.logger,
       stallMs: this.drainTimeoutMs,
       keepaliveMs: this.heartbeatMs,

@@ -7,7 +7,7 @@
 // machines are 100k flat strings the collector does not have to walk.
 import { entityKey, type ChangeOp, type ChangeRecord, type EntityKind, type State } from '../model/types.js';
 import { opKey } from '../model/changes.js';
-import type { SnapshotKind } from '../store/snapshot-pages.js';
+import { SNAPSHOT_KINDS, type SnapshotKind } from '../store/snapshot-pages.js';
 
 /** The org an op belongs to; null: every host needs it (hosts). undefined: nobody's (a delete of an unknown key). */
 export type OpOrg = string | null | undefined;
@@ -30,6 +30,19 @@ const KIND_OF: Record<Exclude<SnapshotKind, 'regions'>, EntityKind> = {
   machines: 'machine',
   peers: 'peer',
 };
+
+/** A page of a snapshot: `rows` rows of one kind as JSON without brackets. */
+export interface SnapshotFrag {
+  kind: SnapshotKind;
+  frag: Buffer;
+  rows: number;
+}
+
+/** The whole state at one revision, its pages made as they are read. */
+export interface FrozenSnapshot {
+  rev: number;
+  pages: Iterable<SnapshotFrag>;
+}
 
 /** Out of every replica: destroyed, or lost with its removed host. */
 const gone = (kind: EntityKind, data: unknown): boolean => {
@@ -194,6 +207,32 @@ export class FleetState {
     return { frags: join(texts, page), rows: texts.length };
   }
 
+  /**
+   * The whole state as it is now, in Store.snapshot()'s order (each kind by
+   * its key, bytewise as both stores compare text), in pages of `page` rows.
+   * Only the list of row texts is copied: the texts are immutable, so later
+   * changes do not reach a snapshot being written.
+   */
+  freeze(page: number): FrozenSnapshot {
+    const texts = SNAPSHOT_KINDS.map((kind): [SnapshotKind, string[]] => [kind, kind === 'regions' ? this.regions.slice() : this.sortedTexts(KIND_OF[kind])]);
+    function* pages(): Generator<SnapshotFrag> {
+      for (const [kind, t] of texts) {
+        if (t.length === 0) yield { kind, frag: Buffer.alloc(0), rows: 0 };
+        for (let i = 0; i < t.length; i += page) yield { kind, frag: Buffer.from(t.slice(i, i + page).join(',')), rows: Math.min(page, t.length - i) };
+      }
+    }
+    return { rev: this._rev, pages: pages() };
+  }
+
+  private sortedTexts(kind: EntityKind): string[] {
+    const map = this.rows.get(kind)!;
+    const keys = [...map.keys()];
+    if (kind === 'host' || kind === 'network') keys.sort((a, b) => Number(a) - Number(b));
+    else if (kind === 'peer') keys.sort(byPeerKey);
+    else keys.sort(); // code-unit order: bytewise for the ASCII names and ids
+    return keys.map((k) => map.get(k)!.json);
+  }
+
   /** Every host row as JSON pages of `page` rows, shared until a host changes. */
   private hostFrags(page: number): Buffer[] {
     const c = this.hostPages;
@@ -205,6 +244,18 @@ export class FleetState {
     this.hostPages = { version: this.hostsVersion, page, frags };
     return frags;
   }
+}
+
+/** `org/name` keys by org, then name (not as one string: `-` sorts before `/`). */
+function byPeerKey(a: string, b: string): number {
+  const i = a.indexOf('/');
+  const j = b.indexOf('/');
+  const ao = a.slice(0, i);
+  const bo = b.slice(0, j);
+  if (ao !== bo) return ao < bo ? -1 : 1;
+  const an = a.slice(i + 1);
+  const bn = b.slice(j + 1);
+  return an < bn ? -1 : an > bn ? 1 : 0;
 }
 
 function join(texts: readonly string[], page: number): Buffer[] {

@@ -1,6 +1,7 @@
-// Snapshots for the watch feed, streamed row by row. Watchers that need one at
-// about the same time share one build: one read view at one revision, each
-// page read and serialized once, the same bytes written to each of them. At
+// Snapshots for the watch feed, streamed page by page. Watchers that need one
+// at about the same time share one build: the hub's state frozen at one
+// revision (fleet-state.ts: the rows' JSON texts, in the store's order), each
+// page joined once, the same bytes written to each of them. At
 // most `maxBuilds` builds run at once; the watchers that come meanwhile wait
 // together (getting keep-alive bytes, so their idle timers do not fire) and
 // share the next one. A page is read only once every reader has taken in all
@@ -9,9 +10,8 @@
 // cut; only one that takes in nothing at all for `stallMs` is cut.
 import type { ServerResponse } from 'node:http';
 import type { Logger } from '../log.js';
-import { streamSnapshot, type SnapshotPage } from '../store/snapshot-pages.js';
-import type { Store } from '../store/store.js';
-import { fragOf, framedSnapshot, singleLineSnapshot, type SnapshotFramer } from './snapshot-frames.js';
+import type { FrozenSnapshot, SnapshotFrag } from './fleet-state.js';
+import { framedSnapshot, singleLineSnapshot, type SnapshotFramer } from './snapshot-frames.js';
 
 export interface SnapshotBuildsOptions {
   /** builds running at once (default 2) */
@@ -63,7 +63,8 @@ export class SnapshotBuilds {
   private readonly pageSize: number;
 
   constructor(
-    private readonly store: Store,
+    /** the whole state now, in pages of the given size */
+    private readonly source: (pageSize: number) => FrozenSnapshot,
     opts: SnapshotBuildsOptions,
     private readonly deps: SnapshotBuildsDeps,
   ) {
@@ -127,7 +128,8 @@ export class SnapshotBuilds {
     this.active++;
     this.started++;
     try {
-      await streamSnapshot(this.store.backend, (rev, pages) => this.stream(build, rev, pages), this.pageSize);
+      const snap = this.source(this.pageSize);
+      await this.stream(build, snap.rev, snap.pages);
     } catch (err) {
       if (!(err instanceof SnapshotAbandoned)) this.deps.logger.warn({ err: String(err) }, 'snapshot build failed');
       const why = err instanceof Error ? err : new Error(String(err));
@@ -140,19 +142,18 @@ export class SnapshotBuilds {
     }
   }
 
-  private async stream(build: Build, rev: number, pages: AsyncIterable<SnapshotPage>): Promise<void> {
+  private async stream(build: Build, rev: number, pages: Iterable<SnapshotFrag>): Promise<void> {
     for (const m of build.members) {
       write(m, m.framer.begin(rev));
       m.open = true;
     }
     let rows = 0;
-    for await (const page of pages) {
+    for (const page of pages) {
       if (build.members.size === 0) throw new SnapshotAbandoned('every watcher went away');
-      const frag = fragOf(page.rows);
-      rows += page.rows.length;
-      for (const m of build.members) write(m, m.framer.rows(page.kind, frag));
+      rows += page.rows;
+      for (const m of build.members) write(m, m.framer.rows(page.kind, page.frag));
       await this.pace(build);
-      // SQLite reads are synchronous: let requests and other streams run between pages.
+      // Pages are made synchronously: let requests and other streams run between them.
       await new Promise((r) => setImmediate(r));
     }
     for (const m of [...build.members]) {

@@ -54,8 +54,3 @@ export function singleLineSnapshot(): SnapshotFramer {
     end: () => [b(`${kind === null ? '' : ']'}}}\n`)],
   };
 }
-
-/** One page's rows as JSON, without the brackets: the shared part of every framing. */
-export function fragOf(rows: readonly unknown[]): Buffer {
-  return rows.length === 0 ? Buffer.alloc(0) : Buffer.from(JSON.stringify(rows).slice(1, -1));
-}

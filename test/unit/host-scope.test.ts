@@ -174,6 +174,33 @@ describe('host-scoped watch stream', () => {
     assert.equal(scope.filter(r4, fleet.apply(r4)), 'whole');
   });
 
+  it("freeze: the whole state in the stores' key order (peers by org, then name), untouched by later changes", () => {
+    const state = base();
+    state.peers.push(peer('b', 'a-b', 1), peer('a', 'a', 1), peer('c', 'a', 2));
+    const fleet = new FleetState();
+    fleet.load(1, state);
+    fleet.apply({ rev: 2, at: '', ops: [{ entity: 'machine', op: 'upsert', data: machine(0, 'acme', 3) }] });
+    const snap = fleet.freeze(2);
+    fleet.apply({ rev: 3, at: '', ops: [{ entity: 'machine', op: 'delete', key: mid(1) }] });
+    const got: Record<string, unknown[]> = {};
+    for (const p of snap.pages) {
+      const rows = p.frag.length ? (JSON.parse(`[${p.frag.toString()}]`) as unknown[]) : [];
+      assert.equal(rows.length, p.rows);
+      (got[p.kind] ??= []).push(...rows);
+    }
+    assert.equal(snap.rev, 2);
+    assert.deepEqual(
+      (got.machines as Machine[]).map((m) => m.id),
+      [mid(0), mid(1), mid(2), mid(3)],
+    );
+    assert.deepEqual(
+      (got.peers as Peer[]).map((p) => `${p.org}/${p.name}`),
+      ['a/a', 'a/c', 'a-b/b'],
+    );
+    assert.deepEqual(got.hosts, state.hosts);
+    assert.deepEqual(got.regions, []);
+  });
+
   it('random sequences: every host holds exactly its orgs, equal to the coordinator, after every step', () => {
     const op: fc.Arbitrary<GenOp> = fc.oneof(
       fc.record({

@@ -2,7 +2,10 @@
 // exactly the old `snapshot` message (empty kinds included), the framed lines
 // reassemble to the same state, and a page's rows are the same bytes in both.
 import assert from 'node:assert/strict';
-import { fragOf, framedSnapshot, singleLineSnapshot, type SnapshotFramer } from '../../src/coordinator/snapshot-frames.js';
+import { framedSnapshot, singleLineSnapshot, type SnapshotFramer } from '../../src/coordinator/snapshot-frames.js';
+
+/** One page's rows as JSON without the brackets, as fleet-state.ts joins them. */
+const fragOf = (rows: readonly unknown[]): Buffer => (rows.length === 0 ? Buffer.alloc(0) : Buffer.from(JSON.stringify(rows).slice(1, -1)));
 import type { State } from '../../src/model/types.js';
 import { SNAPSHOT_KINDS, type SnapshotKind } from '../../src/store/snapshot-pages.js';
 
