@@ -10,6 +10,7 @@ import { entityKey } from '../model/types.js';
 import { opKey } from '../model/changes.js';
 import type { DesiredPeer } from '../wg/diff.js';
 import { attachmentOf, byPeerAddress, desiredBase, type DesiredHost, type PeerOwner, type SelfConfig } from './desired.js';
+import type { NftAttachment } from '../nft/render.js';
 import type { Attachment } from './types.js';
 
 /** The part of the replicated state a host's plan depends on. */
@@ -47,6 +48,8 @@ export class DesiredIndex {
   private readonly meshPeers = new Map<number, DesiredPeer>();
   /** this host's started machines */
   private readonly local = new Map<string, { key: string; a: Attachment }>();
+  /** each attachment's entry in the nft spec */
+  private readonly nftAttachments = new WeakMap<Attachment, NftAttachment>();
   /** peers carried by this host (gateways only), keyed as the replica keys them */
   private readonly localPeers = new Map<string, Peer>();
 
@@ -237,7 +240,7 @@ export class DesiredIndex {
       nft = {
         ...this.base.nft,
         networks: (this.nets.get(this.self.hostId) ?? []).map((n) => networkPrefix(n, this.self.prefix)),
-        attachments: attachments.map((a) => ({ iface: a.hostIface, address: a.address })),
+        attachments: attachments.map((a) => this.nftAttachment(a)),
       };
     }
     this.hostsDirty = this.gatewayDirty = this.attachDirty = this.netsDirty = false;
@@ -245,6 +248,13 @@ export class DesiredIndex {
     // Unchanged peers keep their version, which apply already knows: no delta to give.
     const peerDelta = peersChanged && touched ? { since, touched } : undefined;
     return (this.out = { ...this.base, peers, peersVersion: this.peersVersion, ...(peerDelta ? { peerDelta } : {}), owners: this.owners, attachments, nft });
+  }
+
+  /** The rules' view of an attachment, the same object while the attachment is (render caches by it). */
+  private nftAttachment(a: Attachment): NftAttachment {
+    let n = this.nftAttachments.get(a);
+    if (!n) this.nftAttachments.set(a, (n = { iface: a.hostIface, address: a.address }));
+    return n;
   }
 
   /** Developer peers this gateway carries, after the host peers (whose keys win). */
