@@ -8,6 +8,7 @@ import { hostPrefix, networkPrefix } from '../addr/plan.js';
 import type { ChangeOp, Host, Machine, Peer, State } from '../model/types.js';
 import { entityKey } from '../model/types.js';
 import { opKey } from '../model/changes.js';
+import { addCount } from '../nested-counts.js';
 import type { DesiredPeer } from '../wg/diff.js';
 import { attachmentOf, byPeerAddress, desiredBase, type DesiredHost, type PeerOwner, type SelfConfig } from './desired.js';
 import type { NftAttachment } from '../nft/render.js';
@@ -169,14 +170,7 @@ export class DesiredIndex {
 
   /** Count a machine or peer in (+1) or out (-1) of a host's network. */
   private hold(hostId: number, networkId: number, by: 1 | -1): void {
-    let counts = this.held.get(hostId);
-    if (!counts) this.held.set(hostId, (counts = new Map()));
-    const n = (counts.get(networkId) ?? 0) + by;
-    if (n > 0) counts.set(networkId, n);
-    else {
-      counts.delete(networkId);
-      if (!counts.size) this.held.delete(hostId);
-    }
+    const n = addCount(this.held, hostId, networkId, by);
     if (n !== 0 && !(n === 1 && by === 1)) return; // the host's set of networks is the same
     let list = this.nets.get(hostId);
     if (!list) this.nets.set(hostId, (list = []));

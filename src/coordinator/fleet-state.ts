@@ -7,6 +7,7 @@
 // machines are 100k flat strings the collector does not have to walk.
 import { entityKey, type ChangeOp, type ChangeRecord, type EntityKind, type State } from '../model/types.js';
 import { opKey } from '../model/changes.js';
+import { addCount } from '../nested-counts.js';
 import { SNAPSHOT_KINDS, type SnapshotKind } from '../store/snapshot-pages.js';
 
 /** The org an op belongs to; null: every host needs it (hosts). undefined: nobody's (a delete of an unknown key). */
@@ -147,14 +148,7 @@ export class FleetState {
   }
 
   private carry(hostId: number, org: string, by: 1 | -1): void {
-    let orgs = this.carried.get(hostId);
-    if (!orgs) this.carried.set(hostId, (orgs = new Map()));
-    const n = (orgs.get(org) ?? 0) + by;
-    if (n > 0) orgs.set(org, n);
-    else {
-      orgs.delete(org);
-      if (!orgs.size) this.carried.delete(hostId);
-    }
+    addCount(this.carried, hostId, org, by);
   }
 
   private orgRows(org: string): Record<OrgKind, Set<string>> {

@@ -1,8 +1,9 @@
 // What one host credential's watch stream carries: every host row, and
 // the rows of the orgs the host carries (a live machine or a developer peer
-// on it), nothing of any other org. A host needs no more: its WireGuard peers
-// route only networks both ends hold, and its DNS answers only its own
-// machines and peers. A change of another org costs it nothing, and a stolen
+// on it), nothing of any other org. A host needs no more: its DNS answers
+// only its own machines and the developer peers it carries, and its WireGuard
+// peer for another host routes that host's networks among the orgs it knows,
+// which covers every network of its own. A change of another org costs it nothing, and a stolen
 // host credential reads only the orgs that host runs. When a machine or peer
 // of a new org lands on the host, that org's rows go out with the change
 // (as they stand in the hub's state), and the org's ops up to there are not
@@ -68,7 +69,7 @@ export class HostScope {
       // undefined: a delete of something no replica holds. An org this host does not carry is
       // skipped, unless this op puts its first machine or peer here.
       if (org === undefined || this.orgs.has(org)) return;
-      if (op.op === 'upsert' && (op.entity === 'machine' || op.entity === 'peer') && op.data.host_id === this.hostId) {
+      if (this.landsHere(op)) {
         this.orgs.add(org);
         this.sentAt.set(org, this.fleet.rev);
         for (const row of this.fleet.orgOps(org)) out.push(row);
@@ -85,11 +86,15 @@ export class HostScope {
       for (let i = 0; i < r.ops.length; i++) {
         const org = orgs[i];
         if (org === null || (org !== undefined && this.orgs.has(org))) return true;
-        const op = r.ops[i]!;
-        if (op.op === 'upsert' && (op.entity === 'machine' || op.entity === 'peer') && op.data.host_id === this.hostId) return true;
+        if (this.landsHere(r.ops[i]!)) return true;
       }
     }
     return false;
+  }
+
+  /** A machine or developer peer on this host (which brings its org along). */
+  private landsHere(op: ChangeOp): boolean {
+    return op.op === 'upsert' && (op.entity === 'machine' || op.entity === 'peer') && op.data.host_id === this.hostId;
   }
 
   /** Whether `org`'s rows went out as of `rev` or later (so its op at `rev` is in them). */
