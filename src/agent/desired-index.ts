@@ -143,8 +143,7 @@ export class DesiredIndex {
   }
 
   private machine(old: Machine | undefined, now: Machine | undefined): void {
-    if (now) this.hold(now.host_id, now.network_id, 1);
-    if (old) this.hold(old.host_id, old.network_id, -1);
+    this.moved(old, now);
     const me = this.self.hostId;
     const prev = old?.host_id === me ? this.local.get(old.id) : undefined;
     if (prev) this.local.delete(old!.id);
@@ -158,14 +157,20 @@ export class DesiredIndex {
   }
 
   private peer(key: string, old: Peer | undefined, now: Peer | undefined): void {
-    if (now) this.hold(now.host_id, now.network_id, 1);
-    if (old) this.hold(old.host_id, old.network_id, -1);
+    this.moved(old, now);
     if (!this.self.gateway) return;
     if (this.localPeers.delete(key)) this.gatewayDirty = true;
     if (now?.host_id === this.self.hostId) {
       this.localPeers.set(key, now);
       this.gatewayDirty = true;
     }
+  }
+
+  /** A machine or peer was `old` and is `now`: count it where it is (most changes leave it where it was). */
+  private moved(old: Machine | Peer | undefined, now: Machine | Peer | undefined): void {
+    if (old && now && old.host_id === now.host_id && old.network_id === now.network_id) return;
+    if (now) this.hold(now.host_id, now.network_id, 1);
+    if (old) this.hold(old.host_id, old.network_id, -1);
   }
 
   /** Count a machine or peer in (+1) or out (-1) of a host's network. */

@@ -98,10 +98,17 @@ function changedInstances(
       fresh.add(a);
       continue;
     }
-    out.set(
-      a,
-      old.all.filter((i) => (i.peer ? !peersMayDiffer : !machineIds.has(i.id))),
-    );
+    if (peersMayDiffer)
+      out.set(
+        a,
+        old.all.filter((i) => !i.peer && !machineIds.has(i.id)),
+      );
+    else {
+      // A copy, then the named machines found by binary search: no walk of a big app per change.
+      const list = old.all.slice();
+      for (const id of machineIds) removeMachine(list, id);
+      out.set(a, list);
+    }
   }
   for (const id of machineIds) {
     const m = r.machines.get(id);
@@ -115,6 +122,22 @@ function changedInstances(
   }
   if (fresh.size > 0) for (const [a, list] of collectInstances(r, fresh)) out.set(a, list.sort(byId));
   return out;
+}
+
+/** Remove machine `id` from `list` (sorted by id), if it is there. */
+function removeMachine(list: Instance[], id: string): void {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (list[mid]!.id < id) lo = mid + 1;
+    else hi = mid;
+  }
+  for (let j = lo; j < list.length && list[j]!.id === id; j++)
+    if (!list[j]!.peer) {
+      list.splice(j, 1);
+      return;
+    }
 }
 
 /** Insert `i` into `list`, kept sorted by id (a sort would copy the list to order it). */
