@@ -44,8 +44,6 @@ export class SimHost {
   private readonly waiters: { rev: number; resolve: () => void }[] = [];
   /** revisions received and not yet covered by a pass, ascending */
   private readonly received: number[] = [];
-  /** changes received */
-  changes = 0;
 
   constructor(private readonly o: SimHostOptions) {
     this.feed = new FeedClient({ url: o.url, token: o.token, replica: this.replica, userAgent: 'sixpn-fleet-bench' });
@@ -55,7 +53,6 @@ export class SimHost {
         if (t === undefined) o.commits.set(rev, (t = Date.parse(at)));
         record(o.feedHist, Date.now() - t);
         this.received.push(rev);
-        this.changes++;
       },
     });
     this.dns = new DnsIndexer(this.replica, DEFAULT_PREFIX);

@@ -6,7 +6,7 @@
 // a snapshot is a reset. Pure: no I/O, no clock.
 import { hostPrefix, networkPrefix } from '../addr/plan.js';
 import type { ChangeOp, Host, Machine, Peer, State } from '../model/types.js';
-import { entityKey } from '../model/types.js';
+import { entityKey, machineGone } from '../model/types.js';
 import { opKey } from '../model/changes.js';
 import { addCount } from '../nested-counts.js';
 import type { DesiredPeer } from '../wg/diff.js';
@@ -17,9 +17,6 @@ import type { Attachment } from './types.js';
 /** The part of the replicated state a host's plan depends on. */
 export type PlanState = Pick<State, 'hosts' | 'machines' | 'peers'>;
 type Before = readonly (unknown | undefined)[];
-
-/** Out of the mesh (the replica drops these). */
-const gone = (m: Machine): boolean => m.state === 'destroyed' || m.state === 'lost';
 
 /** Index of `x` in the ascending `xs`, or where it would go (as `~index`, negative). */
 function search(xs: readonly number[], x: number): number {
@@ -89,7 +86,7 @@ export class DesiredIndex {
     this.localPeers.clear();
     for (const h of state.hosts) this.hosts.set(entityKey('host', h), h);
     this.sortedHosts = [...this.hosts.values()].map((h) => h.id).sort((a, b) => a - b);
-    for (const m of state.machines) if (!gone(m)) this.machine(undefined, m);
+    for (const m of state.machines) if (!machineGone(m)) this.machine(undefined, m);
     for (const p of state.peers) this.peer(entityKey('peer', p), undefined, p);
     this.out = null;
     this.hostsDirty = this.gatewayDirty = this.attachDirty = this.netsDirty = true;
@@ -109,7 +106,7 @@ export class DesiredIndex {
           this.host(opKey(op), op.op === 'upsert' ? op.data : undefined);
           break;
         case 'machine': {
-          const now = op.op === 'upsert' && !gone(op.data) ? op.data : undefined;
+          const now = op.op === 'upsert' && !machineGone(op.data) ? op.data : undefined;
           this.machine(was as Machine | undefined, now);
           break;
         }

@@ -204,8 +204,9 @@ export class FeedHub {
     // Send the headers now: a watch opened at the head would otherwise wait for its first line.
     res.flushHeaders();
     try {
-      const oldest = scope ? 0 : await this.store.oldestResumableRev();
-      if (scope && !end?.aborted) {
+      if (end?.aborted) {
+        // A token that ended before we got here gets no snapshot, only its error line.
+      } else if (scope) {
         // In memory and small (the host rows and its orgs'): written at once, then paced like a change burst.
         const snap = scope.snapshot(proto);
         w.res.cork();
@@ -214,8 +215,7 @@ export class FeedHub {
         w.last = w.told = snap.rev;
         await this.drained(w);
         this.log.debug({ host: hostId, orgs: scope.orgCount, rev: snap.rev }, 'host-scoped snapshot sent');
-        // A token that ended before we got here gets no snapshot, only its error line.
-      } else if (!end?.aborted && (since === 0 || since < oldest || since > Math.max(this.head, await this.store.rev()))) {
+      } else if (since === 0 || since < (await this.store.oldestResumableRev()) || since > Math.max(this.head, await this.store.rev())) {
         try {
           w.last = await this.snapshots.send(res, proto, end);
         } catch (err) {

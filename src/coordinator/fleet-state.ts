@@ -5,7 +5,7 @@
 // with), and every row of one org (sent when a host takes on a new org).
 // Rows are kept as their JSON text: a snapshot is the text joined, and 100k
 // machines are 100k flat strings the collector does not have to walk.
-import { entityKey, type ChangeOp, type ChangeRecord, type EntityKind, type State } from '../model/types.js';
+import { ENTITY_KINDS, entityKey, machineGone, type ChangeOp, type ChangeRecord, type EntityKind, type Machine, type State } from '../model/types.js';
 import { opKey } from '../model/changes.js';
 import { addCount } from '../nested-counts.js';
 import { SNAPSHOT_KINDS, type SnapshotKind } from '../store/snapshot-pages.js';
@@ -45,14 +45,8 @@ export interface FrozenSnapshot {
   pages: Iterable<SnapshotFrag>;
 }
 
-/** Out of every replica: destroyed, or lost with its removed host. */
-const gone = (kind: EntityKind, data: unknown): boolean => {
-  const state = kind === 'machine' ? (data as { state?: string }).state : undefined;
-  return state === 'destroyed' || state === 'lost';
-};
-
 export class FleetState {
-  private readonly rows = new Map<EntityKind, Map<string, Row>>((['org', 'network', 'app', 'host', 'machine', 'peer'] as const).map((k) => [k, new Map()]));
+  private readonly rows = new Map<EntityKind, Map<string, Row>>(ENTITY_KINDS.map((k) => [k, new Map()]));
   private regions: string[] = [];
   private _rev = 0;
   /** org → keys of its rows, per kind */
@@ -109,18 +103,18 @@ export class FleetState {
       this.put(op.entity, key, op.data);
       return op.entity === 'host' ? null : op.entity === 'org' ? op.data.name : op.data.org;
     });
-    if (rec.ops.some((op) => op.entity === 'host')) this.hostsVersion++;
     this._rev = rec.rev;
     return orgs;
   }
 
   private put(kind: EntityKind, key: string, data: unknown): void {
-    if (gone(kind, data)) {
+    if (kind === 'machine' && machineGone(data as Machine)) {
       this.drop(kind, key);
       return;
     }
     const map = this.rows.get(kind);
     if (!map) return; // a kind this version does not know
+    if (kind === 'host') this.hostsVersion++;
     this.unindex(kind, key, map.get(key));
     const d = data as { org?: string; name?: string; host_id?: number };
     const row: Row = {
@@ -137,6 +131,7 @@ export class FleetState {
     const map = this.rows.get(kind);
     const was = map?.get(key);
     if (!map || !was) return;
+    if (kind === 'host') this.hostsVersion++;
     this.unindex(kind, key, was);
     map.delete(key);
   }
@@ -198,7 +193,7 @@ export class FleetState {
         for (const k of this.byOrg.get(org)?.[entity as OrgKind] ?? []) texts.push(map.get(k)!.json);
       }
     }
-    return { frags: join(texts, page), rows: texts.length };
+    return { frags: [...pageTexts(texts, page)].map((p) => p.frag), rows: texts.length };
   }
 
   /**
@@ -210,10 +205,7 @@ export class FleetState {
   freeze(page: number): FrozenSnapshot {
     const texts = SNAPSHOT_KINDS.map((kind): [SnapshotKind, string[]] => [kind, kind === 'regions' ? this.regions.slice() : this.sortedTexts(KIND_OF[kind])]);
     function* pages(): Generator<SnapshotFrag> {
-      for (const [kind, t] of texts) {
-        if (t.length === 0) yield { kind, frag: Buffer.alloc(0), rows: 0 };
-        for (let i = 0; i < t.length; i += page) yield { kind, frag: Buffer.from(t.slice(i, i + page).join(',')), rows: Math.min(page, t.length - i) };
-      }
+      for (const [kind, t] of texts) for (const p of pageTexts(t, page)) yield { kind, ...p };
     }
     return { rev: this._rev, pages: pages() };
   }
@@ -231,10 +223,12 @@ export class FleetState {
   private hostFrags(page: number): Buffer[] {
     const c = this.hostPages;
     if (c && c.version === this.hostsVersion && c.page === page) return c.frags;
-    const frags = join(
-      [...this.rows.get('host')!.values()].map((r) => r.json),
-      page,
-    );
+    const frags = [
+      ...pageTexts(
+        [...this.rows.get('host')!.values()].map((r) => r.json),
+        page,
+      ),
+    ].map((p) => p.frag);
     this.hostPages = { version: this.hostsVersion, page, frags };
     return frags;
   }
@@ -252,9 +246,8 @@ function byPeerKey(a: string, b: string): number {
   return an < bn ? -1 : an > bn ? 1 : 0;
 }
 
-function join(texts: readonly string[], page: number): Buffer[] {
-  if (texts.length === 0) return [Buffer.alloc(0)];
-  const out: Buffer[] = [];
-  for (let i = 0; i < texts.length; i += page) out.push(Buffer.from(texts.slice(i, i + page).join(',')));
-  return out;
+/** Row texts as JSON pages of `page` rows without brackets, made as they are read; none is one empty page. */
+function* pageTexts(texts: readonly string[], page: number): Generator<{ frag: Buffer; rows: number }> {
+  if (texts.length === 0) yield { frag: Buffer.alloc(0), rows: 0 };
+  for (let i = 0; i < texts.length; i += page) yield { frag: Buffer.from(texts.slice(i, i + page).join(',')), rows: Math.min(page, texts.length - i) };
 }

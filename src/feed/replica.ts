@@ -6,7 +6,7 @@
 // kind, an op) is skipped and reported once per kind (onUnknown): an old
 // replica keeps serving what it understands instead of crash-looping.
 import type { App, ChangeOp, ChangeRecord, EntityKind, Host, Machine, Network, Org, Peer, Region, State } from '../model/types.js';
-import { ENTITY_KINDS, entityKey } from '../model/types.js';
+import { ENTITY_KINDS, entityKey, machineGone } from '../model/types.js';
 import { opKey } from '../model/changes.js';
 
 export interface ReplicaUpdate {
@@ -26,9 +26,6 @@ export interface ReplicaUnknown {
 }
 
 const KNOWN_ENTITIES = new Set<string>(ENTITY_KINDS);
-
-/** Out of the mesh: destroyed, or lost with its removed host. */
-const gone = (m: Machine): boolean => m.state === 'destroyed' || m.state === 'lost';
 
 export class Replica {
   private _rev = 0;
@@ -106,7 +103,7 @@ export class Replica {
     this._hosts = new Map(all(state.hosts).map((h) => [entityKey('host', h), h]));
     this._machines = new Map(
       all(state.machines)
-        .filter((m) => !gone(m))
+        .filter((m) => !machineGone(m))
         .map((m) => [entityKey('machine', m), m]),
     );
     this._peers = new Map(all(state.peers).map((p) => [entityKey('peer', p), p]));
@@ -175,7 +172,7 @@ export class Replica {
     const map = this.mapOf(op.entity) as Map<string, Org | Network | App | Host | Machine | Peer>;
     const key = opKey(op);
     const was = map.get(key);
-    if (op.op === 'delete' || (op.entity === 'machine' && gone(op.data))) map.delete(key);
+    if (op.op === 'delete' || (op.entity === 'machine' && machineGone(op.data))) map.delete(key);
     else map.set(key, op.data);
     return was;
   }

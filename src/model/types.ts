@@ -173,6 +173,11 @@ export type FeedMessage =
   | { type: 'snapshot_rows'; kind: keyof State; rows: unknown[] }
   | { type: 'snapshot_end'; rev: number; rows: number };
 
+/** Out of the mesh and of every replica: destroyed, or lost with its removed host. */
+export function machineGone(m: Pick<Machine, 'state'>): boolean {
+  return m.state === 'destroyed' || m.state === 'lost';
+}
+
 /** Key of an entity as used by `delete` ops and replica maps. */
 export function entityKey(kind: EntityKind, data: Org | Network | App | Host | Machine | Peer): string {
   switch (kind) {
